@@ -1,0 +1,22 @@
+// Bundles the TypeScript core into ONE CommonJS file that plain `node` (20+) runs with no
+// node_modules: module/bin/hvbackup.cjs. The PowerShell module and package.json `bin` both use it.
+import { build } from "esbuild";
+import { chmodSync } from "node:fs";
+
+const outfile = "module/bin/hvbackup.cjs";
+await build({
+  entryPoints: ["src/cli/main.ts"],
+  outfile,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: false,
+  legalComments: "none",
+  banner: { js: "#!/usr/bin/env node" },
+  // edge-js is a native addon that exists only on Windows hosts; it is loaded at run time
+  // from next to the module when present, never bundled.
+  external: ["edge-js"],
+  logLevel: "warning",
+});
+chmodSync(outfile, 0o755);

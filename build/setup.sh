@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything HyperVBackup needs to build and test on a Debian machine, from scratch:
+# the disk-format oracles (qemu-img, libvhdi), the npm packages, and the PowerShell host.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v qemu-img >/dev/null 2>&1 || need_apt+=(qemu-utils)
+command -v vhdiinfo >/dev/null 2>&1 || need_apt+=(libvhdi-utils)
+/usr/bin/python3 -c 'import pyvhdi' >/dev/null 2>&1 || need_apt+=(python3-libvhdi)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+echo "setup: npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+if [ -x build/setup-dotnet.sh ]; then
+  echo "setup: PowerShell host"
+  bash build/setup-dotnet.sh
+fi
+echo "setup: done"

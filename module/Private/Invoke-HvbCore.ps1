@@ -1,0 +1,285 @@
+function Invoke-HvbCore {
+    <#
+    .SYNOPSIS
+        Runs the bundled core (node bin/hvbackup.cjs ... --json) and relays what it reports.
+    .DESCRIPTION
+        Starts `node <module>/bin/hvbackup.cjs <ArgumentList> --json` with System.Diagnostics.Process
+        and reads its standard output as line-delimited JSON events, each an object with a "type":
+          progress {percent, activity, status?, bytes?}  -> WriteProgress
+          warning  {message}                             -> WriteWarning
+          info     {message}                             -> WriteVerbose
+          result   {data}                                -> returned in Data
+          error    {code, category, message, target?}    -> an ErrorRecord (ConvertTo-HvbErrorRecord)
+        A JSON object whose "type" is not one of these (e.g. `vhdx info` prints one object whose
+        type is 'dynamic') is result data itself; a JSON document spread over several lines is
+        parsed once the output ends. Other stdout lines and stderr lines are verbose messages;
+        if the process exits non-zero without an error event, stderr becomes the ErrorRecord
+        (code 'Usage' for exit code 2, otherwise 'HvbCoreFailed').
+
+        Progress, warnings and verbose messages are written through -Cmdlet (the public
+        command's $PSCmdlet) so that they honour that command's -Verbose, -WarningAction and
+        so on. Errors are written, thrown or collected as -ErrorHandling says, always through
+        -Cmdlet, so FullyQualifiedErrorId names the public command ('VhdxFormat,Get-VhdxFileInfo').
+
+        node is $env:HVBACKUP_NODE if set, otherwise `node` on PATH. $env:HVBACKUP_CLI can point at
+        another bundle (development). Returns one HyperVBackup.CoreOutcome: ExitCode, Data,
+        Errors (ErrorRecords not yet written, for -ErrorHandling Collect), StandardError.
+    .PARAMETER ArgumentList
+        The words after `hvbackup`, e.g. 'vhdx', 'info', 'C:\disks\a.vhdx'. --json is appended.
+    .PARAMETER Cmdlet
+        The calling public command's $PSCmdlet; defaults to this function's own.
+    .PARAMETER ErrorHandling
+        Write (default): WriteError at once, so -ErrorAction applies. Throw: ThrowTerminatingError
+        on the first error (used for -EnableException). Collect: return the records in Errors.
+    .PARAMETER TargetObject
+        The TargetObject of an error the core reports without a target (usually the file).
+    .PARAMETER ProgressActivity
+        The activity shown for progress events that carry none.
+    .EXAMPLE
+        PS C:\> $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'vhdx', 'info', $fullPath -TargetObject $fullPath
+        Runs `hvbackup vhdx info <file> --json`; $outcome.Data holds the parsed result object.
+    #>
+    [CmdletBinding()]
+    [OutputType('HyperVBackup.CoreOutcome')]
+    param(
+        [Parameter(Mandatory)]
+        [string[]] $ArgumentList,
+
+        [System.Management.Automation.PSCmdlet] $Cmdlet,
+
+        [ValidateSet('Write', 'Throw', 'Collect')]
+        [string] $ErrorHandling = 'Write',
+
+        [AllowNull()]
+        [object] $TargetObject,
+
+        [string] $ProgressActivity = 'HyperVBackup'
+    )
+
+    if ($null -eq $Cmdlet) { $Cmdlet = $PSCmdlet }
+    $errors = [System.Collections.Generic.List[System.Management.Automation.ErrorRecord]]::new()
+    $data = [System.Collections.Generic.List[object]]::new()
+
+    # One place decides what happens to an error: written, thrown or kept.
+    $report = {
+        param([System.Management.Automation.ErrorRecord] $Record)
+        switch ($ErrorHandling) {
+            'Throw' { $Cmdlet.ThrowTerminatingError($Record) }
+            'Write' { $Cmdlet.WriteError($Record) }
+            default { $errors.Add($Record) }
+        }
+    }
+    $outcome = {
+        param($ExitCode, [string] $StandardError)
+        [pscustomobject]@{
+            PSTypeName    = 'HyperVBackup.CoreOutcome'
+            ExitCode      = $ExitCode
+            Data          = $data.ToArray()
+            Errors        = $errors.ToArray()
+            StandardError = $StandardError
+        }
+    }
+
+    $node = Resolve-HvbNode
+    $cli = $env:HVBACKUP_CLI
+    if ([string]::IsNullOrEmpty($cli)) {
+        $cli = [System.IO.Path]::Combine($script:HvbModuleRoot, 'bin', 'hvbackup.cjs')
+    }
+    if ($null -eq $node) {
+        & $report (ConvertTo-HvbErrorRecord -Code 'NodeNotFound' -Category 'ObjectNotFound' -Target 'node' `
+                -Message 'Cannot find Node.js: install Node.js 20 or later and put node on PATH, or set $env:HVBACKUP_NODE to node''s full path.')
+        return (& $outcome $null '')
+    }
+    if (-not [System.IO.File]::Exists($cli)) {
+        & $report (ConvertTo-HvbErrorRecord -Code 'CoreNotFound' -Category 'ObjectNotFound' -Target $cli `
+                -Message "Cannot find the HyperVBackup core at '$cli': the module is incomplete (in a source checkout, run 'npm run build').")
+        return (& $outcome $null '')
+    }
+
+    $words = [System.Collections.Generic.List[string]]::new()
+    $words.Add($cli)
+    foreach ($word in $ArgumentList) { $words.Add($word) }
+    $words.Add('--json')
+
+    $startInfo = [System.Diagnostics.ProcessStartInfo]::new()
+    $startInfo.FileName = $node
+    if ($null -ne $startInfo.PSObject.Properties['ArgumentList']) {
+        foreach ($word in $words) { $startInfo.ArgumentList.Add($word) }
+    } else {
+        $startInfo.Arguments = ConvertTo-HvbCommandLine -ArgumentList $words.ToArray()
+    }
+    $startInfo.UseShellExecute = $false
+    $startInfo.CreateNoWindow = $true
+    $startInfo.RedirectStandardInput = $true
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.RedirectStandardError = $true
+    $utf8 = [System.Text.UTF8Encoding]::new($false)
+    $startInfo.StandardOutputEncoding = $utf8
+    $startInfo.StandardErrorEncoding = $utf8
+    $location = $Cmdlet.SessionState.Path.CurrentFileSystemLocation
+    if ($null -ne $location -and [System.IO.Directory]::Exists($location.ProviderPath)) {
+        $startInfo.WorkingDirectory = $location.ProviderPath
+    }
+
+    $Cmdlet.WriteVerbose("Running: $node $($words -join ' ')")
+    $process = [System.Diagnostics.Process]::new()
+    $process.StartInfo = $startInfo
+    $progressShown = $false
+    $errorEvents = 0
+    $pending = [System.Text.StringBuilder]::new()
+    try {
+        try {
+            [void]$process.Start()
+        } catch {
+            & $report (ConvertTo-HvbErrorRecord -Code 'NodeNotFound' -Category 'ResourceUnavailable' -Target $node `
+                    -Message "Cannot start '$node': $($_.Exception.Message)" -InnerException $_.Exception)
+            return (& $outcome $null '')
+        }
+        $process.StandardInput.Close()
+        # stderr is drained on a .NET task so a chatty child cannot block on a full pipe.
+        $stderrTask = $process.StandardError.ReadToEndAsync()
+
+        # Dot-sourced below, so it updates $progressShown and $errorEvents of this function.
+        $handle = {
+            param($Item)
+            $type = $null
+            if ($Item -is [System.Management.Automation.PSCustomObject] -and $null -ne $Item.PSObject.Properties['type']) {
+                $type = [string]$Item.type
+            }
+            switch ($type) {
+                'progress' {
+                    $activity = Get-HvbProperty $Item 'activity' $ProgressActivity
+                    if ([string]::IsNullOrEmpty($activity)) { $activity = $ProgressActivity }
+                    $status = Get-HvbProperty $Item 'status' $null
+                    if ([string]::IsNullOrEmpty($status)) { $status = $activity }
+                    $record = [System.Management.Automation.ProgressRecord]::new(1, $activity, $status)
+                    $percent = Get-HvbProperty $Item 'percent' $null
+                    if ($null -ne $percent) {
+                        $record.PercentComplete = [int][System.Math]::Max(0, [System.Math]::Min(100, [double]$percent))
+                    }
+                    $Cmdlet.WriteProgress($record)
+                    $progressShown = $true
+                }
+                'warning' { $Cmdlet.WriteWarning([string](Get-HvbProperty $Item 'message' '')) }
+                'info' { $Cmdlet.WriteVerbose([string](Get-HvbProperty $Item 'message' '')) }
+                'result' { $data.Add((Get-HvbProperty $Item 'data' $null)) }
+                'error' {
+                    $errorEvents++
+                    $target = Get-HvbProperty $Item 'target' $null
+                    if ($null -eq $target) { $target = $TargetObject }
+                    & $report (ConvertTo-HvbErrorRecord -Code ([string](Get-HvbProperty $Item 'code' 'HvbCoreFailed')) `
+                            -Category ([string](Get-HvbProperty $Item 'category' 'NotSpecified')) `
+                            -Message ([string](Get-HvbProperty $Item 'message' '')) -Target $target)
+                }
+                default { $data.Add($Item) }
+            }
+        }
+
+        while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
+            $trimmed = $line.Trim()
+            if ($trimmed.Length -eq 0) { continue }
+            if ($pending.Length -eq 0 -and $trimmed.StartsWith('{') -and $trimmed.EndsWith('}')) {
+                $parsed = $null
+                $ok = $true
+                try { $parsed = ConvertFrom-HvbJson -Json $trimmed } catch { $ok = $false }
+                if ($ok) {
+                    . $handle $parsed
+                    continue
+                }
+            }
+            [void]$pending.AppendLine($line)
+        }
+        $process.WaitForExit()
+        $stderrText = $stderrTask.GetAwaiter().GetResult()
+        $exitCode = $process.ExitCode
+
+        # Whatever was not one event per line: a pretty-printed JSON document, or plain text.
+        if ($pending.Length -gt 0) {
+            $text = $pending.ToString()
+            $parsed = $null
+            $ok = $true
+            try { $parsed = ConvertFrom-HvbJson -Json $text } catch { $ok = $false }
+            if ($ok -and $null -ne $parsed) {
+                . $handle $parsed
+            } else {
+                foreach ($textLine in $text.Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries)) {
+                    $Cmdlet.WriteVerbose("hvbackup: $textLine")
+                }
+            }
+        }
+        $stderrLines = @($stderrText.Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries))
+        if ($exitCode -eq 0 -or $errorEvents -gt 0) {
+            foreach ($textLine in $stderrLines) { $Cmdlet.WriteVerbose($textLine) }
+        } else {
+            $message = (@(foreach ($textLine in $stderrLines) { $textLine -replace '^hvbackup:\s*', '' }) -join ' ').Trim()
+            if ($message.Length -eq 0) { $message = "hvbackup exited with code $exitCode." }
+            $code = 'HvbCoreFailed'
+            $category = 'NotSpecified'
+            if ($exitCode -eq 2) { $code = 'Usage'; $category = 'InvalidArgument' }
+            & $report (ConvertTo-HvbErrorRecord -Code $code -Category $category -Message $message -Target $TargetObject)
+        }
+        & $outcome $exitCode $stderrText
+    } finally {
+        if ($progressShown) {
+            $done = [System.Management.Automation.ProgressRecord]::new(1, $ProgressActivity, 'Completed')
+            $done.RecordType = [System.Management.Automation.ProgressRecordType]::Completed
+            try { $Cmdlet.WriteProgress($done) } catch { $null = $_ }
+        }
+        try {
+            if (-not $process.HasExited) { $process.Kill() }
+        } catch { $null = $_ }
+        $process.Dispose()
+    }
+}
+
+function Get-HvbProperty {
+    # $Object.$Name when the property exists, else $Default (works under Set-StrictMode).
+    param($Object, [string] $Name, $Default)
+    if ($null -ne $Object -and $null -ne $Object.PSObject.Properties[$Name]) { return $Object.$Name }
+    $Default
+}
+
+function Resolve-HvbNode {
+    # $env:HVBACKUP_NODE, else the first node application on PATH, else $null.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    if (-not [string]::IsNullOrEmpty($env:HVBACKUP_NODE)) { return $env:HVBACKUP_NODE }
+    $command = Get-Command -Name 'node' -CommandType Application -ErrorAction Ignore | Select-HvbFirst
+    if ($null -ne $command) { return $command.Source }
+    $null
+}
+
+function Select-HvbFirst {
+    # The first pipeline object (Select-Object -First 1 is a Utility cmdlet).
+    begin { $first = $null; $seen = $false }
+    process { if (-not $seen) { $first = $_; $seen = $true } }
+    end { $first }
+}
+
+function ConvertTo-HvbCommandLine {
+    # Quotes words for ProcessStartInfo.Arguments as the Windows C runtime splits them
+    # (Windows PowerShell 5.1 has no ProcessStartInfo.ArgumentList).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string[]] $ArgumentList)
+
+    $parts = foreach ($word in $ArgumentList) {
+        if ($word.Length -gt 0 -and $word -notmatch '[\s"]') { $word; continue }
+        $builder = [System.Text.StringBuilder]::new('"')
+        $backslashes = 0
+        foreach ($char in $word.ToCharArray()) {
+            if ($char -eq '\') { $backslashes++; continue }
+            if ($char -eq '"') {
+                [void]$builder.Append([char]'\', 2 * $backslashes + 1)
+            } elseif ($backslashes -gt 0) {
+                [void]$builder.Append([char]'\', $backslashes)
+            }
+            $backslashes = 0
+            [void]$builder.Append($char)
+        }
+        [void]$builder.Append([char]'\', 2 * $backslashes).Append('"')
+        $builder.ToString()
+    }
+    $parts -join ' '
+}

@@ -1,0 +1,228 @@
+/**
+ * The lab host's persisted model: what a Hyper-V host knows about its VMs, checkpoints,
+ * reference points, change tracking, jobs and injected faults. Stored as one JSON document
+ * (state_store.ts); WMI instances are views computed from it (classes/*.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { HvbError } from "../errors/hvb_error";
+
+export const LAB_FORMAT = "hvbackup-lab";
+export const LAB_FORMAT_VERSION = 1;
+
+/** Msvm_ComputerSystem.EnabledState values the lab uses (class doc table). */
+export const EnabledState = { Running: 2, Off: 3, Saved: 6, Paused: 9 } as const;
+export type VmStateName = keyof typeof EnabledState;
+
+export type GuestKind = "windows" | "linux" | "none";
+/** State of the guest's backup (VSS) integration service. */
+export type IntegrationState = "ok" | "missing" | "failing";
+export type DiskFormat = "vhdx" | "vhd";
+
+/** Tunables fixed at `lab init`; see docs/lab-fidelity.md for why each default was chosen. */
+export interface LabConfig {
+  /** How long a job stays Running before it reaches its final state (ms). */
+  jobDurationMs: number;
+  /** How long a finished job stays visible (Msvm_ConcreteJob.TimeBeforeRemoval, 5 min). */
+  jobRetentionMs: number;
+  /** Granularity of the persisted .rct tracking (what survives a live migration). */
+  rctGrain: number;
+  /** Granularity of the coarser .mrt tracking (what survives a host crash). */
+  mrtGrain: number;
+  /** GetVirtualDiskChanges processes at most this many bytes per call (ProcessedByteLength). */
+  rctMaxProcessed: number;
+}
+
+export const DEFAULT_CONFIG: LabConfig = {
+  jobDurationMs: 100,
+  jobRetentionMs: 5 * 60 * 1000,
+  rctGrain: 256 * 1024,
+  mrtGrain: 2 * 1024 * 1024,
+  rctMaxProcessed: 8 * 1024 * 1024,
+};
+
+/** One guest write as change tracking remembers it. */
+export interface TrackedWrite {
+  seq: number;
+  offset: number;
+  length: number;
+  /** 1 = exact (in-memory bitmap); rctGrain after a migration; mrtGrain after a crash. */
+  grain: number;
+}
+
+/** Resilient change tracking of one virtual disk (one attachment location of a VM). */
+export interface RctRecord {
+  /** False for VHD disks and configuration versions without RCT. */
+  enabled: boolean;
+  /** Changes when tracking is reset: every id issued before becomes unknown. */
+  trackingId: string;
+  next: number;
+  /** Ids handed out (reference points) and the write sequence number each one marks. */
+  ids: { id: string; seq: number }[];
+  writes: TrackedWrite[];
+}
+
+export type ControllerKind = "scsi" | "ide";
+
+/** A disk attachment: drive slot + virtual hard disk file. */
+export interface DiskRecord {
+  /** Device part of the RASD InstanceIDs, e.g. `<controller id>\0\1` (location based). */
+  deviceKey: string;
+  controller: ControllerKind;
+  controllerIndex: number;
+  address: number;
+  format: DiskFormat;
+  /** The file the VM writes to now (top of its chain). */
+  path: string;
+  /** Base name used for differencing children (`<base>_<checkpoint id>.avhdx`). */
+  baseName: string;
+  rct: RctRecord;
+}
+
+/** Layout of controllers of one configuration. */
+export interface Hardware {
+  generation: 1 | 2;
+  /** Instance GUID of the synthetic SCSI controller; undefined when the VM has none. */
+  scsiControllerId: string | undefined;
+}
+
+export interface VmRecord {
+  id: string;
+  name: string;
+  state: number;
+  configVersion: string;
+  hardware: Hardware;
+  guest: GuestKind;
+  integration: IntegrationState;
+  disks: DiskRecord[];
+  /** The checkpoint the VM runs on top of (Msvm_MostCurrentSnapshotInBranch). */
+  currentSnapshot: string | undefined;
+  dataRoot: string;
+  notes: string[];
+  createdAt: number;
+  stateChangedAt: number;
+}
+
+export type SnapshotKind = "recovery" | "standard";
+export type ConsistencyKind = "application" | "filesystem" | "crash";
+
+export interface SnapshotDisk {
+  deviceKey: string;
+  controller: ControllerKind;
+  controllerIndex: number;
+  address: number;
+  format: DiskFormat;
+  /** The frozen file holding the disk as it was at the checkpoint. */
+  path: string;
+}
+
+export interface SnapshotRecord {
+  id: string;
+  vmId: string;
+  name: string;
+  kind: SnapshotKind;
+  parentId: string | undefined;
+  createdAt: number;
+  /** Global write sequence at the moment of the checkpoint (RCT cut). */
+  seq: number;
+  consistencyLevel: 1 | 2;
+  consistency: ConsistencyKind;
+  configVersion: string;
+  hardware: Hardware;
+  disks: SnapshotDisk[];
+}
+
+export interface ReferencePointRecord {
+  id: string;
+  vmId: string;
+  createdAt: number;
+  consistencyLevel: 1 | 2;
+  consistency: ConsistencyKind;
+  /** Msvm_StorageAllocationSettingData InstanceIDs of the VM's disks. */
+  diskIds: string[];
+  /** Index-aligned with diskIds; "" for a disk without RCT (VHD). */
+  rctIds: string[];
+}
+
+export interface PlannedDisk extends SnapshotDisk {}
+
+export interface PlannedRecord {
+  id: string;
+  name: string;
+  configVersion: string;
+  hardware: Hardware;
+  guest: GuestKind;
+  integration: IntegrationState;
+  disks: PlannedDisk[];
+  /** The definition file it was imported from (in use until realized or destroyed). */
+  definitionFile: string;
+  notes: string[];
+  createdAt: number;
+}
+
+export interface JobRecord {
+  id: string;
+  method: string;
+  description: string;
+  submittedAt: number;
+  durationMs: number;
+  /** Set when the job fails: the percentage at which it stops, with its error. */
+  failAtPercent: number | undefined;
+  errorCode: number;
+  errorDescription: string;
+  /** Object paths the job created or changed (CIM_AffectedJobElement). */
+  affected: { path: string; effects: number[] }[];
+}
+
+export interface FaultRecord {
+  method: string;
+  code: number;
+  remaining: number;
+  /** When set, the call starts a job that fails at this percentage with `code`. */
+  atPercent: number | undefined;
+}
+
+export interface LabState {
+  format: typeof LAB_FORMAT;
+  version: number;
+  hostName: string;
+  createdAt: number;
+  /** Global sequence of guest writes and checkpoint cuts. */
+  seq: number;
+  config: LabConfig;
+  vms: VmRecord[];
+  planned: PlannedRecord[];
+  snapshots: SnapshotRecord[];
+  referencePoints: ReferencePointRecord[];
+  jobs: JobRecord[];
+  faults: FaultRecord[];
+}
+
+/** A new upper-case GUID, the way Hyper-V prints VM and checkpoint ids. */
+export function newGuid(): string {
+  return randomUUID().toUpperCase();
+}
+
+export function stateName(enabledState: number): string {
+  for (const [k, v] of Object.entries(EnabledState)) if (v === enabledState) return k;
+  return `EnabledState ${enabledState}`;
+}
+
+/** The VM called `name` (names are unique in a lab); throws a one-line error otherwise. */
+export function vmByName(state: LabState, name: string): VmRecord {
+  const vm = state.vms.find((v) => v.name.toLowerCase() === name.toLowerCase());
+  if (!vm) {
+    throw new HvbError("LabVmNotFound", `Cannot find VM '${name}' in the lab`, { category: "ObjectNotFound", target: name });
+  }
+  return vm;
+}
+
+/** Configuration versions Hyper-V has shipped; the lab accepts only these. */
+export const KNOWN_CONFIG_VERSIONS = [
+  "5.0", "6.2", "7.0", "7.1", "8.0", "8.1", "8.2", "8.3", "9.0", "9.1", "9.2", "9.3", "10.0", "11.0", "12.0",
+];
+
+/** RCT needs configuration version 6.2 or later (reference §2: third-party docs say 6.2). */
+export function configVersionHasRct(version: string): boolean {
+  const [maj, min] = version.split(".").map(Number) as [number, number];
+  return maj > 6 || (maj === 6 && min >= 2);
+}

@@ -1,0 +1,232 @@
+/**
+ * Where the lab host keeps its state: DIR/lab.json, replaced atomically, and DIR/lab.lock,
+ * an exclusive lock every mutating call holds.
+ *
+ * Invariants:
+ * - lab.json is only ever replaced by rename of a fully written, fsynced temp file (then the
+ *   directory is fsynced), so a reader sees the old or the new state, never a mix.
+ * - Every change (including disk-file changes that go with it) happens while holding
+ *   lab.lock; the state write is the commit point. Files created before a commit that never
+ *   happened are orphans the lab ignores; files are deleted only after the commit.
+ * - lab.lock holds the owner's PID and host name. A lock whose PID is dead on this host is
+ *   stale and is broken (under a short-lived break marker so two breakers cannot race).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { HvbError } from "../errors/hvb_error";
+import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
+
+export const STATE_FILE = "lab.json";
+export const LOCK_FILE = "lab.lock";
+const BREAK_MARKER = "lab.lock.break";
+
+/** How long a mutating call waits for the lock before giving up. */
+const LOCK_TIMEOUT_MS = 60_000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Creates a new, empty lab in `dir` (created if missing). Fails if `dir` already holds a lab. */
+export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName = "LABHOST"): LabState {
+  const abs = path.resolve(dir);
+  fs.mkdirSync(abs, { recursive: true });
+  if (fs.existsSync(path.join(abs, STATE_FILE))) {
+    throw new HvbError("LabExists", `Cannot create lab: '${abs}' already holds a lab`, { category: "InvalidOperation", target: abs });
+  }
+  fs.mkdirSync(path.join(abs, "vms"), { recursive: true });
+  const state: LabState = {
+    format: LAB_FORMAT,
+    version: LAB_FORMAT_VERSION,
+    hostName,
+    createdAt: Date.now(),
+    seq: 0,
+    config: { ...DEFAULT_CONFIG, ...config },
+    vms: [],
+    planned: [],
+    snapshots: [],
+    referencePoints: [],
+    jobs: [],
+    faults: [],
+  };
+  withLabLock(abs, () => writeStateAtomic(abs, state));
+  return state;
+}
+
+/** Reads the lab state without locking (readers never see a half-written file). */
+export function readLabState(dir: string): LabState {
+  const file = path.join(path.resolve(dir), STATE_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new HvbError("LabNotFound", `Cannot open lab '${path.resolve(dir)}': no ${STATE_FILE} (run 'hvbackup lab init')`, {
+        category: "ObjectNotFound",
+        target: dir,
+      });
+    }
+    throw e;
+  }
+  let state: LabState;
+  try {
+    state = JSON.parse(text) as LabState;
+  } catch (e) {
+    throw new HvbError("LabStateCorrupt", `Cannot parse lab state '${file}': ${(e as Error).message}`, {
+      category: "InvalidData",
+      target: file,
+    });
+  }
+  if (state.format !== LAB_FORMAT || state.version !== LAB_FORMAT_VERSION) {
+    throw new HvbError("LabStateVersion", `Cannot use lab state '${file}': format ${state.format} version ${state.version}`, {
+      category: "InvalidData",
+      target: file,
+    });
+  }
+  return state;
+}
+
+/**
+ * Runs `fn` on the current state while holding the lab lock and commits what it leaves in
+ * the state object. If `fn` throws, nothing is written.
+ */
+export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
+  const abs = path.resolve(dir);
+  return withLabLock(abs, () => {
+    const state = readLabState(abs);
+    const result = fn(state);
+    writeStateAtomic(abs, state);
+    return result;
+  });
+}
+
+/** Writes `state` as DIR/lab.json: temp file, fsync, rename, directory fsync. */
+export function writeStateAtomic(dir: string, state: LabState): void {
+  const final = path.join(dir, STATE_FILE);
+  const tmp = `${final}.tmp-${process.pid}`;
+  const data = Buffer.from(JSON.stringify(state, null, 1));
+  try {
+    const fd = fs.openSync(tmp, "w", 0o644);
+    try {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dir);
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+function readOwner(lockPath: string): LockOwner | undefined {
+  try {
+    const [pid, host] = fs.readFileSync(lockPath, "utf8").split("\n");
+    return { pid: Number(pid), host: host ?? "" };
+  } catch {
+    return undefined;
+  }
+}
+
+let heldDepth = 0;
+
+/** Holds DIR/lab.lock around `fn`. Re-entrant within one process. */
+export function withLabLock<T>(dir: string, fn: () => T): T {
+  if (heldDepth > 0) {
+    heldDepth++;
+    try {
+      return fn();
+    } finally {
+      heldDepth--;
+    }
+  }
+  const lockPath = path.join(dir, LOCK_FILE);
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  let wait = 2;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockPath, "wx", 0o644);
+      fs.writeSync(fd, `${process.pid}\n${os.hostname()}\n${new Date().toISOString()}\n`);
+      fs.closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const owner = readOwner(lockPath);
+    if (owner && owner.host === os.hostname() && !pidAlive(owner.pid)) {
+      breakStaleLock(dir, owner);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new HvbError(
+        "LabLocked",
+        `Cannot lock lab '${dir}': held by process ${owner?.pid ?? "?"} on '${owner?.host ?? "?"}' for more than ${LOCK_TIMEOUT_MS / 1000} s`,
+        { category: "ResourceBusy", target: lockPath },
+      );
+    }
+    sleepSync(wait);
+    wait = Math.min(wait * 2, 50);
+  }
+  heldDepth = 1;
+  try {
+    return fn();
+  } finally {
+    heldDepth = 0;
+    fs.rmSync(lockPath, { force: true });
+  }
+}
+
+/**
+ * Removes a lock whose owner died. A break marker (mkdir is atomic) makes sure only one
+ * process breaks it, and the owner is re-read under the marker so a fresh lock taken in
+ * between is never removed. A marker older than 10 s was left by a breaker that died.
+ */
+function breakStaleLock(dir: string, owner: LockOwner): void {
+  const marker = path.join(dir, BREAK_MARKER);
+  try {
+    fs.mkdirSync(marker);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    try {
+      if (Date.now() - fs.statSync(marker).mtimeMs > 10_000) fs.rmdirSync(marker);
+    } catch {
+      /* someone else removed it */
+    }
+    sleepSync(5);
+    return;
+  }
+  try {
+    const again = readOwner(path.join(dir, LOCK_FILE));
+    if (again && again.pid === owner.pid && again.host === owner.host) fs.rmSync(path.join(dir, LOCK_FILE), { force: true });
+  } finally {
+    fs.rmdirSync(marker);
+  }
+}
