@@ -50,7 +50,8 @@ interface ImageParts {
 }
 
 const BITMAP_CACHE_BYTES = 8 * MiB;
-const ZERO_CHUNK = 4 * MiB;
+/** Writes to dynamic and differencing disks are widened to this many bytes (see write()). */
+const WRITE_UNIT = 4096;
 
 /**
  * A legacy VHD file (fixed, dynamic or differencing) opened for synchronous reads and, when
@@ -168,7 +169,7 @@ export class VhdImage implements VirtualDisk {
       let nextFree = roundUp(end, SECTOR_SIZE);
       if (atEnd) nextFree = Math.max(nextFree, roundUp(size - FOOTER_SIZE, SECTOR_SIZE));
 
-      if (isDifferencing) parent = VhdImage.#openParent(path, header, fd, size, options, ctx);
+      if (isDifferencing) parent = VhdImage.#openParent(path, header, fd, options, ctx);
       const image = new VhdImage({ path, fd, writable, footer, header, bat, nextFree, parent });
       if (writable && !atEnd) {
         // Repair after a crash during block allocation: drop the partial tail, rewrite the footer.
@@ -184,7 +185,7 @@ export class VhdImage implements VirtualDisk {
     }
   }
 
-  static #openParent(path: string, header: VhdDynamicHeader, fd: number, size: number, options: VhdOpenOptions, ctx: ChainContext): VhdImage {
+  static #openParent(path: string, header: VhdDynamicHeader, fd: number, options: VhdOpenOptions, ctx: ChainContext): VhdImage {
     const chain = [...ctx.chain, realPath(path)];
     if (chain.length > MAX_CHAIN_DEPTH) {
       throw vhdFormatError(path, `differencing chain is deeper than ${MAX_CHAIN_DEPTH} files`);
@@ -193,10 +194,7 @@ export class VhdImage implements VirtualDisk {
     if (options.parentPath !== undefined) {
       parentPath = options.parentPath;
     } else {
-      const candidates = parentCandidates(path, header, (e) => {
-        void size;
-        return readAt(fd, path, e.platformDataLength, e.platformDataOffset);
-      });
+      const candidates = parentCandidates(path, header, (e) => readAt(fd, path, e.platformDataLength, e.platformDataOffset));
       const found = candidates.find((c) => fs.existsSync(c.path));
       if (!found) {
         const tried = candidates.length === 0 ? "the file names no parent" : `tried ${candidates.map((c) => `'${c.path}' (${c.source})`).join(", ")}`;
@@ -244,14 +242,21 @@ export class VhdImage implements VirtualDisk {
       writeFully(this.#fd, this.path, buf, offset);
       return;
     }
-    // Blocks hold whole sectors: widen to sector boundaries, filling the edges with current data.
-    const start = Math.floor(offset / SECTOR_SIZE) * SECTOR_SIZE;
-    const end = roundUp(offset + buf.length, SECTOR_SIZE);
+    // Widen to whole 4 KiB units (8 sectors = one bitmap byte), filling the edges with the
+    // current data, so every bitmap byte we write is 0x00 or 0xFF. The spec allows any sector
+    // pattern, but libvhdi 20210425 misreads a byte whose set bits are followed by clear bits
+    // (it reads the rest of that byte from the child), and Hyper-V itself works in 4 KiB units.
+    const unit = Math.min(WRITE_UNIT, this.#blockSize);
+    const start = Math.floor(offset / unit) * unit;
+    const end = Math.min(roundUp(offset + buf.length, unit), this.virtualSize);
     let data = buf;
     if (start !== offset || end !== offset + buf.length) {
       data = new Uint8Array(end - start);
-      if (start !== offset) this.read(data.subarray(0, SECTOR_SIZE), start);
-      if (end !== offset + buf.length) this.read(data.subarray(data.length - SECTOR_SIZE), end - SECTOR_SIZE);
+      if (start !== offset) this.read(data.subarray(0, Math.min(unit, end - start)), start);
+      if (end !== offset + buf.length) {
+        const tail = Math.floor((offset + buf.length) / unit) * unit;
+        this.read(data.subarray(tail - start), tail);
+      }
       data.set(buf, offset - start);
     }
     this.#forEachBlock(start, data.length, (block, inBlock, at, len) => {
@@ -384,8 +389,11 @@ export class VhdImage implements VirtualDisk {
 
   /**
    * Allocates `block` at the end of the file: bitmap and data over the old footer, the footer
-   * after the block (the gap in between reads as zeros: it lies past the old end of file), then
-   * the BAT entry. Sectors not written are marked absent in the bitmap.
+   * after the block, then the BAT entry. Sectors not written are marked absent in the bitmap.
+   * The rest of the block needs no zeroing: the file never extends more than one footer past
+   * `#nextFree` (open() repairs or places `#nextFree` at the footer), and the bitmap (at least
+   * 512 bytes) covers that footer, so the data area lies past the old end of file and reads as
+   * zeros (a hole on sparse file systems).
    */
   #allocate(block: number, firstSector: number, data: Uint8Array): void {
     const blockStart = this.#nextFree;
@@ -402,21 +410,11 @@ export class VhdImage implements VirtualDisk {
     writeFully(this.#fd, this.path, bitmap, blockStart);
     const dataAt = blockStart + this.#bitmapBytes + firstSector * SECTOR_SIZE;
     writeFully(this.#fd, this.path, data, dataAt);
-    // Explicit zeros only where the file already extends (never after a repair truncation).
-    const oldEnd = fileSize(this.#fd, this.path);
-    const zeroFrom = blockStart + this.#bitmapBytes;
-    if (oldEnd > zeroFrom) this.#zero(zeroFrom, Math.min(dataAt, oldEnd), dataAt, data.length);
     writeFully(this.#fd, this.path, serializeFooter(this.footer), blockEnd);
     writeFully(this.#fd, this.path, serializeBatEntry(sector), this.header!.tableOffset + block * 4);
     this.#bat![block] = sector;
     this.#nextFree = blockEnd;
     this.#remember(block, bitmap);
-  }
-
-  /** Zeroes file bytes in [from, to) — used only if old data lies under a new block. */
-  #zero(from: number, to: number, _dataAt: number, _dataLen: number): void {
-    const chunk = new Uint8Array(Math.min(ZERO_CHUNK, Math.max(0, to - from)));
-    for (let p = from; p < to; p += chunk.length) writeFully(this.#fd, this.path, chunk.subarray(0, Math.min(chunk.length, to - p)), p);
   }
 
   #bitmap(block: number): Uint8Array {
