@@ -15,4 +15,4 @@ fi
 dotnet restore "$project_dir" -nologo -v quiet
 dotnet build "$project_dir" -c Release -o "$project_dir/bin/out" --no-restore -nologo -v quiet
 touch "$project_dir/bin/out/PsHost.dll"
-"$(dirname "$project_dir")/pwsh" -NoProfile -NonInteractive -Command '"PowerShell host ready: " + $Host.Name + " " + $PSVersionTable.PSVersion'
+HVB_USE_REAL_PWSH=0 "$(dirname "$project_dir")/pwsh" -NoProfile -NonInteractive -Command '"PowerShell host ready: " + $Host.Name + " " + $PSVersionTable.PSVersion'

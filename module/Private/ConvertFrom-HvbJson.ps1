@@ -42,6 +42,9 @@ function ConvertFrom-HvbJson {
     }
 }
 
+# The JSON API chosen for this session (Get-HvbJsonParser); set on first use.
+$script:HvbJsonParser = $null
+
 function Get-HvbJsonParser {
     # Picks the JSON API once per session: 'SystemTextJson' or 'JavaScriptSerializer'.
     [CmdletBinding()]

@@ -12,8 +12,8 @@ function Invoke-HvbCore {
           error    {code, category, message, target?}    -> an ErrorRecord (ConvertTo-HvbErrorRecord)
         A JSON object whose "type" is not one of these (e.g. `vhdx info` prints one object whose
         type is 'dynamic') is result data itself; a JSON document spread over several lines is
-        parsed once the output ends. Other stdout lines and stderr lines are verbose messages;
-        if the process exits non-zero without an error event, stderr becomes the ErrorRecord
+        gathered until it parses. Other stdout lines and stderr lines are verbose messages (an
+        event object on stderr is handled as on stdout); if the process exits non-zero without an error event, stderr becomes the ErrorRecord
         (code 'Usage' for exit code 2, otherwise 'HvbCoreFailed').
 
         Progress, warnings and verbose messages are written through -Cmdlet (the public
@@ -175,39 +175,56 @@ function Invoke-HvbCore {
             }
         }
 
+        # One event per line; a JSON document printed over several lines (e.g. `vhdx info --json`)
+        # is gathered in $pending from a line starting with { or [ until it parses.
         while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
             $trimmed = $line.Trim()
-            if ($trimmed.Length -eq 0) { continue }
-            if ($pending.Length -eq 0 -and $trimmed.StartsWith('{') -and $trimmed.EndsWith('}')) {
-                $parsed = $null
-                $ok = $true
-                try { $parsed = ConvertFrom-HvbJson -Json $trimmed } catch { $ok = $false }
-                if ($ok) {
-                    . $handle $parsed
+            if ($pending.Length -eq 0) {
+                if ($trimmed.Length -eq 0) { continue }
+                if (-not ($trimmed.StartsWith('{') -or $trimmed.StartsWith('['))) {
+                    $Cmdlet.WriteVerbose("hvbackup: $line")
                     continue
                 }
             }
+            # Worth a parse: a whole one-line document, or an unindented closing line.
+            $complete = ($pending.Length -eq 0 -and ($trimmed.EndsWith('}') -or $trimmed.EndsWith(']'))) -or
+                ($line.StartsWith('}') -or $line.StartsWith(']'))
             [void]$pending.AppendLine($line)
+            if ($complete) {
+                $parsed = $null
+                $ok = $true
+                try { $parsed = ConvertFrom-HvbJson -Json $pending.ToString() } catch { $ok = $false }
+                if ($ok) {
+                    [void]$pending.Clear()
+                    . $handle $parsed
+                }
+            }
         }
         $process.WaitForExit()
         $stderrText = $stderrTask.GetAwaiter().GetResult()
         $exitCode = $process.ExitCode
 
-        # Whatever was not one event per line: a pretty-printed JSON document, or plain text.
+        # Text that began like JSON but never parsed.
         if ($pending.Length -gt 0) {
-            $text = $pending.ToString()
-            $parsed = $null
-            $ok = $true
-            try { $parsed = ConvertFrom-HvbJson -Json $text } catch { $ok = $false }
-            if ($ok -and $null -ne $parsed) {
-                . $handle $parsed
-            } else {
-                foreach ($textLine in $text.Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries)) {
-                    $Cmdlet.WriteVerbose("hvbackup: $textLine")
-                }
+            try { [void](ConvertFrom-HvbJson -Json $pending.ToString()) } catch { $Cmdlet.WriteDebug("Output is not JSON: $($_.Exception.Message)") }
+            foreach ($textLine in $pending.ToString().Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries)) {
+                $Cmdlet.WriteVerbose("hvbackup: $textLine")
             }
         }
-        $stderrLines = @($stderrText.Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries))
+        # An error event may also arrive on stderr; other stderr lines are plain text.
+        $stderrLines = [System.Collections.Generic.List[string]]::new()
+        foreach ($textLine in $stderrText.Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries)) {
+            $trimmed = $textLine.Trim()
+            if ($trimmed.StartsWith('{') -and $trimmed.EndsWith('}')) {
+                $parsed = $null
+                try { $parsed = ConvertFrom-HvbJson -Json $trimmed } catch { $parsed = $null }
+                if ($null -ne $parsed -and [string](Get-HvbProperty $parsed 'type' '') -in 'error', 'warning', 'info', 'progress') {
+                    . $handle $parsed
+                    continue
+                }
+            }
+            $stderrLines.Add($textLine)
+        }
         if ($exitCode -eq 0 -or $errorEvents -gt 0) {
             foreach ($textLine in $stderrLines) { $Cmdlet.WriteVerbose($textLine) }
         } else {

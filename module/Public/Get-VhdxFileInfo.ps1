@@ -63,7 +63,8 @@ function Get-VhdxFileInfo {
                 if ($EnableException) { $errorHandling = 'Throw' }
                 $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'vhdx', 'info', $file `
                     -ErrorHandling $errorHandling -TargetObject $file -ProgressActivity 'Reading VHDX'
-                if ($outcome.ExitCode -ne 0) { continue }
+                # A differencing file whose parent cannot be opened is still described (with
+                # ChainError set) next to the error.
                 foreach ($data in $outcome.Data) {
                     if ($null -ne $data) { ConvertTo-HvbVhdxInfo -InputObject $data }
                 }

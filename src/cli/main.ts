@@ -1,20 +1,50 @@
-import { HvbError, UsageError, isHvbError } from "../errors/hvb_error";
+import { UsageError, toHvbError } from "../errors/hvb_error";
+import { EventOutput } from "./event_output";
 import { type Command, type CommandIo, processIo } from "./io";
 import { vhdxCommand } from "./vhdx_command";
 import { demoCommand } from "./demo_command";
+import { labCommand } from "./lab_command";
+import { backupCommand } from "./commands/backup";
+import { cleanupCommand } from "./commands/cleanup";
+import { exportDiskCommand } from "./commands/export_disk";
+import { listCommand } from "./commands/list";
+import { pruneCommand } from "./commands/prune";
+import { readinessCommand } from "./commands/readiness";
+import { restoreCommand } from "./commands/restore";
+import { verifyCommand } from "./commands/verify";
 
 /** Top-level commands of `hvbackup`; each lives in its own file. */
 const COMMANDS: Record<string, Command> = {
   vhdx: vhdxCommand,
   demo: demoCommand,
+  lab: labCommand,
+  backup: backupCommand,
+  list: listCommand,
+  restore: restoreCommand,
+  verify: verifyCommand,
+  prune: pruneCommand,
+  "export-disk": exportDiskCommand,
+  cleanup: cleanupCommand,
+  readiness: readinessCommand,
 };
 
 const USAGE = `Usage: hvbackup <command> [options]
 
 Commands:
+  backup      back up VMs into a repository (full first, then RCT incremental)
+  list        restore points in a repository
+  restore     restore a VM from a restore point (keep or renew its id)
+  verify      check restore points (--deep reads every block against its hash)
+  prune       keep the newest K points, merging older increments into the full
+  export-disk one disk of one point as a standalone VHDX
+  cleanup     remove lingering recovery checkpoints and stale reference points
+  readiness   what the next backup of a VM will do, and why
+  lab         the lab host: an emulated Hyper-V host over real VHDX files
   vhdx info|check|convert   inspect, validate and convert VHDX files
   demo                      show the VHDX tools on a built-in example
 
+Every command that talks to a host takes --lab DIR (or HYPERVBACKUP_LAB=DIR) to use a lab
+host; without either it uses the local Hyper-V host. --json prints line-delimited JSON events.
 Run 'hvbackup <command> --help' for the options of a command.
 Exit codes: 0 success, 1 failure or bad input, 2 usage error.
 `;
@@ -37,33 +67,20 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
   try {
     return await command(rest, io);
   } catch (e) {
+    if (rest.includes("--json")) {
+      // The PowerShell bridge reads failures as an error event on stdout (see event_output.ts).
+      return new EventOutput(io, true).error(e);
+    }
     return reportError(e, io);
   }
 }
 
 /** Turns an exception into one line on stderr and an exit code. */
 export function reportError(e: unknown, io: CommandIo): number {
-  if (e instanceof UsageError) {
-    io.stderr(`hvbackup: ${e.message}\n`);
-    return 2;
-  }
-  if (isHvbError(e)) {
-    io.stderr(`hvbackup: ${e.message}\n`);
-    return 1;
-  }
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err.code === "string" && typeof err.message === "string") {
-    // An operating-system error (ENOENT, ENOSPC, EACCES…): its message already names the path.
-    io.stderr(`hvbackup: ${err.message}\n`);
-    return 1;
-  }
-  if (e instanceof RangeError && /Array buffer allocation failed|Invalid array length/.test(e.message)) {
-    io.stderr(`hvbackup: Cannot allocate memory: ${e.message}\n`);
-    return 1;
-  }
-  io.stderr(`hvbackup: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-  if (process.env["HVBACKUP_DEBUG"] && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
-  return 1;
+  const err = toHvbError(e);
+  io.stderr(`hvbackup: ${err.message}\n`);
+  if (err.code === "InternalError" && process.env["HVBACKUP_DEBUG"] && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
+  return e instanceof UsageError ? 2 : 1;
 }
 
 // Entry point when bundled: run with the process's arguments and exit with the code.
@@ -73,7 +90,7 @@ if (typeof require !== "undefined" && require.main === module) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.exitCode = reportError(e instanceof HvbError ? e : e, processIo);
+      process.exitCode = reportError(e, processIo);
     },
   );
 }

@@ -57,3 +57,30 @@ export class UsageError extends HvbError {
 export function isHvbError(e: unknown): e is HvbError {
   return e instanceof HvbError;
 }
+
+/**
+ * Turns anything thrown into an {@link HvbError} for reporting: operating-system errors keep
+ * their message (it names the path) under a code that says what happened; anything else is an
+ * internal error (a bug).
+ */
+export function toHvbError(e: unknown): HvbError {
+  if (isHvbError(e)) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === "string" && typeof err.message === "string") {
+    const byCode: Record<string, [string, HvbCategory]> = {
+      ENOENT: ["FileNotFound", "ObjectNotFound"],
+      EACCES: ["AccessDenied", "PermissionDenied"],
+      EPERM: ["AccessDenied", "PermissionDenied"],
+      ENOSPC: ["DiskFull", "WriteError"],
+      EEXIST: ["FileExists", "ResourceUnavailable"],
+      EISDIR: ["IsADirectory", "InvalidArgument"],
+      ENOTDIR: ["NotADirectory", "InvalidArgument"],
+    };
+    const [code, category] = byCode[err.code] ?? ["IoError", "NotSpecified" as HvbCategory];
+    return new HvbError(code, err.message, { category, ...(err.path ? { target: err.path } : {}), cause: e });
+  }
+  if (e instanceof RangeError && /Array buffer allocation failed|Invalid array length/.test(e.message)) {
+    return new HvbError("OutOfMemory", `Cannot allocate memory: ${e.message}`, { category: "ResourceUnavailable", cause: e });
+  }
+  return new HvbError("InternalError", `internal error: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}

@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { HvbError } from "../errors/hvb_error";
+import { crashPoint } from "../util/crash_point";
 import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
 
 export const STATE_FILE = "lab.json";
@@ -96,7 +97,9 @@ export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
   return withLabLock(abs, () => {
     const state = readLabState(abs);
     const result = fn(state);
+    crashPoint("lab.before-commit");
     writeStateAtomic(abs, state);
+    crashPoint("lab.after-commit");
     return result;
   });
 }
@@ -115,6 +118,7 @@ export function writeStateAtomic(dir: string, state: LabState): void {
     } finally {
       fs.closeSync(fd);
     }
+    crashPoint("lab.before-rename");
     fs.renameSync(tmp, final);
   } catch (e) {
     fs.rmSync(tmp, { force: true });

@@ -20,7 +20,8 @@ export function checkVhdx(path: string, options: { parentPath?: string } = {}): 
   try {
     image = VhdxImage.open(path, options.parentPath !== undefined ? { parentPath: options.parentPath } : {});
     for (const d of image.chain()) {
-      for (const p of d.checkBat()) problems.push(d === image ? p : `parent '${d.path}': ${p}`);
+      // Name the file each problem is in, as every other VHDX error does.
+      for (const p of d.checkBat()) problems.push(`Invalid VHDX file '${d.path}': ${d === image ? "" : "parent in the chain: "}${p}`);
     }
   } catch (e) {
     if (e instanceof HvbError) problems.push(e.message);

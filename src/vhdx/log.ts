@@ -133,7 +133,11 @@ export function findActiveSequence(
       cur = next;
     }
     const last = run[run.length - 1]!;
-    if (best.length === 0 || last.sequenceNumber > best[best.length - 1]!.sequenceNumber) best = run;
+    const bestLast = best[best.length - 1];
+    // A run found from a later position can be a suffix of one found earlier (a sequence that
+    // wraps past the end of the log is first met at offset 0): on equal last entries keep the
+    // longer run, which holds the Tail entry.
+    if (!bestLast || last.sequenceNumber > bestLast.sequenceNumber || (last.sequenceNumber === bestLast.sequenceNumber && run.length > best.length)) best = run;
   }
   if (best.length === 0) return [];
   // The last entry's Tail names where the sequence starts; entries before it are already applied.

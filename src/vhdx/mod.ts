@@ -13,3 +13,4 @@ export { resolveParentPath, relativeLocatorPath } from "./parent_path";
 export type { ParentLocatorEntries } from "./parent_locator";
 export type { VhdxHeader } from "./header";
 export type { BatGeometry } from "./bat";
+export { relinkParent } from "./relink";

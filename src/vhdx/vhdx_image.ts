@@ -270,12 +270,9 @@ export class VhdxImage implements VirtualDisk {
       image.#sessionStarted = false;
     }
     if (meta.hasParent && !options.noParent) {
-      try {
-        (image as { parent: VhdxImage | undefined }).parent = openParent(image, options);
-      } catch (e) {
-        image.#io.close();
-        throw e;
-      }
+      // On failure open() closes `io`; closing it here too would close the descriptor twice
+      // (EBADF hiding the real error, or closing a file that reused the number).
+      (image as { parent: VhdxImage | undefined }).parent = openParent(image, options);
     }
     return image;
   }
@@ -351,10 +348,18 @@ export class VhdxImage implements VirtualDisk {
     if (off < HEADER_SECTION_SIZE) {
       throw new VhdxFormatError(this.path, `BAT entry of payload block ${block}`, `FileOffsetMB points into the header section (${off})`);
     }
-    if (off + this.blockSize > this.#io.size() && !(this.#io.writable && off + this.blockSize <= this.#fileEnd)) {
+    // The last block of a disk whose size is not a multiple of the block size may end where the
+    // disk does: qemu's fixed images stop the file there.
+    const needed = off + this.#blockBytes(block);
+    if (needed > this.#io.size() && !(this.#io.writable && needed <= this.#fileEnd)) {
       throw new VhdxFormatError(this.path, `BAT entry of payload block ${block}`, `block at ${off} lies past the end of the ${this.#io.size()}-byte file`, "VhdxTruncated");
     }
     return off;
+  }
+
+  /** Bytes of payload block `block` that lie inside the virtual disk (less for a short last block). */
+  #blockBytes(block: number): number {
+    return Math.min(this.blockSize, this.virtualSize - block * this.blockSize);
   }
 
   /** Whether logical sector `sector` (disk-wide index) is present in this file per its bitmap. */
@@ -614,7 +619,7 @@ export class VhdxImage implements VirtualDisk {
           if (this.type !== "differencing") problems.push(`BAT entry ${i} (payload block ${block}): PARTIALLY_PRESENT in a non-differencing file`);
           partialInChunk = true;
         }
-        used.push([entryOffset(e), entryOffset(e) + this.blockSize, `payload block ${block}`]);
+        used.push([entryOffset(e), entryOffset(e) + this.#blockBytes(block), `payload block ${block}`]);
       } else if (![PAYLOAD_NOT_PRESENT, PAYLOAD_UNDEFINED, PAYLOAD_ZERO, PAYLOAD_UNMAPPED, PAYLOAD_UNMAPPED_V095].includes(state)) {
         problems.push(`BAT entry ${i} (payload block ${block}): state ${state} is not valid`);
       }
@@ -624,9 +629,9 @@ export class VhdxImage implements VirtualDisk {
     }
     for (const [from, to, what] of used.slice(4)) {
       if (from < HEADER_SECTION_SIZE) problems.push(`${what}: file offset ${from} lies in the header section`);
-      // The last block of a disk may be cut short at the end of the file.
       else if (from >= size) problems.push(`${what}: file offset ${from} lies past the end of the ${size}-byte file`);
-      void to;
+      // A short last block (see #blockBytes) may end with the file, but not before it.
+      else if (to > size) problems.push(`${what}: [${from}, ${to}) is cut short by the end of the ${size}-byte file`);
     }
     used.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < used.length; i++) {
@@ -764,7 +769,9 @@ export class VhdxImage implements VirtualDisk {
         throw new VhdxFormatError(this.path, "metadata", `item ${itemId} cannot grow from ${entry.length} to ${data.length} bytes in place`);
       }
     }
-    this.#beginSession(true);
+    // Not a change of user-visible data (MS-VHDX 2.2.2): the DataWriteGuid stays, so children
+    // of this file keep their parent_linkage.
+    this.#beginSession(false);
     for (let p = Math.floor(start / PAGE) * PAGE; p < end; p += PAGE) {
       const page = this.#page(p, "metadata");
       const from = Math.max(start, p);

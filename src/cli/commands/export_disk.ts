@@ -1,0 +1,31 @@
+import * as path from "node:path";
+import { flattenPointDisk } from "../../engine/flatten";
+import { selectPoint } from "../../engine/point_chain";
+import { HvbError } from "../../errors/hvb_error";
+import { Repository } from "../../repository/repository";
+import { parseArgs, parseInteger, requireOption } from "../args";
+import { EventOutput } from "../event_output";
+import { formatBytes } from "../format";
+import type { CommandIo } from "../io";
+
+/** `hvbackup export-disk --repo R --vm N --point ID --disk I --out FILE.vhdx`: one disk as a standalone VHDX. */
+export function exportDiskCommand(argv: string[], io: CommandIo): number {
+  const args = parseArgs(argv, { values: ["repo", "vm", "point", "disk", "out", "lab"], flags: ["json"] });
+  const out = new EventOutput(io, args.flags.has("json"));
+  const repo = new Repository(requireOption(args, "repo"));
+  repo.requireExists();
+  const store = repo.findVm(requireOption(args, "vm"));
+  const file = requireOption(args, "out");
+  if (!/\.vhdx$/i.test(file)) throw new HvbError("Usage", `--out must name a .vhdx file, got '${file}'`, { category: "InvalidArgument", target: file });
+  const lock = store.lock("export-disk");
+  try {
+    const catalog = store.readCatalog();
+    const point = selectPoint(catalog, requireOption(args, "point"));
+    const disk = parseInteger(requireOption(args, "disk"), "--disk");
+    const r = flattenPointDisk(store, catalog, point, disk, path.resolve(file), (d, t) => out.progress({ activity: `Exporting disk ${disk} of ${point.id}`, percent: Math.floor((d / Math.max(t, 1)) * 100) }));
+    out.result({ pointId: point.id, disk, ...r }, `Exported disk ${disk} of ${catalog.vmName} ${point.id} to ${file} (${formatBytes(r.virtualSize)} virtual, every block checked)`);
+    return 0;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,30 @@
+import { readiness } from "../../engine/readiness";
+import { Repository } from "../../repository/repository";
+import { optionValue, parseArgs, requireOption } from "../args";
+import { EventOutput } from "../event_output";
+import { labDirFrom, openHost } from "../host";
+import type { CommandIo } from "../io";
+
+/** `hvbackup readiness --vm N [--repo R] [--json]`: what the next backup will do, and why. */
+export async function readinessCommand(argv: string[], io: CommandIo): Promise<number> {
+  const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json"] });
+  const out = new EventOutput(io, args.flags.has("json"));
+  const host = await openHost(labDirFrom(args));
+  const vm = requireOption(args, "vm");
+  const repoPath = optionValue(args, "repo");
+  let catalog;
+  if (repoPath !== undefined) {
+    const repo = new Repository(repoPath);
+    const hostVm = await host.findVm(vm);
+    catalog = repo.listVms().map((s) => s.readCatalog()).find((c) => c.vmId.toLowerCase() === hostVm.id.toLowerCase());
+  }
+  const r = await readiness(host, vm, catalog);
+  const lines = [
+    `${r.vmName} (${r.vmId}): ${r.state}, configuration version ${r.configVersion}, generation ${r.generation}`,
+    `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent`,
+    ...r.disks.map((d) => `  disk ${d.index} ${d.path} (${d.format}): ${d.method}${d.reason ? ` — ${d.reason}` : ""}`),
+    ...r.warnings.map((w) => `WARNING: ${w}`),
+  ];
+  out.result(r, lines.join("\n"));
+  return 0;
+}

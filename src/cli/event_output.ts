@@ -1,0 +1,72 @@
+import type { EngineEvents, ProgressEvent } from "../engine/events";
+import { UsageError, toHvbError } from "../errors/hvb_error";
+import type { CommandIo } from "./io";
+
+/**
+ * Output of an engine command: human text (with a progress line on a terminal), or with
+ * `--json` line-delimited JSON events, the protocol the PowerShell module reads:
+ *
+ * ```
+ * {"type":"progress","activity":"Backing up web01","status":"disk 0: unit 3 of 40","percent":7}
+ * {"type":"warning","message":"…","code":"ConsistencyFallback"}
+ * {"type":"info","message":"…"}
+ * {"type":"result","data":{…}}
+ * {"type":"error","code":"LockHeld","category":"ResourceBusy","message":"…","target":"…"}
+ * ```
+ */
+export class EventOutput implements EngineEvents {
+  #lastPercent = -1;
+  #progressShown = false;
+  constructor(readonly io: CommandIo, readonly json: boolean, readonly tty = Boolean(process.stderr.isTTY)) {}
+
+  progress(p: ProgressEvent): void {
+    if (this.json) {
+      // Throttle to whole percents so a long copy does not flood the pipe.
+      if (p.percent === this.#lastPercent && p.status === undefined) return;
+      this.#lastPercent = p.percent;
+      this.#line({ type: "progress", ...p });
+    } else if (this.tty) {
+      this.io.stderr(`\r\x1b[K${p.activity}: ${p.percent}%${p.status ? ` ${p.status}` : ""}`);
+      this.#progressShown = true;
+    }
+  }
+
+  warning(message: string, code?: string): void {
+    this.#endProgress();
+    if (this.json) this.#line({ type: "warning", message, ...(code ? { code } : {}) });
+    else this.io.stderr(`WARNING: ${message}\n`);
+  }
+
+  info(message: string): void {
+    this.#endProgress();
+    if (this.json) this.#line({ type: "info", message });
+    else this.io.stderr(`${message}\n`);
+  }
+
+  /** The command's result: a JSON event, or `human` printed on stdout. */
+  result(data: unknown, human: string): void {
+    this.#endProgress();
+    if (this.json) this.#line({ type: "result", data });
+    else this.io.stdout(human.endsWith("\n") ? human : `${human}\n`);
+  }
+
+  /** Reports a failure; returns the exit code (2 usage, 1 otherwise). */
+  error(e: unknown): number {
+    this.#endProgress();
+    const err = toHvbError(e);
+    if (this.json) this.#line({ type: "error", code: err.code, category: err.category, message: err.message, ...(err.target !== undefined ? { target: err.target } : {}) });
+    else this.io.stderr(`hvbackup: ${err.message}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+
+  #line(obj: Record<string, unknown>): void {
+    this.io.stdout(`${JSON.stringify(obj)}\n`);
+  }
+
+  #endProgress(): void {
+    if (this.#progressShown) {
+      this.io.stderr("\n");
+      this.#progressShown = false;
+    }
+  }
+}

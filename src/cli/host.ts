@@ -1,0 +1,32 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import type { HostApi } from "../engine/host_api";
+import { HvbError } from "../errors/hvb_error";
+import { type ParsedArgs, optionValue } from "./args";
+
+/**
+ * The lab folder a command should use: `--lab DIR`, else the HYPERVBACKUP_LAB environment
+ * variable, else undefined (the local Hyper-V host).
+ */
+export function labDirFrom(args: ParsedArgs): string | undefined {
+  const dir = optionValue(args, "lab") ?? (process.env["HYPERVBACKUP_LAB"] || undefined);
+  return dir === undefined ? undefined : path.resolve(dir);
+}
+
+/**
+ * Connects to the Hyper-V host: the lab host when a lab folder is given, else the local
+ * Hyper-V host over WMI (Windows only, through edge-js).
+ */
+export async function openHost(labDir: string | undefined): Promise<HostApi> {
+  const { HyperVClient } = await import("../hyperv/mod");
+  if (labDir !== undefined) {
+    if (!existsSync(labDir)) throw new HvbError("LabNotFound", `Lab '${labDir}' does not exist: create it with 'hvbackup lab init ${labDir}'`, { category: "ObjectNotFound", target: labDir });
+    const { LabCimSession } = await import("../lab/session");
+    return new HyperVClient(new LabCimSession(labDir));
+  }
+  if (process.platform !== "win32") {
+    throw new HvbError("NoHyperVHost", "No Hyper-V host here: run on a Windows host with Hyper-V, or use --lab DIR (or HYPERVBACKUP_LAB) to work with a lab host", { category: "ResourceUnavailable" });
+  }
+  const { openWmiSession } = await import("../hyperv/transport/wmi_session");
+  return new HyperVClient(await openWmiSession());
+}

@@ -1,0 +1,67 @@
+/** `hvbackup lab cim query|invoke|associators`: the lab's WMI seam from the command line. */
+import { UsageError } from "../../errors/hvb_error";
+import { isJobActive } from "../../hyperv/cim";
+import { optionValue, parseArgs, requireOption } from "../args";
+import type { CommandIo } from "../io";
+import { LabCimSession } from "../../lab/session";
+
+const USAGE = `Usage:
+  hvbackup lab cim query --lab DIR "WQL"
+  hvbackup lab cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
+  hvbackup lab cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]`;
+
+export async function labCim(argv: string[], io: CommandIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case "query": {
+      const a = parseArgs(rest, { values: ["lab"] });
+      if (a.positionals.length !== 1) throw new UsageError(`lab cim query takes one WQL text\n${USAGE}`);
+      const session = new LabCimSession(requireOption(a, "lab"));
+      io.stdout(`${JSON.stringify(session.querySync(a.positionals[0]!), null, 1)}\n`);
+      return 0;
+    }
+    case "associators": {
+      const a = parseArgs(rest, { values: ["lab", "path", "result-class", "assoc-class"] });
+      if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+      const session = new LabCimSession(requireOption(a, "lab"));
+      const path = requireOption(a, "path");
+      session.getInstanceSync(path); // a path that names nothing is an error, not an empty list
+      const resultClass = optionValue(a, "result-class");
+      const assocClass = optionValue(a, "assoc-class");
+      const out = session.associatorsSync(path, {
+        ...(resultClass === undefined ? {} : { resultClass }),
+        ...(assocClass === undefined ? {} : { assocClass }),
+      });
+      io.stdout(`${JSON.stringify(out, null, 1)}\n`);
+      return 0;
+    }
+    case "invoke": {
+      const a = parseArgs(rest, { values: ["lab", "path", "method", "args"], flags: ["wait"] });
+      if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+      const session = new LabCimSession(requireOption(a, "lab"));
+      const argsText = optionValue(a, "args") ?? "{}";
+      let args: unknown;
+      try {
+        args = JSON.parse(argsText);
+      } catch (e) {
+        throw new UsageError(`--args must be a JSON object: ${(e as Error).message}`);
+      }
+      if (typeof args !== "object" || args === null || Array.isArray(args)) throw new UsageError("--args must be a JSON object");
+      const result: Record<string, unknown> = session.invokeMethodSync(requireOption(a, "path"), requireOption(a, "method"), args as Record<string, unknown>);
+      if (a.flags.has("wait") && result["ReturnValue"] === 4096 && typeof result["Job"] === "string") {
+        const jobPath = result["Job"];
+        let job = session.getInstanceSync(jobPath);
+        while (isJobActive(Number(job["JobState"]))) {
+          await new Promise((r) => setTimeout(r, 20));
+          job = session.getInstanceSync(jobPath);
+        }
+        result["Job"] = job;
+        result["AffectedElements"] = session.associatorsSync(jobPath, { assocClass: "CIM_AffectedJobElement" }).map((i) => i.__PATH);
+      }
+      io.stdout(`${JSON.stringify(result)}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}

@@ -1,0 +1,159 @@
+/** `hvbackup lab init|vm new|write|migrate|crash|state|fail|guest|ls`: driving the lab host. */
+import { UsageError } from "../../errors/hvb_error";
+import { optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
+import type { CommandIo } from "../io";
+import { addFault } from "../../lab/faults";
+import { createVm, crashHost, guestWrite, migrateVm, setVmState } from "../../lab/host_ops";
+import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/model";
+import { initLab, mutateLab, readLabState } from "../../lab/state_store";
+
+export function labInit(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["job-ms"] });
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N]");
+  const jobMs = optionValue(a, "job-ms");
+  const dir = a.positionals[0]!;
+  initLab(dir, jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") });
+  io.stdout(`Created lab host in '${dir}'\n`);
+  return 0;
+}
+
+/** The JSON shape of one VM in `lab ls --json` (pinned by the issue). */
+export function vmSummary(vm: VmRecord): { name: string; id: string; state: string; configVersion: string; generation: number; disks: { path: string }[] } {
+  return {
+    name: vm.name,
+    id: vm.id,
+    state: stateName(vm.state),
+    configVersion: vm.configVersion,
+    generation: vm.hardware.generation,
+    disks: vm.disks.map((d) => ({ path: d.path })),
+  };
+}
+
+export function labVm(argv: string[], io: CommandIo): number {
+  const [sub, ...rest] = argv;
+  if (sub !== "new") throw new UsageError("Usage: hvbackup lab vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y] [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]");
+  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest"], flags: ["no-scsi", "vhd"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  const name = requireOption(a, "name");
+  const disks = (a.options.get("disk") ?? []).map((s) => parseSize(s, "--disk"));
+  if (disks.length === 0) throw new UsageError("Missing required option --disk (give it once per disk)");
+  for (const d of disks) if (d <= 0 || d % (1024 * 1024) !== 0) throw new UsageError(`--disk sizes must be whole MiB, got ${d} bytes`);
+  const configVersion = optionValue(a, "config-version") ?? "9.0";
+  if (!KNOWN_CONFIG_VERSIONS.includes(configVersion)) throw new UsageError(`--config-version must be one of ${KNOWN_CONFIG_VERSIONS.join(", ")}, got '${configVersion}'`);
+  const genText = optionValue(a, "generation") ?? "2";
+  if (genText !== "1" && genText !== "2") throw new UsageError(`--generation must be 1 or 2, got '${genText}'`);
+  const guest = optionValue(a, "guest") ?? "windows";
+  if (guest !== "windows" && guest !== "linux" && guest !== "none") throw new UsageError(`--guest must be windows, linux or none, got '${guest}'`);
+  const vm = mutateLab(dir, (state) =>
+    createVm(state, dir, {
+      name,
+      diskSizes: disks,
+      configVersion,
+      generation: genText === "1" ? 1 : 2,
+      guest,
+      scsi: !a.flags.has("no-scsi"),
+      format: a.flags.has("vhd") ? "vhd" : "vhdx",
+    }, Date.now()),
+  );
+  io.stdout(`${JSON.stringify(vmSummary(vm))}\n`);
+  return 0;
+}
+
+export function labWrite(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab", "vm", "disk", "offset", "length", "seed"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  const name = requireOption(a, "vm");
+  const index = parseInteger(requireOption(a, "disk"), "--disk");
+  const offset = parseSize(requireOption(a, "offset"), "--offset");
+  const length = parseSize(requireOption(a, "length"), "--length");
+  const seed = requireOption(a, "seed");
+  if (length > 256 * 1024 * 1024) throw new UsageError("--length must be at most 256MiB per write");
+  mutateLab(dir, (state) => guestWrite(state, vmByName(state, name), index, offset, length, seed));
+  io.stdout(`Wrote ${length} bytes at ${offset} to disk ${index} of VM '${name}'\n`);
+  return 0;
+}
+
+export function labMigrate(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab", "vm"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  const name = requireOption(a, "vm");
+  mutateLab(dir, (state) => migrateVm(state, vmByName(state, name)));
+  io.stdout(`Live-migrated VM '${name}' away and back: change tracking kept at .rct granularity\n`);
+  return 0;
+}
+
+export function labCrash(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  mutateLab(dir, (state) => crashHost(state, Date.now()));
+  io.stdout("Host crashed and restarted: running VMs are Off, change tracking kept at .mrt granularity, jobs lost\n");
+  return 0;
+}
+
+export function labState(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab", "vm"] });
+  const dir = requireOption(a, "lab");
+  const name = requireOption(a, "vm");
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab state --lab DIR --vm N Running|Off|Saved|Paused");
+  const want = a.positionals[0]!;
+  const key = (Object.keys(EnabledState) as (keyof typeof EnabledState)[]).find((k) => k.toLowerCase() === want.toLowerCase());
+  if (!key) throw new UsageError(`State must be Running, Off, Saved or Paused, got '${want}'`);
+  mutateLab(dir, (state) => setVmState(vmByName(state, name), EnabledState[key], Date.now()));
+  io.stdout(`VM '${name}' is now ${key}\n`);
+  return 0;
+}
+
+export function labFail(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab", "method", "code", "times", "at-percent"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  const method = requireOption(a, "method");
+  const code = parseInteger(requireOption(a, "code"), "--code");
+  if (code > 65535) throw new UsageError(`--code must be at most 65535 (uint16), got ${code}`);
+  const timesText = optionValue(a, "times");
+  const times = timesText === undefined ? 1 : parseInteger(timesText, "--times");
+  if (times < 1) throw new UsageError("--times must be at least 1");
+  const pct = optionValue(a, "at-percent");
+  const atPercent = pct === undefined ? undefined : parseInteger(pct, "--at-percent");
+  if (atPercent !== undefined && atPercent > 100) throw new UsageError("--at-percent must be from 0 to 100");
+  mutateLab(dir, (state) => addFault(state, { method, code, times, ...(atPercent === undefined ? {} : { atPercent }) }));
+  io.stdout(`The next ${times} call(s) of ${method} will fail with ${code}${atPercent === undefined ? "" : ` at ${atPercent}% of their job`}\n`);
+  return 0;
+}
+
+export function labGuest(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab", "vm", "integration"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  const name = requireOption(a, "vm");
+  const integration = requireOption(a, "integration");
+  if (!["ok", "missing", "failing"].includes(integration)) throw new UsageError(`--integration must be ok, missing or failing, got '${integration}'`);
+  mutateLab(dir, (state) => {
+    vmByName(state, name).integration = integration as IntegrationState;
+  });
+  io.stdout(`Backup integration service of VM '${name}' is now ${integration}\n`);
+  return 0;
+}
+
+export function labLs(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab"], flags: ["json"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const state: LabState = readLabState(requireOption(a, "lab"));
+  const vms = state.vms.map(vmSummary);
+  if (a.flags.has("json")) {
+    io.stdout(`${JSON.stringify({ vms })}\n`);
+    return 0;
+  }
+  if (vms.length === 0) {
+    io.stdout("No VMs\n");
+    return 0;
+  }
+  const rows = [["NAME", "STATE", "ID", "CONFIG", "GEN", "DISKS"], ...vms.map((v) => [v.name, v.state, v.id, v.configVersion, String(v.generation), v.disks.map((d) => d.path).join(", ")])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}\n`);
+  return 0;
+}

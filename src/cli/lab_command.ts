@@ -1,0 +1,59 @@
+/**
+ * `hvbackup lab ...`: the lab host, an emulator of Hyper-V's WMI backup API over real VHDX
+ * files, for rehearsing backups without Hyper-V. See docs/lab-fidelity.md.
+ */
+import { UsageError } from "../errors/hvb_error";
+import type { CommandIo } from "./io";
+import { labCim } from "./lab/lab_cim";
+import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
+
+const USAGE = `Usage: hvbackup lab <command> [options]
+
+  init DIR [--job-ms N]                      create a lab host in DIR
+  vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y]
+         [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]
+  write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S
+                                             a guest write (disk I counts from 0)
+  migrate --lab DIR --vm N                   live migration (RCT keeps .rct granularity)
+  crash --lab DIR                            host crash (RCT keeps .mrt granularity)
+  state --lab DIR --vm N Running|Off|Saved|Paused
+  guest --lab DIR --vm N --integration ok|missing|failing
+  fail --lab DIR --method NAME --code C [--times K] [--at-percent P]
+  ls --lab DIR [--json]
+  cim query --lab DIR "WQL"
+  cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
+  cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]
+`;
+
+export async function labCommand(argv: string[], io: CommandIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case "init":
+      return labInit(rest, io);
+    case "vm":
+      return labVm(rest, io);
+    case "write":
+      return labWrite(rest, io);
+    case "migrate":
+      return labMigrate(rest, io);
+    case "crash":
+      return labCrash(rest, io);
+    case "state":
+      return labState(rest, io);
+    case "guest":
+      return labGuest(rest, io);
+    case "fail":
+      return labFail(rest, io);
+    case "ls":
+      return labLs(rest, io);
+    case "cim":
+      return labCim(rest, io);
+    case "--help":
+    case "-h":
+    case "help":
+      io.stdout(USAGE);
+      return 0;
+    default:
+      throw new UsageError(sub === undefined ? USAGE.trimEnd() : `Unknown lab command '${sub}'\n${USAGE.trimEnd()}`);
+  }
+}

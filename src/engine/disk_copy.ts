@@ -1,0 +1,115 @@
+import type { VirtualDisk } from "../disk/virtual_disk";
+import { isAllZero } from "../disk/convert";
+import { createVhdx } from "../vhdx/create";
+import { sha256Hex, unitsOf } from "./units";
+
+/** What copying one disk into the repository produced. */
+export interface DiskCopyResult {
+  /** SHA-256 per unit index of every unit stored (see Manifest). */
+  units: Record<string, string>;
+  /** Payload bytes written. */
+  storedBytes: number;
+  /** Bytes read from the source. */
+  readBytes: number;
+}
+
+/** Reports bytes done of a total. */
+export type CopyProgress = (done: number, total: number) => void;
+
+/**
+ * Copies every unit of `source` that holds data into a new dynamic VHDX whose block size is the
+ * unit size. Zero units are skipped: they stay unallocated and unlisted (a full's absent unit
+ * is zero).
+ */
+export function copyFull(source: VirtualDisk, destination: string, unitSize: number, progress?: CopyProgress): DiskCopyResult {
+  const units = unitsOf(source.dataRanges("chain"), unitSize, source.virtualSize);
+  const dest = createVhdx(destination, {
+    virtualSize: source.virtualSize,
+    blockSize: unitSize,
+    logicalSectorSize: source.logicalSectorSize as 512 | 4096,
+  });
+  const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
+  try {
+    const buf = Buffer.alloc(unitSize);
+    units.forEach((u, i) => {
+      const part = unitBuffer(buf, u, unitSize, source.virtualSize);
+      source.read(part, u * unitSize);
+      result.readBytes += part.length;
+      if (!isAllZero(part)) {
+        dest.write(part, u * unitSize);
+        result.units[String(u)] = sha256Hex(part);
+        result.storedBytes += part.length;
+      }
+      progress?.(i + 1, units.length);
+    });
+  } finally {
+    dest.close();
+  }
+  return result;
+}
+
+/**
+ * Writes the given units of `source` into a new differencing VHDX on `parentFile` (the previous
+ * point's file). Units that became zero are stored as zero blocks so they hide the parent.
+ */
+export function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress): DiskCopyResult {
+  const dest = createVhdx(destination, { parentPath: parentFile, blockSize: unitSize });
+  const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
+  try {
+    const buf = Buffer.alloc(unitSize);
+    units.forEach((u, i) => {
+      const part = unitBuffer(buf, u, unitSize, source.virtualSize);
+      source.read(part, u * unitSize);
+      result.readBytes += part.length;
+      if (isAllZero(part)) dest.writeZeroes(u * unitSize, part.length);
+      else {
+        dest.write(part, u * unitSize);
+        result.storedBytes += part.length;
+      }
+      result.units[String(u)] = sha256Hex(part);
+      progress?.(i + 1, units.length);
+    });
+  } finally {
+    dest.close();
+  }
+  return result;
+}
+
+/**
+ * Finds the units whose content differs from `previous` (unit -> hash at the previous point;
+ * absent means zero) by reading and hashing every unit that holds data now or did before.
+ * Used when RCT cannot say what changed (VHD disks, configuration version 5.0, lost ids).
+ */
+export function changedUnitsByHash(source: VirtualDisk, unitSize: number, previous: ReadonlyMap<number, string>, progress?: CopyProgress): number[] {
+  const candidates = new Set(unitsOf(source.dataRanges("chain"), unitSize, source.virtualSize));
+  for (const u of previous.keys()) candidates.add(u);
+  const sorted = [...candidates].sort((a, b) => a - b);
+  const zeroHash = new Map<number, string>();
+  const changed: number[] = [];
+  const buf = Buffer.alloc(unitSize);
+  sorted.forEach((u, i) => {
+    const part = unitBuffer(buf, u, unitSize, source.virtualSize);
+    source.read(part, u * unitSize);
+    const now = isAllZero(part) ? undefined : sha256Hex(part);
+    const before = previous.get(u);
+    const beforeIsZero = before === undefined || before === zeroHashOf(part.length, zeroHash);
+    if (now === undefined ? !beforeIsZero : now !== before) changed.push(u);
+    progress?.(i + 1, sorted.length);
+  });
+  return changed;
+}
+
+/** The slice of `buf` for unit `u` (the last unit of a disk may be short). */
+export function unitBuffer(buf: Buffer, u: number, unitSize: number, virtualSize: number): Buffer {
+  return buf.subarray(0, Math.min(unitSize, virtualSize - u * unitSize));
+}
+
+/** SHA-256 of `length` zero bytes, memoised. */
+export function zeroHashOf(length: number, cache: Map<number, string>): string {
+  let h = cache.get(length);
+  if (!h) {
+    h = sha256Hex(new Uint8Array(length));
+    cache.set(length, h);
+  }
+  return h;
+}

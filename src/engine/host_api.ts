@@ -1,0 +1,36 @@
+import type { HyperVClient } from "../hyperv/hyperv_client";
+import type { Checkpoint, PlannedSystem, ReferencePoint, VmDisk, VmInfo } from "../hyperv/types";
+
+/**
+ * What the engine needs from a Hyper-V host: the operations of the typed client in src/hyperv
+ * (over the CimSession seam: real WMI or the lab) that the use cases call. Listing them here
+ * shows which host operations the engine depends on, and lets tests substitute a host.
+ */
+export type HostApi = Pick<
+  HyperVClient,
+  | "listVms"
+  | "findVm"
+  | "refreshVm"
+  | "requestStateChange"
+  | "destroySystem"
+  | "setDiskPath"
+  | "createRecoveryCheckpoint"
+  | "listCheckpoints"
+  | "destroyCheckpoint"
+  | "convertToReferencePoint"
+  | "listReferencePoints"
+  | "destroyReferencePoint"
+  | "getChangedRanges"
+  | "exportConfiguration"
+  | "importSystemDefinition"
+  | "validatePlannedSystem"
+  | "realizePlannedSystem"
+  | "destroyPlannedSystem"
+  | "renameSystem"
+>;
+
+export type HostVm = VmInfo;
+export type HostDisk = VmDisk;
+export type HostCheckpoint = Checkpoint;
+export type HostReferencePoint = ReferencePoint;
+export type HostPlanned = PlannedSystem;

@@ -1,0 +1,58 @@
+import { HvbError } from "../errors/hvb_error";
+import type { Catalog, PointRecord } from "../repository/catalog";
+import type { VmStore } from "../repository/repository";
+
+/** The points a restore point depends on, full first, ending with the point itself. */
+export function chainOf(catalog: Catalog, pointId: string): PointRecord[] {
+  const byId = new Map(catalog.points.map((p) => [p.id, p]));
+  const chain: PointRecord[] = [];
+  let cur = byId.get(pointId);
+  if (!cur) throw new HvbError("PointNotFound", `VM '${catalog.vmName}' has no restore point '${pointId}'`, { category: "ObjectNotFound", target: pointId });
+  while (cur) {
+    chain.unshift(cur);
+    if (chain.length > catalog.points.length) {
+      throw new HvbError("CatalogInvalid", `Catalog of '${catalog.vmName}': restore point chains loop at '${cur.id}'`, { category: "InvalidData", target: cur.id });
+    }
+    if (cur.kind === "full") return chain;
+    const parentId: string | null = cur.parentId;
+    if (!parentId || !byId.has(parentId)) {
+      throw new HvbError("ChainBroken", `Restore point '${cur.id}' of '${catalog.vmName}' needs '${parentId}', which is not in the catalog`, { category: "InvalidData", target: cur.id });
+    }
+    cur = byId.get(parentId);
+  }
+  return chain;
+}
+
+/**
+ * The content of every unit of one disk at a point, as hashes: for each unit, the hash from
+ * the newest manifest in the chain that lists it. Units absent from the map are zero.
+ */
+export function unitStateAt(store: VmStore, catalog: Catalog, pointId: string, diskIndex: number): Map<number, string> {
+  const state = new Map<number, string>();
+  for (const p of chainOf(catalog, pointId)) {
+    const disk = store.readManifest(p.id).disks.find((d) => d.index === diskIndex);
+    if (!disk) continue;
+    for (const [u, h] of Object.entries(disk.units)) state.set(Number(u), h);
+  }
+  return state;
+}
+
+/**
+ * Selects a restore point: an id, `latest`, or a time (the newest point at or before it).
+ */
+export function selectPoint(catalog: Catalog, selector: string | undefined): PointRecord {
+  const points = catalog.points;
+  if (points.length === 0) throw new HvbError("NoRestorePoints", `VM '${catalog.vmName}' has no restore points`, { category: "ObjectNotFound", target: catalog.vmName });
+  if (selector === undefined || selector === "latest") return points[points.length - 1]!;
+  const byId = points.find((p) => p.id === selector);
+  if (byId) return byId;
+  const t = Date.parse(selector);
+  if (Number.isNaN(t)) {
+    throw new HvbError("PointNotFound", `'${selector}' is neither a restore point id of '${catalog.vmName}', 'latest', nor a time`, { category: "InvalidArgument", target: selector });
+  }
+  const candidates = points.filter((p) => Date.parse(p.time) <= t);
+  if (candidates.length === 0) {
+    throw new HvbError("PointNotFound", `VM '${catalog.vmName}' has no restore point at or before ${new Date(t).toISOString()} (the oldest is ${points[0]!.time})`, { category: "ObjectNotFound", target: selector });
+  }
+  return candidates[candidates.length - 1]!;
+}

@@ -1,0 +1,136 @@
+import { existsSync, renameSync, rmSync } from "node:fs";
+import * as path from "node:path";
+import { HvbError } from "../errors/hvb_error";
+import type { Catalog, PointRecord } from "../repository/catalog";
+import { DISKS_DIR, MANIFEST_FILE } from "../repository/layout";
+import { writeManifest } from "../repository/manifest";
+import type { Repository, VmStore } from "../repository/repository";
+import { fsyncDir } from "../util/atomic_file";
+import { crashPoint } from "../util/crash_point";
+import { mergeVhdxIntoParent } from "../vhdx/merge";
+import { relinkParent } from "../vhdx/relink";
+import { treeSize } from "./backup";
+import type { EngineEvents } from "./events";
+
+/** What prune did. */
+export interface PruneResult {
+  vmName: string;
+  /** Points folded into the next one (no longer restorable on their own). */
+  removed: string[];
+  kept: string[];
+}
+
+/**
+ * Keeps the newest `keep` restore points of a VM, forward-incremental-forever: the oldest full
+ * is merged with the increment after it, which becomes the new full (DESIGN.md "Retention").
+ * Each merge is recorded in the catalog first (pendingMerge), every step is idempotent, and the
+ * catalog is rewritten last, so an interrupted prune is finished by running it again.
+ */
+export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, events: EngineEvents, options: { clearStaleLock?: boolean } = {}): PruneResult {
+  if (!Number.isSafeInteger(keep) || keep < 1) {
+    throw new HvbError("Usage", `--keep must be at least 1 (the newest point is never removed), got ${keep}`, { category: "InvalidArgument", target: "keep" });
+  }
+  repo.requireExists();
+  const store = repo.findVm(vmNameOrId);
+  const lock = store.lock("prune", { clearStale: options.clearStaleLock ?? false });
+  try {
+    const removed: string[] = [];
+    let catalog = store.readCatalog();
+    if (catalog.pendingMerge) {
+      events.info(`Finishing the interrupted merge of '${catalog.pendingMerge.fromId}' into '${catalog.pendingMerge.intoId}'`);
+      removed.push(catalog.pendingMerge.fromId);
+      finishMerge(store, catalog);
+      catalog = store.readCatalog();
+    }
+    for (const orphan of store.removeOrphans()) events.info(`Removed '${orphan}', left by an interrupted run`);
+    while (catalog.points.length > keep) {
+      const oldest = catalog.points[0]!;
+      const next = catalog.points[1]!;
+      events.progress({ activity: `Pruning ${catalog.vmName}`, status: `folding ${oldest.id} into ${next.id}`, percent: 0 });
+      if (next.kind === "full" || next.parentId !== oldest.id) {
+        // The next point does not depend on the oldest: drop it whole.
+        catalog.points.shift();
+        store.writeCatalog(catalog);
+        rmSync(store.pointDir(oldest.id), { recursive: true, force: true });
+      } else {
+        catalog.pendingMerge = { fromId: oldest.id, intoId: next.id };
+        store.writeCatalog(catalog);
+        crashPoint("prune-marked");
+        finishMerge(store, catalog);
+      }
+      removed.push(oldest.id);
+      catalog = store.readCatalog();
+    }
+    return { vmName: catalog.vmName, removed, kept: catalog.points.map((p) => p.id) };
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Carries out `catalog.pendingMerge`: every step checks what is already done, so it can be
+ * re-run after a crash at any point.
+ */
+function finishMerge(store: VmStore, catalog: Catalog): void {
+  const pending = catalog.pendingMerge!;
+  const from = catalog.points.find((p) => p.id === pending.fromId);
+  const into = catalog.points.find((p) => p.id === pending.intoId);
+  if (!from || !into) throw new HvbError("CatalogInvalid", `Catalog of '${catalog.vmName}': pending merge names points that are not there`, { category: "InvalidData", target: store.catalogFile });
+  const after = catalog.points.find((p) => p.parentId === into.id);
+  const fromDir = store.pointDir(from.id);
+  const intoDir = store.pointDir(into.id);
+
+  const newDisks = into.disks.map((disk) => {
+    if (disk.method === "full" || !disk.file.endsWith(".avhdx")) return disk;
+    const childFile = store.pointFile(into.id, disk.file);
+    const targetRel = `${DISKS_DIR}/${path.basename(disk.file, ".avhdx")}.vhdx`;
+    const target = store.pointFile(into.id, targetRel);
+    if (!existsSync(target)) {
+      const fromDisk = from.disks.find((d) => d.index === disk.index);
+      if (!fromDisk) throw new HvbError("ChainBroken", `Point '${into.id}' disk ${disk.index} has no parent disk in '${from.id}'`, { category: "InvalidData", target: into.id });
+      const parentFile = store.pointFile(from.id, fromDisk.file);
+      if (!existsSync(childFile) || !existsSync(parentFile)) {
+        throw new HvbError("ChainBroken", `Cannot finish merging '${from.id}' into '${into.id}': '${existsSync(childFile) ? parentFile : childFile}' is missing`, { category: "InvalidData", target: store.dir });
+      }
+      mergeVhdxIntoParent(childFile, { parentPath: parentFile });
+      crashPoint("prune-merged");
+      renameSync(parentFile, target);
+      fsyncDir(path.dirname(target));
+      crashPoint("prune-moved");
+    }
+    // The next increment now hangs off the merged file.
+    const nextDisk = after?.disks.find((d) => d.index === disk.index);
+    if (after && nextDisk && nextDisk.file.endsWith(".avhdx")) relinkParent(store.pointFile(after.id, nextDisk.file), target);
+    crashPoint("prune-relinked");
+    if (existsSync(childFile)) rmSync(childFile);
+    return { ...disk, file: targetRel };
+  });
+
+  // The merged point's manifest: the older point's units, overridden by its own.
+  if (existsSync(path.join(fromDir, MANIFEST_FILE))) {
+    const older = store.readManifest(from.id);
+    const mine = store.readManifest(into.id);
+    for (const d of mine.disks) {
+      const base = older.disks.find((x) => x.index === d.index);
+      const rec = into.disks.find((x) => x.index === d.index);
+      if (base && rec && rec.method !== "full") d.units = { ...base.units, ...d.units };
+      d.file = newDisks.find((x) => x.index === d.index)!.file;
+    }
+    mine.kind = "full";
+    mine.parentId = null;
+    writeManifest(path.join(intoDir, MANIFEST_FILE), mine);
+    crashPoint("prune-manifest-written");
+  }
+  rmSync(fromDir, { recursive: true, force: true });
+  fsyncDir(path.dirname(fromDir));
+
+  const c = store.readCatalog();
+  c.points = c.points.filter((p) => p.id !== from.id);
+  const rec = c.points.find((p) => p.id === into.id)! as PointRecord;
+  rec.kind = "full";
+  rec.parentId = null;
+  rec.disks = newDisks;
+  rec.sizeBytes = treeSize(intoDir);
+  c.pendingMerge = null;
+  store.writeCatalog(c);
+}

@@ -1,0 +1,69 @@
+import type { Catalog } from "../repository/catalog";
+import type { HostApi, HostDisk, HostVm } from "./host_api";
+
+/** Lowest configuration version with Resilient Change Tracking (Windows Server 2016 = 8.0; RCT from 6.2 per Microsoft sources). */
+const MIN_RCT_VERSION = [6, 2] as const;
+
+/**
+ * Why RCT cannot be used for a VM (or one of its disks), or undefined when it can.
+ *
+ * @example
+ * rctUnavailableReason({ configVersion: "5.0", ... }); // "configuration version 5.0 has no RCT (needs 6.2 or later; upgrade with Update-VMVersion)"
+ */
+export function rctUnavailableReason(vm: Pick<HostVm, "configVersion">, disk?: Pick<HostDisk, "format" | "hostResource">): string | undefined {
+  const [major, minor] = vm.configVersion.split(".").map((x) => Number(x));
+  if (major === undefined || Number.isNaN(major) || major < MIN_RCT_VERSION[0] || (major === MIN_RCT_VERSION[0] && (minor ?? 0) < MIN_RCT_VERSION[1])) {
+    return `configuration version ${vm.configVersion} has no RCT (needs 6.2 or later; upgrade with Update-VMVersion)`;
+  }
+  if (disk && disk.format === "vhd") return `'${disk.hostResource}' is a VHD file; RCT needs VHDX (convert with Convert-VHD)`;
+  return undefined;
+}
+
+/** What the next backup of a VM will do, and why. */
+export interface ReadinessReport {
+  vmName: string;
+  vmId: string;
+  state: string;
+  configVersion: string;
+  generation: number;
+  /** "full" or "incremental". */
+  nextBackup: "full" | "incremental";
+  /** Per disk: "rct", "hash" or "full", with the reason when not RCT. */
+  disks: Array<{ index: number; path: string; format: string; method: "rct" | "hash" | "full"; reason?: string }>;
+  /** The consistency the guest is expected to give. */
+  expectedConsistency: "application" | "crash";
+  warnings: string[];
+}
+
+/** Readiness of a VM for its next backup into a repository (catalog may be absent). */
+export async function readiness(host: HostApi, vmNameOrId: string, catalog: Catalog | undefined): Promise<ReadinessReport> {
+  const vm = await host.findVm(vmNameOrId);
+  const warnings: string[] = [];
+  if (!vm.hasScsiController) warnings.push(`VM '${vm.name}' has no SCSI controller: application-consistent backups of generation 1 VMs need one (add one with Add-VMScsiController)`);
+  if (vm.backupIntegration !== "ok") warnings.push(`Backup integration service of '${vm.name}' is ${vm.backupIntegration}: backups will be crash-consistent`);
+  if (vm.state === "Paused") warnings.push(`VM '${vm.name}' is paused`);
+  const last = catalog?.points[catalog.points.length - 1];
+  const rps = last?.referencePoint ? await host.listReferencePoints(vm) : [];
+  const rpAlive = last?.referencePoint ? rps.some((r) => r.instanceId === last.referencePoint!.instanceId) : false;
+  const disks = vm.disks.map((d) => {
+    const reason = rctUnavailableReason(vm, d);
+    const baseDisk = last?.disks.find((x) => x.index === d.index);
+    if (!last || !baseDisk) return { index: d.index, path: d.hostResource, format: d.format, method: "full" as const, reason: last ? "new disk since the last backup" : "no earlier backup in this repository" };
+    if (reason) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason };
+    if (!last.referencePoint) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason: "the last backup left no reference point" };
+    if (!rpAlive) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason: `reference point '${last.referencePoint.instanceId}' no longer exists on the host` };
+    return { index: d.index, path: d.hostResource, format: d.format, method: "rct" as const };
+  });
+  for (const d of disks) if (d.reason && d.method !== "full") warnings.push(`disk ${d.index}: no RCT (${d.reason}); changes will be found by hashing`);
+  return {
+    vmName: vm.name,
+    vmId: vm.id,
+    state: vm.state,
+    configVersion: vm.configVersion,
+    generation: vm.generation,
+    nextBackup: disks.some((d) => d.method !== "full") ? "incremental" : "full",
+    disks,
+    expectedConsistency: vm.backupIntegration === "ok" && vm.state === "Running" ? "application" : "crash",
+    warnings,
+  };
+}

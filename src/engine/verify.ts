@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAllZero } from "../disk/convert";
+import { HvbError } from "../errors/hvb_error";
+import type { Repository, VmStore } from "../repository/repository";
+import { checkVhdx } from "../vhdx/check";
+import { VhdxImage } from "../vhdx/vhdx_image";
+import { unitBuffer } from "./disk_copy";
+import type { EngineEvents } from "./events";
+import { chainOf } from "./point_chain";
+import { sha256Hex } from "./units";
+
+/** One problem found by verify. */
+export interface VerifyProblem {
+  vmName: string;
+  pointId: string;
+  /** Disk index, or null for the point as a whole (manifest, configuration). */
+  disk: number | null;
+  message: string;
+}
+
+/** What verify found for the repository (or one VM). */
+export interface VerifyReport {
+  ok: boolean;
+  deep: boolean;
+  pointsChecked: number;
+  /** Ids of points that cannot be restored as recorded. */
+  damagedPoints: string[];
+  problems: VerifyProblem[];
+}
+
+/**
+ * Verifies restore points: every catalogued file exists, every disk file and its chain pass
+ * the VHDX structural check, the configuration matches its hashes; with `deep`, every unit a
+ * point stored is read back through its chain and compared with the manifest's SHA-256.
+ * A point is damaged when it or any point it depends on has a problem.
+ */
+export function verifyRepository(repo: Repository, vmNameOrId: string | undefined, deep: boolean, events: EngineEvents): VerifyReport {
+  repo.requireExists();
+  const stores = vmNameOrId === undefined ? repo.listVms() : [repo.findVm(vmNameOrId)];
+  const report: VerifyReport = { ok: true, deep, pointsChecked: 0, damagedPoints: [], problems: [] };
+  for (const store of stores) verifyVm(store, deep, report, events);
+  report.ok = report.problems.length === 0;
+  return report;
+}
+
+function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: EngineEvents): void {
+  const catalog = store.readCatalog();
+  const bad = new Set<string>();
+  const problem = (pointId: string, disk: number | null, message: string): void => {
+    report.problems.push({ vmName: catalog.vmName, pointId, disk, message });
+    bad.add(pointId);
+  };
+  const total = catalog.points.length;
+  catalog.points.forEach((point, n) => {
+    events.progress({ activity: `Verifying ${catalog.vmName}`, status: point.id, percent: Math.floor((n / Math.max(total, 1)) * 100) });
+    report.pointsChecked++;
+    let manifest;
+    try {
+      manifest = store.readManifest(point.id);
+    } catch (e) {
+      problem(point.id, null, (e as Error).message);
+      return;
+    }
+    for (const f of manifest.configuration) {
+      try {
+        const p = store.pointFile(point.id, f.file);
+        if (!existsSync(p)) problem(point.id, null, `configuration file '${f.file}' is missing`);
+        else if (sha256Hex(readFileSync(p)) !== f.sha256) problem(point.id, null, `configuration file '${f.file}' does not match its SHA-256`);
+      } catch (e) {
+        problem(point.id, null, (e as Error).message);
+      }
+    }
+    for (const disk of point.disks) {
+      let file: string;
+      try {
+        file = store.pointFile(point.id, disk.file);
+      } catch (e) {
+        problem(point.id, disk.index, (e as Error).message);
+        continue;
+      }
+      if (!existsSync(file)) {
+        problem(point.id, disk.index, `disk file '${disk.file}' is missing`);
+        continue;
+      }
+      const check = checkVhdx(file);
+      for (const p of check.problems) problem(point.id, disk.index, p);
+      if (!check.ok || !deep) continue;
+      const md = manifest.disks.find((d) => d.index === disk.index);
+      if (!md) {
+        problem(point.id, disk.index, "the manifest does not list this disk");
+        continue;
+      }
+      let image: VhdxImage | undefined;
+      try {
+        image = VhdxImage.open(file);
+        const buf = Buffer.alloc(md.unitSize);
+        for (const [u, want] of Object.entries(md.units)) {
+          const part = unitBuffer(buf, Number(u), md.unitSize, image.virtualSize);
+          image.read(part, Number(u) * md.unitSize);
+          if (sha256Hex(part) !== want) problem(point.id, disk.index, `data at offset ${Number(u) * md.unitSize} (${part.length} bytes) does not match the manifest's SHA-256`);
+        }
+        // A full's unlisted units must be zero.
+        if (image.type !== "differencing") {
+          for (const r of image.dataRanges("file")) {
+            for (let o = Math.floor(r.offset / md.unitSize) * md.unitSize; o < r.offset + r.length; o += md.unitSize) {
+              const u = o / md.unitSize;
+              if (String(u) in md.units) continue;
+              const part = unitBuffer(buf, u, md.unitSize, image.virtualSize);
+              image.read(part, o);
+              if (!isAllZero(part)) problem(point.id, disk.index, `data at offset ${o} is not zero, but the manifest lists no data there`);
+            }
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof HvbError)) throw e;
+        problem(point.id, disk.index, e.message);
+      } finally {
+        image?.close();
+      }
+    }
+  });
+  // A point is restorable only if every point it depends on is intact.
+  for (const point of catalog.points) {
+    let damaged = bad.has(point.id);
+    try {
+      damaged ||= chainOf(catalog, point.id).some((p) => bad.has(p.id));
+    } catch (e) {
+      report.problems.push({ vmName: catalog.vmName, pointId: point.id, disk: null, message: (e as Error).message });
+      damaged = true;
+    }
+    if (damaged) report.damagedPoints.push(`${catalog.vmName}/${point.id}`);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Reading one configuration (a Msvm_VirtualSystemSettingData of a VM, checkpoint or planned VM):
+ * its disks and controllers through Msvm_VirtualSystemSettingDataComponent (reference §7, §9).
+ *
+ * A disk is a Msvm_StorageAllocationSettingData of subtype `Microsoft:Hyper-V:Virtual Hard Disk`
+ * whose `Parent` is a synthetic disk drive RASD, whose `Parent` is a controller RASD
+ * (ResourceType 5 IDE, 6 synthetic SCSI). Disks are numbered IDE first, then SCSI, then by
+ * controller number and address, so a VM and its checkpoints number their disks alike.
+ */
+import type { CimInstance } from "./cim";
+import type { ClientContext } from "./jobs";
+import { sameObjectPath } from "./object_path";
+import type { ControllerKind, VmDisk } from "./types";
+import { numberOrUndefined, stringArray, stringOrUndefined, unexpected, wqlString } from "./_values";
+
+export const VSSD_CLASS = "Msvm_VirtualSystemSettingData";
+
+/** Msvm_VirtualSystemSettingData.VirtualSystemType values (reference §2). */
+export const SYSTEM_TYPE = {
+  realized: "Microsoft:Hyper-V:System:Realized",
+  planned: "Microsoft:Hyper-V:System:Planned",
+  standardCheckpoint: "Microsoft:Hyper-V:Snapshot:Realized",
+  recoveryCheckpoint: "Microsoft:Hyper-V:Snapshot:Recovery",
+  plannedCheckpoint: "Microsoft:Hyper-V:Snapshot:Planned",
+} as const;
+
+/** ResourceType values of controllers (DMTF: 5 IDE controller, 6 parallel SCSI HBA). */
+const RESOURCE_TYPE_IDE = 5;
+const RESOURCE_TYPE_SCSI = 6;
+const VHD_SUBTYPE = "Microsoft:Hyper-V:Virtual Hard Disk";
+const SCSI_SUBTYPE = "Microsoft:Hyper-V:Synthetic SCSI Controller";
+
+/** What a configuration holds that the backup needs. */
+export interface ConfigurationDetails {
+  disks: VmDisk[];
+  hasScsiController: boolean;
+}
+
+function samePath(a: unknown, b: string): boolean {
+  if (typeof a !== "string" || a === "") return false;
+  try {
+    return sameObjectPath(a, b);
+  } catch {
+    return a.toLowerCase() === b.toLowerCase();
+  }
+}
+
+/** The disk format a file name implies; undefined for other files (ISO images...). */
+export function formatOfFile(path: string): "vhdx" | "vhd" | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".vhdx") || lower.endsWith(".avhdx")) return "vhdx";
+  if (lower.endsWith(".vhd") || lower.endsWith(".avhd")) return "vhd";
+  return undefined;
+}
+
+/** Reads the disks and controllers of the configuration at `vssdPath`. */
+export async function readConfiguration(ctx: ClientContext, vssdPath: string): Promise<ConfigurationDetails> {
+  const parts = await ctx.session.associators(vssdPath, { assocClass: "Msvm_VirtualSystemSettingDataComponent" });
+  return configurationFromParts(parts);
+}
+
+/** Builds the disk list from the component instances of one configuration (pure). */
+export function configurationFromParts(parts: readonly CimInstance[]): ConfigurationDetails {
+  const rasds = parts.filter((p) => p.__CLASS !== "Msvm_StorageAllocationSettingData");
+  const controllers = rasds.filter((r) => {
+    const t = numberOrUndefined(r["ResourceType"]);
+    return t === RESOURCE_TYPE_IDE || t === RESOURCE_TYPE_SCSI;
+  });
+  const scsiControllers = controllers.filter((c) => numberOrUndefined(c["ResourceType"]) === RESOURCE_TYPE_SCSI);
+  const hasScsiController = scsiControllers.some((c) => (stringOrUndefined(c["ResourceSubType"]) ?? SCSI_SUBTYPE) === SCSI_SUBTYPE);
+
+  const unsorted: Omit<VmDisk, "index">[] = [];
+  for (const sasd of parts) {
+    if (sasd.__CLASS !== "Msvm_StorageAllocationSettingData") continue;
+    const hostResource = stringArray(sasd["HostResource"])[0];
+    const subType = stringOrUndefined(sasd["ResourceSubType"]);
+    const format = hostResource === undefined ? undefined : formatOfFile(hostResource);
+    if (subType !== VHD_SUBTYPE && !(subType === undefined && format !== undefined)) continue;
+    if (hostResource === undefined) continue; // an empty drive: nothing to back up
+    const drive = rasds.find((r) => samePath(sasd["Parent"], r.__PATH));
+    const controller = drive ? controllers.find((c) => samePath(drive["Parent"], c.__PATH)) : undefined;
+    const kind: ControllerKind = controller && numberOrUndefined(controller["ResourceType"]) === RESOURCE_TYPE_IDE ? "IDE" : "SCSI";
+    let controllerNumber = 0;
+    if (controller && kind === "IDE") controllerNumber = numberOrUndefined(controller["Address"]) ?? 0;
+    if (controller && kind === "SCSI") controllerNumber = Math.max(0, scsiControllers.indexOf(controller));
+    const address = numberOrUndefined(drive?.["AddressOnParent"]) ?? numberOrUndefined(sasd["AddressOnParent"]) ?? 0;
+    unsorted.push({
+      controller: kind,
+      controllerNumber,
+      address,
+      sasdPath: sasd.__PATH,
+      instanceId: String(sasd["InstanceID"] ?? ""),
+      hostResource,
+      format: format ?? "vhdx",
+    });
+  }
+  unsorted.sort(
+    (a, b) =>
+      (a.controller === b.controller ? 0 : a.controller === "IDE" ? -1 : 1) ||
+      a.controllerNumber - b.controllerNumber ||
+      a.address - b.address,
+  );
+  return { disks: unsorted.map((d, index) => ({ index, ...d })), hasScsiController };
+}
+
+/**
+ * The settings (VSSD) that define the current state of a computer system or planned system:
+ * through Msvm_SettingsDefineState, else by query on VirtualSystemIdentifier and type.
+ */
+export async function currentSettings(ctx: ClientContext, systemPath: string, systemId: string, systemType: string): Promise<CimInstance> {
+  const viaAssoc = await ctx.session.associators(systemPath, { resultClass: VSSD_CLASS, assocClass: "Msvm_SettingsDefineState" });
+  const match = viaAssoc.find((s) => String(s["VirtualSystemType"]) === systemType) ?? (viaAssoc.length === 1 ? viaAssoc[0] : undefined);
+  if (match) return match;
+  const viaQuery = await ctx.session.query(
+    `SELECT * FROM ${VSSD_CLASS} WHERE VirtualSystemIdentifier=${wqlString(systemId)} AND VirtualSystemType=${wqlString(systemType)}`,
+  );
+  if (viaQuery[0]) return viaQuery[0];
+  throw unexpected(`Cannot find the settings (${systemType}) of '${systemPath}'`, systemPath);
+}
+
+/** 1 or 2 from VirtualSystemSubType (`Microsoft:Hyper-V:SubType:2` = generation 2). */
+export function generationOf(vssd: CimInstance): 1 | 2 {
+  return String(vssd["VirtualSystemSubType"] ?? "").endsWith(":2") ? 2 : 1;
+}

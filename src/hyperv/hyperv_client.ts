@@ -1,0 +1,193 @@
+/**
+ * The typed Hyper-V client the backup engine uses. Every call goes through one
+ * {@link CimSession} (real WMI on Windows, the lab host elsewhere); every failed method or job
+ * becomes a {@link HyperVMethodError}.
+ *
+ * @example
+ * const hv = new HyperVClient(session, { onJobProgress: (p, d) => console.log(p, d) });
+ * const vm = await hv.findVm("web01");
+ * const cp = await hv.createRecoveryCheckpoint(vm, "application");
+ * // ... copy cp.disks[i].path ...
+ * const rp = await hv.convertToReferencePoint(cp); // rp.rctIds[i] is the next LimitId
+ */
+import { renameSystem } from "./rename_system";
+import type { CimSession } from "./cim";
+import {
+  type CheckpointKind,
+  type RecoveryCheckpointOptions,
+  createRecoveryCheckpoint,
+  destroyCheckpoint,
+  listCheckpoints,
+} from "./checkpoints";
+import {
+  type ExportOptions,
+  type ImportOptions,
+  exportConfiguration,
+  getPlanned,
+  importSystemDefinition,
+  realizePlannedSystem,
+  validatePlannedSystem,
+} from "./export_import";
+import { type ClientContext, DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS } from "./jobs";
+import { getChangedRanges } from "./rct";
+import { convertToReferencePoint, destroyReferencePoint, findReferencePoint, listReferencePoints } from "./reference_points";
+import { destroySystem, requestStateChange, setDiskPath, setSystemName } from "./system_settings";
+import type { ByteRange, Checkpoint, PlannedSystem, ReferencePoint, RequestableState, VhdSettings, VmDisk, VmInfo } from "./types";
+import { getVhdSettings } from "./vhd_settings";
+import { findVm, getVm, listVms } from "./vm_queries";
+
+/** Options of {@link HyperVClient}. */
+export interface HyperVClientOptions {
+  /** Longest wait for one job in ms (default 30 min); a longer job fails with `HyperVJobTimeout`. */
+  jobTimeoutMs?: number;
+  /** Delay between polls of a running job in ms (default 250). */
+  pollMs?: number;
+  /** Called when a job's PercentComplete or status text changes. */
+  onJobProgress?: (percent: number, description: string) => void;
+}
+
+/** The Hyper-V operations a backup and restore needs, over one CimSession. */
+export class HyperVClient {
+  readonly #ctx: ClientContext;
+
+  constructor(session: CimSession, options: HyperVClientOptions = {}) {
+    this.#ctx = {
+      session,
+      jobTimeoutMs: options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+      pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+      onJobProgress: options.onJobProgress,
+      servicePaths: new Map(),
+    };
+  }
+
+  /** The session this client talks through. */
+  get session(): CimSession {
+    return this.#ctx.session;
+  }
+
+  // --- VMs ---------------------------------------------------------------------------------
+
+  /** Gives a VM or planned VM a new display name (ModifySystemSettings, ElementName). */
+  renameSystem(target: Pick<VmInfo | PlannedSystem, "settingsPath" | "name" | "path">, newName: string): Promise<void> {
+    return renameSystem(this.#ctx, target, newName);
+  }
+
+  /** Every VM on the host. */
+  listVms(): Promise<VmInfo[]> {
+    return listVms(this.#ctx);
+  }
+
+  /** The VM with this name (ElementName) or GUID; `VmNotFound` / `VmAmbiguous` otherwise. */
+  findVm(nameOrId: string): Promise<VmInfo> {
+    return findVm(this.#ctx, nameOrId);
+  }
+
+  /** Reads a VM again (state, disks and checkpoint counts change during a backup). */
+  refreshVm(vm: Pick<VmInfo, "path">): Promise<VmInfo> {
+    return getVm(this.#ctx, vm.path);
+  }
+
+  /** Asks for a state change and waits until the host has made it. */
+  requestStateChange(vm: Pick<VmInfo, "path" | "name">, state: RequestableState): Promise<void> {
+    return requestStateChange(this.#ctx, vm, state);
+  }
+
+  /** Removes a VM (it must be off or saved); disk files are not deleted. */
+  destroySystem(vm: Pick<VmInfo, "path" | "name">): Promise<void> {
+    return destroySystem(this.#ctx, vm);
+  }
+
+  /** Points disk `diskIndex` of a VM or planned VM at another file (ModifyResourceSettings). */
+  setDiskPath(target: VmInfo | PlannedSystem, diskIndex: number, newPath: string): Promise<VmDisk> {
+    return setDiskPath(this.#ctx, target, diskIndex, newPath);
+  }
+
+  /** Renames a VM or planned VM (ModifySystemSettings on its settings' ElementName). */
+  setSystemName(target: VmInfo | PlannedSystem, newName: string): Promise<void> {
+    return setSystemName(this.#ctx, target, newName);
+  }
+
+  // --- checkpoints and reference points ------------------------------------------------------
+
+  /** Takes a recovery checkpoint (SnapshotType 32768) with ConsistencyLevel 1 (application) or 2 (crash). */
+  createRecoveryCheckpoint(vm: VmInfo, consistency: "application" | "crash", options?: RecoveryCheckpointOptions): Promise<Checkpoint> {
+    return createRecoveryCheckpoint(this.#ctx, vm, consistency, options);
+  }
+
+  /** The VM's checkpoints: recovery ones (left over from aborted backups), standard ones, or all. */
+  listCheckpoints(vm: Pick<VmInfo, "id" | "name" | "path">, kind?: CheckpointKind): Promise<Checkpoint[]> {
+    return listCheckpoints(this.#ctx, vm, kind);
+  }
+
+  /** Deletes a checkpoint; the host merges its differencing disks back. */
+  destroyCheckpoint(cp: Pick<Checkpoint, "path" | "name" | "vmName">): Promise<void> {
+    return destroyCheckpoint(this.#ctx, cp);
+  }
+
+  /** Converts a recovery checkpoint into a reference point (the checkpoint goes away). */
+  convertToReferencePoint(cp: Pick<Checkpoint, "path" | "name" | "vmName">): Promise<ReferencePoint> {
+    return convertToReferencePoint(this.#ctx, cp);
+  }
+
+  /** The VM's reference points, including other products' ones. */
+  listReferencePoints(vm: Pick<VmInfo, "path">): Promise<ReferencePoint[]> {
+    return listReferencePoints(this.#ctx, vm);
+  }
+
+  /** The reference point with this InstanceID, or undefined when it is gone. */
+  findReferencePoint(instanceId: string): Promise<ReferencePoint | undefined> {
+    return findReferencePoint(this.#ctx, instanceId);
+  }
+
+  /** Removes a reference point. */
+  destroyReferencePoint(rp: Pick<ReferencePoint, "path" | "instanceId">): Promise<void> {
+    return destroyReferencePoint(this.#ctx, rp);
+  }
+
+  // --- disks ---------------------------------------------------------------------------------
+
+  /**
+   * Extents of `diskPath` changed since RCT id `limitId` (whole disk by default), merged.
+   * Unusable baselines throw `RctIdInvalid` / `RctNotSupported` (see `isRctFallbackError` in rct.ts).
+   */
+  getChangedRanges(diskPath: string, limitId: string, range?: ByteRange): Promise<ByteRange[]> {
+    return getChangedRanges(this.#ctx, diskPath, limitId, range);
+  }
+
+  /** Type, format, parent and virtual size of a virtual hard disk file. */
+  getVhdSettings(path: string): Promise<VhdSettings> {
+    return getVhdSettings(this.#ctx, path);
+  }
+
+  // --- export and import ---------------------------------------------------------------------
+
+  /** Exports the configuration (no storage) of a VM or checkpoint; returns the folder written. */
+  exportConfiguration(target: VmInfo | Checkpoint, destinationDir: string, options?: ExportOptions): Promise<string> {
+    return exportConfiguration(this.#ctx, target, destinationDir, options);
+  }
+
+  /** Imports a definition file as a planned VM. */
+  importSystemDefinition(configFile: string, options: ImportOptions): Promise<PlannedSystem> {
+    return importSystemDefinition(this.#ctx, configFile, options);
+  }
+
+  /** Reads a planned VM again (e.g. after repointing disks). */
+  refreshPlanned(planned: Pick<PlannedSystem, "path">): Promise<PlannedSystem> {
+    return getPlanned(this.#ctx, planned);
+  }
+
+  /** Checks a planned VM; throws a {@link HyperVMethodError} describing the problem. */
+  validatePlannedSystem(planned: Pick<PlannedSystem, "path" | "name">): Promise<void> {
+    return validatePlannedSystem(this.#ctx, planned);
+  }
+
+  /** Makes a planned VM real and returns the VM. */
+  realizePlannedSystem(planned: Pick<PlannedSystem, "path" | "name" | "id">): Promise<VmInfo> {
+    return realizePlannedSystem(this.#ctx, planned);
+  }
+
+  /** Discards a planned VM (DestroySystem). */
+  destroyPlannedSystem(planned: Pick<PlannedSystem, "path" | "name">): Promise<void> {
+    return destroySystem(this.#ctx, planned);
+  }
+}

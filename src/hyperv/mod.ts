@@ -1,0 +1,37 @@
+/**
+ * The Hyper-V client: typed access to VMs, checkpoints, reference points, RCT and
+ * export/import over the {@link CimSession} seam. Engine code imports from here.
+ */
+export { HyperVClient, type HyperVClientOptions } from "./hyperv_client";
+export type {
+  BackupIntegration,
+  ByteRange,
+  Checkpoint,
+  CheckpointDisk,
+  ControllerKind,
+  PlannedSystem,
+  ReferencePoint,
+  RequestableState,
+  VhdSettings,
+  VmDisk,
+  VmInfo,
+  VmState,
+} from "./types";
+export { REQUESTED_STATE } from "./types";
+export {
+  HyperVMethodError,
+  type HyperVMethodErrorCode,
+  type HyperVMethodFailure,
+  type ReturnCodeFamily,
+  type ReturnValueMeaning,
+  describeJobErrorCode,
+  describeReturnValue,
+  isHyperVMethodError,
+  jobStateName,
+  returnCodeFamily,
+} from "./method_errors";
+export { isRctFallbackError, mergeRanges } from "./rct";
+export type { CheckpointKind, RecoveryCheckpointOptions } from "./checkpoints";
+export { type ExportOptions, type ImportOptions, exportedDefinitionFile } from "./export_import";
+export { DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS } from "./jobs";
+export type { CimInstance, CimSession } from "./cim";

@@ -1,0 +1,159 @@
+/**
+ * The typed view of Hyper-V objects that the Hyper-V client hands to the engine. Each type names
+ * the WMI instance it was read from (`path`, an object path) so that later calls can address it.
+ */
+
+/** Msvm_ComputerSystem.EnabledState folded into the states a backup cares about. */
+export type VmState = "Running" | "Off" | "Saved" | "Paused" | "Other";
+
+/**
+ * What the guest's backup (VSS) integration service looks like from the host
+ * (Msvm_VssComponent): `ok` = enabled and the guest answers (OperationalStatus [2]);
+ * `missing` = no component, disabled in settings, or the guest side does not answer
+ * (12 No Contact); `degraded` = present but reporting another status; `unknown` = the host
+ * could not be asked.
+ */
+export type BackupIntegration = "ok" | "missing" | "degraded" | "unknown";
+
+/** The controller a virtual hard disk is attached to. */
+export type ControllerKind = "SCSI" | "IDE";
+
+/** One virtual hard disk attachment of a configuration (VM, checkpoint or planned VM). */
+export interface VmDisk {
+  /** 0-based, stable order: IDE before SCSI, then controller number, then address on the controller. */
+  index: number;
+  controller: ControllerKind;
+  /** Controller number among controllers of the same kind (IDE: its Address; SCSI: order of appearance). */
+  controllerNumber: number;
+  /** Address (LUN / IDE location) of the drive on its controller (AddressOnParent). */
+  address: number;
+  /** Object path of the Msvm_StorageAllocationSettingData. */
+  sasdPath: string;
+  /** InstanceID of the Msvm_StorageAllocationSettingData (what reference points list in VirtualDiskIdentifiers). */
+  instanceId: string;
+  /** HostResource[0]: the file the configuration refers to (for a running VM: the top of its chain). */
+  hostResource: string;
+  /** From the file name: .vhdx/.avhdx = vhdx, .vhd/.avhd = vhd. */
+  format: "vhdx" | "vhd";
+}
+
+/** A virtual machine as the engine sees it. */
+export interface VmInfo {
+  /** Msvm_ComputerSystem.Name: the VM GUID. */
+  id: string;
+  /** ElementName: the display name (not unique on a host). */
+  name: string;
+  /** __PATH of the Msvm_ComputerSystem. */
+  path: string;
+  state: VmState;
+  /** Raw Msvm_ComputerSystem.EnabledState. */
+  enabledState: number;
+  /** Msvm_VirtualSystemSettingData.Version, e.g. "9.0". */
+  configVersion: string;
+  generation: 1 | 2;
+  /** __PATH of the realized Msvm_VirtualSystemSettingData. */
+  settingsPath: string;
+  disks: VmDisk[];
+  hasScsiController: boolean;
+  backupIntegration: BackupIntegration;
+  /** Standard (user) checkpoints: VSSDs of type `Microsoft:Hyper-V:Snapshot:Realized`. */
+  userCheckpointCount: number;
+  /** Recovery checkpoints that exist now (a stray one is left over from an aborted backup). */
+  recoveryCheckpointCount: number;
+}
+
+/** One disk of a checkpoint: the frozen file it refers to. */
+export interface CheckpointDisk {
+  /** Same numbering as {@link VmDisk.index}. */
+  index: number;
+  /** HostResource[0] of the checkpoint's Msvm_StorageAllocationSettingData. */
+  path: string;
+  /** InstanceID of that Msvm_StorageAllocationSettingData. */
+  instanceId: string;
+  controller: ControllerKind;
+  controllerNumber: number;
+  address: number;
+  format: "vhdx" | "vhd";
+}
+
+/** A checkpoint (snapshot) of a VM: its Msvm_VirtualSystemSettingData. */
+export interface Checkpoint {
+  /** __PATH of the checkpoint's VSSD. */
+  path: string;
+  instanceId: string;
+  /** ElementName of the checkpoint. */
+  name: string;
+  /** VirtualSystemType, e.g. `Microsoft:Hyper-V:Snapshot:Recovery`. */
+  systemType: string;
+  /** The VM it belongs to. */
+  vmId: string;
+  vmName: string;
+  vmPath: string;
+  /** CreationTime (CIM datetime) when the host reports it. */
+  creationTime: string | undefined;
+  /** The consistency level that was asked for (1 application, 2 crash); undefined for checkpoints this client did not create. */
+  requestedConsistency: "application" | "crash" | undefined;
+  disks: CheckpointDisk[];
+}
+
+/** A Msvm_VirtualSystemReferencePoint. */
+export interface ReferencePoint {
+  path: string;
+  instanceId: string;
+  /** VirtualSystemIdentifier: the VM GUID. */
+  vmId: string;
+  /** 1 Log based, 2 RCT based (class page values). */
+  referencePointType: number;
+  /** 1 application consistent, 2 crash consistent; undefined when not reported. */
+  consistencyLevel: number | undefined;
+  /** ResilientChangeTrackingIdentifiers, index-aligned with {@link virtualDiskIds}. */
+  rctIds: string[];
+  /** VirtualDiskIdentifiers: Msvm_StorageAllocationSettingData InstanceIDs of the VM's disks. */
+  virtualDiskIds: string[];
+}
+
+/** A planned VM (Msvm_PlannedComputerSystem), the result of an import before it is realized. */
+export interface PlannedSystem {
+  /** Msvm_PlannedComputerSystem.Name: the GUID the VM will have. */
+  id: string;
+  name: string;
+  path: string;
+  /** __PATH of its VSSD (`Microsoft:Hyper-V:System:Planned`). */
+  settingsPath: string;
+  configVersion: string;
+  generation: 1 | 2;
+  disks: VmDisk[];
+}
+
+/** A changed extent of a virtual disk, in bytes. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** Msvm_VirtualHardDiskSettingData, parsed. */
+export interface VhdSettings {
+  path: string;
+  /** Type: 2 Fixed, 3 Dynamic, 4 Differencing. */
+  type: "fixed" | "dynamic" | "differencing" | "unknown";
+  /** Format: 2 VHD, 3 VHDX, 4 VHDSet. */
+  format: "vhd" | "vhdx" | "vhdset" | "unknown";
+  /** ParentPath; undefined when the disk has no parent. */
+  parentPath: string | undefined;
+  /** MaxInternalSize: the virtual size in bytes. */
+  virtualSize: number;
+  blockSize: number | undefined;
+  logicalSectorSize: number | undefined;
+  physicalSectorSize: number | undefined;
+  virtualDiskId: string | undefined;
+}
+
+/** States {@link HyperVClient.requestStateChange} can ask for, with their RequestedState values. */
+export const REQUESTED_STATE = {
+  Running: 2,
+  Off: 3,
+  Saved: 6,
+  Paused: 9,
+  Reset: 11,
+} as const;
+export type RequestableState = keyof typeof REQUESTED_STATE;

@@ -1,0 +1,36 @@
+/**
+ * Msvm_ImageManagementService.GetVirtualHardDiskSettingData (reference §5.2): the type, format,
+ * parent and virtual size of a VHD/VHDX file, from the embedded
+ * Msvm_VirtualHardDiskSettingData it returns.
+ */
+import { embeddedInstance } from "./embedded";
+import { type ClientContext, runMethod, servicePath } from "./jobs";
+import type { VhdSettings } from "./types";
+import { numberOrUndefined, requireNumber, stringOrUndefined } from "./_values";
+
+export const IMAGE_MANAGEMENT_SERVICE = "Msvm_ImageManagementService";
+
+const TYPES: Record<number, VhdSettings["type"]> = { 2: "fixed", 3: "dynamic", 4: "differencing" };
+const FORMATS: Record<number, VhdSettings["format"]> = { 2: "vhd", 3: "vhdx", 4: "vhdset" };
+
+/** Parses a Msvm_VirtualHardDiskSettingData (pure); `path` is used when the instance has none. */
+export function vhdSettingsFrom(sd: Record<string, unknown>, path: string): VhdSettings {
+  return {
+    path: stringOrUndefined(sd["Path"]) ?? path,
+    type: TYPES[numberOrUndefined(sd["Type"]) ?? 0] ?? "unknown",
+    format: FORMATS[numberOrUndefined(sd["Format"]) ?? 0] ?? "unknown",
+    parentPath: stringOrUndefined(sd["ParentPath"]),
+    virtualSize: requireNumber(sd["MaxInternalSize"], "Msvm_VirtualHardDiskSettingData.MaxInternalSize"),
+    blockSize: numberOrUndefined(sd["BlockSize"]),
+    logicalSectorSize: numberOrUndefined(sd["LogicalSectorSize"]),
+    physicalSectorSize: numberOrUndefined(sd["PhysicalSectorSize"]),
+    virtualDiskId: stringOrUndefined(sd["VirtualDiskId"]),
+  };
+}
+
+/** Reads the settings of the virtual hard disk file at `path`. */
+export async function getVhdSettings(ctx: ClientContext, path: string): Promise<VhdSettings> {
+  const svc = await servicePath(ctx, IMAGE_MANAGEMENT_SERVICE);
+  const { out } = await runMethod(ctx, svc, "GetVirtualHardDiskSettingData", { Path: path }, `disk '${path}'`);
+  return vhdSettingsFrom(embeddedInstance(out["SettingData"], "GetVirtualHardDiskSettingData SettingData"), path);
+}

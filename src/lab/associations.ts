@@ -1,0 +1,99 @@
+/**
+ * Association classes (reference §9) as pairs of object paths, computed from the state.
+ * Role names follow the CIM base association each class derives from.
+ */
+import type { CimInstance } from "../hyperv/cim";
+import type { InstanceIndex } from "./catalog";
+import { exportSettingDataPath } from "./classes/export_setting_data";
+import { referencePointPath } from "./classes/reference_point";
+import { vssdPath } from "./classes/settings";
+import { allConfigurations } from "./configurations";
+import { jobPath, jobExpired } from "./jobs";
+import type { LabState } from "./model";
+import { computerSystemPath, objPath, plannedSystemPath, SERVICES, servicePath, type ServiceClass, vssComponentPath } from "./paths";
+import { resourceInstances } from "./classes/settings";
+
+export interface AssociationDef {
+  name: string;
+  supers: string[];
+  roles: [string, string];
+  pairs(state: LabState, now: number, index: InstanceIndex): [string, string][];
+}
+
+function systemPathOf(state: LabState, systemId: string): string {
+  return state.planned.some((p) => p.id === systemId) ? plannedSystemPath(state.hostName, systemId) : computerSystemPath(state.hostName, systemId);
+}
+
+export const ASSOCIATIONS: AssociationDef[] = [
+  {
+    name: "Msvm_SnapshotOfVirtualSystem",
+    supers: ["CIM_SnapshotOfVirtualSystem", "CIM_ElementSettingData", "CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) => s.snapshots.map((x) => [computerSystemPath(s.hostName, x.vmId), vssdPath(s.hostName, x.id)]),
+  },
+  {
+    name: "Msvm_MostCurrentSnapshotInBranch",
+    supers: ["CIM_MostCurrentSnapshotInBranch", "CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) =>
+      s.vms.filter((v) => v.currentSnapshot).map((v) => [computerSystemPath(s.hostName, v.id), vssdPath(s.hostName, v.currentSnapshot!)]),
+  },
+  {
+    name: "Msvm_SettingsDefineState",
+    supers: ["CIM_SettingsDefineState"],
+    roles: ["ManagedElement", "SettingData"],
+    pairs: (s) =>
+      allConfigurations(s)
+        .filter((c) => c.kind !== "snapshot")
+        .map((c) => [systemPathOf(s, c.systemId), vssdPath(s.hostName, c.configId)]),
+  },
+  {
+    name: "Msvm_VirtualSystemSettingDataComponent",
+    supers: ["CIM_VirtualSystemSettingDataComponent", "CIM_Component"],
+    roles: ["GroupComponent", "PartComponent"],
+    pairs: (s) =>
+      allConfigurations(s).flatMap((c) => resourceInstances(s, c).map((r) => [vssdPath(s.hostName, c.configId), r.__PATH] as [string, string])),
+  },
+  {
+    name: "Msvm_ReferencePointOfVirtualSystem",
+    supers: ["CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) => s.referencePoints.map((r) => [computerSystemPath(s.hostName, r.vmId), referencePointPath(s.hostName, r.id)]),
+  },
+  {
+    name: "Msvm_SystemExportSettingData",
+    supers: ["CIM_ElementSettingData"],
+    roles: ["ManagedElement", "SettingData"],
+    pairs: (s) => s.vms.map((v) => [computerSystemPath(s.hostName, v.id), exportSettingDataPath(s.hostName, v.id)]),
+  },
+  {
+    name: "Msvm_AffectedJobElement",
+    supers: ["CIM_AffectedJobElement"],
+    roles: ["AffectingElement", "AffectedElement"],
+    pairs: (s, now) =>
+      s.jobs.filter((j) => !jobExpired(s, j, now)).flatMap((j) => j.affected.map((a) => [jobPath(s.hostName, j.id), a.path] as [string, string])),
+  },
+  {
+    name: "Msvm_SystemDevice",
+    supers: ["CIM_SystemDevice", "CIM_SystemComponent", "CIM_Component"],
+    roles: ["GroupComponent", "PartComponent"],
+    pairs: (s) => s.vms.map((v) => [computerSystemPath(s.hostName, v.id), vssComponentPath(s.hostName, v.id)]),
+  },
+  {
+    name: "Msvm_HostedService",
+    supers: ["CIM_HostedService", "CIM_HostedDependency", "CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) =>
+      (Object.keys(SERVICES) as ServiceClass[]).map((c) => [computerSystemPath(s.hostName, s.hostName), servicePath(s.hostName, c, SERVICES[c].name)]),
+  },
+];
+
+/** Association instances (for `SELECT * FROM <association>`): both role paths as properties. */
+export function associationInstances(state: LabState, now: number, index: InstanceIndex, def: AssociationDef): CimInstance[] {
+  return def.pairs(state, now, index).map(([a, b]) => ({
+    __CLASS: def.name,
+    __PATH: objPath(state.hostName, def.name, { [def.roles[0]]: a, [def.roles[1]]: b }),
+    [def.roles[0]]: a,
+    [def.roles[1]]: b,
+  }));
+}

@@ -1,0 +1,122 @@
+/**
+ * Every class the lab serves, with its superclasses (so a query for CIM_ComputerSystem finds
+ * Msvm_ComputerSystem and Msvm_PlannedComputerSystem, as WMI does) and how its instances are
+ * built from the state. Association classes are in associations.ts.
+ */
+import type { CimInstance } from "../hyperv/cim";
+import { parseObjectPath, buildObjectPath } from "../hyperv/object_path";
+import { allConfigurations } from "./configurations";
+import { hostInstance, plannedInstance, vmInstance } from "./classes/computer_system";
+import { exportSettingDataInstance } from "./classes/export_setting_data";
+import { referencePointInstance } from "./classes/reference_point";
+import { serviceInstance } from "./classes/services";
+import { resourceInstances, vssdInstance } from "./classes/settings";
+import { vssComponentInstance } from "./classes/vss_component";
+import { jobExpired, jobInstance } from "./jobs";
+import type { LabState } from "./model";
+import { SERVICES, type ServiceClass } from "./paths";
+
+export interface ClassDef {
+  name: string;
+  /** Superclasses, nearest first. */
+  supers: string[];
+  list(state: LabState, now: number): CimInstance[];
+}
+
+const MANAGED = ["CIM_ManagedElement"];
+const LOGICAL = ["CIM_EnabledLogicalElement", "CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED];
+const SETTING = ["CIM_SettingData", ...MANAGED];
+const SERVICE = ["CIM_Service", ...LOGICAL];
+
+function serviceClass(name: ServiceClass, cimParent: string): ClassDef {
+  return { name, supers: [cimParent, ...SERVICE], list: (s) => [serviceInstance(s, name)] };
+}
+
+export const CLASSES: ClassDef[] = [
+  {
+    name: "Msvm_ComputerSystem",
+    supers: ["CIM_ComputerSystem", "CIM_System", ...LOGICAL],
+    list: (s) => [hostInstance(s), ...s.vms.map((v) => vmInstance(s, v))],
+  },
+  {
+    name: "Msvm_PlannedComputerSystem",
+    supers: ["CIM_ComputerSystem", "CIM_System", ...LOGICAL],
+    list: (s) => s.planned.map((p) => plannedInstance(s, p)),
+  },
+  {
+    name: "Msvm_VirtualSystemSettingData",
+    supers: ["CIM_VirtualSystemSettingData", ...SETTING],
+    list: (s) => allConfigurations(s).map((c) => vssdInstance(s, c)),
+  },
+  {
+    name: "Msvm_ResourceAllocationSettingData",
+    supers: ["CIM_ResourceAllocationSettingData", ...SETTING],
+    list: (s) => allConfigurations(s).flatMap((c) => resourceInstances(s, c).filter((i) => i.__CLASS === "Msvm_ResourceAllocationSettingData")),
+  },
+  {
+    name: "Msvm_StorageAllocationSettingData",
+    supers: ["CIM_StorageAllocationSettingData", "CIM_ResourceAllocationSettingData", ...SETTING],
+    list: (s) => allConfigurations(s).flatMap((c) => resourceInstances(s, c).filter((i) => i.__CLASS === "Msvm_StorageAllocationSettingData")),
+  },
+  serviceClass("Msvm_VirtualSystemManagementService", "CIM_VirtualSystemManagementService"),
+  serviceClass("Msvm_VirtualSystemSnapshotService", "CIM_VirtualSystemSnapshotService"),
+  serviceClass("Msvm_VirtualSystemReferencePointService", "CIM_Service"),
+  serviceClass("Msvm_ImageManagementService", "CIM_Service"),
+  {
+    name: "Msvm_VirtualSystemReferencePoint",
+    supers: [...MANAGED],
+    list: (s) => s.referencePoints.map((r) => referencePointInstance(s, r)),
+  },
+  {
+    name: "Msvm_ConcreteJob",
+    supers: ["CIM_ConcreteJob", "CIM_Job", "CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED],
+    list: (s, now) => s.jobs.filter((j) => !jobExpired(s, j, now)).map((j) => jobInstance(s, j, now)),
+  },
+  {
+    name: "Msvm_VssComponent",
+    supers: ["CIM_LogicalDevice", ...LOGICAL],
+    list: (s) => s.vms.map((v) => vssComponentInstance(s, v)),
+  },
+  {
+    name: "Msvm_VirtualSystemExportSettingData",
+    supers: [...SETTING],
+    list: (s) => s.vms.map((v) => exportSettingDataInstance(s, v)),
+  },
+];
+
+// Keep the service table and the class list in step.
+void (Object.keys(SERVICES) as ServiceClass[]);
+
+/** True when `className` is `wanted` or derives from it (names compare without case). */
+export function classIsA(className: string, supers: readonly string[], wanted: string): boolean {
+  const w = wanted.toLowerCase();
+  return className.toLowerCase() === w || supers.some((s) => s.toLowerCase() === w);
+}
+
+export function findClass(name: string): ClassDef | undefined {
+  return CLASSES.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+/** The canonical lookup key of a path: class and keys only, lower-cased. */
+export function pathKey(path: string): string {
+  const p = parseObjectPath(path);
+  return buildObjectPath({ host: undefined, namespace: undefined, className: p.className, keys: p.keys }).toLowerCase();
+}
+
+/** All instances of one moment, indexed by path. Built per call; the state is small. */
+export class InstanceIndex {
+  readonly all: CimInstance[];
+  readonly #byKey = new Map<string, CimInstance>();
+  constructor(state: LabState, now: number) {
+    this.all = CLASSES.flatMap((c) => c.list(state, now));
+    for (const i of this.all) this.#byKey.set(pathKey(i.__PATH), i);
+  }
+  get(path: string): CimInstance | undefined {
+    return this.#byKey.get(pathKey(path));
+  }
+  /** Instances of `className` or of its subclasses. */
+  ofClass(className: string): CimInstance[] {
+    const defs = CLASSES.filter((c) => classIsA(c.name, c.supers, className)).map((c) => c.name);
+    return this.all.filter((i) => defs.includes(i.__CLASS));
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Setting data of a configuration: Msvm_VirtualSystemSettingData (VSSD),
+ * Msvm_ResourceAllocationSettingData (controllers, synthetic disk drives) and
+ * Msvm_StorageAllocationSettingData (the virtual hard disk files).
+ */
+import type { CimInstance } from "../../hyperv/cim";
+import type { ConfigView } from "../configurations";
+import type { LabState } from "../model";
+import {
+  cimDateTime,
+  controllerInstanceId,
+  diskInstanceId,
+  driveInstanceId,
+  instanceIdPath,
+  vssdInstanceId,
+} from "../paths";
+
+/** ResourceType / ResourceSubType pairs (reference §7). */
+export const RESOURCE = {
+  scsi: { type: 6, subType: "Microsoft:Hyper-V:Synthetic SCSI Controller", name: "SCSI Controller" },
+  ide: { type: 5, subType: "Microsoft:Hyper-V:Emulated IDE Controller", name: "IDE Controller" },
+  drive: { type: 17, subType: "Microsoft:Hyper-V:Synthetic Disk Drive", name: "Hard Drive" },
+  vhd: { type: 31, subType: "Microsoft:Hyper-V:Virtual Hard Disk", name: "Hard Disk Image" },
+} as const;
+
+export function vssdPath(host: string, configId: string): string {
+  return instanceIdPath(host, "Msvm_VirtualSystemSettingData", vssdInstanceId(configId));
+}
+
+export function vssdInstance(state: LabState, c: ConfigView): CimInstance {
+  const host = state.hostName;
+  const isSnapshot = c.kind === "snapshot";
+  return {
+    __CLASS: "Msvm_VirtualSystemSettingData",
+    __PATH: vssdPath(host, c.configId),
+    InstanceID: vssdInstanceId(c.configId),
+    Caption: isSnapshot ? "Virtual Machine Settings (Snapshot)" : "Virtual Machine Settings",
+    Description: "Active settings for the virtual machine.",
+    ElementName: c.name,
+    VirtualSystemIdentifier: c.systemId,
+    VirtualSystemType: c.systemType,
+    VirtualSystemSubType: `Microsoft:Hyper-V:SubType:${c.hardware.generation}`,
+    Version: c.version,
+    CreationTime: cimDateTime(c.createdAt),
+    ConfigurationID: c.configId,
+    ConfigurationDataRoot: c.dataRoot,
+    ConfigurationFile: c.dataRoot ? `${c.dataRoot}/Virtual Machines/${c.configId}.vmcx` : "",
+    SnapshotDataRoot: c.dataRoot,
+    SuspendDataRoot: c.dataRoot,
+    SwapFileDataRoot: c.dataRoot,
+    LogDataRoot: c.dataRoot,
+    GuestStateDataRoot: c.dataRoot,
+    Parent: c.parentSnapshotId ? vssdPath(host, c.parentSnapshotId) : null,
+    IsSaved: false,
+    UserSnapshotType: 3,
+    IncrementalBackupEnabled: false,
+    AutomaticSnapshotsEnabled: false,
+    IsAutomaticSnapshot: false,
+    Notes: c.notes,
+  };
+}
+
+/** The RASD and SASD instances of a configuration, controllers first. */
+export function resourceInstances(state: LabState, c: ConfigView): CimInstance[] {
+  const host = state.hostName;
+  const out: CimInstance[] = [];
+  const controllerPath = (kind: "scsi" | "ide", index: number) =>
+    instanceIdPath(host, "Msvm_ResourceAllocationSettingData", controllerInstanceId(c.configId, kind, index, c.hardware.scsiControllerId));
+  if (c.hardware.generation === 1) {
+    for (const i of [0, 1]) {
+      out.push(rasd(controllerPath("ide", i), controllerInstanceId(c.configId, "ide", i, undefined), {
+        ...RESOURCE.ide,
+        name: `IDE Controller ${i}`,
+        address: String(i),
+      }));
+    }
+  }
+  if (c.hardware.scsiControllerId) {
+    out.push(rasd(controllerPath("scsi", 0), controllerInstanceId(c.configId, "scsi", 0, c.hardware.scsiControllerId), {
+      ...RESOURCE.scsi,
+      address: "",
+    }));
+  }
+  for (const d of c.disks) {
+    const driveId = driveInstanceId(c.configId, d.deviceKey);
+    const drivePath = instanceIdPath(host, "Msvm_ResourceAllocationSettingData", driveId);
+    out.push(rasd(drivePath, driveId, {
+      ...RESOURCE.drive,
+      address: "",
+      parent: controllerPath(d.controller, d.controllerIndex),
+      addressOnParent: String(d.address),
+    }));
+    const sasdId = diskInstanceId(c.configId, d.deviceKey);
+    out.push({
+      __CLASS: "Msvm_StorageAllocationSettingData",
+      __PATH: instanceIdPath(host, "Msvm_StorageAllocationSettingData", sasdId),
+      InstanceID: sasdId,
+      Caption: "Hard Disk Image",
+      Description: "Settings for the Microsoft Hard Disk Image.",
+      ElementName: "Hard Disk Image",
+      ResourceType: RESOURCE.vhd.type,
+      OtherResourceType: null,
+      ResourceSubType: RESOURCE.vhd.subType,
+      PoolID: "",
+      HostResource: [d.path],
+      Parent: drivePath,
+      Address: "",
+      AddressOnParent: "",
+      Connection: [],
+      Access: 3,
+      VirtualQuantity: 1,
+      Limit: 1,
+      Reservation: 1,
+      Weight: 100,
+      IOPSLimit: 0,
+      IOPSReservation: 0,
+      StorageQoSPolicyID: "",
+      CachingMode: 0,
+      SnapshotId: "",
+      IgnoreFlushes: false,
+      WriteHardeningMethod: 0,
+      PersistentReservationsSupported: false,
+      AutomaticAllocation: true,
+      AutomaticDeallocation: true,
+    });
+  }
+  return out;
+}
+
+function rasd(
+  p: string,
+  instanceId: string,
+  r: { type: number; subType: string; name: string; address: string; parent?: string; addressOnParent?: string },
+): CimInstance {
+  return {
+    __CLASS: "Msvm_ResourceAllocationSettingData",
+    __PATH: p,
+    InstanceID: instanceId,
+    Caption: r.name,
+    Description: `Microsoft ${r.name}`,
+    ElementName: r.name,
+    ResourceType: r.type,
+    OtherResourceType: null,
+    ResourceSubType: r.subType,
+    PoolID: "",
+    Parent: r.parent ?? null,
+    Address: r.address,
+    AddressOnParent: r.addressOnParent ?? "",
+    HostResource: [],
+    Connection: [],
+    VirtualQuantity: 1,
+    Limit: 1,
+    Reservation: 1,
+    Weight: 0,
+    AutomaticAllocation: true,
+    AutomaticDeallocation: true,
+  };
+}

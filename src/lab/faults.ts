@@ -1,0 +1,19 @@
+/**
+ * Injected failures: "the next K calls of method M fail with code C", optionally "by starting
+ * a job that fails at P percent with ErrorCode C" instead of returning C at once.
+ */
+import type { FaultRecord, LabState } from "./model";
+
+/** Arms a fault (replacing none: faults for one method queue up in order). */
+export function addFault(state: LabState, fault: { method: string; code: number; times: number; atPercent?: number }): void {
+  state.faults.push({ method: fault.method, code: fault.code, remaining: fault.times, atPercent: fault.atPercent });
+}
+
+/** Takes one shot of the first armed fault for `method`, if any. */
+export function takeFault(state: LabState, method: string): FaultRecord | undefined {
+  const f = state.faults.find((x) => x.method.toLowerCase() === method.toLowerCase() && x.remaining > 0);
+  if (!f) return undefined;
+  f.remaining--;
+  state.faults = state.faults.filter((x) => x.remaining > 0);
+  return { ...f };
+}

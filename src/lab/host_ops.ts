@@ -1,0 +1,302 @@
+/**
+ * What the host does, independent of how it is asked (WMI method or lab command): create VMs,
+ * take and remove checkpoints with their differencing files, apply guest writes with change
+ * tracking, migrate, crash. Each function changes the state object and the files; the caller
+ * holds the lab lock and commits the state afterwards.
+ *
+ * File ordering: new files are created before the state that references them is committed;
+ * a merge folds the child into its parent before the commit, and the child file is deleted
+ * after the state no longer references it (see deleteAfterCommit).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { HvbError } from "../errors/hvb_error";
+import { createBaseDisk, createChildDisk, mergeChildDisk, parentFileOf, setParentFile, writeDisk } from "./disk_files";
+import { guestData } from "./guest_data";
+import {
+  configVersionHasRct,
+  type ConsistencyKind,
+  type DiskFormat,
+  type DiskRecord,
+  EnabledState,
+  type GuestKind,
+  type Hardware,
+  type LabState,
+  newGuid,
+  type SnapshotKind,
+  type SnapshotRecord,
+  type VmRecord,
+} from "./model";
+import { diskDeviceKey } from "./paths";
+import { degrade, newRct, resetRct, trackWrite } from "./rct";
+
+export interface NewVmOptions {
+  name: string;
+  diskSizes: number[];
+  configVersion: string;
+  generation: 1 | 2;
+  guest: GuestKind;
+  scsi: boolean;
+  format: DiskFormat;
+}
+
+/** Where disks sit: gen 2 all on SCSI 0; gen 1 boots from IDE 0:0, the rest on SCSI 0 or IDE. */
+export function diskLocations(generation: 1 | 2, scsi: boolean, count: number): { controller: "scsi" | "ide"; controllerIndex: number; address: number }[] {
+  const out: { controller: "scsi" | "ide"; controllerIndex: number; address: number }[] = [];
+  if (generation === 2) {
+    if (!scsi && count > 0) {
+      throw new HvbError("LabBadVm", "Cannot attach disks to a generation 2 VM without a SCSI controller (it has no IDE)", { category: "InvalidArgument" });
+    }
+    if (count > 64) throw new HvbError("LabBadVm", "Cannot attach more than 64 disks to one SCSI controller", { category: "InvalidArgument" });
+    for (let i = 0; i < count; i++) out.push({ controller: "scsi", controllerIndex: 0, address: i });
+    return out;
+  }
+  const ide = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ] as const;
+  for (let i = 0; i < count; i++) {
+    if (i === 0 || !scsi) {
+      const slot = ide[scsi ? 0 : i];
+      if (!slot) throw new HvbError("LabBadVm", "Cannot attach more than 4 disks to the IDE controllers of a generation 1 VM", { category: "InvalidArgument" });
+      out.push({ controller: "ide", controllerIndex: slot[0], address: slot[1] });
+    } else {
+      if (i - 1 >= 64) throw new HvbError("LabBadVm", "Cannot attach more than 64 disks to one SCSI controller", { category: "InvalidArgument" });
+      out.push({ controller: "scsi", controllerIndex: 0, address: i - 1 });
+    }
+  }
+  return out;
+}
+
+/** Creates a VM with fresh dynamic disks under DIR/vms/<name>. */
+export function createVm(state: LabState, dir: string, o: NewVmOptions, now: number): VmRecord {
+  if (state.vms.some((v) => v.name.toLowerCase() === o.name.toLowerCase())) {
+    throw new HvbError("LabVmExists", `Cannot create VM '${o.name}': the lab already has a VM of that name`, { category: "InvalidArgument", target: o.name });
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/.test(o.name)) {
+    throw new HvbError("LabBadVm", `Cannot create VM '${o.name}': use letters, digits, space, '.', '_' and '-'`, { category: "InvalidArgument", target: o.name });
+  }
+  const id = newGuid();
+  const hardware: Hardware = { generation: o.generation, scsiControllerId: o.scsi ? newGuid() : undefined };
+  const locations = diskLocations(o.generation, o.scsi, o.diskSizes.length);
+  let dataRoot = path.join(path.resolve(dir), "vms", o.name);
+  if (fs.existsSync(dataRoot)) dataRoot = `${dataRoot}-${id.slice(0, 8)}`;
+  const rctOn = o.format === "vhdx" && configVersionHasRct(o.configVersion);
+  const disks: DiskRecord[] = o.diskSizes.map((size, i) => {
+    const loc = locations[i]!;
+    const baseName = o.diskSizes.length === 1 ? o.name : `${o.name}_${i}`;
+    const file = path.join(dataRoot, "Virtual Hard Disks", `${baseName}.${o.format}`);
+    createBaseDisk(file, o.format, size);
+    return {
+      deviceKey: diskDeviceKey(loc.controller, loc.controllerIndex, loc.address, hardware.scsiControllerId),
+      ...loc,
+      format: o.format,
+      path: file,
+      baseName,
+      rct: newRct(rctOn),
+    };
+  });
+  fs.mkdirSync(path.join(dataRoot, "Virtual Machines"), { recursive: true });
+  const vm: VmRecord = {
+    id,
+    name: o.name,
+    state: EnabledState.Running,
+    configVersion: o.configVersion,
+    hardware,
+    guest: o.guest,
+    integration: o.guest === "none" ? "missing" : "ok",
+    disks,
+    currentSnapshot: undefined,
+    dataRoot,
+    notes: [],
+    createdAt: now,
+    stateChangedAt: now,
+  };
+  state.vms.push(vm);
+  return vm;
+}
+
+/** A guest write of deterministic bytes (`seed`) into disk `index`, as the VM sees the disk. */
+export function guestWrite(state: LabState, vm: VmRecord, index: number, offset: number, length: number, seed: string): void {
+  if (vm.state !== EnabledState.Running) {
+    throw new HvbError("LabVmNotRunning", `Cannot write to VM '${vm.name}': it is not Running (a guest writes only while it runs)`, {
+      category: "InvalidOperation",
+      target: vm.name,
+    });
+  }
+  const disk = vm.disks[index];
+  if (!disk) {
+    throw new HvbError("LabNoSuchDisk", `Cannot write to disk ${index} of VM '${vm.name}': it has ${vm.disks.length} disk(s), numbered from 0`, {
+      category: "InvalidArgument",
+      target: vm.name,
+    });
+  }
+  writeDisk(disk.path, offset, guestData(seed, length));
+  state.seq++;
+  trackWrite(disk.rct, state.seq, offset, length, 512);
+}
+
+/** Achieved consistency of a checkpoint, or the failure a real host reports. */
+export function checkpointConsistency(
+  vm: VmRecord,
+  kind: SnapshotKind,
+  requested: 1 | 2,
+): { ok: true; level: 1 | 2; consistency: ConsistencyKind } | { ok: false; reason: string } {
+  if (requested === 2) return { ok: true, level: 2, consistency: "crash" };
+  if (vm.state === EnabledState.Off) return { ok: true, level: 1, consistency: "application" };
+  if (vm.state === EnabledState.Saved) return { ok: true, level: 2, consistency: "crash" };
+  if (vm.guest === "none") return { ok: true, level: 2, consistency: "crash" };
+  const guestCanDoIt = vm.state === EnabledState.Running && vm.integration === "ok";
+  if (guestCanDoIt) return { ok: true, level: 1, consistency: vm.guest === "windows" ? "application" : "filesystem" };
+  if (kind === "standard") return { ok: true, level: 2, consistency: "crash" }; // production falls back to standard
+  const why =
+    vm.state === EnabledState.Paused
+      ? "the virtual machine is paused, so the guest cannot take part"
+      : vm.integration === "missing"
+        ? "the backup integration service is not available in the guest"
+        : "the Volume Shadow Copy Service in the guest failed";
+  return { ok: false, reason: `Could not create backup checkpoint for virtual machine '${vm.name}': ${why}. (Virtual machine ID ${vm.id})` };
+}
+
+/** Takes a checkpoint: every disk's top file freezes and the VM moves onto a new child. */
+export function takeCheckpoint(
+  state: LabState,
+  vm: VmRecord,
+  kind: SnapshotKind,
+  level: 1 | 2,
+  consistency: ConsistencyKind,
+  now: number,
+  name?: string,
+): SnapshotRecord {
+  const id = newGuid();
+  const stamp = new Date(now).toISOString().replace("T", " ").slice(0, 19);
+  const snapshot: SnapshotRecord = {
+    id,
+    vmId: vm.id,
+    name: name ?? (kind === "recovery" ? `${vm.name} - Backup - (${stamp})` : `${vm.name} - (${stamp})`),
+    kind,
+    parentId: vm.currentSnapshot,
+    createdAt: now,
+    seq: ++state.seq,
+    consistencyLevel: level,
+    consistency,
+    configVersion: vm.configVersion,
+    hardware: { ...vm.hardware },
+    disks: [],
+  };
+  for (const d of vm.disks) {
+    const ext = d.format === "vhdx" ? "avhdx" : "avhd";
+    const child = path.join(path.dirname(d.path), `${d.baseName}_${id}.${ext}`);
+    createChildDisk(d.path, child, d.format);
+    snapshot.disks.push({
+      deviceKey: d.deviceKey,
+      controller: d.controller,
+      controllerIndex: d.controllerIndex,
+      address: d.address,
+      format: d.format,
+      path: d.path,
+    });
+    d.path = child;
+  }
+  vm.currentSnapshot = id;
+  state.snapshots.push(snapshot);
+  return snapshot;
+}
+
+/**
+ * Removes a checkpoint: for each disk, the file just above the checkpoint's frozen file (the
+ * VM's file, or the next checkpoint's frozen file) is merged into it, and whatever referenced
+ * that file now references the merged one. Returns files to delete after the commit.
+ */
+export function removeCheckpoint(state: LabState, snapshot: SnapshotRecord): string[] {
+  const vm = state.vms.find((v) => v.id === snapshot.vmId);
+  const children = state.snapshots.filter((s) => s.parentId === snapshot.id);
+  const toDelete: string[] = [];
+  if (vm) {
+    for (const frozen of snapshot.disks) {
+      const above = findFileAbove(vm, children, snapshot, frozen.deviceKey);
+      if (above === undefined) continue; // disk detached since: nothing sits on top
+      mergeChildDisk(above.path, frozen.format);
+      toDelete.push(above.path);
+      above.repoint(frozen.path);
+      reparentChildrenOf(vm, state, above.path, frozen.path, frozen.format);
+    }
+    if (vm.currentSnapshot === snapshot.id) vm.currentSnapshot = snapshot.parentId;
+  }
+  for (const c of children) c.parentId = snapshot.parentId;
+  state.snapshots = state.snapshots.filter((s) => s.id !== snapshot.id);
+  return toDelete;
+}
+
+function findFileAbove(
+  vm: VmRecord,
+  children: SnapshotRecord[],
+  snapshot: SnapshotRecord,
+  deviceKey: string,
+): { path: string; repoint: (p: string) => void } | undefined {
+  const child = children.find((c) => c.disks.some((d) => d.deviceKey === deviceKey));
+  if (child) {
+    const d = child.disks.find((x) => x.deviceKey === deviceKey)!;
+    return { path: d.path, repoint: (p) => (d.path = p) };
+  }
+  if (vm.currentSnapshot === snapshot.id) {
+    const d = vm.disks.find((x) => x.deviceKey === deviceKey);
+    if (d) return { path: d.path, repoint: (p) => (d.path = p) };
+  }
+  return undefined;
+}
+
+/**
+ * After `merged` was folded into `into`, a file whose parent was `merged` must point at
+ * `into`: its parent locator is rewritten (what Hyper-V does when it deletes a checkpoint in
+ * the middle of a chain).
+ */
+function reparentChildrenOf(vm: VmRecord, state: LabState, merged: string, into: string, format: DiskFormat): void {
+  const files = new Set<string>([...vm.disks.map((d) => d.path), ...state.snapshots.flatMap((s) => s.disks.map((d) => d.path))]);
+  for (const f of files) {
+    if (f === into || f === merged) continue;
+    if (parentOf(f) === path.resolve(merged)) setParent(f, into, format);
+  }
+}
+
+function parentOf(file: string): string | undefined {
+  return parentFileOf(file);
+}
+function setParent(file: string, parent: string, format: DiskFormat): void {
+  setParentFile(file, parent, format);
+}
+
+/** Deletes files the committed state no longer references. */
+export function deleteAfterCommit(files: readonly string[]): void {
+  for (const f of files) fs.rmSync(f, { force: true });
+}
+
+/** A live migration (away and back): in-memory RCT detail is lost, .rct granularity stays. */
+export function migrateVm(state: LabState, vm: VmRecord): void {
+  degrade(vm.disks, state.config.rctGrain);
+}
+
+/** A host crash: running VMs go Off, only .mrt granularity survives, running jobs vanish. */
+export function crashHost(state: LabState, now: number): void {
+  for (const vm of state.vms) {
+    degrade(vm.disks, state.config.mrtGrain);
+    if (vm.state === EnabledState.Running || vm.state === EnabledState.Paused) {
+      vm.state = EnabledState.Off;
+      vm.stateChangedAt = now;
+    }
+  }
+  state.jobs = [];
+}
+
+/** Changes a VM's state directly (lab command / RequestStateChange). */
+export function setVmState(vm: VmRecord, enabledState: number, now: number): void {
+  vm.state = enabledState;
+  vm.stateChangedAt = now;
+}
+
+/** Replacing a disk file under a VM invalidates its change tracking. */
+export function resetDiskTracking(disk: DiskRecord): void {
+  resetRct(disk.rct);
+}

@@ -1,0 +1,144 @@
+/**
+ * Msvm_ImageManagementService: GetVirtualDiskChanges, GetVirtualHardDiskSettingData,
+ * GetVirtualHardDiskState, MergeVirtualHardDisk. All family B incl. 32779 File not found.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { diskFacts, mergeChildDisk, parentFileOf } from "./disk_files";
+import { B, type MethodContext, type MethodHandler, sync } from "./method_support";
+import type { DiskRecord, LabState } from "./model";
+import { cimDateTime } from "./paths";
+import { changesSince } from "./rct";
+
+function samePathName(a: string, b: string): boolean {
+  return path.resolve(a) === path.resolve(b);
+}
+
+/** Which tracked disk a file is, and up to which write it shows (a frozen file stops at its checkpoint). */
+export function locateTrackedFile(state: LabState, file: string): { disk: DiskRecord; upTo: number } | undefined {
+  for (const vm of state.vms) {
+    for (const d of vm.disks) if (samePathName(d.path, file)) return { disk: d, upTo: Number.MAX_SAFE_INTEGER };
+  }
+  for (const s of state.snapshots) {
+    const vm = state.vms.find((v) => v.id === s.vmId);
+    if (!vm) continue;
+    for (const sd of s.disks) {
+      if (!samePathName(sd.path, file)) continue;
+      const disk = vm.disks.find((d) => d.deviceKey === sd.deviceKey);
+      if (disk) return { disk, upTo: s.seq };
+    }
+  }
+  return undefined;
+}
+
+/** True when a VM, checkpoint or planned VM references the file. */
+function fileInUse(state: LabState, file: string): boolean {
+  return (
+    state.vms.some((v) => v.disks.some((d) => samePathName(d.path, file))) ||
+    state.snapshots.some((s) => s.disks.some((d) => samePathName(d.path, file))) ||
+    state.planned.some((p) => p.disks.some((d) => samePathName(d.path, file)))
+  );
+}
+
+export const getVirtualDiskChanges: MethodHandler = (ctx: MethodContext, args) => {
+  const file = args.string("Path");
+  const limitId = args.string("LimitId");
+  const offset = args.uint("ByteOffset");
+  const length = args.uint("ByteLength");
+  if (!file || !limitId || offset === undefined || length === undefined) return sync(B.InvalidParameter);
+  if (args.string("TargetSnapshotId")) return sync(B.InvalidParameter); // only for VHD Sets, not emulated
+  if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
+  const found = locateTrackedFile(ctx.state, file);
+  if (!found) return sync(B.Failed);
+  if (found.disk.format !== "vhdx" || !found.disk.rct.enabled) return sync(B.NotSupported);
+  const size = diskFacts(file).virtualSize;
+  const r = changesSince(found.disk.rct, limitId, found.upTo, offset, length, size, ctx.state.config);
+  if (!r.ok) return sync(r.code);
+  return sync(B.Ok, { ProcessedByteLength: r.processed, ChangedByteOffsets: r.offsets, ChangedByteLengths: r.lengths, Job: null });
+};
+
+export const getVirtualHardDiskSettingData: MethodHandler = (_ctx, args) => {
+  const file = args.string("Path");
+  if (!file) return sync(B.InvalidParameter);
+  if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
+  let f;
+  try {
+    f = diskFacts(file);
+  } catch {
+    return sync(B.Failed);
+  }
+  const typeCode = f.type === "fixed" ? 2 : f.type === "dynamic" ? 3 : 4;
+  let parentTimestamp: string | null = null;
+  if (f.parentPath) parentTimestamp = cimDateTime(fs.statSync(f.parentPath).mtimeMs);
+  return sync(B.Ok, {
+    SettingData: {
+      __CLASS: "Msvm_VirtualHardDiskSettingData",
+      InstanceID: `Microsoft:${path.resolve(file)}`,
+      Caption: "Virtual Hard Disk Setting Data",
+      Description: "Setting Data for a Virtual Hard Disk",
+      ElementName: path.basename(file),
+      Type: typeCode,
+      Format: f.format === "vhdx" ? 3 : 2,
+      Path: path.resolve(file),
+      ParentPath: f.parentPath ? path.resolve(f.parentPath) : "",
+      ParentTimestamp: parentTimestamp,
+      ParentIdentifier: "",
+      MaxInternalSize: f.virtualSize,
+      BlockSize: f.blockSize,
+      LogicalSectorSize: f.logicalSectorSize,
+      PhysicalSectorSize: f.physicalSectorSize,
+      VirtualDiskId: f.virtualDiskId ? `{${f.virtualDiskId.toUpperCase()}}` : "",
+      DataAlignment: 0,
+      PmemAddressAbstractionType: 0,
+      IsPmemCompatible: false,
+    },
+    Job: null,
+  });
+};
+
+export const getVirtualHardDiskState: MethodHandler = (ctx, args) => {
+  const file = args.string("Path");
+  if (!file) return sync(B.InvalidParameter);
+  if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
+  let f;
+  try {
+    f = diskFacts(file);
+  } catch {
+    return sync(B.Failed);
+  }
+  return sync(B.Ok, {
+    State: {
+      __CLASS: "Msvm_VirtualHardDiskState",
+      FileSize: f.fileSize,
+      InUse: fileInUse(ctx.state, file),
+      MinInternalSize: f.virtualSize,
+      PhysicalSectorSize: f.physicalSectorSize,
+      Alignment: 1,
+      FragmentationPercentage: 0,
+      Timestamp: cimDateTime(fs.statSync(file).mtimeMs),
+    },
+    Job: null,
+  });
+};
+
+export const mergeVirtualHardDisk: MethodHandler = (ctx, args) => {
+  const source = args.string("SourcePath");
+  const destination = args.string("DestinationPath");
+  if (!source || !destination) return sync(B.InvalidParameter);
+  if (!fs.existsSync(source) || !fs.existsSync(destination)) return sync(B.FileNotFoundOrInUse);
+  let facts;
+  try {
+    facts = diskFacts(source);
+  } catch {
+    return sync(B.Failed);
+  }
+  if (facts.type !== "differencing") return sync(B.InvalidParameter);
+  const parent = parentFileOf(source);
+  // Only the immediate parent is supported as destination (lab simplification).
+  if (!parent || !samePathName(parent, destination)) return sync(B.NotSupported);
+  // Offline only: a file a VM, checkpoint or planned VM uses cannot be merged.
+  if (fileInUse(ctx.state, source) || fileInUse(ctx.state, destination)) return sync(B.SystemInUse);
+  mergeChildDisk(source, facts.format);
+  ctx.deleteAfterCommit([source]);
+  return { kind: "job", description: "Merging virtual hard disk", affected: [] };
+};

@@ -1,0 +1,105 @@
+/**
+ * Msvm_ConcreteJob as the lab runs it.
+ *
+ * The work of a job-based method is done, all of it, under the lab lock before the method
+ * returns 4096, and committed with the state; a job that is going to fail commits nothing.
+ * The job object then reports progress as time passes: JobState 4 Running with a growing
+ * PercentComplete for `jobDurationMs`, then 7 Completed, or 10 Exception (with ErrorCode and
+ * ErrorDescription) when it reaches its failure percentage. A finished job stays visible for
+ * TimeBeforeRemoval (5 minutes), then it is gone. So a client killed at any moment finds the
+ * host either before or after the operation, never in between.
+ */
+import type { CimInstance } from "../hyperv/cim";
+import { JobState } from "../hyperv/cim";
+import { type JobRecord, type LabState, newGuid } from "./model";
+import { cimDateTime, cimInterval, instanceIdPath } from "./paths";
+
+export function jobPath(host: string, id: string): string {
+  return instanceIdPath(host, "Msvm_ConcreteJob", id);
+}
+
+export interface NewJob {
+  method: string;
+  description: string;
+  affected?: { path: string; effects: number[] }[];
+  failAtPercent?: number;
+  errorCode?: number;
+  errorDescription?: string;
+}
+
+/** Records a job that starts now. */
+export function startJob(state: LabState, spec: NewJob, now: number): JobRecord {
+  const job: JobRecord = {
+    id: newGuid(),
+    method: spec.method,
+    description: spec.description,
+    submittedAt: now,
+    durationMs: state.config.jobDurationMs,
+    failAtPercent: spec.failAtPercent,
+    errorCode: spec.errorCode ?? 0,
+    errorDescription: spec.errorDescription ?? "",
+    affected: spec.affected ?? [],
+  };
+  state.jobs.push(job);
+  return job;
+}
+
+/** When the job reaches its final state (ms since the epoch). */
+export function jobEndsAt(job: JobRecord): number {
+  const fraction = job.failAtPercent === undefined ? 1 : job.failAtPercent / 100;
+  return job.submittedAt + Math.round(job.durationMs * fraction);
+}
+
+/** True once the job is purged (TimeBeforeRemoval after its end). */
+export function jobExpired(state: LabState, job: JobRecord, now: number): boolean {
+  return now > jobEndsAt(job) + state.config.jobRetentionMs;
+}
+
+/** Drops purged jobs from the state (done on every mutating call). */
+export function purgeJobs(state: LabState, now: number): void {
+  state.jobs = state.jobs.filter((j) => !jobExpired(state, j, now));
+}
+
+/** True once the job has reached its final state. */
+export function jobFinished(job: JobRecord, now: number): boolean {
+  return now >= jobEndsAt(job);
+}
+
+export function jobInstance(state: LabState, job: JobRecord, now: number): CimInstance {
+  const end = jobEndsAt(job);
+  const done = now >= end;
+  const failed = job.failAtPercent !== undefined;
+  const percent = done
+    ? failed
+      ? job.failAtPercent!
+      : 100
+    : Math.min(99, Math.floor(((now - job.submittedAt) / Math.max(1, job.durationMs)) * 100));
+  const jobState = !done ? JobState.Running : failed ? JobState.Exception : JobState.Completed;
+  return {
+    __CLASS: "Msvm_ConcreteJob",
+    __PATH: jobPath(state.hostName, job.id),
+    InstanceID: job.id,
+    Caption: job.description,
+    Description: job.description,
+    ElementName: job.method,
+    Name: job.method,
+    JobStatus: !done ? "Job is running" : failed ? "Job failed" : "Job completed successfully",
+    JobState: jobState,
+    PercentComplete: percent,
+    ErrorCode: done && failed ? job.errorCode : 0,
+    ErrorDescription: done && failed ? job.errorDescription : "",
+    ErrorSummaryDescription: done && failed ? job.errorDescription : "",
+    TimeSubmitted: cimDateTime(job.submittedAt),
+    StartTime: cimDateTime(job.submittedAt),
+    ElapsedTime: cimInterval(Math.max(0, Math.min(now, end) - job.submittedAt)),
+    TimeOfLastStateChange: cimDateTime(done ? end : job.submittedAt),
+    TimeBeforeRemoval: cimInterval(state.config.jobRetentionMs),
+    DeleteOnCompletion: false,
+    Cancellable: false,
+    JobType: 0,
+    LocalOrUtcTime: 2,
+  };
+}
+
+/** Creates the job id early (so errors can name it) — exported for tests. */
+export const newJobId = newGuid;

@@ -1,0 +1,49 @@
+/** Which emulated method answers which class. */
+import { convertToReferencePoint, createSnapshot, destroySnapshot } from "./snapshot_service";
+import { destroyReferencePoint } from "./reference_point_service";
+import { getVirtualDiskChanges, getVirtualHardDiskSettingData, getVirtualHardDiskState, mergeVirtualHardDisk } from "./image_management_service";
+import {
+  destroySystem,
+  exportSystemDefinition,
+  importSystemDefinition,
+  modifyResourceSettings,
+  modifySystemSettings,
+  realizePlannedSystem,
+  validatePlannedSystem,
+} from "./management_service";
+import type { MethodHandler } from "./method_support";
+import { requestStateChange } from "./vm_state";
+
+export const METHODS: Record<string, Record<string, MethodHandler>> = {
+  msvm_virtualsystemsnapshotservice: {
+    createsnapshot: createSnapshot,
+    destroysnapshot: destroySnapshot,
+    converttoreferencepoint: convertToReferencePoint,
+  },
+  msvm_virtualsystemreferencepointservice: {
+    destroyreferencepoint: destroyReferencePoint,
+  },
+  msvm_imagemanagementservice: {
+    getvirtualdiskchanges: getVirtualDiskChanges,
+    getvirtualharddisksettingdata: getVirtualHardDiskSettingData,
+    getvirtualharddiskstate: getVirtualHardDiskState,
+    mergevirtualharddisk: mergeVirtualHardDisk,
+  },
+  msvm_virtualsystemmanagementservice: {
+    exportsystemdefinition: exportSystemDefinition,
+    importsystemdefinition: importSystemDefinition,
+    validateplannedsystem: validatePlannedSystem,
+    realizeplannedsystem: realizePlannedSystem,
+    destroysystem: destroySystem,
+    modifyresourcesettings: modifyResourceSettings,
+    modifysystemsettings: modifySystemSettings,
+  },
+  msvm_computersystem: {
+    requeststatechange: requestStateChange,
+  },
+};
+
+/** The method names the lab emulates, for messages. */
+export function emulatedMethods(className: string): string[] {
+  return Object.keys(METHODS[className.toLowerCase()] ?? {});
+}

@@ -1,0 +1,106 @@
+/**
+ * Object paths and InstanceIDs of the lab host's instances. Key properties follow the classes'
+ * keys: CIM_System (CreationClassName, Name), CIM_Service (CreationClassName, Name,
+ * SystemCreationClassName, SystemName), CIM_LogicalDevice (CreationClassName, DeviceID,
+ * SystemCreationClassName, SystemName) and InstanceID for setting data, jobs and reference
+ * points. InstanceID shapes follow what Hyper-V prints (`Microsoft:<GUID>...`); where the docs
+ * are silent the shape is a lab assumption listed in docs/lab-fidelity.md.
+ */
+import { buildObjectPath } from "../hyperv/object_path";
+
+export const NAMESPACE = "root\\virtualization\\v2";
+
+/** The GUID Hyper-V uses in the InstanceIDs of emulated IDE controllers. */
+export const IDE_CONTROLLER_GUID = "83F8638B-8DCA-4152-9EDA-2CA8B33039B4";
+/** The integration component GUID of the backup (volume shadow copy) service (lab assumption). */
+export const VSS_IC_GUID = "35FA2E29-EA23-4236-96AE-3A6EBACBA440";
+
+export function objPath(host: string, className: string, keys: Record<string, string | number | boolean>): string {
+  return buildObjectPath({ host, namespace: NAMESPACE, className, keys });
+}
+
+export function computerSystemPath(host: string, name: string): string {
+  return objPath(host, "Msvm_ComputerSystem", { CreationClassName: "Msvm_ComputerSystem", Name: name });
+}
+
+export function plannedSystemPath(host: string, name: string): string {
+  return objPath(host, "Msvm_PlannedComputerSystem", { CreationClassName: "Msvm_PlannedComputerSystem", Name: name });
+}
+
+export function instanceIdPath(host: string, className: string, instanceId: string): string {
+  return objPath(host, className, { InstanceID: instanceId });
+}
+
+export function servicePath(host: string, className: string, name: string): string {
+  return objPath(host, className, {
+    CreationClassName: className,
+    Name: name,
+    SystemCreationClassName: "Msvm_ComputerSystem",
+    SystemName: host,
+  });
+}
+
+/** The services and their Name values (vmms, vhdsvc and vssnapsvc as on real hosts). */
+export const SERVICES = {
+  Msvm_VirtualSystemManagementService: { name: "vmms", elementName: "Virtual System Management Service" },
+  Msvm_VirtualSystemSnapshotService: { name: "vssnapsvc", elementName: "Virtual System Snapshot Service" },
+  Msvm_VirtualSystemReferencePointService: { name: "vsrefpointsvc", elementName: "Virtual System Reference Point Service" },
+  Msvm_ImageManagementService: { name: "vhdsvc", elementName: "Image Management Service" },
+} as const;
+export type ServiceClass = keyof typeof SERVICES;
+
+export function vssdInstanceId(configId: string): string {
+  return `Microsoft:${configId}`;
+}
+
+/** Device part of a disk location: `<controller>\<index>\<address>` (stable across checkpoints). */
+export function diskDeviceKey(controller: "scsi" | "ide", controllerIndex: number, address: number, scsiControllerId: string | undefined): string {
+  return controller === "scsi"
+    ? `${scsiControllerId}\\${controllerIndex}\\${address}`
+    : `${IDE_CONTROLLER_GUID}\\${controllerIndex}\\${address}`;
+}
+
+export function driveInstanceId(configId: string, deviceKey: string): string {
+  return `Microsoft:${configId}\\${deviceKey}\\D`;
+}
+
+export function diskInstanceId(configId: string, deviceKey: string): string {
+  return `Microsoft:${configId}\\${deviceKey}\\L`;
+}
+
+export function controllerInstanceId(configId: string, controller: "scsi" | "ide", index: number, scsiControllerId: string | undefined): string {
+  return controller === "scsi" ? `Microsoft:${configId}\\${scsiControllerId}` : `Microsoft:${configId}\\${IDE_CONTROLLER_GUID}\\${index}`;
+}
+
+export function vssComponentPath(host: string, vmId: string): string {
+  return objPath(host, "Msvm_VssComponent", {
+    CreationClassName: "Msvm_VssComponent",
+    DeviceID: `Microsoft:${vmId}\\${VSS_IC_GUID}`,
+    SystemCreationClassName: "Msvm_ComputerSystem",
+    SystemName: vmId,
+  });
+}
+
+export function exportSettingDataInstanceId(vmId: string): string {
+  return `Microsoft:${vmId}\\ExportSettingData`;
+}
+
+/** A CIM datetime (`yyyymmddHHMMSS.mmmmmm+000`, UTC) for a time in ms since the epoch. */
+export function cimDateTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return (
+    `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}` +
+    `${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds() * 1000, 6)}+000`
+  );
+}
+
+/** A CIM interval (`ddddddddHHMMSS.mmmmmm:000`) for a duration in ms. */
+export function cimInterval(ms: number): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const days = Math.floor(ms / 86_400_000);
+  const h = Math.floor(ms / 3_600_000) % 24;
+  const m = Math.floor(ms / 60_000) % 60;
+  const s = Math.floor(ms / 1000) % 60;
+  return `${p(days, 8)}${p(h)}${p(m)}${p(s)}.${p((ms % 1000) * 1000, 6)}:000`;
+}

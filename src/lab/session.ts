@@ -1,0 +1,165 @@
+/**
+ * The lab host as a {@link CimSession}: queries and associations are answered from a snapshot
+ * of the state file; every method call runs under the lab lock and commits atomically.
+ */
+import { CimError, type AssociatorsOptions, type CimInstance, type CimMethodResult, type CimSession } from "../hyperv/cim";
+import { parseObjectPath } from "../hyperv/object_path";
+import { matchesWhere, parseWql, propertyOf } from "../hyperv/wql";
+import { ASSOCIATIONS, associationInstances } from "./associations";
+import { CLASSES, classIsA, findClass, InstanceIndex, pathKey } from "./catalog";
+import { takeFault } from "./faults";
+import { deleteAfterCommit } from "./host_ops";
+import { jobPath, purgeJobs, startJob } from "./jobs";
+import { Args, type MethodContext } from "./method_support";
+import { METHODS } from "./methods";
+import type { LabState } from "./model";
+import { mutateLab, readLabState } from "./state_store";
+
+/** A CimSession over the lab in `dir`. Each call reads the state afresh (other processes may change it). */
+export class LabCimSession implements CimSession {
+  readonly dir: string;
+  /** Clock, replaceable in tests. */
+  now: () => number = Date.now;
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  async query(wql: string): Promise<CimInstance[]> {
+    return this.querySync(wql);
+  }
+  async getInstance(path: string): Promise<CimInstance> {
+    return this.getInstanceSync(path);
+  }
+  async associators(path: string, options: AssociatorsOptions = {}): Promise<CimInstance[]> {
+    return this.associatorsSync(path, options);
+  }
+  async invokeMethod(path: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {
+    return this.invokeMethodSync(path, method, args);
+  }
+
+  querySync(wql: string): CimInstance[] {
+    const q = parseWql(wql);
+    const state = readLabState(this.dir);
+    const now = this.now();
+    const index = new InstanceIndex(state, now);
+    const assoc = ASSOCIATIONS.filter((a) => classIsA(a.name, a.supers, q.className));
+    const known = CLASSES.some((c) => classIsA(c.name, c.supers, q.className)) || assoc.length > 0;
+    if (!known) throw new CimError("CimInvalidClass", `Cannot query class '${q.className}': not served by the lab`, q.className);
+    const rows = [...index.ofClass(q.className), ...assoc.flatMap((a) => associationInstances(state, now, index, a))];
+    return rows.filter((r) => matchesWhere(r, q.where)).map((r) => project(r, q.properties));
+  }
+
+  getInstanceSync(path: string): CimInstance {
+    const p = parseObjectPath(path);
+    const state = readLabState(this.dir);
+    const index = new InstanceIndex(state, this.now());
+    const found = index.get(path) ?? findViaSuperclass(index, path, p.className);
+    if (!found) throw new CimError("CimNotFound", `Cannot find instance '${path}'`, path);
+    return found;
+  }
+
+  associatorsSync(path: string, options: AssociatorsOptions = {}): CimInstance[] {
+    const state = readLabState(this.dir);
+    const now = this.now();
+    const index = new InstanceIndex(state, now);
+    const self = pathKey(path);
+    const out = new Map<string, CimInstance>();
+    for (const a of ASSOCIATIONS) {
+      if (options.assocClass && !classIsA(a.name, a.supers, options.assocClass)) continue;
+      for (const [x, y] of a.pairs(state, now, index)) {
+        let other: string | undefined;
+        if (pathKey(x) === self) other = y;
+        else if (pathKey(y) === self) other = x;
+        if (other === undefined) continue;
+        const inst = index.get(other);
+        if (!inst) continue; // the other end is gone (e.g. a job's deleted object)
+        if (options.resultClass) {
+          const def = findClass(inst.__CLASS);
+          if (!classIsA(inst.__CLASS, def?.supers ?? [], options.resultClass)) continue;
+        }
+        out.set(pathKey(inst.__PATH), inst);
+      }
+    }
+    return [...out.values()];
+  }
+
+  invokeMethodSync(path: string, method: string, rawArgs: Record<string, unknown> = {}): CimMethodResult {
+    const p = parseObjectPath(path);
+    const handler = METHODS[p.className.toLowerCase()]?.[method.toLowerCase()];
+    if (!handler) {
+      if (!findClass(p.className)) throw new CimError("CimInvalidClass", `Cannot invoke ${method}: class '${p.className}' is not served by the lab`, p.className);
+      throw new CimError("CimInvalidMethod", `Cannot invoke ${p.className}.${method}: the lab does not emulate this method`, method);
+    }
+    const args = new Args(rawArgs);
+    let toDelete: string[] = [];
+    const result = mutateLab(this.dir, (state: LabState) => {
+      const now = this.now();
+      purgeJobs(state, now);
+      const index = new InstanceIndex(state, now);
+      const target = index.get(path);
+      if (!target) throw new CimError("CimNotFound", `Cannot invoke ${method}: no instance '${path}'`, path);
+      const fault = takeFault(state, method);
+      if (fault) {
+        if (fault.atPercent === undefined) return { ReturnValue: fault.code } as CimMethodResult;
+        const job = startJob(
+          state,
+          { method, description: `${method} (injected failure)`, failAtPercent: fault.atPercent, errorCode: fault.code, errorDescription: `Injected failure of ${method} at ${fault.atPercent}%` },
+          now,
+        );
+        return { ReturnValue: 4096, Job: jobPath(state.hostName, job.id) } as CimMethodResult;
+      }
+      const ctx: MethodContext = {
+        state,
+        dir: this.dir,
+        now,
+        target,
+        resolve: (x) => {
+          try {
+            return new InstanceIndex(state, now).get(x);
+          } catch {
+            return undefined;
+          }
+        },
+        deleteAfterCommit: (files) => {
+          toDelete = toDelete.concat(files);
+        },
+      };
+      const outcome = handler(ctx, args);
+      if (outcome.kind === "sync") return { ReturnValue: outcome.returnValue, ...(outcome.out ?? {}) } as CimMethodResult;
+      const job = startJob(
+        state,
+        {
+          method,
+          description: outcome.description,
+          affected: outcome.fail ? [] : outcome.affected,
+          ...(outcome.fail ? { failAtPercent: outcome.fail.atPercent, errorCode: outcome.fail.code, errorDescription: outcome.fail.description } : {}),
+        },
+        now,
+      );
+      return { ReturnValue: 4096, ...(outcome.out ?? {}), Job: jobPath(state.hostName, job.id) } as CimMethodResult;
+    });
+    deleteAfterCommit(toDelete);
+    return result;
+  }
+}
+
+function findViaSuperclass(index: InstanceIndex, path: string, className: string): CimInstance | undefined {
+  // `CIM_ComputerSystem.CreationClassName=...,Name=...` names the same instance as the Msvm_ path.
+  const p = parseObjectPath(path);
+  for (const inst of index.ofClass(className)) {
+    const q = parseObjectPath(inst.__PATH);
+    if (Object.keys(p.keys).length !== Object.keys(q.keys).length) continue;
+    if (pathKey(inst.__PATH).slice(inst.__CLASS.length) === pathKey(path).slice(p.className.length)) return inst;
+  }
+  return undefined;
+}
+
+function project(r: CimInstance, properties: "*" | string[]): CimInstance {
+  if (properties === "*") return r;
+  const out: CimInstance = { __CLASS: r.__CLASS, __PATH: r.__PATH };
+  for (const name of properties) {
+    const v = propertyOf(r, name);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}

@@ -1,0 +1,121 @@
+/**
+ * Msvm_VirtualSystemSnapshotService: CreateSnapshot, DestroySnapshot, ConvertToReferencePoint.
+ * Return codes: family A (0..6, 4096) per the method pages.
+ */
+import { referencePointPath } from "./classes/reference_point";
+import { vssdPath } from "./classes/settings";
+import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "./host_ops";
+import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, type MethodOutcome, prop, sync } from "./method_support";
+import { configVersionHasRct, newGuid, type SnapshotRecord, type VmRecord } from "./model";
+import { computerSystemPath, diskInstanceId } from "./paths";
+import { issueRctId } from "./rct";
+
+/** SnapshotType values (CIM_VirtualSystemSnapshotService.CreateSnapshot; 32768 = recovery per the Microsoft sample). */
+const SNAPSHOT_TYPE_FULL = 2;
+const SNAPSHOT_TYPE_DISK = 3;
+const SNAPSHOT_TYPE_RECOVERY = 32768;
+
+/** The VM a REF names, or undefined when it is not a VM of this host. */
+export function vmOfRef(ctx: MethodContext, ref: string | undefined): VmRecord | undefined {
+  if (!ref) return undefined;
+  const inst = ctx.resolve(ref);
+  if (!inst || inst.__CLASS !== "Msvm_ComputerSystem") return undefined;
+  return ctx.state.vms.find((v) => v.id.toLowerCase() === String(inst["Name"]).toLowerCase());
+}
+
+/** The checkpoint a VSSD REF names, or undefined when it is not a checkpoint. */
+export function snapshotOfRef(ctx: MethodContext, ref: string | undefined): SnapshotRecord | undefined {
+  if (!ref) return undefined;
+  const inst = ctx.resolve(ref);
+  if (!inst || inst.__CLASS !== "Msvm_VirtualSystemSettingData") return undefined;
+  return ctx.state.snapshots.find((s) => `Microsoft:${s.id}`.toLowerCase() === String(inst["InstanceID"]).toLowerCase());
+}
+
+export const createSnapshot: MethodHandler = (ctx: MethodContext, args: Args): MethodOutcome => {
+  const vm = vmOfRef(ctx, args.ref("AffectedSystem"));
+  if (!vm) return sync(A.InvalidParameter);
+  const type = args.uint("SnapshotType") ?? SNAPSHOT_TYPE_FULL;
+  if (type === SNAPSHOT_TYPE_DISK) return sync(A.NotSupported);
+  if (type !== SNAPSHOT_TYPE_FULL && type !== SNAPSHOT_TYPE_RECOVERY) return sync(A.InvalidParameter);
+  const settings = args.embedded("SnapshotSettings");
+  let level: 1 | 2 = 1;
+  if (settings) {
+    if (String(settings.__CLASS).toLowerCase() !== "msvm_virtualsystemsnapshotsettingdata") return sync(A.InvalidParameter);
+    const cl = prop(settings, "ConsistencyLevel");
+    if (cl !== undefined && cl !== null) {
+      const n = Number(cl);
+      if (n === 2) level = 2;
+      else if (n === 0 || n === 1) level = 1;
+      else return sync(A.InvalidParameter);
+    }
+  }
+  const kind = type === SNAPSHOT_TYPE_RECOVERY ? "recovery" : "standard";
+  const vmPath = computerSystemPath(ctx.state.hostName, vm.id);
+  const c = checkpointConsistency(vm, kind, level);
+  if (!c.ok) {
+    return {
+      kind: "job",
+      description: kind === "recovery" ? "Creating recovery checkpoint" : "Creating checkpoint",
+      affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }],
+      fail: { code: 32768, description: c.reason, atPercent: 40 },
+    };
+  }
+  const snapshot = takeCheckpoint(ctx.state, vm, kind, c.level, c.consistency, ctx.now);
+  return {
+    kind: "job",
+    description: kind === "recovery" ? "Creating recovery checkpoint" : "Creating checkpoint",
+    affected: [
+      { path: vssdPath(ctx.state.hostName, snapshot.id), effects: [EFFECT_CREATE] },
+      { path: vmPath, effects: [EFFECT_CHANGE] },
+    ],
+  };
+};
+
+export const destroySnapshot: MethodHandler = (ctx, args) => {
+  const snapshot = snapshotOfRef(ctx, args.ref("AffectedSnapshot"));
+  if (!snapshot) return sync(A.InvalidParameter);
+  const files = removeCheckpoint(ctx.state, snapshot);
+  ctx.deleteAfterCommit(files);
+  return {
+    kind: "job",
+    description: "Deleting checkpoint",
+    affected: [{ path: computerSystemPath(ctx.state.hostName, snapshot.vmId), effects: [EFFECT_CHANGE] }],
+  };
+};
+
+export const convertToReferencePoint: MethodHandler = (ctx, args) => {
+  const snapshot = snapshotOfRef(ctx, args.ref("AffectedSnapshot"));
+  if (!snapshot) return sync(A.InvalidParameter);
+  // Only recovery checkpoints can become reference points (method page).
+  if (snapshot.kind !== "recovery") return sync(A.InvalidParameter);
+  const vm = ctx.state.vms.find((v) => v.id === snapshot.vmId);
+  if (!vm) return sync(A.InvalidState);
+  // Configuration versions without RCT cannot hold RCT reference points (lab assumption: 1 Not Supported).
+  if (!configVersionHasRct(vm.configVersion)) return sync(A.NotSupported);
+  const diskIds: string[] = [];
+  const rctIds: string[] = [];
+  for (const d of vm.disks) {
+    diskIds.push(diskInstanceId(vm.id, d.deviceKey));
+    rctIds.push(issueRctId(d.rct, snapshot.seq));
+  }
+  const files = removeCheckpoint(ctx.state, snapshot);
+  ctx.deleteAfterCommit(files);
+  const id = newGuid();
+  ctx.state.referencePoints.push({
+    id,
+    vmId: vm.id,
+    createdAt: ctx.now,
+    consistencyLevel: snapshot.consistencyLevel,
+    consistency: snapshot.consistency,
+    diskIds,
+    rctIds,
+  });
+  return {
+    kind: "job",
+    description: "Converting checkpoint to reference point",
+    affected: [
+      { path: referencePointPath(ctx.state.hostName, id), effects: [EFFECT_CREATE] },
+      { path: computerSystemPath(ctx.state.hostName, vm.id), effects: [EFFECT_CHANGE] },
+    ],
+  };
+};

@@ -1,0 +1,84 @@
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
+import { hostname } from "node:os";
+import { HvbError } from "../errors/hvb_error";
+
+/** What a lock file records about its owner. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  operation: string;
+  started: string;
+}
+
+/** A held exclusive lock; release it in a `finally`. */
+export interface Lock {
+  readonly file: string;
+  release(): void;
+}
+
+/**
+ * Takes the exclusive lock `file` (created with O_EXCL, so two processes can never both hold
+ * it). A lock left by a process that no longer runs on this host is reported as stale, never
+ * broken silently: the message says how to clear it. `force` clears a stale lock (never a live one).
+ */
+export function acquireLock(file: string, operation: string, options: { clearStale?: boolean } = {}): Lock {
+  const info: LockInfo = { pid: process.pid, host: hostname(), operation, started: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(file, "wx");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = readLock(file);
+      // An unreadable lock file was left by a process killed between creating and filling it.
+      const stale = holder === undefined || (holder.host === hostname() && !processAlive(holder.pid));
+      if (stale && options.clearStale && attempt === 0) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.operation}, since ${holder.started})` : "an unknown process (unreadable lock file)";
+      if (stale) {
+        throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous run was interrupted. Check that no backup of this VM is running, then clear it with --clear-stale-lock (or delete the file)`, { category: "ResourceBusy", target: file });
+      }
+      throw new HvbError("LockHeld", `'${file}' is locked by ${who}: another operation on this VM is running`, { category: "ResourceBusy", target: file });
+    }
+    try {
+      writeSync(fd, JSON.stringify(info));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    let released = false;
+    return {
+      file,
+      release() {
+        if (released) return;
+        released = true;
+        const now = readLock(file);
+        if (now && now.pid === info.pid && now.host === info.host) rmSync(file, { force: true });
+      },
+    };
+  }
+  throw new HvbError("LockHeld", `Cannot lock '${file}'`, { category: "ResourceBusy", target: file });
+}
+
+/** The owner recorded in a lock file, or undefined when it is missing or unreadable. */
+export function readLock(file: string): LockInfo | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const v = JSON.parse(readFileSync(file, "utf8")) as LockInfo;
+    return typeof v.pid === "number" && typeof v.host === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a process with this id exists on this host. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,161 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { HvbError } from "../errors/hvb_error";
+import { fsyncDir } from "../util/atomic_file";
+import { type Catalog, type PointRecord, newCatalog, readCatalog, writeCatalog } from "./catalog";
+import { CATALOG_FILE, LOCK_FILE, MANIFEST_FILE, POINTS_DIR, STAGING_SUFFIX, isPointId, resolveInside, vmFolderName } from "./layout";
+import { type Lock, acquireLock } from "./lock";
+import { type Manifest, readManifest } from "./manifest";
+
+/** A backup repository: a folder with one sub-folder per VM. */
+export class Repository {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  /** Fails unless the repository folder exists (commands other than backup never create it). */
+  requireExists(): void {
+    if (!existsSync(this.root) || !statSync(this.root).isDirectory()) {
+      throw new HvbError("RepositoryNotFound", `Repository '${this.root}' does not exist or is not a folder`, { category: "ObjectNotFound", target: this.root });
+    }
+  }
+
+  /** Every VM folder that has a catalog. */
+  listVms(): VmStore[] {
+    if (!existsSync(this.root)) return [];
+    return readdirSync(this.root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(path.join(this.root, d.name, CATALOG_FILE)))
+      .map((d) => new VmStore(path.join(this.root, d.name)))
+      .sort((a, b) => a.dir.localeCompare(b.dir));
+  }
+
+  /** The VM folder for a VM name or id; fails when none or several match. */
+  findVm(nameOrId: string): VmStore {
+    const want = nameOrId.toLowerCase();
+    const matches = this.listVms().filter((s) => {
+      const c = s.readCatalog();
+      return c.vmId.toLowerCase() === want || c.vmName.toLowerCase() === want;
+    });
+    if (matches.length === 0) {
+      throw new HvbError("VmNotInRepository", `Repository '${this.root}' has no backups of VM '${nameOrId}'`, { category: "ObjectNotFound", target: nameOrId });
+    }
+    if (matches.length > 1) {
+      throw new HvbError("VmAmbiguous", `Repository '${this.root}' has backups of ${matches.length} VMs named '${nameOrId}': use the VM id (${matches.map((m) => m.readCatalog().vmId).join(", ")})`, { category: "InvalidArgument", target: nameOrId });
+    }
+    return matches[0]!;
+  }
+
+  /** The folder of a VM, created with an empty catalog if it is new. */
+  vmStore(vmName: string, vmId: string): VmStore {
+    mkdirSync(this.root, { recursive: true });
+    const dir = path.join(this.root, vmFolderName(vmName, vmId));
+    const store = new VmStore(dir);
+    if (!existsSync(path.join(dir, CATALOG_FILE))) {
+      mkdirSync(path.join(dir, POINTS_DIR), { recursive: true });
+      writeCatalog(path.join(dir, CATALOG_FILE), newCatalog(vmName, vmId));
+      fsyncDir(this.root);
+    }
+    return store;
+  }
+}
+
+/** One VM's folder: its catalog, lock, restore points and staging. */
+export class VmStore {
+  constructor(readonly dir: string) {}
+
+  get catalogFile(): string {
+    return path.join(this.dir, CATALOG_FILE);
+  }
+
+  readCatalog(): Catalog {
+    return readCatalog(this.catalogFile);
+  }
+
+  /** Rewrites the catalog atomically: the commit point of every repository change. */
+  writeCatalog(c: Catalog): void {
+    writeCatalog(this.catalogFile, c);
+  }
+
+  /** Takes the VM's exclusive lock. */
+  lock(operation: string, options: { clearStale?: boolean } = {}): Lock {
+    return acquireLock(path.join(this.dir, LOCK_FILE), operation, options);
+  }
+
+  /** Folder of a published point. */
+  pointDir(id: string): string {
+    if (!isPointId(id)) throw new HvbError("PointIdInvalid", `'${id}' is not a restore point id`, { category: "InvalidArgument", target: id });
+    return path.join(this.dir, POINTS_DIR, id);
+  }
+
+  /** Absolute path of a file a point's record names (checked to stay inside the point). */
+  pointFile(id: string, relative: string): string {
+    return resolveInside(this.pointDir(id), relative, `restore point ${id}`);
+  }
+
+  readManifest(id: string): Manifest {
+    return readManifest(path.join(this.pointDir(id), MANIFEST_FILE));
+  }
+
+  /** Creates the staging folder of a new point (`points/<id>.partial`). */
+  beginPoint(id: string): string {
+    const staging = this.pointDir(id) + STAGING_SUFFIX;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    return staging;
+  }
+
+  /**
+   * Publishes a staged point: every file synced, the folder renamed to its final name, the
+   * catalog rewritten with the new record (the commit point). A crash before the catalog is
+   * written leaves an unreferenced folder that {@link removeOrphans} deletes.
+   */
+  publishPoint(staging: string, record: PointRecord, update?: (c: Catalog) => void): void {
+    const final = this.pointDir(record.id);
+    syncTree(staging);
+    renameSync(staging, final);
+    fsyncDir(path.dirname(final));
+    const catalog = this.readCatalog();
+    catalog.points.push(record);
+    catalog.points.sort((a, b) => a.id.localeCompare(b.id));
+    update?.(catalog);
+    this.writeCatalog(catalog);
+  }
+
+  /**
+   * Deletes staging folders and point folders the catalog does not reference (left by a run
+   * that was interrupted before its commit point). Call with the lock held.
+   */
+  removeOrphans(): string[] {
+    const pointsDir = path.join(this.dir, POINTS_DIR);
+    if (!existsSync(pointsDir)) return [];
+    const known = new Set(this.readCatalog().points.map((p) => p.id));
+    const removed: string[] = [];
+    for (const name of readdirSync(pointsDir)) {
+      if (known.has(name)) continue;
+      const base = name.endsWith(STAGING_SUFFIX) ? name.slice(0, -STAGING_SUFFIX.length) : name;
+      if (!isPointId(base)) continue; // not ours: leave it alone
+      rmSync(path.join(pointsDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+}
+
+/** fsyncs every file and folder below `dir` (after writing a point, before publishing it). */
+export function syncTree(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) syncTree(p);
+    else if (entry.isFile()) {
+      const fd = openSync(p, "r+");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+  fsyncDir(dir);
+}
