@@ -8,7 +8,7 @@
 import { HvbError } from "../errors/hvb_error";
 import type { CimInstance } from "./cim";
 import { SYSTEM_TYPE, VSSD_CLASS, readConfiguration } from "./configuration";
-import { type ClientContext, affectedElements, runMethod, servicePath } from "./jobs";
+import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, VmInfo } from "./types";
 import { vmCheckpointSettings } from "./vm_queries";
 import { stringOrUndefined } from "./_values";
@@ -50,10 +50,6 @@ export function snapshotSettings(consistency: "application" | "crash", options: 
   return s;
 }
 
-function vmSubject(vm: { name: string }): string {
-  return `VM '${vm.name}'`;
-}
-
 /**
  * Takes a recovery checkpoint of `vm` and returns it with the frozen files its disks refer to.
  * An application-consistent request on a guest whose VSS fails ends in a
@@ -72,7 +68,7 @@ export async function createRecoveryCheckpoint(
     svc,
     "CreateSnapshot",
     { AffectedSystem: vm.path, SnapshotSettings: snapshotSettings(consistency, options), SnapshotType: SNAPSHOT_TYPE_RECOVERY },
-    vmSubject(vm),
+    subjects.vm(vm.name),
   );
   let vssd: CimInstance | undefined;
   const affected = await affectedElements(ctx, outcome, VSSD_CLASS);
@@ -139,5 +135,5 @@ export async function listCheckpoints(ctx: ClientContext, vm: Pick<VmInfo, "id" 
 /** Deletes a checkpoint (DestroySnapshot); Hyper-V merges its differencing disks back. */
 export async function destroyCheckpoint(ctx: ClientContext, cp: Pick<Checkpoint, "path" | "name" | "vmName">): Promise<void> {
   const svc = await servicePath(ctx, SNAPSHOT_SERVICE);
-  await runMethod(ctx, svc, "DestroySnapshot", { AffectedSnapshot: cp.path }, `checkpoint '${cp.name}' of VM '${cp.vmName}'`);
+  await runMethod(ctx, svc, "DestroySnapshot", { AffectedSnapshot: cp.path }, subjects.checkpoint(cp.name, cp.vmName));
 }

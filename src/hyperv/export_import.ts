@@ -7,7 +7,7 @@
 import { HvbError } from "../errors/hvb_error";
 import type { CimInstance } from "./cim";
 import { SYSTEM_TYPE, currentSettings, generationOf, readConfiguration } from "./configuration";
-import { type ClientContext, affectedElements, runMethod, servicePath } from "./jobs";
+import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, PlannedSystem, VmInfo } from "./types";
 import { describeVm } from "./vm_queries";
 import { stringOrUndefined, toEmbedded, wqlString } from "./_values";
@@ -75,7 +75,7 @@ export async function exportConfiguration(ctx: ClientContext, target: VmInfo | C
     svc,
     "ExportSystemDefinition",
     { ComputerSystem: vmPath, ExportDirectory: destinationDir, ExportSettingData: exportSettings(templates[0], cp?.path, options) },
-    cp ? `checkpoint '${cp.name}' of VM '${vmName}'` : `VM '${vmName}'`,
+    cp ? subjects.checkpoint(cp.name, vmName) : subjects.vm(vmName),
   );
   return options.createSubdirectory ? joinHostPath(destinationDir, vmName) : destinationDir;
 }
@@ -107,7 +107,7 @@ export async function importSystemDefinition(ctx: ClientContext, configFile: str
     svc,
     "ImportSystemDefinition",
     { SystemDefinitionFile: configFile, SnapshotFolder: options.snapshotFolder ?? "", GenerateNewSystemIdentifier: options.generateNewId },
-    `definition '${configFile}'`,
+    subjects.file("definition", configFile),
   );
   let pcs: CimInstance | undefined = (await affectedElements(ctx, outcome, "Msvm_PlannedComputerSystem"))[0];
   const imported = stringOrUndefined(outcome.out["ImportedSystem"]);
@@ -145,13 +145,13 @@ export async function getPlanned(ctx: ClientContext, planned: Pick<PlannedSystem
 /** Checks a planned VM (configuration, devices, storage files); throws when the host finds a problem. */
 export async function validatePlannedSystem(ctx: ClientContext, planned: Pick<PlannedSystem, "path" | "name">): Promise<void> {
   const svc = await servicePath(ctx, MANAGEMENT_SERVICE);
-  await runMethod(ctx, svc, "ValidatePlannedSystem", { PlannedSystem: planned.path }, `planned VM '${planned.name}'`);
+  await runMethod(ctx, svc, "ValidatePlannedSystem", { PlannedSystem: planned.path }, subjects.plannedVm(planned.name));
 }
 
 /** Turns a planned VM into a real one and returns it. */
 export async function realizePlannedSystem(ctx: ClientContext, planned: Pick<PlannedSystem, "path" | "name" | "id">): Promise<VmInfo> {
   const svc = await servicePath(ctx, MANAGEMENT_SERVICE);
-  const outcome = await runMethod(ctx, svc, "RealizePlannedSystem", { PlannedSystem: planned.path }, `planned VM '${planned.name}'`);
+  const outcome = await runMethod(ctx, svc, "RealizePlannedSystem", { PlannedSystem: planned.path }, subjects.plannedVm(planned.name));
   let cs: CimInstance | undefined = (await affectedElements(ctx, outcome, "Msvm_ComputerSystem"))[0];
   const resulting = stringOrUndefined(outcome.out["ResultingSystem"]);
   if (!cs && resulting) cs = await ctx.session.getInstance(resulting);

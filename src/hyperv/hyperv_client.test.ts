@@ -95,8 +95,9 @@ describe("HyperVClient: recovery checkpoints", () => {
     const after = await hv.refreshVm(vm);
     expect(after.disks.map((d) => d.hostResource)).toEqual([expect.stringMatching(/^\/vms\/web01\/os_.*\.avhdx$/), expect.stringMatching(/^\/vms\/web01\/data_.*\.avhdx$/)]);
     expect(after.recoveryCheckpointCount).toBe(1);
-    expect(progress.length).toBeGreaterThan(0);
-    expect(progress.at(-1)![0]).toBe(100);
+    // Progress is reported once per change, ending at 100%, with the job's description.
+    expect(progress.map((p) => p[0])).toEqual([33, 66, 100]);
+    expect(progress[0]![1]).toBe("fake job");
   });
 
   it("sends ConsistencyLevel 2 for crash consistency and GuestBackupType only when asked", async () => {
@@ -127,7 +128,7 @@ describe("HyperVClient: recovery checkpoints", () => {
     host.fail("CreateSnapshot", { returnValue: 32775 });
     const e = (await hv.createRecoveryCheckpoint(vm, "application").catch((x: unknown) => x)) as HyperVMethodError;
     expect(e).toBeInstanceOf(HyperVMethodError);
-    expect(e).toMatchObject({ code: "HyperVMethodFailed", method: "CreateSnapshot", returnValue: 32775, errorCode: 32775, meaning: "Invalid state for this operation", target: "VM 'web01'" });
+    expect(e).toMatchObject({ code: "HyperVMethodFailed", method: "CreateSnapshot", returnValue: 32775, errorCode: 32775, meaning: "Invalid state for this operation", target: "web01" });
     expect(e.message).toBe("CreateSnapshot failed on VM 'web01': 32775 Invalid state for this operation");
   });
 
@@ -149,6 +150,13 @@ describe("HyperVClient: recovery checkpoints", () => {
     const e = (await hv.createRecoveryCheckpoint(vm, "crash").catch((x: unknown) => x)) as HyperVMethodError;
     expect(e.code).toBe("HyperVJobTimeout");
     expect(e.message).toMatch(/^CreateSnapshot failed on VM 'web01': the job did not finish within 30 ms \(last seen Running, \d+%\)$/);
+  });
+
+  it("names the final state of a job that failed without an error code or description", async () => {
+    const { host, hv } = setup();
+    const vm = await hv.findVm("web01");
+    host.session.on("Msvm_VirtualSystemSnapshotService", "CreateSnapshot", () => ({ ReturnValue: 4096, Job: host.session.startJob({ finalState: 8 }) }));
+    await expect(hv.createRecoveryCheckpoint(vm, "crash")).rejects.toThrow(/^CreateSnapshot failed on VM 'web01': job ended in state Terminated$/);
   });
 
   it("reports a job that vanished as HyperVJobLost", async () => {

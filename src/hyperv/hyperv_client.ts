@@ -10,7 +10,6 @@
  * // ... copy cp.disks[i].path ...
  * const rp = await hv.convertToReferencePoint(cp); // rp.rctIds[i] is the next LimitId
  */
-import { renameSystem } from "./rename_system";
 import type { CimSession } from "./cim";
 import {
   type CheckpointKind,
@@ -31,7 +30,8 @@ import {
 import { type ClientContext, DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS } from "./jobs";
 import { getChangedRanges } from "./rct";
 import { convertToReferencePoint, destroyReferencePoint, findReferencePoint, listReferencePoints } from "./reference_points";
-import { destroySystem, requestStateChange, setDiskPath, setSystemName } from "./system_settings";
+import { renameSystem } from "./rename_system";
+import { destroySystem, requestStateChange, setDiskPath } from "./system_settings";
 import type { ByteRange, Checkpoint, PlannedSystem, ReferencePoint, RequestableState, VhdSettings, VmDisk, VmInfo } from "./types";
 import { getVhdSettings } from "./vhd_settings";
 import { findVm, getVm, listVms } from "./vm_queries";
@@ -67,11 +67,6 @@ export class HyperVClient {
 
   // --- VMs ---------------------------------------------------------------------------------
 
-  /** Gives a VM or planned VM a new display name (ModifySystemSettings, ElementName). */
-  renameSystem(target: Pick<VmInfo | PlannedSystem, "settingsPath" | "name" | "path">, newName: string): Promise<void> {
-    return renameSystem(this.#ctx, target, newName);
-  }
-
   /** Every VM on the host. */
   listVms(): Promise<VmInfo[]> {
     return listVms(this.#ctx);
@@ -102,9 +97,9 @@ export class HyperVClient {
     return setDiskPath(this.#ctx, target, diskIndex, newPath);
   }
 
-  /** Renames a VM or planned VM (ModifySystemSettings on its settings' ElementName). */
-  setSystemName(target: VmInfo | PlannedSystem, newName: string): Promise<void> {
-    return setSystemName(this.#ctx, target, newName);
+  /** Gives a VM or planned VM a new display name (ModifySystemSettings, ElementName); its id does not change. */
+  renameSystem(target: Pick<VmInfo | PlannedSystem, "settingsPath" | "name" | "path">, newName: string): Promise<void> {
+    return renameSystem(this.#ctx, target, newName);
   }
 
   // --- checkpoints and reference points ------------------------------------------------------

@@ -34,6 +34,21 @@ export interface MethodOutcome {
   job: CimInstance | undefined;
 }
 
+/** What a call addresses: the text for messages ("VM 'web01'") and the error's target ("web01"). */
+export interface Subject {
+  text: string;
+  target: string;
+}
+
+/** Subjects of the usual kinds. */
+export const subjects = {
+  vm: (name: string): Subject => ({ text: `VM '${name}'`, target: name }),
+  plannedVm: (name: string): Subject => ({ text: `planned VM '${name}'`, target: name }),
+  checkpoint: (name: string, vmName: string): Subject => ({ text: `checkpoint '${name}' of VM '${vmName}'`, target: vmName }),
+  referencePoint: (instanceId: string): Subject => ({ text: `reference point '${instanceId}'`, target: instanceId }),
+  file: (kind: string, path: string): Subject => ({ text: `${kind} '${path}'`, target: path }),
+};
+
 /** Options of {@link runMethod}. */
 export interface RunMethodOptions {
   /** Picks a more specific error code for a failure, from the effective error code. */
@@ -42,29 +57,30 @@ export interface RunMethodOptions {
 
 /**
  * Invokes `method` on the instance at `path`, waits for its job if it starts one, and throws a
- * {@link HyperVMethodError} naming `subject` when the call or the job fails.
+ * {@link HyperVMethodError} naming `about` when the call or the job fails.
  */
 export async function runMethod(
   ctx: ClientContext,
   path: string,
   method: string,
   args: Record<string, unknown>,
-  subject: string,
+  about: string | Subject,
   options: RunMethodOptions = {},
 ): Promise<MethodOutcome> {
+  const { text: subject, target } = typeof about === "string" ? { text: about, target: undefined } : about;
   const out = await ctx.session.invokeMethod(path, method, args);
   const returnValue = Number(out.ReturnValue);
   const pick = (errorCode: number) => options.errorCodeFor?.(errorCode);
   if (returnValue === 0) return { out, job: undefined };
   if (returnValue !== JOB_STARTED) {
     const code = pick(returnValue);
-    throw new HyperVMethodError({ method, subject, returnValue, ...(code ? { code } : {}) });
+    throw new HyperVMethodError({ method, subject, target, returnValue, ...(code ? { code } : {}) });
   }
   const jobPath = stringOrUndefined(out["Job"]);
   if (jobPath === undefined) {
-    throw new HyperVMethodError({ method, subject, returnValue, detail: "the method reported a started job but returned no Job reference" });
+    throw new HyperVMethodError({ method, subject, target, returnValue, detail: "the method reported a started job but returned no Job reference" });
   }
-  const job = await waitJob(ctx, jobPath, method, subject);
+  const job = await waitJob(ctx, jobPath, method, subject, target);
   if (!jobSucceeded(job)) {
     const jobState = numberOrUndefined(job["JobState"]);
     const jobErrorCode = numberOrUndefined(job["ErrorCode"]);
@@ -73,10 +89,11 @@ export async function runMethod(
     throw new HyperVMethodError({
       method,
       subject,
+      target,
       returnValue,
       jobState,
       jobErrorCode,
-      jobErrorDescription: jobErrorDescription ?? `job ended in state ${jobState === undefined ? "unknown" : jobStateName(jobState)}`,
+      jobErrorDescription,
       jobPath,
       ...(code ? { code } : {}),
     });
@@ -84,7 +101,7 @@ export async function runMethod(
   return { out, job };
 }
 
-async function waitJob(ctx: ClientContext, jobPath: string, method: string, subject: string): Promise<CimInstance> {
+async function waitJob(ctx: ClientContext, jobPath: string, method: string, subject: string, target: string | undefined): Promise<CimInstance> {
   let last: CimInstance | undefined;
   let lastReported = "";
   try {
@@ -109,6 +126,7 @@ async function waitJob(ctx: ClientContext, jobPath: string, method: string, subj
       throw new HyperVMethodError({
         method,
         subject,
+        target,
         returnValue: JOB_STARTED,
         jobState: state,
         jobPath,
@@ -123,6 +141,7 @@ async function waitJob(ctx: ClientContext, jobPath: string, method: string, subj
       throw new HyperVMethodError({
         method,
         subject,
+        target,
         returnValue: JOB_STARTED,
         jobPath,
         code: "HyperVJobLost",
@@ -135,7 +154,8 @@ async function waitJob(ctx: ClientContext, jobPath: string, method: string, subj
 }
 
 function jobDescription(job: CimInstance, method: string): string {
-  return stringOrUndefined(job["JobStatus"]) ?? stringOrUndefined(job["Description"]) ?? stringOrUndefined(job["Caption"]) ?? method;
+  // Description says what the job does ("Creating recovery checkpoint"); JobStatus only how it goes.
+  return stringOrUndefined(job["Description"]) ?? stringOrUndefined(job["Caption"]) ?? stringOrUndefined(job["JobStatus"]) ?? method;
 }
 
 function formatMs(ms: number): string {

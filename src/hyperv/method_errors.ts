@@ -132,8 +132,13 @@ export function describeReturnValue(method: string, value: number): ReturnValueM
   return { text: "Unknown return value", source: "undocumented" };
 }
 
+/** Hyper-V's name for a vendor code (32768..): the family-B table, 32779 by method. */
 function vendorName(method: string, value: number): string | undefined {
-  if (value === 32779) return IMAGE_MANAGEMENT_METHODS.has(method) ? "File not found" : "File not found or in use";
+  if (value === 32779) {
+    if (IMAGE_MANAGEMENT_METHODS.has(method)) return "File not found";
+    if (FILE_IN_USE_METHODS.has(method)) return "File in use";
+    return "File not found or in use";
+  }
   return value >= 32768 ? FAMILY_B_NAMES[value] : undefined;
 }
 
@@ -145,13 +150,7 @@ function vendorName(method: string, value: number): string | undefined {
  * describeJobErrorCode("CreateSnapshot", 32768); // "Failed"
  */
 export function describeJobErrorCode(method: string, errorCode: number): string {
-  if (errorCode < 32768) return "Unknown error";
-  if (errorCode === 32779) {
-    if (IMAGE_MANAGEMENT_METHODS.has(method)) return "File not found";
-    if (FILE_IN_USE_METHODS.has(method)) return "File in use";
-    return "File not found or in use";
-  }
-  return FAMILY_B_NAMES[errorCode] ?? "Unknown error";
+  return vendorName(method, errorCode) ?? "Unknown error";
 }
 
 /** Stable error codes of {@link HyperVMethodError}. */
@@ -169,6 +168,8 @@ export interface HyperVMethodFailure {
   method: string;
   /** What the call addressed, for the message: e.g. "VM 'web01'" or "disk '/x/a.avhdx'". */
   subject: string;
+  /** The error's target (VM name, file, id); `subject` when omitted. */
+  target?: string | undefined;
   /** The method's ReturnValue (4096 when a job was started and the job failed). */
   returnValue: number;
   /** Msvm_ConcreteJob.JobState of the final job instance, when a job was started. */
@@ -251,7 +252,7 @@ export class HyperVMethodError extends HvbError {
     }
     super(code, `${f.method} failed on ${f.subject}: ${detail}`, {
       category: CATEGORY[code],
-      target: f.subject,
+      target: f.target ?? f.subject,
       ...(f.cause === undefined ? {} : { cause: f.cause }),
     });
     this.name = "HyperVMethodError";

@@ -13,7 +13,7 @@
  * stay `HyperVMethodFailed`: a full backup would not get past them either.
  */
 import { HvbError } from "../errors/hvb_error";
-import { type ClientContext, runMethod, servicePath } from "./jobs";
+import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
 import type { HyperVMethodErrorCode } from "./method_errors";
 import type { ByteRange } from "./types";
 import { IMAGE_MANAGEMENT_SERVICE, getVhdSettings } from "./vhd_settings";
@@ -84,7 +84,7 @@ export async function getChangedRanges(ctx: ClientContext, diskPath: string, lim
       svc,
       "GetVirtualDiskChanges",
       { Path: diskPath, LimitId: limitId, TargetSnapshotId: "", ByteOffset: offset, ByteLength: end - offset },
-      `disk '${diskPath}'`,
+      subjects.file("disk", diskPath),
       { errorCodeFor: (code) => BASELINE_UNUSABLE[code] },
     );
     const processed = requireNumber(out["ProcessedByteLength"], "GetVirtualDiskChanges ProcessedByteLength");

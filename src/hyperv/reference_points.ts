@@ -7,7 +7,7 @@
 import { HvbError } from "../errors/hvb_error";
 import type { CimInstance } from "./cim";
 import { SNAPSHOT_SERVICE } from "./checkpoints";
-import { type ClientContext, affectedElements, runMethod, servicePath } from "./jobs";
+import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, ReferencePoint, VmInfo } from "./types";
 import { numberOrUndefined, stringArray, stringOrUndefined, wqlString } from "./_values";
 
@@ -30,13 +30,13 @@ export function referencePointFrom(rp: CimInstance): ReferencePoint {
 /** Converts a recovery checkpoint into a reference point and returns the reference point. */
 export async function convertToReferencePoint(ctx: ClientContext, cp: Pick<Checkpoint, "path" | "name" | "vmName">): Promise<ReferencePoint> {
   const svc = await servicePath(ctx, SNAPSHOT_SERVICE);
-  const subject = `checkpoint '${cp.name}' of VM '${cp.vmName}'`;
+  const subject = subjects.checkpoint(cp.name, cp.vmName);
   const outcome = await runMethod(ctx, svc, "ConvertToReferencePoint", { AffectedSnapshot: cp.path }, subject);
   let rp: CimInstance | undefined = (await affectedElements(ctx, outcome, REFERENCE_POINT_CLASS))[0];
   const resulting = stringOrUndefined(outcome.out["ResultingReferencePoint"]);
   if (!rp && resulting) rp = await ctx.session.getInstance(resulting);
   if (!rp) {
-    throw new HvbError("ReferencePointNotFound", `ConvertToReferencePoint on ${subject} succeeded but the host named no resulting reference point`, {
+    throw new HvbError("ReferencePointNotFound", `ConvertToReferencePoint on ${subject.text} succeeded but the host named no resulting reference point`, {
       category: "InvalidData",
       target: cp.path,
     });
@@ -59,5 +59,5 @@ export async function findReferencePoint(ctx: ClientContext, instanceId: string)
 /** Removes a reference point (DestroyReferencePoint). */
 export async function destroyReferencePoint(ctx: ClientContext, rp: Pick<ReferencePoint, "path" | "instanceId">): Promise<void> {
   const svc = await servicePath(ctx, REFERENCE_POINT_SERVICE);
-  await runMethod(ctx, svc, "DestroyReferencePoint", { AffectedReferencePoint: rp.path }, `reference point '${rp.instanceId}'`);
+  await runMethod(ctx, svc, "DestroyReferencePoint", { AffectedReferencePoint: rp.path }, subjects.referencePoint(rp.instanceId));
 }

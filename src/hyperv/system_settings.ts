@@ -6,12 +6,12 @@
 import { HvbError } from "../errors/hvb_error";
 import { readConfiguration } from "./configuration";
 import { MANAGEMENT_SERVICE } from "./export_import";
-import { type ClientContext, runMethod, servicePath } from "./jobs";
+import { type ClientContext, type Subject, runMethod, servicePath, subjects } from "./jobs";
 import { REQUESTED_STATE, type PlannedSystem, type RequestableState, type VmDisk, type VmInfo } from "./types";
 import { toEmbedded } from "./_values";
 
-function subjectOf(target: { name: string; path: string }): string {
-  return /Msvm_PlannedComputerSystem/i.test(target.path) ? `planned VM '${target.name}'` : `VM '${target.name}'`;
+function subjectOf(target: { name: string; path: string }): Subject {
+  return /Msvm_PlannedComputerSystem/i.test(target.path) ? subjects.plannedVm(target.name) : subjects.vm(target.name);
 }
 
 /**
@@ -22,7 +22,7 @@ export async function setDiskPath(ctx: ClientContext, target: VmInfo | PlannedSy
   const before = await readConfiguration(ctx, target.settingsPath);
   const disk = before.disks.find((d) => d.index === diskIndex);
   if (!disk) {
-    throw new HvbError("DiskNotFound", `Cannot repoint disk ${diskIndex} of ${subjectOf(target)}: it has ${before.disks.length} disk(s)`, {
+    throw new HvbError("DiskNotFound", `Cannot repoint disk ${diskIndex} of ${subjectOf(target).text}: it has ${before.disks.length} disk(s)`, {
       category: "ObjectNotFound",
       target: target.name,
     });
@@ -32,23 +32,13 @@ export async function setDiskPath(ctx: ClientContext, target: VmInfo | PlannedSy
   await runMethod(ctx, svc, "ModifyResourceSettings", { ResourceSettings: [toEmbedded(sasd, { HostResource: [newPath] })] }, subjectOf(target));
   const after = await readConfiguration(ctx, target.settingsPath);
   const now = after.disks.find((d) => d.instanceId === disk.instanceId) ?? after.disks.find((d) => d.index === diskIndex);
-  if (!now) throw new HvbError("DiskNotFound", `Disk ${diskIndex} of ${subjectOf(target)} vanished after ModifyResourceSettings`, { category: "InvalidData", target: target.name });
+  if (!now) throw new HvbError("DiskNotFound", `Disk ${diskIndex} of ${subjectOf(target).text} vanished after ModifyResourceSettings`, { category: "InvalidData", target: target.name });
   return now;
-}
-
-/**
- * Renames a VM or planned VM (ModifySystemSettings with its settings' ElementName changed),
- * e.g. a restored copy that must not carry the production VM's name.
- */
-export async function setSystemName(ctx: ClientContext, target: Pick<VmInfo | PlannedSystem, "settingsPath" | "name" | "path">, newName: string): Promise<void> {
-  const vssd = await ctx.session.getInstance(target.settingsPath);
-  const svc = await servicePath(ctx, MANAGEMENT_SERVICE);
-  await runMethod(ctx, svc, "ModifySystemSettings", { SystemSettings: toEmbedded(vssd, { ElementName: newName }) }, subjectOf(target));
 }
 
 /** Asks for a state change (RequestedState 2 Running, 3 Off, 6 Saved, 9 Paused, 11 Reset) and waits for it. */
 export async function requestStateChange(ctx: ClientContext, vm: Pick<VmInfo, "path" | "name">, state: RequestableState): Promise<void> {
-  await runMethod(ctx, vm.path, "RequestStateChange", { RequestedState: REQUESTED_STATE[state] }, `VM '${vm.name}'`);
+  await runMethod(ctx, vm.path, "RequestStateChange", { RequestedState: REQUESTED_STATE[state] }, subjects.vm(vm.name));
 }
 
 /** Removes a VM or planned VM and its definition from the host (DestroySystem); virtual hard disk files are not deleted. */

@@ -4,7 +4,7 @@
  * Msvm_VirtualHardDiskSettingData it returns.
  */
 import { embeddedInstance } from "./embedded";
-import { type ClientContext, runMethod, servicePath } from "./jobs";
+import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
 import type { VhdSettings } from "./types";
 import { numberOrUndefined, requireNumber, stringOrUndefined } from "./_values";
 
@@ -31,6 +31,6 @@ export function vhdSettingsFrom(sd: Record<string, unknown>, path: string): VhdS
 /** Reads the settings of the virtual hard disk file at `path`. */
 export async function getVhdSettings(ctx: ClientContext, path: string): Promise<VhdSettings> {
   const svc = await servicePath(ctx, IMAGE_MANAGEMENT_SERVICE);
-  const { out } = await runMethod(ctx, svc, "GetVirtualHardDiskSettingData", { Path: path }, `disk '${path}'`);
+  const { out } = await runMethod(ctx, svc, "GetVirtualHardDiskSettingData", { Path: path }, subjects.file("disk", path));
   return vhdSettingsFrom(embeddedInstance(out["SettingData"], "GetVirtualHardDiskSettingData SettingData"), path);
 }

@@ -87,7 +87,7 @@ export async function describeVm(ctx: ClientContext, cs: CimInstance): Promise<V
     settingsPath: vssd.__PATH,
     disks: config.disks,
     hasScsiController: config.hasScsiController,
-    backupIntegration: await backupIntegrationOf(ctx, id),
+    backupIntegration: await backupIntegrationOf(ctx, id, enabledState === 2 || enabledState === 9),
     userCheckpointCount: checkpoints.filter((c) => c["VirtualSystemType"] === SYSTEM_TYPE.standardCheckpoint).length,
     recoveryCheckpointCount: checkpoints.filter((c) => c["VirtualSystemType"] === SYSTEM_TYPE.recoveryCheckpoint).length,
   };
@@ -101,20 +101,21 @@ export async function vmCheckpointSettings(ctx: ClientContext, vmPath: string): 
 /**
  * State of the backup integration service from Msvm_VssComponent (SystemName = VM GUID,
  * reference §11): none or disabled → missing; OperationalStatus [2] → ok; [12] No Contact →
- * missing (nothing answers in the guest); anything else → degraded; query failure → unknown.
+ * missing while the VM runs (nothing answers in the guest), unknown while it does not (no guest
+ * to answer); anything else → degraded; query failure → unknown.
  */
-export async function backupIntegrationOf(ctx: ClientContext, vmId: string): Promise<BackupIntegration> {
+export async function backupIntegrationOf(ctx: ClientContext, vmId: string, guestRunning = true): Promise<BackupIntegration> {
   let found: CimInstance[];
   try {
     found = await ctx.session.query(`SELECT * FROM Msvm_VssComponent WHERE SystemName=${wqlString(vmId)}`);
   } catch {
     return "unknown";
   }
-  return backupIntegrationFrom(found[0]);
+  return backupIntegrationFrom(found[0], guestRunning);
 }
 
 /** See {@link backupIntegrationOf}; pure. */
-export function backupIntegrationFrom(vss: CimInstance | undefined): BackupIntegration {
+export function backupIntegrationFrom(vss: CimInstance | undefined, guestRunning = true): BackupIntegration {
   if (!vss) return "missing";
   const enabled = numberOrUndefined(vss["EnabledState"]);
   if (enabled !== undefined && enabled !== 2) return "missing";
@@ -125,7 +126,7 @@ export function backupIntegrationFrom(vss: CimInstance | undefined): BackupInteg
     return "unknown";
   }
   if (status[0] === 2) return "ok";
-  if (status[0] === 12) return "missing";
+  if (status[0] === 12) return guestRunning ? "missing" : "unknown";
   if (status.length === 0 && stringOrUndefined(vss["Status"]) === "OK") return "ok";
   return status.length === 0 ? "unknown" : "degraded";
 }
