@@ -249,13 +249,13 @@ try { Get-VhdxFileInfo -Path ./not-a-disk.vhdx -EnableException; "THROWN=no" } c
     expect(r.status).toBe(0);
     const kv = keyValues(r.stdout);
     expect(kv["CAUGHT"]).toBe("yes");
-    expect(kv["FQID"]).toMatch(/^VhdxFormat,Get-VhdxFileInfo$/);
+    expect(kv["FQID"]).toMatch(/^VhdxNotVhdx,Get-VhdxFileInfo$/);
     expect(kv["CATEGORY"]).toBe("InvalidData");
     expect(kv["TARGET"]).toBe(notVhdx);
     expect(kv["MESSAGE"]).toContain(notVhdx);
     expect(kv["GOOD"]).toBe("dynamic"); // a failure on one item does not stop the next
-    expect(kv["FAILURES"]).toBe("1 VhdxFormat,Get-VhdxFileInfo");
-    expect(kv["THROWN"]).toBe("VhdxFormat,Get-VhdxFileInfo");
+    expect(kv["FAILURES"]).toBe("1 VhdxNotVhdx,Get-VhdxFileInfo");
+    expect(kv["THROWN"]).toBe("VhdxNotVhdx,Get-VhdxFileInfo");
   });
 
   it("Test-VhdxFile answers $true/$false, or a report with -Detailed", () => {
