@@ -16,7 +16,7 @@ import { verifyCommand } from "./commands/verify";
 /** Top-level commands of `hvbackup`; each lives in its own file. */
 const COMMANDS: Record<string, Command> = {
   vhdx: vhdxCommand,
-  demo: demoCommand,
+  demo: (argv, io) => demoCommand(argv, io, runCli),
   lab: labCommand,
   backup: backupCommand,
   list: listCommand,
@@ -41,7 +41,7 @@ Commands:
   readiness   what the next backup of a VM will do, and why
   lab         the lab host: an emulated Hyper-V host over real VHDX files
   vhdx info|check|convert   inspect, validate and convert VHDX files
-  demo                      show the VHDX tools on a built-in example
+  demo        back up and restore a VM on a freshly made lab host (--vhdx: the VHDX tools)
 
 Every command that talks to a host takes --lab DIR (or HYPERVBACKUP_LAB=DIR) to use a lab
 host; without either it uses the local Hyper-V host. --json prints line-delimited JSON events.

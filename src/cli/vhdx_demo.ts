@@ -1,23 +1,19 @@
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { convertDisk } from "../disk/convert";
 import { checkVhdx } from "../vhdx/check";
 import { VhdxImage } from "../vhdx/vhdx_image";
-import { parseArgs, optionValue } from "./args";
 import { formatBytes } from "./format";
 import type { CommandIo } from "./io";
 
 /**
- * `hvbackup demo [--dir DIR]`: a guided run of the VHDX tools on a built-in example. It makes a
+ * `hvbackup demo --vhdx [--dir DIR]`: a guided run of the VHDX tools on a built-in example. It makes a
  * 64 MiB raw disk with data, turns it into a dynamic VHDX (a "full"), records a change as a
  * differencing VHDX holding only the changed sectors (an "increment"), checks both, and
  * flattens the chain back to raw to show that every byte came back.
  */
-export function demoCommand(argv: string[], io: CommandIo): number {
-  const args = parseArgs(argv, { values: ["dir"] });
-  const dir = optionValue(args, "dir") ?? mkdtempSync(path.join(tmpdir(), "hvbackup-demo-"));
+export function vhdxDemo(dir: string, io: CommandIo): number {
   const say = (line: string): void => io.stdout(`${line}\n`);
   const size = 64 * 1024 * 1024;
 

@@ -3,9 +3,11 @@ import * as path from "node:path";
 import { openDisk } from "../disk/open_disk";
 import type { VirtualDisk } from "../disk/virtual_disk";
 import { HvbError, isHvbError } from "../errors/hvb_error";
+import { isRctFallbackError } from "../hyperv/rct";
 import type { Consistency, PointDisk, PointRecord } from "../repository/catalog";
 import { CONFIG_DIR, DISKS_DIR, MANIFEST_FILE, diskBaseName, pointId } from "../repository/layout";
 import { type Manifest, MANIFEST_FORMAT, MANIFEST_VERSION, type ManifestFile, writeManifest } from "../repository/manifest";
+import type { Lock, LockInfo } from "../repository/lock";
 import type { Repository, VmStore } from "../repository/repository";
 import { crashPoint } from "../util/crash_point";
 import { type DiskCopyResult, changedUnitsByHash, copyFull, copyUnits } from "./disk_copy";
@@ -49,13 +51,14 @@ export async function backupVm(host: HostApi, repo: Repository, vmNameOrId: stri
   const lock = store.lock("backup", { clearStale: options.clearStaleLock ?? false });
   try {
     for (const orphan of store.removeOrphans()) events.info(`Removed '${orphan}', left by an interrupted run`);
-    return await backupLocked(host, store, vm, options, events);
+    if (lock.cleared) await removeLeftovers(host, store, vm, lock.cleared, events);
+    return await backupLocked(host, store, vm, options, events, lock);
   } finally {
     lock.release();
   }
 }
 
-async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: BackupOptions, events: EngineEvents): Promise<BackupResult> {
+async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: BackupOptions, events: EngineEvents, lock: Lock): Promise<BackupResult> {
   const warnings: string[] = [];
   const warn = (message: string, code?: string): void => {
     warnings.push(message);
@@ -79,6 +82,16 @@ async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: 
     }
   }
 
+  // A recovery checkpoint already there was left by a backup that could not remove it (or
+  // belongs to another product's running backup): never touched here, but said.
+  const lingering = await host.listCheckpoints(vm, "recovery");
+  for (const cp of lingering) {
+    warn(`VM '${vm.name}' has a recovery checkpoint '${cp.name || cp.instanceId}' left by an earlier backup (or another product's running one); remove it with 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLingering");
+  }
+  // Noted in the lock before anything is made on the host: if this process dies, the run that
+  // clears its stale lock knows what it left behind (see removeLeftovers).
+  lock.note({ vmId: vm.id, checkpointsBefore: lingering.map((c) => c.instanceId), referencePointsBefore: hostRps.map((r) => r.instanceId) });
+
   // 1. Recovery checkpoint, with the consistency policy.
   events.progress({ activity, status: "Creating recovery checkpoint", percent: 0 });
   const wanted = options.consistency ?? "application";
@@ -92,6 +105,7 @@ async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: 
     consistency = "crash";
     checkpoint = await host.createRecoveryCheckpoint(vm, "crash");
   }
+  lock.note({ checkpoint: checkpoint.instanceId });
   crashPoint("backup-checkpoint-created");
 
   const time = new Date();
@@ -148,7 +162,7 @@ async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: 
           const units = plan.method === "rct"
             ? unitsOf(plan.ranges!, unitSize, source.virtualSize)
             : changedUnitsByHash(source, unitSize, unitStateAt(store, store.readCatalog(), base!.id, plan.disk.index), progress);
-          copy = copyUnits(source, path.join(staging!, file), parentFile, unitSize, units, progress);
+          copy = copyUnits(source, path.join(staging!, file), parentFile, unitSize, units, progress, plan.method === "rct" ? plan.ranges : undefined);
         }
         disks.push({ index: plan.disk.index, file, sourcePath: plan.disk.hostResource, virtualSize: source.virtualSize, unitSize, storedBytes: copy.storedBytes, method: plan.method });
         manifestDisks.push({ index: plan.disk.index, file, virtualSize: source.virtualSize, unitSize, units: copy.units });
@@ -206,6 +220,14 @@ async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: 
     if (rp) {
       const catalog = store.readCatalog();
       const p = catalog.points.find((x) => x.id === finalId)!;
+      // The reference point says what the host achieved (an application-consistent request on a
+      // guest that cannot give it yields a crash-consistent checkpoint).
+      if (rp.consistencyLevel === 2 && p.consistency !== "crash") {
+        p.consistency = "crash";
+        const msg = `The guest of '${vm.name}' gave a crash-consistent checkpoint, not the application-consistent one asked for`;
+        p.warnings.push(msg);
+        warn(msg, "ConsistencyDowngraded");
+      }
       p.referencePoint = {
         instanceId: rp.instanceId,
         // ResilientChangeTrackingIdentifiers are index-aligned with VirtualDiskIdentifiers (the
@@ -242,7 +264,7 @@ async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: 
     if (!published) {
       // Never leave a checkpoint behind, nor half a point.
       try {
-        await host.destroyCheckpoint(checkpoint);
+        await destroyCheckpointPatiently(host, checkpoint);
       } catch (cleanupError) {
         events.warning(`Could not remove the recovery checkpoint of '${vm.name}' after a failure: ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
       }
@@ -280,15 +302,21 @@ async function changedRanges(
   try {
     return await host.getChangedRanges(diskPath, rctId, { offset: 0, length: source.virtualSize });
   } catch (e) {
-    if (!isHvbError(e)) throw e;
-    return fallback(`GetVirtualDiskChanges refused RCT id '${rctId}': ${e.message}`, "RctIdInvalid");
+    // Only "this id or disk cannot answer" falls back; access denied and the like are real failures.
+    if (!isRctFallbackError(e)) throw e;
+    return fallback(`GetVirtualDiskChanges refused RCT id '${rctId}': ${(e as Error).message}`, "RctIdInvalid");
   }
 }
 
 async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: (m: string, code?: string) => void): Promise<HostReferencePoint | undefined> {
   if (rctUnavailableReason(vm)) {
-    // Without RCT a reference point would carry nothing useful.
-    await host.destroyCheckpoint(checkpoint);
+    // Without RCT a reference point would carry nothing useful. The point is published: a
+    // checkpoint that will not go away is a warning, not a failed backup.
+    try {
+      await destroyCheckpointPatiently(host, checkpoint);
+    } catch (cleanupError) {
+      warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
+    }
     return undefined;
   }
   try {
@@ -296,11 +324,58 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
   } catch (e) {
     warn(`Could not turn the recovery checkpoint of '${vm.name}' into a reference point (${(e as Error).message}); the next backup will find changes by hashing`, "ReferencePointFailed");
     try {
-      await host.destroyCheckpoint(checkpoint);
+      await destroyCheckpointPatiently(host, checkpoint);
     } catch (cleanupError) {
       warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
     }
     return undefined;
+  }
+}
+
+/**
+ * DestroySnapshot, tried again after a pause when the host refuses (a VM busy with another
+ * operation refuses for a moment): a checkpoint left behind makes the VM's disks grow and
+ * blocks later backups, so it is worth a few seconds.
+ */
+async function destroyCheckpointPatiently(host: HostApi, checkpoint: HostCheckpoint): Promise<void> {
+  const pauses = [500, 2000];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await host.destroyCheckpoint(checkpoint);
+      return;
+    } catch (e) {
+      if (attempt >= pauses.length || !isHvbError(e)) throw e;
+      await new Promise((r) => setTimeout(r, pauses[attempt]));
+      // Already gone (e.g. the failed call did remove it): done.
+      const still = await host.listCheckpoints({ id: checkpoint.vmId, name: checkpoint.vmName, path: checkpoint.vmPath }, "recovery").catch(() => undefined);
+      if (still && !still.some((c) => c.instanceId === checkpoint.instanceId)) return;
+    }
+  }
+}
+
+/**
+ * After a backup process died (its stale lock just cleared with --clear-stale-lock): removes
+ * what it had made on the host and not handed over to the catalog, as its lock recorded: the
+ * recovery checkpoint it created (or, if it died before learning its id, the recovery
+ * checkpoints that were not there when it started) and reference points made from it that the
+ * catalog does not know. Nothing the lock does not account for is touched.
+ */
+async function removeLeftovers(host: HostApi, store: VmStore, vm: HostVm, stale: LockInfo, events: EngineEvents): Promise<void> {
+  const p = stale.progress;
+  if (stale.operation !== "backup" || !p || String(p["vmId"] ?? "").toLowerCase() !== vm.id.toLowerCase()) return;
+  const made = typeof p["checkpoint"] === "string" ? p["checkpoint"] : undefined;
+  const before = new Set(Array.isArray(p["checkpointsBefore"]) ? (p["checkpointsBefore"] as string[]) : []);
+  for (const cp of await host.listCheckpoints(vm, "recovery")) {
+    if (made ? cp.instanceId !== made : before.has(cp.instanceId)) continue;
+    await destroyCheckpointPatiently(host, cp);
+    events.info(`Removed recovery checkpoint '${cp.name || cp.instanceId}' of '${vm.name}', left by the interrupted backup (process ${stale.pid}, ${stale.started})`);
+  }
+  const rpsBefore = new Set(Array.isArray(p["referencePointsBefore"]) ? (p["referencePointsBefore"] as string[]) : []);
+  const catalogued = new Set(store.readCatalog().points.map((x) => x.referencePoint?.instanceId).filter((x): x is string => !!x));
+  for (const rp of await host.listReferencePoints(vm)) {
+    if (rpsBefore.has(rp.instanceId) || catalogued.has(rp.instanceId)) continue;
+    await host.destroyReferencePoint(rp);
+    events.info(`Removed reference point '${rp.instanceId}' of '${vm.name}', made by the interrupted backup but never recorded`);
   }
 }
 

@@ -50,9 +50,13 @@ export function copyFull(source: VirtualDisk, destination: string, unitSize: num
 
 /**
  * Writes the given units of `source` into a new differencing VHDX on `parentFile` (the previous
- * point's file). Units that became zero are stored as zero blocks so they hide the parent.
+ * point's file). With `changed` (RCT's ranges), only those bytes of each unit are stored, so an
+ * increment costs what changed, not whole units; the manifest still hashes the whole unit as
+ * the guest sees it. Units that became zero are stored as zero blocks so they hide the parent.
  */
-export function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress): DiskCopyResult {
+export function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress, changed?: ReadonlyArray<{ offset: number; length: number }>): DiskCopyResult {
+  const sortedChanged = changed ? [...changed].sort((a, b) => a.offset - b.offset) : undefined;
+  let cursor = 0;
   const dest = createVhdx(destination, { parentPath: parentFile, blockSize: unitSize });
   const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
   try {
@@ -61,10 +65,21 @@ export function copyUnits(source: VirtualDisk, destination: string, parentFile: 
       const part = unitBuffer(buf, u, unitSize, source.virtualSize);
       source.read(part, u * unitSize);
       result.readBytes += part.length;
-      if (isAllZero(part)) dest.writeZeroes(u * unitSize, part.length);
-      else {
-        dest.write(part, u * unitSize);
+      const start = u * unitSize;
+      const end = start + part.length;
+      if (isAllZero(part)) dest.writeZeroes(start, part.length);
+      else if (!sortedChanged) {
+        dest.write(part, start);
         result.storedBytes += part.length;
+      } else {
+        while (cursor < sortedChanged.length && sortedChanged[cursor]!.offset + sortedChanged[cursor]!.length <= start) cursor++;
+        for (let k = cursor; k < sortedChanged.length && sortedChanged[k]!.offset < end; k++) {
+          const from = Math.max(start, sortedChanged[k]!.offset);
+          const to = Math.min(end, sortedChanged[k]!.offset + sortedChanged[k]!.length);
+          if (from >= to) continue;
+          dest.write(part.subarray(from - start, to - start), from);
+          result.storedBytes += to - from;
+        }
       }
       result.units[String(u)] = sha256Hex(part);
       progress?.(i + 1, units.length);

@@ -10,14 +10,14 @@ import type { CommandIo } from "../io";
 
 /** `hvbackup export-disk --repo R --vm N --point ID --disk I --out FILE.vhdx`: one disk as a standalone VHDX. */
 export function exportDiskCommand(argv: string[], io: CommandIo): number {
-  const args = parseArgs(argv, { values: ["repo", "vm", "point", "disk", "out", "lab"], flags: ["json"] });
+  const args = parseArgs(argv, { values: ["repo", "vm", "point", "disk", "out", "lab"], flags: ["json", "clear-stale-lock"] });
   const out = new EventOutput(io, args.flags.has("json"));
   const repo = new Repository(requireOption(args, "repo"));
   repo.requireExists();
   const store = repo.findVm(requireOption(args, "vm"));
   const file = requireOption(args, "out");
   if (!/\.vhdx$/i.test(file)) throw new HvbError("Usage", `--out must name a .vhdx file, got '${file}'`, { category: "InvalidArgument", target: file });
-  const lock = store.lock("export-disk");
+  const lock = store.lock("export-disk", { clearStale: args.flags.has("clear-stale-lock") });
   try {
     const catalog = store.readCatalog();
     const point = selectPoint(catalog, requireOption(args, "point"));

@@ -7,10 +7,10 @@ import type { CommandIo } from "../io";
 
 /**
  * `hvbackup restore --repo R --vm N [--point ID|latest|TIME] [--new-id] [--name NEWNAME]
- * [--dest DIR] [--force] [--json]`
+ * [--dest DIR] [--force] [--clear-stale-lock] [--json]`
  */
 export async function restoreCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab"], flags: ["new-id", "force", "json"] });
+  const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab"], flags: ["new-id", "force", "json", "clear-stale-lock"] });
   const out = new EventOutput(io, args.flags.has("json"));
   const repo = new Repository(requireOption(args, "repo"));
   const vm = requireOption(args, "vm");
@@ -24,6 +24,7 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
     ...(dest !== undefined ? { destination: dest } : {}),
     newId: args.flags.has("new-id"),
     force: args.flags.has("force"),
+    clearStaleLock: args.flags.has("clear-stale-lock"),
   }, out);
   out.result(r, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked`);
   return 0;

@@ -3,7 +3,7 @@ import { UsageError } from "../../errors/hvb_error";
 import { optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
 import type { CommandIo } from "../io";
 import { addFault } from "../../lab/faults";
-import { createVm, crashHost, guestWrite, migrateVm, setVmState } from "../../lab/host_ops";
+import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/host_ops";
 import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/model";
 import { initLab, mutateLab, readLabState } from "../../lab/state_store";
 
@@ -70,7 +70,7 @@ export function labWrite(argv: string[], io: CommandIo): number {
   const length = parseSize(requireOption(a, "length"), "--length");
   const seed = requireOption(a, "seed");
   if (length > 256 * 1024 * 1024) throw new UsageError("--length must be at most 256MiB per write");
-  mutateLab(dir, (state) => guestWrite(state, vmByName(state, name), index, offset, length, seed));
+  guestWriteInLab(dir, name, index, offset, length, seed);
   io.stdout(`Wrote ${length} bytes at ${offset} to disk ${index} of VM '${name}'\n`);
   return 0;
 }
