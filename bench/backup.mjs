@@ -63,7 +63,7 @@ try {
   // 1. Full backup vs qemu-img convert of the same disk.
   const q = await timed("qemu-img", ["convert", "-f", "vhdx", "-O", "vhdx", "-o", "subformat=dynamic", disk, path.join(dir, "qemu-full.vhdx")]);
   const f = await timed(process.execPath, [CLI, "backup", "--vm", "bench", "--repo", path.join(dir, "repo"), "--lab", lab]);
-  rows.push(["full backup, 4 GiB half allocated", f, q]);
+  rows.push([`full backup, ${sizeGiB} GiB half allocated`, f, q]);
 
   // 2. Incremental time against the fraction changed.
   let seed = 10_000;

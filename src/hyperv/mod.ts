@@ -31,7 +31,7 @@ export {
   returnCodeFamily,
 } from "./method_errors";
 export { isRctFallbackError, mergeRanges } from "./rct";
-export type { CheckpointKind, RecoveryCheckpointOptions } from "./checkpoints";
-export { type ExportOptions, type ImportOptions, exportedDefinitionFile } from "./export_import";
-export { DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS } from "./jobs";
-export type { CimInstance, CimSession } from "./cim";
+export { type CheckpointKind, type RecoveryCheckpointOptions, createRecoveryCheckpoint, listCheckpoints } from "./checkpoints";
+export { type ExportOptions, type ImportOptions, exportedDefinitionFile, exportConfiguration, importSystemDefinition } from "./export_import";
+export { DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS, type ClientContext } from "./jobs";
+export type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "./cim";

@@ -11,5 +11,5 @@ export { mergeVhdIntoParent, type VhdMergeResult } from "./merge";
 export { isVhdFile } from "./is_vhd";
 export type { VhdFooter } from "./footer";
 export type { VhdDynamicHeader } from "./dynamic_header";
-export type { ParentLocatorEntry } from "./parent_locator";
+export { type ParentLocatorEntry, EMPTY_LOCATOR } from "./parent_locator";
 export type { ChsGeometry } from "./geometry";

@@ -14,3 +14,5 @@ export type { ParentLocatorEntries } from "./parent_locator";
 export type { VhdxHeader } from "./header";
 export type { BatGeometry } from "./bat";
 export { relinkParent } from "./relink";
+export type { MetadataEntry } from "./metadata_table";
+export type { RegionEntry } from "./region_table";

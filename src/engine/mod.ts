@@ -1,0 +1,17 @@
+/**
+ * The product's use cases over a Hyper-V host and a repository: backup, restore, verify, prune,
+ * export-disk (via flatten), cleanup and readiness.
+ *
+ * @module
+ */
+export { backupVm, type BackupOptions, type BackupResult } from "./backup";
+export { restoreVm, type RestoreOptions, type RestoreResult } from "./restore";
+export { verifyRepository, type VerifyReport, type VerifyProblem } from "./verify";
+export { pruneVm, type PruneResult } from "./prune";
+export { flattenPointDisk, type FlattenResult } from "./flatten";
+export { cleanupVm, type CleanupResult } from "./cleanup";
+export { readiness, rctUnavailableReason, type ReadinessReport } from "./readiness";
+export { chainOf, selectPoint, unitStateAt } from "./point_chain";
+export { unitSizeFor } from "./units";
+export type { EngineEvents, ProgressEvent } from "./events";
+export type { HostApi, HostVm, HostDisk, HostCheckpoint, HostReferencePoint, HostPlanned } from "./host_api";
