@@ -17,7 +17,8 @@ export interface AssociationDef {
   name: string;
   supers: string[];
   roles: [string, string];
-  pairs(state: LabState, now: number, index: InstanceIndex): [string, string][];
+  /** Pairs of role paths, optionally with extra properties of the association instance. */
+  pairs(state: LabState, now: number, index: InstanceIndex): ([string, string] | [string, string, Record<string, unknown>])[];
 }
 
 function systemPathOf(state: LabState, systemId: string): string {
@@ -37,6 +38,17 @@ export const ASSOCIATIONS: AssociationDef[] = [
     roles: ["Antecedent", "Dependent"],
     pairs: (s) =>
       s.vms.filter((v) => v.currentSnapshot).map((v) => [computerSystemPath(s.hostName, v.id), vssdPath(s.hostName, v.currentSnapshot!)]),
+  },
+  {
+    // The v2 page: a VSSD and the snapshot it is based on (a checkpoint's parent checkpoint,
+    // or for the realized configuration the checkpoint the VM runs on).
+    name: "Msvm_ParentChildSettingData",
+    supers: ["CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) => [
+      ...s.snapshots.filter((x) => x.parentId).map((x) => [vssdPath(s.hostName, x.parentId!), vssdPath(s.hostName, x.id)] as [string, string]),
+      ...s.vms.filter((v) => v.currentSnapshot).map((v) => [vssdPath(s.hostName, v.currentSnapshot!), vssdPath(s.hostName, v.id)] as [string, string]),
+    ],
   },
   {
     name: "Msvm_SettingsDefineState",
@@ -71,7 +83,9 @@ export const ASSOCIATIONS: AssociationDef[] = [
     supers: ["CIM_AffectedJobElement"],
     roles: ["AffectingElement", "AffectedElement"],
     pairs: (s, now) =>
-      s.jobs.filter((j) => !jobExpired(s, j, now)).flatMap((j) => j.affected.map((a) => [jobPath(s.hostName, j.id), a.path] as [string, string])),
+      s.jobs
+        .filter((j) => !jobExpired(s, j, now))
+        .flatMap((j) => j.affected.map((a) => [jobPath(s.hostName, j.id), a.path, { ElementEffects: a.effects }] as [string, string, Record<string, unknown>])),
   },
   {
     name: "Msvm_SystemDevice",
@@ -90,10 +104,11 @@ export const ASSOCIATIONS: AssociationDef[] = [
 
 /** Association instances (for `SELECT * FROM <association>`): both role paths as properties. */
 export function associationInstances(state: LabState, now: number, index: InstanceIndex, def: AssociationDef): CimInstance[] {
-  return def.pairs(state, now, index).map(([a, b]) => ({
+  return def.pairs(state, now, index).map(([a, b, extra]) => ({
     __CLASS: def.name,
     __PATH: objPath(state.hostName, def.name, { [def.roles[0]]: a, [def.roles[1]]: b }),
     [def.roles[0]]: a,
     [def.roles[1]]: b,
+    ...(extra ?? {}),
   }));
 }

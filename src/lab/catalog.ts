@@ -14,7 +14,7 @@ import { resourceInstances, vssdInstance } from "./classes/settings";
 import { vssComponentInstance } from "./classes/vss_component";
 import { jobExpired, jobInstance } from "./jobs";
 import type { LabState } from "./model";
-import { SERVICES, type ServiceClass } from "./paths";
+import type { ServiceClass } from "./paths";
 
 export interface ClassDef {
   name: string;
@@ -83,9 +83,6 @@ export const CLASSES: ClassDef[] = [
     list: (s) => s.vms.map((v) => exportSettingDataInstance(s, v)),
   },
 ];
-
-// Keep the service table and the class list in step.
-void (Object.keys(SERVICES) as ServiceClass[]);
 
 /** True when `className` is `wanted` or derives from it (names compare without case). */
 export function classIsA(className: string, supers: readonly string[], wanted: string): boolean {

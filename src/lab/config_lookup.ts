@@ -1,6 +1,5 @@
 /** The configuration a VM export describes: the VM itself, or one of its checkpoints. */
-import { type ConfigView, realizedConfig } from "./configurations";
-import { snapshotConfig } from "./configurations";
+import { type ConfigView, realizedConfig, snapshotConfig } from "./configurations";
 import type { LabState, SnapshotRecord, VmRecord } from "./model";
 
 export function configView(state: LabState, vm: VmRecord, snapshot: SnapshotRecord | undefined): ConfigView {

@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../errors/hvb_error";
-import { createBaseDisk, createChildDisk, mergeChildDisk, parentFileOf, setParentFile, writeDisk } from "./disk_files";
+import { createBaseDisk, createChildDisk, diskFacts, mergeChildDisk, parentFileOf, setParentFile, writeDisk } from "./disk_files";
 import { guestData } from "./guest_data";
 import {
   configVersionHasRct,
@@ -26,8 +26,11 @@ import {
   type SnapshotKind,
   type SnapshotRecord,
   type VmRecord,
+  vmByName,
 } from "./model";
 import { diskDeviceKey } from "./paths";
+import { mutateLab, withLabLock } from "./state_store";
+import { crashPoint } from "../util/crash_point";
 import { degrade, newRct, resetRct, trackWrite } from "./rct";
 
 export interface NewVmOptions {
@@ -118,8 +121,33 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
   return vm;
 }
 
-/** A guest write of deterministic bytes (`seed`) into disk `index`, as the VM sees the disk. */
-export function guestWrite(state: LabState, vm: VmRecord, index: number, offset: number, length: number, seed: string): void {
+/**
+ * A guest write as the CLI performs it: under the lab lock, change tracking is committed
+ * first and the bytes are written after, so a crash in between leaves tracking that reports
+ * a change that did not land (a superset) rather than data the tracking does not know of.
+ */
+export function guestWriteInLab(dir: string, vmName: string, index: number, offset: number, length: number, seed: string): void {
+  withLabLock(dir, () => {
+    const file = mutateLab(dir, (state) => {
+      const vm = vmByName(state, vmName);
+      const disk = checkWritable(vm, index);
+      const size = diskFacts(disk.path).virtualSize;
+      if (offset + length > size) {
+        throw new HvbError("LabWriteOutOfRange", `Cannot write ${length} bytes at ${offset} to disk ${index} of VM '${vm.name}': the disk has ${size} bytes`, {
+          category: "InvalidArgument",
+          target: vm.name,
+        });
+      }
+      state.seq++;
+      trackWrite(disk.rct, state.seq, offset, length, 512);
+      return disk.path;
+    });
+    crashPoint("lab.write-after-track");
+    writeDisk(file, offset, guestData(seed, length));
+  });
+}
+
+function checkWritable(vm: VmRecord, index: number): DiskRecord {
   if (vm.state !== EnabledState.Running) {
     throw new HvbError("LabVmNotRunning", `Cannot write to VM '${vm.name}': it is not Running (a guest writes only while it runs)`, {
       category: "InvalidOperation",
@@ -133,6 +161,12 @@ export function guestWrite(state: LabState, vm: VmRecord, index: number, offset:
       target: vm.name,
     });
   }
+  return disk;
+}
+
+/** A guest write of deterministic bytes (`seed`) into disk `index`, as the VM sees the disk (caller holds the lock). */
+export function guestWrite(state: LabState, vm: VmRecord, index: number, offset: number, length: number, seed: string): void {
+  const disk = checkWritable(vm, index);
   writeDisk(disk.path, offset, guestData(seed, length));
   state.seq++;
   trackWrite(disk.rct, state.seq, offset, length, 512);

@@ -85,6 +85,8 @@ export function jobInstance(state: LabState, job: JobRecord, now: number): CimIn
     Name: job.method,
     JobStatus: !done ? "Job is running" : failed ? "Job failed" : "Job completed successfully",
     JobState: jobState,
+    OperationalStatus: !done ? [2] : failed ? [6, 17] : [2, 17],
+    StatusDescriptions: !done ? ["OK"] : failed ? ["Error", "Completed"] : ["OK", "Completed"],
     PercentComplete: percent,
     ErrorCode: done && failed ? job.errorCode : 0,
     ErrorDescription: done && failed ? job.errorDescription : "",
@@ -100,6 +102,3 @@ export function jobInstance(state: LabState, job: JobRecord, now: number): CimIn
     LocalOrUtcTime: 2,
   };
 }
-
-/** Creates the job id early (so errors can name it) — exported for tests. */
-export const newJobId = newGuid;

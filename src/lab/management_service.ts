@@ -77,6 +77,12 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
   }
   const excluded = prop(esd, "ExcludedVirtualHardDisks");
   const excludedIds = Array.isArray(excluded) ? excluded.map((x) => String(x).toLowerCase()) : [];
+  if (excludedIds.length > 0) {
+    // Not allowed with CopySnapshotConfiguration 0; every id must name a disk of the VM (class page).
+    if (copySnapshots === 0) return sync(B.InvalidParameter);
+    const known = vm.disks.map((d) => `microsoft:${vm.id}\\${d.deviceKey}\\l`.toLowerCase());
+    if (excludedIds.some((x) => !known.includes(x))) return sync(B.InvalidParameter);
+  }
   const target = subdir ? path.join(dir, vm.name) : dir;
   const defFile = path.join(target, "Virtual Machines", `${vm.id}.vmcx`);
   const vmPath = computerSystemPath(ctx.state.hostName, vm.id);

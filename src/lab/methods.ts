@@ -13,6 +13,7 @@ import {
 } from "./management_service";
 import type { MethodHandler } from "./method_support";
 import { requestStateChange } from "./vm_state";
+import { getError, getErrorEx } from "./job_methods";
 
 export const METHODS: Record<string, Record<string, MethodHandler>> = {
   msvm_virtualsystemsnapshotservice: {
@@ -37,6 +38,10 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
     destroysystem: destroySystem,
     modifyresourcesettings: modifyResourceSettings,
     modifysystemsettings: modifySystemSettings,
+  },
+  msvm_concretejob: {
+    geterror: getError,
+    geterrorex: getErrorEx,
   },
   msvm_computersystem: {
     requeststatechange: requestStateChange,

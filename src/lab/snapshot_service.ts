@@ -71,9 +71,19 @@ export const createSnapshot: MethodHandler = (ctx: MethodContext, args: Args): M
   };
 };
 
+/**
+ * Removing a checkpoint in the middle of a chain re-points the file above it; the lab can do
+ * that for VHDX only (lab limitation: 1 Not Supported for legacy VHD).
+ */
+function needsUnsupportedReparent(ctx: MethodContext, snapshot: SnapshotRecord): boolean {
+  const hasChild = ctx.state.snapshots.some((s) => s.parentId === snapshot.id);
+  return hasChild && snapshot.disks.some((d) => d.format !== "vhdx");
+}
+
 export const destroySnapshot: MethodHandler = (ctx, args) => {
   const snapshot = snapshotOfRef(ctx, args.ref("AffectedSnapshot"));
   if (!snapshot) return sync(A.InvalidParameter);
+  if (needsUnsupportedReparent(ctx, snapshot)) return sync(A.NotSupported);
   const files = removeCheckpoint(ctx.state, snapshot);
   ctx.deleteAfterCommit(files);
   return {
@@ -92,6 +102,7 @@ export const convertToReferencePoint: MethodHandler = (ctx, args) => {
   if (!vm) return sync(A.InvalidState);
   // Configuration versions without RCT cannot hold RCT reference points (lab assumption: 1 Not Supported).
   if (!configVersionHasRct(vm.configVersion)) return sync(A.NotSupported);
+  if (needsUnsupportedReparent(ctx, snapshot)) return sync(A.NotSupported);
   const diskIds: string[] = [];
   const rctIds: string[] = [];
   for (const d of vm.disks) {

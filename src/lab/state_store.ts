@@ -96,9 +96,12 @@ export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
   const abs = path.resolve(dir);
   return withLabLock(abs, () => {
     const state = readLabState(abs);
+    const before = JSON.stringify(state);
     const result = fn(state);
     crashPoint("lab.before-commit");
-    writeStateAtomic(abs, state);
+    // Methods that only read (GetVirtualDiskChanges is called once per 8 MiB region) change
+    // nothing: skip the write and its two fsyncs.
+    if (JSON.stringify(state) !== before) writeStateAtomic(abs, state);
     crashPoint("lab.after-commit");
     return result;
   });
@@ -160,16 +163,19 @@ function readOwner(lockPath: string): LockOwner | undefined {
   }
 }
 
-let heldDepth = 0;
+/** Locks this process holds, by lab directory, with their nesting depth. */
+const held = new Map<string, number>();
 
 /** Holds DIR/lab.lock around `fn`. Re-entrant within one process. */
-export function withLabLock<T>(dir: string, fn: () => T): T {
-  if (heldDepth > 0) {
-    heldDepth++;
+export function withLabLock<T>(lab: string, fn: () => T): T {
+  const dir = path.resolve(lab);
+  const depth = held.get(dir) ?? 0;
+  if (depth > 0) {
+    held.set(dir, depth + 1);
     try {
       return fn();
     } finally {
-      heldDepth--;
+      held.set(dir, depth);
     }
   }
   const lockPath = path.join(dir, LOCK_FILE);
@@ -199,11 +205,11 @@ export function withLabLock<T>(dir: string, fn: () => T): T {
     sleepSync(wait);
     wait = Math.min(wait * 2, 50);
   }
-  heldDepth = 1;
+  held.set(dir, 1);
   try {
     return fn();
   } finally {
-    heldDepth = 0;
+    held.delete(dir);
     fs.rmSync(lockPath, { force: true });
   }
 }

@@ -43,6 +43,9 @@ describe("CreateSnapshot (recovery, SnapshotType 32768)", () => {
     // A second checkpoint's Parent is the first.
     const snap2 = await recoveryCheckpoint(lab, "web01");
     expect(snap2["Parent"]).toBe(snap.__PATH);
+    const realized = one(lab.session.associatorsSync(vm, { assocClass: "Msvm_SettingsDefineState" }));
+    expect(lab.session.associatorsSync(snap.__PATH, { assocClass: "Msvm_ParentChildSettingData" }).map((x) => x.__PATH)).toEqual([snap2.__PATH]);
+    expect(lab.session.associatorsSync(realized.__PATH, { assocClass: "Msvm_ParentChildSettingData" }).map((x) => x.__PATH)).toEqual([snap2.__PATH]);
   });
 
   it("rejects unknown types, a disk-only snapshot and a path that is not a VM with family A codes", async () => {
@@ -211,5 +214,25 @@ describe("guest consistency", () => {
     expect(w["OperationalStatus"]).toEqual([2]);
     expect(w["EnabledState"]).toBe(2);
     expect(n["OperationalStatus"]).toEqual([12]);
+  });
+});
+
+describe("legacy VHD VMs", () => {
+  it("checkpoint onto a .avhd and merge back on DestroySnapshot, with the guest's bytes intact", async () => {
+    const lab = newLab();
+    addVm(lab, { name: "v", format: "vhd" });
+    const base = vmDiskFiles(lab, "v")[0]!;
+    expect(base).toMatch(/\.vhd$/);
+    write(lab, "v", 0, 0, 8192, "1");
+    const snap = await recoveryCheckpoint(lab, "v");
+    const child = vmDiskFiles(lab, "v")[0]!;
+    expect(child).toMatch(/\.avhd$/);
+    write(lab, "v", 0, 4096, 8192, "2");
+    expect(readBytes(base, 4096, 4096)).toEqual(guestData("1", 8192).subarray(4096));
+    await call(lab, servicePath(lab, "Msvm_VirtualSystemSnapshotService"), "DestroySnapshot", { AffectedSnapshot: snap.__PATH });
+    expect(vmDiskFiles(lab, "v")).toEqual([base]);
+    expect(fs.existsSync(child)).toBe(false);
+    expect(readBytes(base, 0, 4096)).toEqual(guestData("1", 4096));
+    expect(readBytes(base, 4096, 8192)).toEqual(guestData("2", 8192));
   });
 });

@@ -91,3 +91,22 @@ describe("RequestStateChange", () => {
     expect((await call(lab, host.__PATH, "RequestStateChange", { RequestedState: 3 })).result.ReturnValue).toBe(32770);
   });
 });
+
+describe("Msvm_ConcreteJob.GetErrorEx", () => {
+  it("returns an embedded Msvm_Error for a failed job and null for a good one", async () => {
+    const lab = newLab();
+    addVm(lab, { name: "a" });
+    mutateLab(lab.dir, (s) => addFault(s, { method: "CreateSnapshot", code: 32768, times: 1, atPercent: 30 }));
+    const svc = servicePath(lab, "Msvm_VirtualSystemSnapshotService");
+    const bad = await call(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768 });
+    expect(bad.job?.["OperationalStatus"]).toEqual([6, 17]);
+    const e = lab.session.invokeMethodSync(bad.job!.__PATH, "GetErrorEx", {});
+    expect(e.ReturnValue).toBe(0);
+    const errors = e["Errors"] as Record<string, unknown>[];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ __CLASS: "Msvm_Error", MessageID: "32768" });
+    const good = await call(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768 });
+    expect(lab.session.invokeMethodSync(good.job!.__PATH, "GetErrorEx", {})["Errors"]).toBeNull();
+    expect(() => lab.session.invokeMethodSync(good.job!.__PATH, "KillJob", {})).toThrow(/does not emulate/);
+  });
+});

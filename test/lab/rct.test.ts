@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { guestWrite, migrateVm, crashHost } from "../../src/lab/host_ops";
 import { vmByName } from "../../src/lab/model";
 import { mutateLab, readLabState } from "../../src/lab/state_store";
-import { addVm, allChanges, call, convert, diskFilesOf, MiB, newLab, recoveryCheckpoint, servicePath, type TestLab } from "./_helpers";
+import * as path from "node:path";
+import { createVhdx } from "../../src/vhdx/mod";
+import { addVm, allChanges, call, convert, diskFilesOf, MiB, newLab, one, recoveryCheckpoint, servicePath, vmPath, type TestLab } from "./_helpers";
 import type { CimInstance } from "../../src/hyperv/cim";
 
 const KiB = 1024;
@@ -70,7 +72,9 @@ describe("GetVirtualDiskChanges", () => {
     addVm(lab, { name: "a", diskSizes: [16 * MiB] });
     const rp = await backup(lab, "a");
     write(lab, "a", 1 * MiB + 4 * KiB, 4 * KiB);
+    const stray = await recoveryCheckpoint(lab, "a"); // migration with a recovery checkpoint present
     mutateLab(lab.dir, (s) => migrateVm(s, vmByName(s, "a")));
+    await call(lab, servicePath(lab, "Msvm_VirtualSystemSnapshotService"), "DestroySnapshot", { AffectedSnapshot: stray.__PATH });
     write(lab, "a", 5 * MiB + 4 * KiB, 4 * KiB); // after the migration: exact again
     const snap = await recoveryCheckpoint(lab, "a");
     const grain = readLabState(lab.dir).config.rctGrain;
@@ -108,6 +112,19 @@ describe("GetVirtualDiskChanges", () => {
     await call(lab, servicePath(lab, "Msvm_VirtualSystemReferencePointService"), "DestroyReferencePoint", { AffectedReferencePoint: rp1.__PATH });
     expect(allChanges(lab, live, rctId(rp1), 16 * MiB).code).toBe(32773);
     expect(allChanges(lab, live, rctId(rp2), 16 * MiB).code).toBe(0);
+    // Replacing the disk file resets tracking: every earlier id is unknown.
+    const replacement = path.join(lab.dir, "replacement.vhdx");
+    createVhdx(replacement, { virtualSize: 16 * MiB }).close();
+    const live2 = one(lab.session.associatorsSync(vmPath(lab, "a"), { assocClass: "Msvm_SettingsDefineState" }));
+    const sasd = one(lab.session.associatorsSync(live2.__PATH, { resultClass: "Msvm_StorageAllocationSettingData" }));
+    const { __PATH: _p, ...body } = sasd;
+    void _p;
+    const m = lab.session.invokeMethodSync(servicePath(lab, "Msvm_VirtualSystemManagementService"), "ModifyResourceSettings", { ResourceSettings: [{ ...body, HostResource: [replacement] }] });
+    expect(m.ReturnValue).toBe(0);
+    expect(allChanges(lab, replacement, rctId(rp2), 16 * MiB).code).toBe(32773);
+    const rp3 = await backup(lab, "a");
+    expect(rctId(rp3)).not.toBe(rctId(rp2));
+    expect(allChanges(lab, replacement, rctId(rp3), 16 * MiB).code).toBe(0);
   });
 
   it("validates the region and the file: past the end 32773, whole disk allowed, missing file 32779, VHD 32770", async () => {

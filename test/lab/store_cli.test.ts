@@ -170,3 +170,23 @@ describe("lab command line", () => {
     expect(readLabState(lab).snapshots).toHaveLength(1);
   });
 });
+
+describe("guest writes and crashes", () => {
+  it("a write killed after its tracking was committed is still reported as changed (superset)", async () => {
+    const lab = newCliLab();
+    cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
+    const r = await runAsync(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", "1MiB", "--length", "4096", "--seed", "k"], {
+      ...process.env,
+      HVBACKUP_CRASH_AT: "lab.write-after-track",
+    });
+    expect(r.code).not.toBe(0);
+    const st = readLabState(lab);
+    expect(st.vms[0]!.disks[0]!.rct.writes).toEqual([{ seq: 1, offset: 1 * MiB, length: 4096, grain: 1 }]);
+    expect(readBytes(st.vms[0]!.disks[0]!.path, 1 * MiB, 4096)).toEqual(new Uint8Array(4096)); // the bytes never landed
+    // The lab is usable again (stale lock broken) and the write can be redone.
+    cliOk(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", "1MiB", "--length", "4096", "--seed", "k"]);
+    expect(readBytes(st.vms[0]!.disks[0]!.path, 1 * MiB, 4096)).toEqual(guestData("k", 4096));
+    expect(cli(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", "16MiB", "--length", "512", "--seed", "k"]).code).toBe(1);
+    expect(readLabState(lab).seq).toBe(2);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Msvm_ConcreteJob.GetError and GetErrorEx (family B without 32779): the error objects of a
+ * failed job as embedded Msvm_Error instances; null while the job runs or when it succeeded.
+ */
+import { jobFinished } from "./jobs";
+import { B, type MethodHandler, sync } from "./method_support";
+import type { JobRecord } from "./model";
+
+function errorOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown> | null {
+  const job: JobRecord | undefined = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());
+  if (!job || job.failAtPercent === undefined || !jobFinished(job, ctx.now)) return null;
+  return {
+    __CLASS: "Msvm_Error",
+    ErrorType: 1, // Other
+    OtherErrorType: "Hyper-V job error",
+    OwningEntity: "Microsoft-Windows-Hyper-V-VMMS",
+    MessageID: String(job.errorCode),
+    Message: job.errorDescription,
+    MessageArguments: [],
+    PerceivedSeverity: 5, // Major
+    ProbableCause: 1, // Other
+    ErrorSource: ctx.target.__PATH,
+    ErrorSourceFormat: 2, // CIMObjectPath
+    CIMStatusCode: 1, // CIM_ERR_FAILED
+  };
+}
+
+export const getError: MethodHandler = (ctx) => sync(B.Ok, { Error: errorOf(ctx) });
+
+export const getErrorEx: MethodHandler = (ctx) => {
+  const e = errorOf(ctx);
+  return sync(B.Ok, { Errors: e ? [e] : null });
+};
