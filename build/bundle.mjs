@@ -17,6 +17,8 @@ await build({
   // edge-js is a native addon that exists only on Windows hosts; it is loaded at run time
   // from next to the module when present, never bundled.
   external: ["edge-js"],
+  // The WMI shim (C#) travels inside the bundle as text; edge-js compiles it on Windows.
+  loader: { ".cs": "text" },
   logLevel: "warning",
 });
 chmodSync(outfile, 0o755);
