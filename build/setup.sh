@@ -24,4 +24,6 @@ if [ -x build/setup-dotnet.sh ]; then
   echo "setup: PowerShell host"
   bash build/setup-dotnet.sh
 fi
+echo "setup: WMI shim compile check (restore)"
+dotnet restore build/WmiShimCheck --verbosity quiet
 echo "setup: done"
