@@ -7,6 +7,27 @@
 export { LabCimSession } from "./session";
 export { initLab, readLabState, mutateLab } from "./state_store";
 export { guestData } from "./guest_data";
-export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint } from "./host_ops";
+export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint, type NewVmOptions } from "./host_ops";
 export { addFault } from "./faults";
-export type { LabState, LabConfig, VmRecord, SnapshotRecord, ReferencePointRecord } from "./model";
+export type {
+  LabState,
+  LabConfig,
+  VmRecord,
+  SnapshotRecord,
+  ReferencePointRecord,
+  FaultRecord,
+  JobRecord,
+  PlannedRecord,
+  ConsistencyKind,
+  SnapshotDisk,
+  Hardware,
+  SnapshotKind,
+  DiskRecord,
+  GuestKind,
+  IntegrationState,
+  ControllerKind,
+  DiskFormat,
+  RctRecord,
+  PlannedDisk,
+  TrackedWrite,
+} from "./model";
