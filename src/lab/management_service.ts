@@ -190,7 +190,6 @@ function plannedOfRef(ctx: MethodContext, ref: string | undefined): PlannedRecor
 function validatePlanned(ctx: MethodContext, p: PlannedRecord): string | undefined {
   if (!KNOWN_CONFIG_VERSIONS.includes(p.configVersion)) return `configuration version ${p.configVersion} is not supported by this host`;
   if (ctx.state.vms.some((v) => v.id.toLowerCase() === p.id.toLowerCase())) return `a virtual machine with identifier ${p.id} already exists`;
-  if (ctx.state.vms.some((v) => v.name.toLowerCase() === p.name.toLowerCase())) return `a virtual machine named '${p.name}' already exists (the lab needs unique names)`;
   for (const d of p.disks) {
     if (!fs.existsSync(d.path)) return `the virtual hard disk '${d.path}' was not found`;
     if (!detectFormatSafe(d.path)) return `'${d.path}' is not a virtual hard disk`;
@@ -332,9 +331,6 @@ export const modifySystemSettings: MethodHandler = (ctx, args) => {
   const planned = ctx.state.planned.find((p) => p.id.toLowerCase() === id);
   const target = vm ?? snap ?? planned;
   if (!target) return sync(A.InvalidParameter);
-  if (vm && typeof name === "string" && ctx.state.vms.some((v) => v !== vm && v.name.toLowerCase() === name.toLowerCase())) {
-    return sync(A.InvalidParameter); // the lab keeps VM names unique
-  }
   if (typeof name === "string") target.name = name;
   if (Array.isArray(notes) && (vm || planned)) (vm ?? planned)!.notes = notes.map(String);
   return sync(A.Ok, { Job: null });

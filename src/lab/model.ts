@@ -207,13 +207,22 @@ export function stateName(enabledState: number): string {
   return `EnabledState ${enabledState}`;
 }
 
-/** The VM called `name` (names are unique in a lab); throws a one-line error otherwise. */
+/**
+ * The VM called `name`, or whose id is `name`. Names need not be unique (as on Hyper-V: a
+ * restore side by side may reuse one); when several VMs share it, the id must be used.
+ */
 export function vmByName(state: LabState, name: string): VmRecord {
-  const vm = state.vms.find((v) => v.name.toLowerCase() === name.toLowerCase());
-  if (!vm) {
+  const want = name.toLowerCase().replace(/^\{|\}$/g, "");
+  const byId = state.vms.find((v) => v.id.toLowerCase() === want);
+  if (byId) return byId;
+  const matches = state.vms.filter((v) => v.name.toLowerCase() === want);
+  if (matches.length === 0) {
     throw new HvbError("LabVmNotFound", `Cannot find VM '${name}' in the lab`, { category: "ObjectNotFound", target: name });
   }
-  return vm;
+  if (matches.length > 1) {
+    throw new HvbError("LabVmAmbiguous", `${matches.length} VMs in the lab are named '${name}': use the VM id (${matches.map((v) => v.id).join(", ")})`, { category: "InvalidArgument", target: name });
+  }
+  return matches[0]!;
 }
 
 /** Configuration versions Hyper-V has shipped; the lab accepts only these. */

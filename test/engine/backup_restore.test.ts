@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { backup, guestView, guestWrite, hvb, labVm, newWorld, ok, restoreSideBySide, rng, userCheckpoint } from "./_harness";
+import { backup, diskHash, guestView, guestWrite, hvb, labVm, labVms, newWorld, ok, restoreSideBySide, rng, userCheckpoint } from "./_harness";
 
 const MiB = 1024 * 1024;
 let worlds: Array<{ cleanup(): void }> = [];
@@ -125,5 +125,20 @@ describe("backup and restore through the CLI on the lab", () => {
     const p = backup(w, "db1");
     expect(p.consistency).toBe("crash");
     expect(p.warnings.join("\n")).toMatch(/crash-consistent/);
+  });
+
+  it("restores under a new id with the same name, as Hyper-V allows, and refuses to replace the original without --force", () => {
+    const w = world("sameName");
+    ok(["lab", "vm", "new", "--lab", w.lab, "--name", "app", "--disk", "16MiB"]);
+    guestWrite(w.lab, "app", 0, 0, 100000, 7);
+    const view = guestView(w.lab, "app");
+    backup(w, "app");
+    const refused = hvb(["restore", "--repo", w.repo, "--vm", "app", "--dest", `${w.dir}/keep-id`, "--lab", w.lab]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/exists on the host: use --force/);
+    ok(["restore", "--repo", w.repo, "--vm", "app", "--new-id", "--dest", `${w.dir}/copy`, "--lab", w.lab]);
+    const both = labVms(w.lab).filter((v) => v.name === "app");
+    expect(both).toHaveLength(2);
+    expect(both.map((v) => diskHash(v.disks[0]!.path))).toEqual([view[0], view[0]]);
   });
 });
