@@ -68,6 +68,10 @@ export function convertDisk(src: string, dst: string, options: ConvertOptions = 
     return { source: src, destination: dst, virtualSize: source.virtualSize, ...result };
   } catch (e) {
     if (existsSync(staging)) rmSync(staging, { force: true });
+    // The staging name is internal: errors about the output name the destination the user gave.
+    if (e instanceof HvbError && e.message.includes(staging)) {
+      throw new HvbError(e.code, e.message.split(staging).join(dst), { category: e.category, target: dst, cause: e });
+    }
     throw e;
   } finally {
     source.close();

@@ -14,7 +14,13 @@ export class RawDisk implements VirtualDisk {
 
   constructor(readonly path: string, readonly logicalSectorSize = 512) {
     this.#fd = openSync(path, "r");
-    this.virtualSize = fstatSync(this.#fd).size;
+    const st = fstatSync(this.#fd);
+    if (st.isDirectory()) {
+      // Reads of a folder fail with an EISDIR that names no file.
+      closeSync(this.#fd);
+      throw new HvbError("RawNotFile", `Cannot read '${path}': it is a folder, not a disk image`, { category: "InvalidArgument", target: path });
+    }
+    this.virtualSize = st.size;
   }
 
   read(buf: Uint8Array, offset: number): void {

@@ -19,6 +19,12 @@ export class FileIo {
     this.path = path;
     this.writable = writable;
     this.fd = openSync(path, writable ? "r+" : "r");
+    // A folder opens read-only on Linux and then fails every read with an EISDIR that names no
+    // file (a parent locator can point at one): refuse it here, by name.
+    if (fstatSync(this.fd).isDirectory()) {
+      closeSync(this.fd);
+      throw new VhdxFormatError(path, "file", "is a folder, not a VHDX file", "VhdxNotVhdx");
+    }
   }
 
   /** Current size of the file (including any size the overlay extends it to). */

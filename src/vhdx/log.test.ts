@@ -25,7 +25,7 @@ function entry(seq: bigint, tail = 0, writes = WRITES, guid = GUID): Buffer {
 }
 
 function parse(b: Uint8Array, guid = GUID, logLength = MiB): LogEntry | string {
-  return parseLogEntry(b.subarray(0, LOG_SECTOR_SIZE), guid, logLength, 0, (len) => b.subarray(0, len));
+  return parseLogEntry(b.subarray(0, LOG_SECTOR_SIZE), guid, logLength, 0, (off, len) => b.subarray(off, off + len));
 }
 
 /** The same entry with `mutate` applied and, unless told otherwise, a fresh checksum. */

@@ -1,4 +1,4 @@
-import { checksumWithFieldZeroed } from "./crc32c";
+import { checksumWithFieldZeroed, crc32c } from "./crc32c";
 import { StructureError } from "./errors";
 import { readGuid, writeGuid } from "./guid";
 import { LOG_SECTOR_SIZE, SIG_DATA_DESC, SIG_DATA_SECTOR, SIG_LOG_ENTRY, SIG_ZERO_DESC } from "./_layout";
@@ -28,6 +28,8 @@ export interface LogEntry {
 
 const HEADER_LENGTH = 64;
 const DESCRIPTOR_LENGTH = 32;
+/** Pieces in which an entry is read to verify its checksum. */
+const CHECKSUM_PIECE = 1024 * 1024;
 /** Descriptors per 4 KiB sector: the 64-byte header takes the place of two (2.3.1.1). */
 const DESCRIPTORS_PER_SECTOR = LOG_SECTOR_SIZE / DESCRIPTOR_LENGTH;
 
@@ -39,14 +41,17 @@ export function descriptorSectors(count: number): number {
 /**
  * Validates and parses the entry that starts at `bytes[0]`. Returns a reason string when the
  * entry is not valid (invalid entries are normal: the log is scanned at every position).
- * `readMore(length)` supplies the whole entry once the header says how long it is.
+ * `read(offset, length)` reads bytes of the entry (offset 0 = its first byte) once the header
+ * says how long it is. The entry is read in pieces of at most 1 MiB and data sectors one at a
+ * time, so a damaged header that claims an entry as long as the log costs no more memory than a
+ * valid entry holds.
  */
 export function parseLogEntry(
   head: Uint8Array,
   logGuid: string,
   logLength: number,
   position: number,
-  readMore: (length: number) => Uint8Array,
+  read: (offset: number, length: number) => Uint8Array,
 ): LogEntry | string {
   const h = Buffer.from(head.buffer, head.byteOffset, head.length);
   if (h.length < LOG_SECTOR_SIZE) return "short";
@@ -61,32 +66,45 @@ export function parseLogEntry(
   if (seq === 0n) return "sequence";
   const descSectors = descriptorSectors(count);
   if (descSectors * LOG_SECTOR_SIZE > length) return "descriptor count";
-  const entry = Buffer.from(readMore(length));
-  const stored = entry.readUInt32LE(4);
-  if (checksumWithFieldZeroed(entry, 4) !== stored) return "checksum";
+  const stored = h.readUInt32LE(4);
+  let crc = 0;
+  for (let off = 0; off < length; off += CHECKSUM_PIECE) {
+    const piece = Buffer.from(read(off, Math.min(CHECKSUM_PIECE, length - off)));
+    if (off === 0) piece.fill(0, 4, 8);
+    crc = crc32c(piece, crc);
+  }
+  if (crc !== stored) return "checksum";
   const writes: LogWrite[] = [];
   let dataSector = descSectors;
+  let descPage = -1;
+  let desc = h;
   for (let i = 0; i < count; i++) {
-    const at = HEADER_LENGTH + i * DESCRIPTOR_LENGTH;
-    const sig = entry.toString("latin1", at, at + 4);
-    const fileOffset = Number(entry.readBigUInt64LE(at + 16));
-    if (entry.readBigUInt64LE(at + 24) !== seq) return "descriptor sequence";
+    const byte = HEADER_LENGTH + i * DESCRIPTOR_LENGTH;
+    const page = Math.floor(byte / LOG_SECTOR_SIZE);
+    if (page !== descPage) {
+      desc = page === 0 ? h : Buffer.from(read(page * LOG_SECTOR_SIZE, LOG_SECTOR_SIZE));
+      descPage = page;
+    }
+    const at = byte - page * LOG_SECTOR_SIZE;
+    const sig = desc.toString("latin1", at, at + 4);
+    const fileOffset = Number(desc.readBigUInt64LE(at + 16));
+    if (desc.readBigUInt64LE(at + 24) !== seq) return "descriptor sequence";
     if (fileOffset % LOG_SECTOR_SIZE !== 0) return "descriptor offset";
     if (sig === SIG_ZERO_DESC) {
-      const zeroLength = Number(entry.readBigUInt64LE(at + 8));
+      const zeroLength = Number(desc.readBigUInt64LE(at + 8));
       if (zeroLength % LOG_SECTOR_SIZE !== 0) return "zero length";
       writes.push({ kind: "zero", fileOffset, length: zeroLength });
     } else if (sig === SIG_DATA_DESC) {
       if ((dataSector + 1) * LOG_SECTOR_SIZE > length) return "data sectors";
-      const ds = entry.subarray(dataSector * LOG_SECTOR_SIZE, (dataSector + 1) * LOG_SECTOR_SIZE);
+      const ds = Buffer.from(read(dataSector * LOG_SECTOR_SIZE, LOG_SECTOR_SIZE));
       dataSector++;
       if (ds.toString("latin1", 0, 4) !== SIG_DATA_SECTOR) return "data sector signature";
       const dsSeq = (BigInt(ds.readUInt32LE(4)) << 32n) | BigInt(ds.readUInt32LE(4092));
       if (dsSeq !== seq) return "data sector sequence";
       const data = Buffer.alloc(LOG_SECTOR_SIZE);
-      entry.copy(data, 0, at + 8, at + 16); // LeadingBytes
+      desc.copy(data, 0, at + 8, at + 16); // LeadingBytes
       ds.copy(data, 8, 8, 4092);
-      entry.copy(data, 4092, at + 4, at + 8); // TrailingBytes
+      desc.copy(data, 4092, at + 4, at + 8); // TrailingBytes
       writes.push({ kind: "data", fileOffset, data });
     } else {
       return "descriptor signature";
@@ -115,7 +133,7 @@ export function findActiveSequence(
   logGuid: string,
 ): LogEntry[] {
   const parseAt = (pos: number): LogEntry | undefined => {
-    const r = parseLogEntry(read(pos, LOG_SECTOR_SIZE), logGuid, logLength, pos, (len) => read(pos, len));
+    const r = parseLogEntry(read(pos, LOG_SECTOR_SIZE), logGuid, logLength, pos, (off, len) => read((pos + off) % logLength, len));
     return typeof r === "string" ? undefined : r;
   };
   let best: LogEntry[] = [];

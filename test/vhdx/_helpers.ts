@@ -4,17 +4,34 @@
  */
 import { type SpawnSyncReturns, execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync, ftruncateSync, fstatSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, writeSync, ftruncateSync, fstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CLI, PYVHDI_DUMP, SYSTEM_PYTHON } from "./_paths";
 
 export const MiB = 1024 * 1024;
 
-/** A fresh temporary folder; `cleanup()` removes every folder made so far. */
+/**
+ * Where test files go: HVB_TEST_TMP if set, else /dev/shm when it has room (tmpfs makes the
+ * many fsyncs of convert free, and the tests kill processes, not machines, so the page cache is
+ * what they need), else the system temporary folder.
+ */
+function testTmpRoot(): string {
+  const given = process.env["HVB_TEST_TMP"];
+  if (given) return given;
+  try {
+    const fs = statfsSync("/dev/shm");
+    if (fs.bavail * fs.bsize > 8 * 1024 * MiB) return "/dev/shm";
+  } catch {
+    // no /dev/shm here
+  }
+  return tmpdir();
+}
+
+/** A fresh temporary folder; `cleanupTempDirs()` removes every folder made so far. */
 const made: string[] = [];
 export function tempDir(prefix = "hvb-vhdx-"): string {
-  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  const d = mkdtempSync(path.join(testTmpRoot(), prefix));
   made.push(d);
   return d;
 }

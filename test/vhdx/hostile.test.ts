@@ -2,7 +2,7 @@
  * Hostile input: every damaged file must give exit 1 and exactly one line on stderr naming the
  * file and the structure that is wrong, without a stack trace, and finish quickly.
  */
-import { copyFileSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checksumWithFieldZeroed } from "../../src/vhdx/crc32c";
@@ -12,7 +12,7 @@ import { parseHeader } from "../../src/vhdx/header";
 import { META_FILE_PARAMETERS, META_VIRTUAL_DISK_SIZE, REGION_BAT, REGION_METADATA } from "../../src/vhdx/_layout";
 import { createVhdx } from "../../src/vhdx/mod";
 import { type CliResult, cleanupTempDirs, cli, cliOk, expectCleanFailure, fileSize, MiB, pseudoRandom, readAt, tempDir, writeAt, writeRaw } from "./_helpers";
-import { LIB_BUNDLE } from "./_paths";
+import { CLI, LIB_BUNDLE } from "./_paths";
 import { spawnSync } from "node:child_process";
 
 const SIZE = 16 * MiB;
@@ -117,7 +117,7 @@ describe("truncated files", () => {
   it("inside a payload block: check and convert fail, naming the block", () => {
     const f = copyOf("trunc-block.vhdx");
     truncateSync(f, fileSize(f) - MiB / 2);
-    fails(["vhdx", "check", f], f, /BAT region|payload block \d+: \[\d+, \d+\) is cut short by the end of the file|payload block \d+.*past the end|cut short/);
+    fails(["vhdx", "check", f], f, /payload block \d+: \[\d+, \d+\) is cut short by the end of the \d+-byte file/);
     fails(["vhdx", "convert", f, path.join(dir, "trunc-block.raw")], f, /payload block \d+.*past the end/);
   });
 });
@@ -265,6 +265,31 @@ describe("parent locators", () => {
     fails(["vhdx", "convert", a, path.join(dir, "missing.raw")], a, /parent not found/);
   });
 
+  it("pointing outside the folder, to a file that is not a VHDX and to a folder", () => {
+    const { a } = chain();
+    const from = `.\\P${n}x.vhdx`;
+    const outside = path.join(dir, "..", `Q${n}.vhdx`); // "..\\Q<n>.vhdx": same length as from
+    writeFileSync(outside, "not a disk\n");
+    try {
+      replaceUtf16(a, from, `..\\Q${n}.vhdx`);
+      const line = expectCleanFailure(cli(["vhdx", "check", a]));
+      expect(line).toContain(outside);
+      expect(line).toMatch(/file identifier: .*not a VHDX file/);
+    } finally {
+      rmSync(outside, { force: true });
+    }
+    // The parent folder itself (trailing separators resolve away).
+    replaceUtf16(a, `..\\Q${n}.vhdx`, "..\\".padEnd(from.length, "\\"));
+    const line = expectCleanFailure(cli(["vhdx", "check", a]));
+    expect(line).toContain(path.resolve(dir, ".."));
+    expect(line).not.toMatch(/^hvbackup: EISDIR/);
+  });
+
+  it("a folder given as the file", () => {
+    fails(["vhdx", "info", dir], dir, /is a folder/);
+    fails(["vhdx", "convert", dir, path.join(dir, "folder.raw")], dir, /is a folder/);
+  });
+
   it("pointing to itself", () => {
     const { a } = chain();
     replaceUtf16(a, `.\\P${n}x.vhdx`, `.\\A${n}x.vhdx`);
@@ -288,16 +313,20 @@ describe("parent locators", () => {
     fails(["vhdx", "info", a], a, /parent locator: parent_linkage \{[0-9a-f-]+\} does not match the DataWriteGuid \{[0-9a-f-]+\} of parent/);
   });
 
-  it("a parent of another size", () => {
+  it("a parent of another size, even with the right DataWriteGuid", () => {
     const p = path.join(dir, "sz-p.vhdx");
     const q = path.join(dir, "sz-q.vhdx");
     const c = path.join(dir, "sz-c.vhdx");
     createVhdx(p, { virtualSize: 8 * MiB }).close();
     createVhdx(c, { parentPath: p }).close();
     createVhdx(q, { virtualSize: 16 * MiB }).close();
-    // Same name length: point the child at q, with q's DataWriteGuid, so only the size differs.
-    replaceUtf16(c, ".\\sz-p.vhdx", ".\\sz-q.vhdx");
-    fails(["vhdx", "info", c, "--parent", q], c, /parent locator: parent_linkage|parent: parent .* has virtual size/);
+    // Give q the DataWriteGuid p has (both header slots), so only the size differs.
+    const guid = readAt(p, 64 * 1024 + 32, 16);
+    for (const slot of [64 * 1024, 128 * 1024]) {
+      writeAt(q, slot + 32, guid);
+      fixHeaderChecksum(q, slot);
+    }
+    fails(["vhdx", "info", c, "--parent", q], c, /parent: parent '.*sz-q\.vhdx' has virtual size 16777216, the child 8388608/);
   });
 });
 
@@ -360,6 +389,34 @@ describe("the log", () => {
     fixEntryChecksum(file, entry);
     fails(["vhdx", "info", file], file, /log: entry 1 needs the file to be at least 1073741824 bytes/);
     fails(["vhdx", "check", file], file, /log: entry 1/);
+  });
+
+  it("stays within bounded memory when a log entry header claims to be as long as a huge log", () => {
+    // A sparse file (a few KiB on disk) whose header names a 512 MiB log holding one entry
+    // header that claims 512 MiB - 4 KiB: the checksum is read in pieces, never all at once.
+    const file = path.join(dir, "log-bomb.vhdx");
+    createVhdx(file, { virtualSize: SIZE }).close();
+    truncateSync(file, 1024 * MiB);
+    const logLength = 512 * MiB;
+    const guid = Buffer.from("00112233445566778899aabbccddeeff", "hex");
+    for (const slot of [64 * 1024, 128 * 1024]) {
+      const h = readAt(file, slot, 4096);
+      guid.copy(h, 48);
+      h.writeUInt32LE(logLength, 68);
+      writeAt(file, slot, h);
+      fixHeaderChecksum(file, slot);
+    }
+    const e = Buffer.alloc(4096);
+    e.write("loge", 0, "latin1");
+    e.writeUInt32LE(logLength - 4096, 8);
+    e.writeBigUInt64LE(1n, 16);
+    guid.copy(e, 32);
+    writeAt(file, layout(file).logOffset, e);
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "vhdx", "info", file, "--json"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).logReplayed).toBe(false);
+    const peakMiB = Number(r.stderr.trim().split("\n").pop()) / 1024;
+    expect(peakMiB).toBeLessThan(256);
   });
 
   it("fails cleanly on an entry that writes into the header section", () => {

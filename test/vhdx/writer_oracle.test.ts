@@ -5,6 +5,7 @@
  * qemu 7.2 refuses 4096-byte logical sectors ("Operation not supported"), so those are checked
  * with libvhdi and our own reader only.
  */
+import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupTempDirs, cli, cliOk, expectCleanFailure, fileSize, firstDifference, MiB, type Piece, pseudoRandom, pyvhdiDump, qemuImg, run, tempDir, writeRaw } from "./_helpers";
@@ -96,10 +97,18 @@ describe("VHDX files we write are accepted by qemu-img and libvhdi", () => {
   it("rejects a raw size that is not a multiple of the logical sector, and bad options", () => {
     const odd = path.join(dir, "odd.raw");
     writeRaw(odd, 4 * MiB + 512, [{ offset: 0, data: Buffer.alloc(512, 1) }]);
-    const line = expectCleanFailure(cli(["vhdx", "convert", odd, path.join(dir, "odd4k.vhdx"), "--logical-sector", "4096"]));
-    expect(line).toMatch(/virtual size/);
+    const dst = path.join(dir, "odd4k.vhdx");
+    const line = expectCleanFailure(cli(["vhdx", "convert", odd, dst, "--logical-sector", "4096"]));
+    expect(line).toMatch(/virtual size must be a multiple of 4096/);
+    // The message names the destination, not the hidden staging file it was built under.
+    expect(line).toContain(`'${dst}'`);
+    expect(line).not.toMatch(/partial/);
     expect(cli(["vhdx", "convert", odd, path.join(dir, "odd.vhdx"), "--logical-sector", "1024"]).code).toBe(2);
-    expectCleanFailure(cli(["vhdx", "convert", odd, path.join(dir, "bs.vhdx"), "--block-size", String(3 * MiB)]));
+    const bs = path.join(dir, "bs.vhdx");
+    const bsLine = expectCleanFailure(cli(["vhdx", "convert", odd, bs, "--block-size", String(3 * MiB)]));
+    expect(bsLine).toContain(`'${bs}'`);
+    expect(bsLine).toMatch(/block size must be a power of two/);
+    expect(readdirSync(dir).filter((n) => n.includes(".partial-"))).toEqual([]);
     expect(cli(["vhdx", "convert", odd]).code).toBe(2);
   });
 });
