@@ -14,9 +14,17 @@
     CompatiblePSEditions = 'Desktop', 'Core'
     FormatsToProcess     = 'module/HyperVBackup.Format.ps1xml'
     FunctionsToExport    = @(
+        'Clear-VMBackupCheckpoint'
         'Convert-VhdxFile'
+        'Export-VMBackupDisk'
         'Get-VhdxFileInfo'
+        'Get-VMBackup'
+        'Get-VMBackupReadiness'
+        'New-RecoveryBackup'
+        'Remove-VMBackup'
+        'Restore-VMFromBackup'
         'Test-VhdxFile'
+        'Test-VMBackup'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()
@@ -26,7 +34,7 @@
             Tags         = @('Hyper-V', 'HyperV', 'Backup', 'Restore', 'VHDX', 'VHD', 'RCT', 'ChangeTracking', 'Incremental', 'Checkpoint', 'Windows', 'PSEdition_Desktop', 'PSEdition_Core')
             ProjectUri   = 'https://github.com/HyperVBackup/HyperVBackup'
             LicenseUri   = 'https://github.com/HyperVBackup/HyperVBackup/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: first preview. VHDX tools: Get-VhdxFileInfo, Test-VhdxFile and Convert-VhdxFile over the bundled core (needs Node.js 20 or later). Backup and restore commands follow.'
+            ReleaseNotes = '0.1.0: first preview. Backup and restore of Hyper-V VMs: New-RecoveryBackup, Get-VMBackup, Restore-VMFromBackup, Test-VMBackup, Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness, Clear-VMBackupCheckpoint. VHDX tools: Get-VhdxFileInfo, Test-VhdxFile, Convert-VhdxFile. All over the bundled core (needs Node.js 20 or later).'
         }
     }
 }

@@ -12,9 +12,14 @@ function Invoke-HvbCore {
           error    {code, category, message, target?}    -> an ErrorRecord (ConvertTo-HvbErrorRecord)
         A JSON object whose "type" is not one of these (e.g. `vhdx info` prints one object whose
         type is 'dynamic') is result data itself; a JSON document spread over several lines is
-        gathered until it parses. Other stdout lines and stderr lines are verbose messages (an
-        event object on stderr is handled as on stdout); if the process exits non-zero without an error event, stderr becomes the ErrorRecord
-        (code 'Usage' for exit code 2, otherwise 'HvbCoreFailed').
+        gathered until it parses; a JSON array (`list --json`) is one item of Data. Other stdout
+        lines and stderr lines are verbose messages (an event object on stderr is handled as on
+        stdout); if the process exits non-zero without an error event, stderr becomes the ErrorRecord (code 'Usage' for exit code 2, otherwise
+        'HvbCoreFailed'), unless it reported a result: then the result says what failed (`verify`
+        exits 1 with a report of the damage, a backup of several VMs with a result per VM).
+
+        Progress events of different activities (a backup of several VMs at once) get their own
+        progress ids, so each VM has its own bar; all are completed when the core exits.
 
         Progress, warnings and verbose messages are written through -Cmdlet (the public
         command's $PSCmdlet) so that they honour that command's -Verbose, -WarningAction and
@@ -35,6 +40,10 @@ function Invoke-HvbCore {
         The TargetObject of an error the core reports without a target (usually the file).
     .PARAMETER ProgressActivity
         The activity shown for progress events that carry none.
+    .PARAMETER QuietWarningCode
+        Warning events whose code matches one of these wildcard patterns go to the verbose stream
+        instead: for warnings the caller reports in another way (a failed VM of a multi-VM backup
+        becomes an ErrorRecord) or that a dry run would otherwise show twice ('*': all).
     .EXAMPLE
         PS C:\> $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'vhdx', 'info', $fullPath -TargetObject $fullPath
         Runs `hvbackup vhdx info <file> --json`; $outcome.Data holds the parsed result object.
@@ -53,7 +62,9 @@ function Invoke-HvbCore {
         [AllowNull()]
         [object] $TargetObject,
 
-        [string] $ProgressActivity = 'HyperVBackup'
+        [string] $ProgressActivity = 'HyperVBackup',
+
+        [string[]] $QuietWarningCode = @()
     )
 
     if ($null -eq $Cmdlet) { $Cmdlet = $PSCmdlet }
@@ -125,7 +136,9 @@ function Invoke-HvbCore {
     $process = [System.Diagnostics.Process]::new()
     $process.StartInfo = $startInfo
     $progressShown = $false
+    $progressIds = [System.Collections.Generic.Dictionary[string, int]]::new([System.StringComparer]::Ordinal)
     $errorEvents = 0
+    $resultEvents = 0
     $pending = [System.Text.StringBuilder]::new()
     try {
         try {
@@ -139,7 +152,7 @@ function Invoke-HvbCore {
         # stderr is drained on a .NET task so a chatty child cannot block on a full pipe.
         $stderrTask = $process.StandardError.ReadToEndAsync()
 
-        # Dot-sourced below, so it updates $progressShown and $errorEvents of this function.
+        # Dot-sourced below, so it updates $progressShown, $errorEvents and $resultEvents of this function.
         $handle = {
             param($Item)
             $type = $null
@@ -152,7 +165,12 @@ function Invoke-HvbCore {
                     if ([string]::IsNullOrEmpty($activity)) { $activity = $ProgressActivity }
                     $status = Get-HvbProperty $Item 'status' $null
                     if ([string]::IsNullOrEmpty($status)) { $status = $activity }
-                    $record = [System.Management.Automation.ProgressRecord]::new(1, $activity, $status)
+                    $progressId = 0
+                    if (-not $progressIds.TryGetValue($activity, [ref] $progressId)) {
+                        $progressId = $progressIds.Count + 1
+                        $progressIds[$activity] = $progressId
+                    }
+                    $record = [System.Management.Automation.ProgressRecord]::new($progressId, $activity, $status)
                     $percent = Get-HvbProperty $Item 'percent' $null
                     if ($null -ne $percent) {
                         $record.PercentComplete = [int][System.Math]::Max(0, [System.Math]::Min(100, [double]$percent))
@@ -160,9 +178,18 @@ function Invoke-HvbCore {
                     $Cmdlet.WriteProgress($record)
                     $progressShown = $true
                 }
-                'warning' { $Cmdlet.WriteWarning([string](Get-HvbProperty $Item 'message' '')) }
+                'warning' {
+                    $message = [string](Get-HvbProperty $Item 'message' '')
+                    $warningCode = [string](Get-HvbProperty $Item 'code' '')
+                    $quiet = $false
+                    foreach ($pattern in $QuietWarningCode) { if ($warningCode -like $pattern) { $quiet = $true } }
+                    if ($quiet) { $Cmdlet.WriteVerbose($message) } else { $Cmdlet.WriteWarning($message) }
+                }
                 'info' { $Cmdlet.WriteVerbose([string](Get-HvbProperty $Item 'message' '')) }
-                'result' { $data.Add((Get-HvbProperty $Item 'data' $null)) }
+                'result' {
+                    $resultEvents++
+                    $data.Add((Get-HvbProperty $Item 'data' $null))
+                }
                 'error' {
                     $errorEvents++
                     $target = Get-HvbProperty $Item 'target' $null
@@ -225,7 +252,7 @@ function Invoke-HvbCore {
             }
             $stderrLines.Add($textLine)
         }
-        if ($exitCode -eq 0 -or $errorEvents -gt 0) {
+        if ($exitCode -eq 0 -or $errorEvents -gt 0 -or $resultEvents -gt 0) {
             foreach ($textLine in $stderrLines) { $Cmdlet.WriteVerbose($textLine) }
         } else {
             $message = (@(foreach ($textLine in $stderrLines) { $textLine -replace '^hvbackup:\s*', '' }) -join ' ').Trim()
@@ -238,9 +265,11 @@ function Invoke-HvbCore {
         & $outcome $exitCode $stderrText
     } finally {
         if ($progressShown) {
-            $done = [System.Management.Automation.ProgressRecord]::new(1, $ProgressActivity, 'Completed')
-            $done.RecordType = [System.Management.Automation.ProgressRecordType]::Completed
-            try { $Cmdlet.WriteProgress($done) } catch { $null = $_ }
+            foreach ($entry in $progressIds.GetEnumerator()) {
+                $done = [System.Management.Automation.ProgressRecord]::new($entry.Value, $entry.Key, 'Completed')
+                $done.RecordType = [System.Management.Automation.ProgressRecordType]::Completed
+                try { $Cmdlet.WriteProgress($done) } catch { $null = $_ }
+            }
         }
         try {
             if (-not $process.HasExited) { $process.Kill() }

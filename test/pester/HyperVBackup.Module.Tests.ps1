@@ -7,6 +7,10 @@
     - -WhatIf: Convert-VhdxFile writes nothing.
     - Output type names, with the core mocked (no Node.js needed) and, tagged 'HyperV', on a VHDX
       made by New-VHD (needs the Hyper-V PowerShell module) and 'Node' on one made by the core.
+
+    The backup commands (New-RecoveryBackup, Get-VMBackup, Restore-VMFromBackup, Test-VMBackup,
+    Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness, Clear-VMBackupCheckpoint) have
+    their contract, -WhatIf and output-type tests in HyperVBackup.Backup.Tests.ps1.
 #>
 
 BeforeDiscovery {
@@ -66,6 +70,14 @@ Describe 'HyperVBackup manifest' {
         @((Get-Module HyperVBackup).ExportedFunctions.Keys | Sort-Object) | Should -Be $listed
         @((Get-Module HyperVBackup).ExportedCmdlets.Keys).Count | Should -Be 0
         @((Get-Module HyperVBackup).ExportedAliases.Keys).Count | Should -Be 0
+    }
+
+    It 'exports the backup commands' {
+        $exported = @((Get-Module HyperVBackup).ExportedFunctions.Keys)
+        foreach ($name in 'New-RecoveryBackup', 'Get-VMBackup', 'Restore-VMFromBackup', 'Test-VMBackup', 'Remove-VMBackup',
+            'Export-VMBackupDisk', 'Get-VMBackupReadiness', 'Clear-VMBackupCheckpoint') {
+            $exported | Should -Contain $name
+        }
     }
 }
 

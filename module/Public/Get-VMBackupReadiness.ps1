@@ -1,0 +1,98 @@
+function Get-VMBackupReadiness {
+    <#
+    .SYNOPSIS
+        Tells what the next backup of a VM will do, and why.
+    .DESCRIPTION
+        Looks at a virtual machine on the host (and, with -Path, at its backups in a repository)
+        without changing anything, and returns a HyperVBackup.BackupReadiness object: VMName,
+        VMId, State, ConfigurationVersion, Generation, NextBackup (Full or Incremental),
+        ExpectedConsistency (Application or CrashConsistent), Disks (per disk the method the
+        next backup will use - rct, hash or full - and the reason when it is not RCT) and
+        Warnings (for example a missing SCSI controller, a backup integration service that is
+        off, or a configuration version older than 6.2, which has no RCT).
+
+        Use it before the first backup of a VM, or to find out why backups of a VM are full or
+        hashed instead of RCT incrementals.
+    .PARAMETER VMName
+        The virtual machine(s) to look at, by name or id. Accepts pipeline input: strings, and
+        objects with a Name or VMName property such as the VMs of Get-VM.
+    .PARAMETER Path
+        The repository the VM is backed up to. Without it the answer is what a first backup
+        would do. Alias: Repository. Not taken from the pipeline, because the VMs of Get-VM have
+        a Path property of their own.
+    .PARAMETER LabPath
+        Look at a VM of a lab host (an emulated Hyper-V host in this folder) instead of the local
+        Hyper-V host. For rehearsals and tests; the HYPERVBACKUP_LAB environment variable does
+        the same.
+    .PARAMETER EnableException
+        Turn a failure (an unknown VM) into a terminating error instead of a non-terminating one.
+    .EXAMPLE
+        PS C:\> Get-VMBackupReadiness -VMName web01 -Path \\nas\hv-backups
+        Shows whether web01's next backup to that repository will be an RCT incremental, and if not, why.
+    .EXAMPLE
+        PS C:\> Get-VM | Get-VMBackupReadiness | Where-Object { $_.Warnings }
+        Lists the VMs of the host that have something in the way of a good backup.
+    .EXAMPLE
+        PS C:\> (Get-VMBackupReadiness sql01 -Path D:\Backups).Disks | Format-Table Index, Method, Reason
+        Shows per disk whether RCT, block hashes or a full copy will be used.
+    .INPUTS
+        System.String, or any object with a Name or VMName property (Microsoft.HyperV.PowerShell.VirtualMachine).
+    .OUTPUTS
+        HyperVBackup.BackupReadiness
+    .LINK
+        New-RecoveryBackup
+    .LINK
+        Clear-VMBackupCheckpoint
+    .LINK
+        about_HyperVBackup
+    #>
+    [CmdletBinding()]
+    [OutputType('HyperVBackup.BackupReadiness')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [Alias('Name')]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $VMName,
+
+        [Parameter(Position = 1)]
+        [Alias('Repository')]
+        [ValidateNotNullOrEmpty()]
+        [string] $Path,
+
+        [Parameter(DontShow)]
+        [ValidateNotNullOrEmpty()]
+        [string] $LabPath,
+
+        [switch] $EnableException
+    )
+
+    process {
+        foreach ($name in $VMName) {
+            $arguments = [System.Collections.Generic.List[string]]::new()
+            foreach ($word in 'readiness', '--vm', $name) { $arguments.Add($word) }
+            if ($PSBoundParameters.ContainsKey('Path')) {
+                $arguments.Add('--repo')
+                $arguments.Add((Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet))
+            }
+            if ($PSBoundParameters.ContainsKey('LabPath')) {
+                $arguments.Add('--lab')
+                $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))
+            }
+            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() `
+                -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $name `
+                -ProgressActivity "Looking at $name"
+            if ($outcome.ExitCode -ne 0) { continue }
+            foreach ($data in $outcome.Data) {
+                if ($null -eq $data) { continue }
+                ConvertTo-HvbBackupObject -InputObject $data -TypeName 'HyperVBackup.BackupReadiness' `
+                    -Rename @{ configVersion = 'ConfigurationVersion' } `
+                    -Convert @{
+                    VMId                = { ConvertTo-HvbGuid $args[0] }
+                    NextBackup          = { ConvertTo-HvbPropertyName -Name ([string]$args[0]) }
+                    ExpectedConsistency = { if ($args[0] -eq 'crash') { 'CrashConsistent' } else { ConvertTo-HvbPropertyName -Name ([string]$args[0]) } }
+                    Warnings            = { , [string[]]@(foreach ($warning in @($args[0])) { if ($null -ne $warning) { [string]$warning } }) }
+                } -ElementTypeName @{ Disks = 'HyperVBackup.BackupReadinessDisk' }
+            }
+        }
+    }
+}

@@ -1,0 +1,300 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+<#
+    Pester 5 tests of HyperVBackup's backup commands for Windows PowerShell 5.1 and PowerShell 7.
+    Run them with test/pester/Invoke-HvbPester.ps1.
+
+    - Parameter contracts: an accidental rename or removal of a parameter fails here.
+    - -WhatIf: the commands that change state do not run the core's changing operation.
+    - Output type names, with the core mocked (no Node.js needed).
+    - Tagged 'HyperV': a real backup, listing, deep verify and side-by-side restore of a small VM
+      made for the test (needs the Hyper-V module, an elevated session, Node.js and a built core).
+#>
+
+BeforeDiscovery {
+    $repoRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($PSScriptRoot, '..', '..'))
+    $script:NodeAvailable = [bool](Get-Command node -CommandType Application -ErrorAction Ignore) -and
+        [System.IO.File]::Exists([System.IO.Path]::Combine($repoRoot, 'module', 'bin', 'hvbackup.cjs'))
+    $script:HyperVAvailable = [bool](Get-Command New-VM -ErrorAction Ignore)
+
+    # Parameter contracts: name -> own parameters, ShouldProcess, ConfirmImpact, output types.
+    $script:Contracts = @(
+        @{ Name = 'New-RecoveryBackup'; Parameters = 'ConsistencyLevel', 'EnableException', 'Full', 'LabPath', 'NoCrashFallback', 'Path', 'ThrottleLimit', 'VMId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
+        @{ Name = 'Get-VMBackup'; Parameters = 'EnableException', 'Latest', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
+        @{ Name = 'Restore-VMFromBackup'; Parameters = 'DestinationPath', 'EnableException', 'Force', 'LabPath', 'NewName', 'NewVMId', 'Path', 'PointInTime', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.RestoreResult') }
+        @{ Name = 'Test-VMBackup'; Parameters = 'Deep', 'EnableException', 'Path', 'Quiet', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.VerifyReport', 'System.Boolean') }
+        @{ Name = 'Remove-VMBackup'; Parameters = 'EnableException', 'KeepLast', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.PruneResult') }
+        @{ Name = 'Export-VMBackupDisk'; Parameters = 'DestinationPath', 'DiskIndex', 'EnableException', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Low'; OutputType = @('HyperVBackup.ExportedDisk') }
+        @{ Name = 'Get-VMBackupReadiness'; Parameters = 'EnableException', 'LabPath', 'Path', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.BackupReadiness') }
+        @{ Name = 'Clear-VMBackupCheckpoint'; Parameters = 'EnableException', 'LabPath', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.CleanupResult') }
+    )
+}
+
+BeforeAll {
+    $script:RepoRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($PSScriptRoot, '..', '..'))
+    $script:Manifest = [System.IO.Path]::Combine($script:RepoRoot, 'HyperVBackup.psd1')
+    Get-Module HyperVBackup | Remove-Module -Force
+    Import-Module $script:Manifest -Force -ErrorAction Stop
+
+    $script:CommonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters +
+        [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+
+    function Get-OwnParameter([string] $Name) {
+        (Get-Command $Name).Parameters.Keys | Where-Object { $script:CommonParameters -notcontains $_ } | Sort-Object
+    }
+
+    function Get-PipelineBinding([string] $Command, [string] $Parameter) {
+        $attribute = (Get-Command $Command).Parameters[$Parameter].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | Select-Object -First 1
+        '{0}/{1}' -f $attribute.ValueFromPipeline, $attribute.ValueFromPipelineByPropertyName
+    }
+
+    # What `hvbackup backup/list --json` returns for one restore point.
+    function New-FakePoint([string] $VMName = 'web01', [string] $Id = '20261120T230000.000Z-full', [string] $Kind = 'full') {
+        [pscustomobject]@{
+            id = $Id; vmName = $VMName; vmId = 'FCD2E188-7381-4BD5-A520-C568B01943E9'; time = '2026-11-20T23:00:00.000Z'
+            kind = $Kind; consistency = 'application'; sizeBytes = [long]2327718; parentId = $null
+            disks = @([pscustomobject]@{ index = [long]0; file = 'Virtual Hard Disks/00-web01.vhdx'; virtualSize = [long]33554432; method = 'full'; storedBytes = [long]2097152 })
+            hasReferencePoint = $true
+        }
+    }
+
+    function New-FakeOutcome($Data, [int] $ExitCode = 0) {
+        [pscustomobject]@{ ExitCode = $ExitCode; Data = @($Data); Errors = @(); StandardError = '' }
+    }
+}
+
+AfterAll {
+    Get-Module HyperVBackup | Remove-Module -Force
+}
+
+Describe 'Backup command contracts' {
+    It '<Name> has the known parameters' -TestCases $script:Contracts {
+        Get-OwnParameter $Name | Should -Be (@($Parameters) | Sort-Object)
+    }
+
+    It '<Name> declares its output types' -TestCases $script:Contracts {
+        $declared = @((Get-Command $Name).OutputType.Name)
+        foreach ($type in $OutputType) { $declared | Should -Contain $type }
+    }
+
+    It '<Name> supports ShouldProcess only if it changes state, with the right ConfirmImpact' -TestCases $script:Contracts {
+        $command = Get-Command $Name
+        $command.Parameters.ContainsKey('WhatIf') | Should -Be $ShouldProcess
+        $binding = $command.ScriptBlock.Attributes | Where-Object { $_ -is [System.Management.Automation.CmdletBindingAttribute] }
+        [string]$binding.ConfirmImpact | Should -Be $ConfirmImpact
+    }
+
+    It '<Name> has help with a synopsis, examples and every parameter described' -TestCases $script:Contracts {
+        $help = Get-Help $Name -Full
+        $help.Synopsis | Should -Not -BeLike "*$Name*"
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 3
+        foreach ($parameter in @($help.parameters.parameter)) {
+            if ($script:CommonParameters -contains $parameter.name -or $parameter.name -in 'WhatIf', 'Confirm') { continue }
+            (@($parameter.description | ForEach-Object { $_.Text }) -join '').Trim() | Should -Not -BeNullOrEmpty -Because "-$($parameter.name) of $Name"
+        }
+    }
+
+    It 'takes Get-VM output in New-RecoveryBackup by Name/VMName and VMId, never its Path' {
+        Get-PipelineBinding New-RecoveryBackup VMName | Should -Be 'True/True'
+        (Get-Command New-RecoveryBackup).Parameters['VMName'].Aliases | Should -Contain 'Name'
+        Get-PipelineBinding New-RecoveryBackup VMId | Should -Be 'False/True'
+        Get-PipelineBinding New-RecoveryBackup Path | Should -Be 'False/False'
+        (Get-Command New-RecoveryBackup).Parameters['Path'].Aliases | Should -Contain 'Repository'
+    }
+
+    It 'takes Repository, VMName and RestorePointId of a restore point in <_>' -TestCases @('Restore-VMFromBackup', 'Export-VMBackupDisk') {
+        Get-PipelineBinding $_ Path | Should -Be 'False/True'
+        Get-PipelineBinding $_ VMName | Should -Be 'False/True'
+        Get-PipelineBinding $_ RestorePointId | Should -Be 'False/True'
+        (Get-Command $_).Parameters['Path'].Aliases | Should -Contain 'Repository'
+        (Get-Command $_).Parameters['RestorePointId'].Aliases | Should -Contain 'Id'
+    }
+
+    It 'limits -ConsistencyLevel to Application and CrashConsistent' {
+        $set = (Get-Command New-RecoveryBackup).Parameters['ConsistencyLevel'].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }
+        @($set.ValidValues | Sort-Object) | Should -Be @('Application', 'CrashConsistent')
+    }
+
+    It 'rejects -KeepLast 0' {
+        { Remove-VMBackup -Path $TestDrive -VMName web01 -KeepLast 0 -Confirm:$false } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,Remove-VMBackup'
+    }
+}
+
+Describe 'Backup commands with the core mocked' {
+    It 'New-RecoveryBackup runs the core once for all piped VMs and returns HyperVBackup.RestorePoint' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            New-FakeOutcome ([pscustomobject]@{ results = @(
+                        [pscustomobject]@{ vm = 'sql01'; ok = $true; point = (New-FakePoint -VMName sql01) }
+                        [pscustomobject]@{ vm = 'web01'; ok = $true; point = (New-FakePoint -VMName web01) }
+                    ) }) 1
+        }
+        $points = @('web01', 'sql01' | New-RecoveryBackup -Path $TestDrive -ThrottleLimit 3)
+        $points.Count | Should -Be 2
+        $points[0].PSObject.TypeNames[0] | Should -Be 'HyperVBackup.RestorePoint'
+        $points[0].VMName | Should -Be 'web01'
+        $points[0].Kind | Should -Be 'Full'
+        $points[0].ConsistencyLevel | Should -Be 'Application'
+        $points[0].Time | Should -BeOfType [datetime]
+        $points[0].VMId | Should -BeOfType [guid]
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 1 -Exactly -ParameterFilter {
+            ($ArgumentList -join ' ') -like 'backup --vm web01 --vm sql01 --repo * --parallel 3'
+        }
+    }
+
+    It 'New-RecoveryBackup writes one error per failed VM, with the VM as target' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            New-FakeOutcome ([pscustomobject]@{ results = @(
+                        [pscustomobject]@{ vm = 'web01'; ok = $true; point = (New-FakePoint) }
+                        [pscustomobject]@{ vm = 'nope'; ok = $false; error = "Cannot find a VM named or with id 'nope' on the host" }
+                    ) }) 1
+        }
+        $points = @(New-RecoveryBackup -VMName web01, nope -Path $TestDrive -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $points.Count | Should -Be 1
+        @($failed).Count | Should -Be 1
+        $failed[0].TargetObject | Should -Be 'nope'
+        $failed[0].FullyQualifiedErrorId | Should -Be 'BackupFailed,New-RecoveryBackup'
+    }
+
+    It 'New-RecoveryBackup -WhatIf does not run the core' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore { throw 'the core must not run under -WhatIf' }
+        New-RecoveryBackup -VMName web01 -Path $TestDrive -WhatIf
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 0 -Exactly
+    }
+
+    It 'Get-VMBackup returns the points newest first' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            $old = New-FakePoint -Id '20261119T230000.000Z-full'
+            $old.time = '2026-11-19T23:00:00.000Z'
+            $new = New-FakePoint -Id '20261120T230000.000Z-incr' -Kind incremental
+            New-FakeOutcome (, @($old, $new))
+        }
+        $points = @(Get-VMBackup -Path $TestDrive -VMName web01)
+        $points.RestorePointId | Should -Be @('20261120T230000.000Z-incr', '20261119T230000.000Z-full')
+        $points[0].Kind | Should -Be 'Incremental'
+        @(Get-VMBackup -Path $TestDrive -VMName web01 -Latest).Count | Should -Be 1
+    }
+
+    It 'Restore-VMFromBackup -WhatIf does not run the core' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore { throw 'the core must not run under -WhatIf' }
+        Restore-VMFromBackup -Path $TestDrive -VMName web01 -NewVMId -NewName copy -WhatIf
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 0 -Exactly
+    }
+
+    It 'Restore-VMFromBackup passes -PointInTime as UTC and returns HyperVBackup.RestoreResult' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            New-FakeOutcome ([pscustomobject]@{
+                    vmName = 'copy'; vmId = '844B4E2C-BA6D-40DA-9B80-22127FEF46D8'; pointId = '20261120T230000.000Z-full'
+                    pointTime = '2026-11-20T23:00:00.000Z'; destination = 'D:\Restore'
+                    disks = @([pscustomobject]@{ index = 0; path = 'D:\Restore\Virtual Hard Disks\web01.vhdx'; virtualSize = 33554432 })
+                    replacedFilesMovedTo = $null; warnings = @()
+                })
+        }
+        $when = [datetime]::new(2026, 11, 20, 23, 30, 0, [System.DateTimeKind]::Utc)
+        $result = Restore-VMFromBackup -Path $TestDrive -VMName web01 -PointInTime $when -NewVMId -NewName copy -Confirm:$false
+        $result.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.RestoreResult'
+        $result.VMId | Should -BeOfType [guid]
+        $result.RestorePointTime | Should -BeOfType [datetime]
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 1 -Exactly -ParameterFilter {
+            ($ArgumentList -join ' ') -like 'restore --repo * --vm web01 --point 2026-11-20T23:30:00.000Z --new-id --name copy'
+        }
+    }
+
+    It 'Remove-VMBackup -WhatIf reads the catalog but does not prune' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            if ($ArgumentList[0] -eq 'prune') { throw 'prune must not run under -WhatIf' }
+            New-FakeOutcome (, @((New-FakePoint -Id 'a-full'), (New-FakePoint -Id 'b-incr' -Kind incremental)))
+        }
+        Remove-VMBackup -Path $TestDrive -VMName web01 -KeepLast 1 -WhatIf
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 0 -Exactly -ParameterFilter { $ArgumentList[0] -eq 'prune' }
+    }
+
+    It 'Test-VMBackup -Quiet answers $false for a damaged repository and writes a warning per problem' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            New-FakeOutcome ([pscustomobject]@{
+                    ok = $false; deep = $true; pointsChecked = 2; damagedPoints = @('b-incr')
+                    problems = @([pscustomobject]@{ vmName = 'web01'; pointId = 'b-incr'; disk = 0; message = 'block 3: hash mismatch' })
+                }) 1
+        }
+        Test-VMBackup -Path $TestDrive -Deep -Quiet -WarningVariable warned -WarningAction SilentlyContinue | Should -BeFalse
+        @($warned).Count | Should -Be 1
+        $report = Test-VMBackup -Path $TestDrive -Deep -WarningAction SilentlyContinue
+        $report.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.VerifyReport'
+        $report.IsValid | Should -BeFalse
+        $report.Problems[0].PSObject.TypeNames[0] | Should -Be 'HyperVBackup.VerifyProblem'
+    }
+
+    It 'Export-VMBackupDisk -WhatIf does not run the core' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore { throw 'the core must not run under -WhatIf' }
+        Export-VMBackupDisk -Path $TestDrive -VMName web01 -RestorePointId a-full -DestinationPath (Join-Path $TestDrive 'x.vhdx') -WhatIf
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 0 -Exactly
+    }
+
+    It 'Clear-VMBackupCheckpoint -WhatIf runs only the dry run' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            if ($ArgumentList -notcontains '--what-if') { throw 'cleanup must not run under -WhatIf' }
+            New-FakeOutcome ([pscustomobject]@{ vmName = 'web01'; removedCheckpoints = @('cp1'); removedReferencePoints = @(); keptReferencePoints = @(); dryRun = $true })
+        }
+        Clear-VMBackupCheckpoint -VMName web01 -Path $TestDrive -WhatIf
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 1 -Exactly -ParameterFilter { $ArgumentList -contains '--what-if' }
+    }
+
+    It 'Get-VMBackupReadiness returns HyperVBackup.BackupReadiness' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            New-FakeOutcome ([pscustomobject]@{
+                    vmName = 'web01'; vmId = 'FCD2E188-7381-4BD5-A520-C568B01943E9'; state = 'Running'; configVersion = '9.0'; generation = 2
+                    nextBackup = 'incremental'; disks = @([pscustomobject]@{ index = 0; path = 'C:\x.vhdx'; format = 'vhdx'; method = 'rct' })
+                    expectedConsistency = 'application'; warnings = @()
+                })
+        }
+        $ready = Get-VMBackupReadiness -VMName web01
+        $ready.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.BackupReadiness'
+        $ready.NextBackup | Should -Be 'Incremental'
+        $ready.ConfigurationVersion | Should -Be '9.0'
+    }
+}
+
+Describe 'Backup and restore on a real Hyper-V host' -Tag 'HyperV', 'Node' -Skip:(-not $script:HyperVAvailable -or -not $script:NodeAvailable) {
+    BeforeAll {
+        $script:VMName = "hvb-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $script:Repository = Join-Path $TestDrive 'repo'
+        $disk = Join-Path $TestDrive "$($script:VMName).vhdx"
+        New-VHD -Path $disk -SizeBytes 64MB -Dynamic | Out-Null
+        New-VM -Name $script:VMName -Generation 2 -MemoryStartupBytes 512MB -VHDPath $disk -Path $TestDrive | Out-Null
+    }
+
+    AfterAll {
+        foreach ($name in $script:VMName, "$($script:VMName)-copy") {
+            Get-VM -Name $name -ErrorAction Ignore | Stop-VM -TurnOff -Force -ErrorAction Ignore
+            Get-VM -Name $name -ErrorAction Ignore | Remove-VM -Force -ErrorAction Ignore
+        }
+    }
+
+    It 'backs up a full and then an incremental' {
+        $full = Get-VM -Name $script:VMName | New-RecoveryBackup -Path $script:Repository -ConsistencyLevel CrashConsistent
+        $full.Kind | Should -Be 'Full'
+        $incremental = New-RecoveryBackup -VMName $script:VMName -Path $script:Repository -ConsistencyLevel CrashConsistent
+        $incremental.Kind | Should -Be 'Incremental'
+        $incremental.ParentId | Should -Be $full.RestorePointId
+        Get-VMSnapshot -VMName $script:VMName -SnapshotType Recovery -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+
+    It 'lists, verifies and restores side by side' {
+        $points = @(Get-VMBackup -Path $script:Repository -VMName $script:VMName)
+        $points.Count | Should -Be 2
+        $points[0].Kind | Should -Be 'Incremental'
+        Test-VMBackup -Path $script:Repository -VMName $script:VMName -Deep -Quiet | Should -BeTrue
+        $result = $points[0] | Restore-VMFromBackup -NewVMId -NewName "$($script:VMName)-copy" -DestinationPath (Join-Path $TestDrive 'restore') -Confirm:$false
+        $result.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.RestoreResult'
+        (Get-VM -Id $result.VMId).Name | Should -Be "$($script:VMName)-copy"
+        (Get-VM -Name $script:VMName).State | Should -Not -BeNullOrEmpty
+    }
+
+    It 'keeps the newest point with Remove-VMBackup' {
+        $result = Remove-VMBackup -Path $script:Repository -VMName $script:VMName -KeepLast 1 -Confirm:$false -PassThru
+        @($result.Removed).Count | Should -Be 1
+        @(Get-VMBackup -Path $script:Repository -VMName $script:VMName).Count | Should -Be 1
+        Test-VMBackup -Path $script:Repository -VMName $script:VMName -Deep -Quiet | Should -BeTrue
+    }
+}
