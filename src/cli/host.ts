@@ -22,7 +22,8 @@ export async function openHost(labDir: string | undefined): Promise<HostApi> {
   if (labDir !== undefined) {
     if (!existsSync(labDir)) throw new HvbError("LabNotFound", `Lab '${labDir}' does not exist: create it with 'hvbackup lab init ${labDir}'`, { category: "ObjectNotFound", target: labDir });
     const { LabCimSession } = await import("../lab/session");
-    return new HyperVClient(new LabCimSession(labDir));
+    // Lab jobs last ~100 ms (lab init --job-ms): poll them more often than a real host's.
+    return new HyperVClient(new LabCimSession(labDir), { pollMs: 25 });
   }
   if (process.platform !== "win32") {
     throw new HvbError("NoHyperVHost", "No Hyper-V host here: run on a Windows host with Hyper-V, or use --lab DIR (or HYPERVBACKUP_LAB) to work with a lab host", { category: "ResourceUnavailable" });

@@ -51,8 +51,9 @@ export async function backupVm(host: HostApi, repo: Repository, vmNameOrId: stri
   const lock = store.lock("backup", { clearStale: options.clearStaleLock ?? false });
   try {
     for (const orphan of store.removeOrphans()) events.info(`Removed '${orphan}', left by an interrupted run`);
-    if (lock.cleared) await removeLeftovers(host, store, vm, lock.cleared, events);
-    return await backupLocked(host, store, vm, options, events, lock);
+    // Removing a checkpoint merges the VM's disks back: read the VM again for its current files.
+    const current = lock.cleared && (await removeLeftovers(host, store, vm, lock.cleared, events)) ? await host.refreshVm(vm) : vm;
+    return await backupLocked(host, store, current, options, events, lock);
   } finally {
     lock.release();
   }
@@ -360,14 +361,16 @@ async function destroyCheckpointPatiently(host: HostApi, checkpoint: HostCheckpo
  * checkpoints that were not there when it started) and reference points made from it that the
  * catalog does not know. Nothing the lock does not account for is touched.
  */
-async function removeLeftovers(host: HostApi, store: VmStore, vm: HostVm, stale: LockInfo, events: EngineEvents): Promise<void> {
+async function removeLeftovers(host: HostApi, store: VmStore, vm: HostVm, stale: LockInfo, events: EngineEvents): Promise<boolean> {
   const p = stale.progress;
-  if (stale.operation !== "backup" || !p || String(p["vmId"] ?? "").toLowerCase() !== vm.id.toLowerCase()) return;
+  if (stale.operation !== "backup" || !p || String(p["vmId"] ?? "").toLowerCase() !== vm.id.toLowerCase()) return false;
+  let removed = false;
   const made = typeof p["checkpoint"] === "string" ? p["checkpoint"] : undefined;
   const before = new Set(Array.isArray(p["checkpointsBefore"]) ? (p["checkpointsBefore"] as string[]) : []);
   for (const cp of await host.listCheckpoints(vm, "recovery")) {
     if (made ? cp.instanceId !== made : before.has(cp.instanceId)) continue;
     await destroyCheckpointPatiently(host, cp);
+    removed = true;
     events.info(`Removed recovery checkpoint '${cp.name || cp.instanceId}' of '${vm.name}', left by the interrupted backup (process ${stale.pid}, ${stale.started})`);
   }
   const rpsBefore = new Set(Array.isArray(p["referencePointsBefore"]) ? (p["referencePointsBefore"] as string[]) : []);
@@ -377,6 +380,7 @@ async function removeLeftovers(host: HostApi, store: VmStore, vm: HostVm, stale:
     await host.destroyReferencePoint(rp);
     events.info(`Removed reference point '${rp.instanceId}' of '${vm.name}', made by the interrupted backup but never recorded`);
   }
+  return removed;
 }
 
 /** Every file below `root/sub`, with size and SHA-256, paths relative to `root` with `/`. */

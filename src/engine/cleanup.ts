@@ -19,10 +19,10 @@ export interface CleanupResult {
  * reported and left alone. With the repository given, the VM's lock is taken so a running
  * backup's checkpoint is never touched.
  */
-export async function cleanupVm(host: HostApi, vmNameOrId: string, repo: Repository | undefined, events: EngineEvents, options: { dryRun?: boolean } = {}): Promise<CleanupResult> {
+export async function cleanupVm(host: HostApi, vmNameOrId: string, repo: Repository | undefined, events: EngineEvents, options: { dryRun?: boolean; clearStaleLock?: boolean } = {}): Promise<CleanupResult> {
   const vm = await host.findVm(vmNameOrId);
   const store = repo ? repo.listVms().find((s) => s.readCatalog().vmId.toLowerCase() === vm.id.toLowerCase()) : undefined;
-  const lock = store?.lock("cleanup");
+  const lock = store?.lock("cleanup", { clearStale: options.clearStaleLock ?? false });
   try {
     const result: CleanupResult = { vmName: vm.name, removedCheckpoints: [], removedReferencePoints: [], keptReferencePoints: [], dryRun: options.dryRun ?? false };
     for (const cp of await host.listCheckpoints(vm, "recovery")) {

@@ -37,7 +37,17 @@ export function flattenPointDisk(
   if (!disk) throw new HvbError("DiskNotInPoint", `Restore point '${point.id}' of '${catalog.vmName}' has no disk ${diskIndex} (it has ${point.disks.map((d) => d.index).join(", ")})`, { category: "ObjectNotFound", target: point.id });
   if (existsSync(destination)) throw new HvbError("DestinationExists", `Cannot restore disk ${diskIndex} to '${destination}': the file exists`, { category: "ResourceUnavailable", target: destination });
   const expected = unitStateAt(store, catalog, point.id, diskIndex);
-  const source = VhdxImage.open(store.pointFile(point.id, disk.file));
+  // A file of the chain that cannot be read as VHDX is a damaged backup: say so, and where.
+  const damaged = (e: unknown): unknown =>
+    e instanceof HvbError && e.category === "InvalidData" && e.code !== "RestorePointDamaged"
+      ? new HvbError("RestorePointDamaged", `Restore point '${point.id}' of '${catalog.vmName}', disk ${diskIndex}: the backup is damaged (${e.message}) — run 'hvbackup verify --deep' and restore an older point`, { category: "InvalidData", target: point.id })
+      : e;
+  let source: VhdxImage;
+  try {
+    source = VhdxImage.open(store.pointFile(point.id, disk.file));
+  } catch (e) {
+    throw damaged(e);
+  }
   const staging = stagingPathFor(destination);
   let bytesWritten = 0;
   let unitsChecked = 0;
@@ -74,7 +84,7 @@ export function flattenPointDisk(
     publishFile(staging, destination);
   } catch (e) {
     if (existsSync(staging)) rmSync(staging, { force: true });
-    throw e;
+    throw damaged(e);
   } finally {
     source.close();
   }

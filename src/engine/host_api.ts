@@ -27,6 +27,9 @@ export type HostApi = Pick<
   | "realizePlannedSystem"
   | "destroyPlannedSystem"
   | "renameSystem"
+  // For what the typed client has no call for yet: finding the planned VMs an interrupted
+  // restore left (see restore.ts, plannedSystemsIn).
+  | "session"
 >;
 
 export type HostVm = VmInfo;

@@ -28,6 +28,9 @@ export interface ReadinessReport {
   generation: number;
   /** "full" or "incremental". */
   nextBackup: "full" | "incremental";
+  /** Resilient Change Tracking usable for every disk; when not, {@link rctReason} says why. */
+  rct: boolean;
+  rctReason?: string;
   /** Per disk: "rct", "hash" or "full", with the reason when not RCT. */
   disks: Array<{ index: number; path: string; format: string; method: "rct" | "hash" | "full"; reason?: string }>;
   /** The consistency the guest is expected to give. */
@@ -54,7 +57,15 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     if (!rpAlive) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason: `reference point '${last.referencePoint.instanceId}' no longer exists on the host` };
     return { index: d.index, path: d.hostResource, format: d.format, method: "rct" as const };
   });
-  for (const d of disks) if (d.reason && d.method !== "full") warnings.push(`disk ${d.index}: no RCT (${d.reason}); changes will be found by hashing`);
+  // Without RCT (old configuration version, VHD disks) say so even before the first backup:
+  // every later backup reads the whole disk to find its changes.
+  const rctReasons = vm.disks.map((d) => rctUnavailableReason(vm, d));
+  disks.forEach((d, i) => {
+    const inherent = rctReasons[i];
+    if (inherent) warnings.push(`disk ${d.index}: no RCT (${inherent}); ${d.method === "full" ? "this backup is a full, and later ones" : "backups"} find changes by reading and hashing the whole disk`);
+    else if (d.reason && d.method !== "full") warnings.push(`disk ${d.index}: no RCT (${d.reason}); changes will be found by hashing`);
+  });
+  const rctReason = rctReasons.find((r) => r !== undefined);
   return {
     vmName: vm.name,
     vmId: vm.id,
@@ -62,6 +73,8 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     configVersion: vm.configVersion,
     generation: vm.generation,
     nextBackup: disks.some((d) => d.method !== "full") ? "incremental" : "full",
+    rct: rctReason === undefined,
+    ...(rctReason !== undefined ? { rctReason } : {}),
     disks,
     expectedConsistency: vm.backupIntegration === "ok" && vm.state === "Running" ? "application" : "crash",
     warnings,

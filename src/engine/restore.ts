@@ -1,15 +1,17 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../errors/hvb_error";
 import type { PointRecord } from "../repository/catalog";
 import { CONFIG_DIR, DISKS_DIR } from "../repository/layout";
-import type { Repository } from "../repository/repository";
-import { fsyncDir } from "../util/atomic_file";
+import type { Repository, VmStore } from "../repository/repository";
+import type { LockInfo } from "../repository/lock";
+import { fsyncDir, stagingPathFor } from "../util/atomic_file";
 import { crashPoint } from "../util/crash_point";
 import type { EngineEvents } from "./events";
 import { flattenPointDisk } from "./flatten";
 import type { HostApi, HostVm } from "./host_api";
 import { selectPoint } from "./point_chain";
+import { sha256Hex } from "./units";
 
 /** How to restore. */
 export interface RestoreOptions {
@@ -23,6 +25,8 @@ export interface RestoreOptions {
   destination?: string;
   /** Replace an existing VM with the same id: stop it, unregister it, move its disks aside. */
   force?: boolean;
+  /** Clear a lock left by a process that no longer runs (and remove what its restore left). */
+  clearStaleLock?: boolean;
 }
 
 /** What a restore did. */
@@ -49,14 +53,16 @@ export interface RestoreResult {
 export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: string, options: RestoreOptions, events: EngineEvents): Promise<RestoreResult> {
   repo.requireExists();
   const store = repo.findVm(vmNameOrId);
-  const lock = store.lock("restore");
+  const lock = store.lock("restore", { clearStale: options.clearStaleLock ?? false });
   const warnings: string[] = [];
   try {
+    if (lock.cleared) await removeRestoreLeftovers(host, lock.cleared, events);
     const catalog = store.readCatalog();
     if (catalog.pendingMerge) {
       throw new HvbError("PruneInterrupted", `A prune of '${catalog.vmName}' was interrupted; run 'hvbackup prune' again to finish it first`, { category: "InvalidOperation", target: store.dir });
     }
     const point = selectPoint(catalog, options.point);
+    checkConfiguration(store, point.id, catalog.vmName);
     const name = options.name ?? catalog.vmName;
     const destination = path.resolve(options.destination ?? name);
     const activity = `Restoring ${catalog.vmName} (${point.id})`;
@@ -73,6 +79,10 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
     }
     mkdirSync(diskDir, { recursive: true });
     const created: string[] = [];
+    // What this restore makes, noted in the lock as it goes: if the process dies, the rerun
+    // with --clear-stale-lock removes exactly that (see removeRestoreLeftovers).
+    const note = (more: Record<string, unknown> = {}): void => lock.note({ destination, files: [...created], ...more });
+    note();
     const restoredDisks: RestoreResult["disks"] = [];
     let replaced: Replaced | undefined;
     let realized: HostVm | undefined;
@@ -83,6 +93,7 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
         const file = path.join(diskDir, `${base}.vhdx`);
         const target = existsSync(file) ? path.join(diskDir, `${base}-${disk.index}.vhdx`) : file;
         created.push(target);
+        note();
         flattenPointDisk(store, catalog, point, disk.index, target, (d, t) =>
           events.progress({ activity, status: `disk ${disk.index}: unit ${d} of ${t}`, percent: Math.floor(((n + d / Math.max(t, 1)) / point.disks.length) * 85) }),
         );
@@ -90,15 +101,19 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
         crashPoint("restore-disk-written");
       });
       // 2. Configuration, as an export folder would hold it.
-      const configFile = placeConfiguration(store.pointDir(point.id), destination, created);
+      const configFile = placeConfiguration(store.pointDir(point.id), destination, created, note);
       events.progress({ activity, status: "Importing configuration", percent: 88 });
 
       // 3. The VM being replaced: export it (the way back), stop it, unregister it, move its disks aside.
-      if (existing) replaced = await setAside(host, existing, destination, events, warnings);
+      if (existing) {
+        replaced = await setAside(host, existing, destination, events, warnings);
+        note({ replaced: replaced.folder });
+      }
       crashPoint("restore-replaced");
 
       // 4. Import, repoint disks, rename, validate, realize.
       const planned = await host.importSystemDefinition(configFile, { snapshotFolder: path.join(destination, "Snapshots"), generateNewId: options.newId ?? false });
+      note({ planned: { path: planned.path, name: planned.name } });
       try {
         for (const d of restoredDisks) await host.setDiskPath(planned, d.index, d.path);
         if (name !== catalog.vmName) await host.renameSystem(planned, name);
@@ -132,8 +147,18 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
   }
 }
 
+/** Refuses a point whose exported configuration does not match the hashes in its manifest. */
+function checkConfiguration(store: VmStore, pointId: string, vmName: string): void {
+  for (const f of store.readManifest(pointId).configuration) {
+    const file = store.pointFile(pointId, f.file);
+    if (!existsSync(file) || sha256Hex(readFileSync(file)) !== f.sha256) {
+      throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${vmName}': the backup is damaged: configuration file '${f.file}' is ${existsSync(file) ? "not what was backed up (SHA-256 mismatch)" : "missing"} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
+    }
+  }
+}
+
 /** Copies a point's configuration next to the restored disks; returns the definition file. */
-function placeConfiguration(pointDir: string, destination: string, created: string[]): string {
+function placeConfiguration(pointDir: string, destination: string, created: string[], note: () => void): string {
   const from = path.join(pointDir, CONFIG_DIR);
   if (!existsSync(from)) throw new HvbError("RestorePointDamaged", `Restore point '${pointDir}' has no '${CONFIG_DIR}' folder`, { category: "InvalidData", target: pointDir });
   const to = path.join(destination, CONFIG_DIR);
@@ -143,8 +168,9 @@ function placeConfiguration(pointDir: string, destination: string, created: stri
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const target = path.join(to, entry.name);
-    copyFileSync(path.join(from, entry.name), target);
     created.push(target);
+    note();
+    copyFileSync(path.join(from, entry.name), target);
     if (/\.(vmcx|xml)$/i.test(entry.name)) definition = target;
   }
   fsyncDir(to);
@@ -154,6 +180,8 @@ function placeConfiguration(pointDir: string, destination: string, created: stri
 
 interface Replaced {
   vm: HostVm;
+  /** It was running before we turned it off (so it is started again if the restore fails). */
+  wasRunning: boolean;
   /** Where the old VM's configuration was exported (to register it again on failure). */
   exportDir: string;
   folder: string;
@@ -163,16 +191,27 @@ interface Replaced {
 async function setAside(host: HostApi, vm: HostVm, destination: string, events: EngineEvents, warnings: string[]): Promise<Replaced> {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const folder = path.join(destination, `replaced-${vm.name.replace(/[^A-Za-z0-9._-]/g, "_")}-${stamp}`);
+  const wasRunning = vm.state === "Running";
   if (vm.state !== "Off") {
     events.info(`Turning off VM '${vm.name}' to replace it`);
     await host.requestStateChange(vm, "Off");
     vm = await host.refreshVm(vm);
   }
-  mkdirSync(folder, { recursive: true });
   const exportDir = path.join(folder, "export");
-  mkdirSync(exportDir, { recursive: true });
-  await host.exportConfiguration(vm, exportDir);
-  await host.destroySystem(vm);
+  try {
+    mkdirSync(exportDir, { recursive: true });
+    await host.exportConfiguration(vm, exportDir);
+    await host.destroySystem(vm);
+  } catch (e) {
+    // Still registered: leave it as it was found.
+    if (wasRunning) {
+      await host.requestStateChange(vm, "Running").then(
+        () => events.warning(`The restore failed; VM '${vm.name}' was started again`, "RestoreRolledBack"),
+        (e2: Error) => events.warning(`The restore failed and VM '${vm.name}' could not be started again: ${e2.message}`, "RestoreRollbackFailed"),
+      );
+    }
+    throw e;
+  }
   const moves: Replaced["moves"] = [];
   for (const d of vm.disks) {
     if (!existsSync(d.hostResource)) continue;
@@ -181,7 +220,7 @@ async function setAside(host: HostApi, vm: HostVm, destination: string, events: 
     moves.push({ from: d.hostResource, to });
   }
   warnings.push(`VM '${vm.name}' was replaced: its configuration export and current disk files are in '${folder}'`);
-  return { vm, exportDir, folder, moves };
+  return { vm, wasRunning, exportDir, folder, moves };
 }
 
 async function putBack(host: HostApi, r: Replaced, events: EngineEvents): Promise<void> {
@@ -192,11 +231,73 @@ async function putBack(host: HostApi, r: Replaced, events: EngineEvents): Promis
     if (!def) throw new Error("no definition in the export");
     const planned = await host.importSystemDefinition(path.join(defDir, def), { snapshotFolder: path.join(r.exportDir, "Snapshots"), generateNewId: false });
     for (const d of r.vm.disks) await host.setDiskPath(planned, d.index, d.hostResource);
-    await host.realizePlannedSystem(planned);
-    events.warning(`The restore failed; VM '${r.vm.name}' was registered again as it was`, "RestoreRolledBack");
+    const vm = await host.realizePlannedSystem(planned);
+    if (r.wasRunning) await host.requestStateChange(vm, "Running");
+    events.warning(`The restore failed; VM '${r.vm.name}' was registered again as it was${r.wasRunning ? " and started" : ""}`, "RestoreRolledBack");
   } catch (e) {
     events.warning(`The restore failed and VM '${r.vm.name}' could not be registered again automatically (${(e as Error).message}); its export and disks are in '${r.folder}' — import them with Import-VM`, "RestoreRollbackFailed");
   }
+}
+
+/**
+ * After a restore process died (its stale lock just cleared with --clear-stale-lock): removes
+ * the planned VM it had imported and the files it had written, as its lock recorded, unless a
+ * registered VM uses them (the restore had finished). A VM it had replaced stays where the
+ * lock says (its export and disks), and that is reported.
+ */
+async function removeRestoreLeftovers(host: HostApi, stale: LockInfo, events: EngineEvents): Promise<void> {
+  const p = stale.progress;
+  if (stale.operation !== "restore" || !p) return;
+  // Only what a restore writes: files in a disk or configuration folder of its destination.
+  const files = Array.isArray(p["files"])
+    ? (p["files"] as unknown[]).filter((f): f is string => typeof f === "string" && path.isAbsolute(f) && [DISKS_DIR, CONFIG_DIR].includes(path.basename(path.dirname(f))))
+    : [];
+  const inUse = new Set((await host.listVms()).flatMap((v) => v.disks.map((d) => path.resolve(d.hostResource))));
+  // The planned VM it imported: the one it noted, or (killed while the import ran) the ones
+  // whose configuration lives in its destination folder.
+  const planned = [p["planned"] as { path: string; name: string } | undefined].filter((x): x is { path: string; name: string } => !!x && typeof x.path === "string");
+  if (typeof p["destination"] === "string") planned.push(...(await plannedSystemsIn(host, p["destination"])).filter((x) => !planned.some((y) => y.path === x.path)));
+  for (const pl of planned) {
+    try {
+      await host.destroyPlannedSystem(pl);
+      events.info(`Removed planned VM '${pl.name}', imported by the interrupted restore`);
+    } catch {
+      // Gone already, or realized (then its files are in use and kept below).
+    }
+  }
+  if (files.some((f) => inUse.has(path.resolve(f)))) {
+    events.info("The interrupted restore had registered its VM; its files are kept");
+  } else {
+    for (const f of files) {
+      rmSync(f, { force: true });
+      rmSync(stagingPathFor(f).replace(/-\d+$/, `-${stale.pid}`), { force: true });
+    }
+    if (files.length > 0) events.info(`Removed ${files.length} file(s) written by the interrupted restore`);
+  }
+  if (typeof p["replaced"] === "string") {
+    events.warning(`The interrupted restore had set aside the VM it was replacing: its configuration export and disk files are in '${p["replaced"]}'`, "ReplacedVmSetAside");
+  }
+}
+
+/**
+ * Planned VMs whose configuration lives in `folder` (Msvm_VirtualSystemSettingData of type
+ * Planned, ConfigurationDataRoot). The typed client has no call for listing planned VMs yet,
+ * so this asks the CIM session directly.
+ */
+async function plannedSystemsIn(host: HostApi, folder: string): Promise<Array<{ path: string; name: string }>> {
+  const norm = (p: string): string => path.resolve(p).replace(/[\\/]+$/, "").toLowerCase();
+  const want = norm(folder);
+  const out: Array<{ path: string; name: string }> = [];
+  const settings = await host.session.query("SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:System:Planned'");
+  for (const s of settings) {
+    const root = s["ConfigurationDataRoot"];
+    const id = String(s["VirtualSystemIdentifier"] ?? "");
+    if (typeof root !== "string" || norm(root) !== want || !/^[0-9A-Fa-f-]{36}$/.test(id)) continue;
+    for (const pcs of await host.session.query(`SELECT * FROM Msvm_PlannedComputerSystem WHERE Name='${id}'`)) {
+      out.push({ path: pcs.__PATH, name: String(pcs["ElementName"] ?? "") });
+    }
+  }
+  return out;
 }
 
 /** For messages: a point's id and time. */

@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import * as path from "node:path";
 import { isAllZero } from "../disk/convert";
 import { HvbError } from "../errors/hvb_error";
 import type { Repository, VmStore } from "../repository/repository";
 import { checkVhdx } from "../vhdx/check";
+import { HEADER1_OFFSET, HEADER2_OFFSET, HEADER_SIZE, REGION_TABLE1_OFFSET, REGION_TABLE2_OFFSET, REGION_TABLE_SIZE } from "../vhdx/_layout";
+import { parseHeader } from "../vhdx/header";
+import { parseRegionTable } from "../vhdx/region_table";
 import { VhdxImage } from "../vhdx/vhdx_image";
 import { unitBuffer } from "./disk_copy";
 import type { EngineEvents } from "./events";
@@ -44,7 +48,17 @@ export function verifyRepository(repo: Repository, vmNameOrId: string | undefine
 }
 
 function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: EngineEvents): void {
-  const catalog = store.readCatalog();
+  let catalog;
+  try {
+    catalog = store.readCatalog();
+  } catch (e) {
+    // Without its catalog no point of this VM can be restored as recorded; go on with the others.
+    if (!(e instanceof HvbError)) throw e;
+    const folder = path.basename(store.dir);
+    report.problems.push({ vmName: folder, pointId: "(catalog)", disk: null, message: e.message });
+    report.damagedPoints.push(`${folder}/(catalog)`);
+    return;
+  }
   const bad = new Set<string>();
   const problem = (pointId: string, disk: number | null, message: string): void => {
     report.problems.push({ vmName: catalog.vmName, pointId, disk, message });
@@ -84,6 +98,7 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
       }
       const check = checkVhdx(file);
       for (const p of check.problems) problem(point.id, disk.index, p);
+      if (check.ok) for (const p of redundantCopyProblems(file)) problem(point.id, disk.index, p);
       if (!check.ok || !deep) continue;
       const md = manifest.disks.find((d) => d.index === disk.index);
       if (!md) {
@@ -130,4 +145,39 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
     }
     if (damaged) report.damagedPoints.push(`${catalog.vmName}/${point.id}`);
   }
+}
+
+/**
+ * A VHDX file keeps two headers and two region tables so it survives one being damaged; readers
+ * (and so the structural check) quietly use the good copy. A backup must still say that a copy
+ * is damaged: the file has lost its redundancy, and the damage may spread. The data itself is
+ * still checked block by block, so restore can go on.
+ */
+function redundantCopyProblems(file: string): string[] {
+  const problems: string[] = [];
+  const fd = openSync(file, "r");
+  try {
+    const read = (offset: number, length: number): Buffer => {
+      const b = Buffer.alloc(length);
+      readSync(fd, b, 0, length, offset);
+      return b;
+    };
+    const copies = [
+      ["header 1", HEADER1_OFFSET, HEADER_SIZE, parseHeader],
+      ["header 2", HEADER2_OFFSET, HEADER_SIZE, parseHeader],
+      ["region table 1", REGION_TABLE1_OFFSET, REGION_TABLE_SIZE, parseRegionTable],
+      ["region table 2", REGION_TABLE2_OFFSET, REGION_TABLE_SIZE, parseRegionTable],
+    ] as const;
+    for (const [name, offset, size, parse] of copies) {
+      try {
+        parse(read(offset, size), name);
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+        problems.push(`Invalid VHDX file '${file}': ${e.message} (the file still reads from its other copy, but has lost its redundancy)`);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return problems;
 }

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { HvbError } from "../errors/hvb_error";
+import { writeFileAtomic } from "../util/atomic_file";
 
 /** What a lock file records about its owner. */
 export interface LockInfo {
@@ -8,11 +9,21 @@ export interface LockInfo {
   host: string;
   operation: string;
   started: string;
+  /**
+   * What the owner is doing on the host, noted as it goes (see {@link Lock.note}): after a crash
+   * the stale lock says what the interrupted run left behind (e.g. the recovery checkpoint it
+   * made), so the run that clears the lock can remove exactly that.
+   */
+  progress?: Record<string, unknown>;
 }
 
 /** A held exclusive lock; release it in a `finally`. */
 export interface Lock {
   readonly file: string;
+  /** The owner recorded in a stale lock this acquisition cleared (with `clearStale`), if any. */
+  readonly cleared: LockInfo | undefined;
+  /** Records (merges) progress into the lock file, atomically, while the lock is held. */
+  note(progress: Record<string, unknown>): void;
   release(): void;
 }
 
@@ -23,6 +34,7 @@ export interface Lock {
  */
 export function acquireLock(file: string, operation: string, options: { clearStale?: boolean } = {}): Lock {
   const info: LockInfo = { pid: process.pid, host: hostname(), operation, started: new Date().toISOString() };
+  let cleared: LockInfo | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
@@ -33,12 +45,13 @@ export function acquireLock(file: string, operation: string, options: { clearSta
       // An unreadable lock file was left by a process killed between creating and filling it.
       const stale = holder === undefined || (holder.host === hostname() && !processAlive(holder.pid));
       if (stale && options.clearStale && attempt === 0) {
+        cleared = holder ?? { pid: 0, host: "", operation: "unknown", started: "" };
         rmSync(file, { force: true });
         continue;
       }
       const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.operation}, since ${holder.started})` : "an unknown process (unreadable lock file)";
       if (stale) {
-        throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous run was interrupted. Check that no backup of this VM is running, then clear it with --clear-stale-lock (or delete the file)`, { category: "ResourceBusy", target: file });
+        throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous ${holder?.operation ?? "run"} was interrupted. Make sure no other HyperVBackup command is working on this VM, then run the command again with --clear-stale-lock: it clears the lock and removes or finishes what the interrupted run left`, { category: "ResourceBusy", target: file });
       }
       throw new HvbError("LockHeld", `'${file}' is locked by ${who}: another operation on this VM is running`, { category: "ResourceBusy", target: file });
     }
@@ -51,6 +64,13 @@ export function acquireLock(file: string, operation: string, options: { clearSta
     let released = false;
     return {
       file,
+      cleared,
+      note(progress) {
+        if (released) return;
+        info.progress = { ...info.progress, ...progress };
+        // Replaced by rename: the lock file never disappears nor is ever half written.
+        writeFileAtomic(file, JSON.stringify(info));
+      },
       release() {
         if (released) return;
         released = true;

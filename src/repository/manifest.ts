@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { HvbError } from "../errors/hvb_error";
 import { writeFileAtomic } from "../util/atomic_file";
+import { checkSelfChecksum, withSelfChecksum } from "./catalog";
 
 export const MANIFEST_FORMAT = "HyperVBackup.Manifest";
 export const MANIFEST_VERSION = 1;
@@ -48,10 +49,13 @@ export function readManifest(file: string): Manifest {
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new HvbError("ManifestInvalid", `Manifest '${file}' is not valid JSON: ${(e as Error).message}`, { category: "InvalidData", target: file });
+    throw new HvbError("ManifestInvalid", `Manifest '${file}' is damaged: not valid JSON (${(e as Error).message})`, { category: "InvalidData", target: file });
   }
+  data = checkSelfChecksum(data, () => {
+    throw new HvbError("ManifestInvalid", `Manifest '${file}' is damaged: its content does not match its checksum`, { category: "InvalidData", target: file });
+  });
   const bad = (field: string, expected: string): never => {
-    throw new HvbError("ManifestInvalid", `Manifest '${file}': field '${field}' must be ${expected}`, { category: "InvalidData", target: file });
+    throw new HvbError("ManifestInvalid", `Manifest '${file}' is damaged: field '${field}' must be ${expected}`, { category: "InvalidData", target: file });
   };
   const m = data as Partial<Manifest>;
   if (typeof m !== "object" || m === null) bad("(root)", "an object");
@@ -72,5 +76,5 @@ export function readManifest(file: string): Manifest {
 
 /** Writes a manifest atomically. */
 export function writeManifest(file: string, manifest: Manifest): void {
-  writeFileAtomic(file, `${JSON.stringify(manifest)}\n`);
+  writeFileAtomic(file, `${JSON.stringify(withSelfChecksum(manifest))}\n`);
 }

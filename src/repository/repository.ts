@@ -35,7 +35,17 @@ export class Repository {
   findVm(nameOrId: string): VmStore {
     const want = nameOrId.toLowerCase();
     const matches = this.listVms().filter((s) => {
-      const c = s.readCatalog();
+      let c: Catalog;
+      try {
+        c = s.readCatalog();
+      } catch (e) {
+        // A damaged catalog of another VM must not hide this one; of this VM (as its folder
+        // name says), it is the answer.
+        const folder = path.basename(s.dir).toLowerCase();
+        const prefix = vmFolderName(nameOrId, "").toLowerCase();
+        if (folder.endsWith(`_${want}`) || (folder.startsWith(prefix) && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(folder.slice(prefix.length)))) throw e;
+        return false;
+      }
       return c.vmId.toLowerCase() === want || c.vmName.toLowerCase() === want;
     });
     if (matches.length === 0) {

@@ -1,5 +1,5 @@
 import { backupVm, type BackupResult } from "../../engine/backup";
-import { UsageError } from "../../errors/hvb_error";
+import { UsageError, toHvbError } from "../../errors/hvb_error";
 import { Repository } from "../../repository/repository";
 import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { EventOutput } from "../event_output";
@@ -64,7 +64,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   const failed = results.filter((r) => !r.ok);
   if (vms.length === 1 && failed.length === 1) return out.error((failed[0] as { error: unknown }).error);
   const ok = results.filter((r): r is { vm: string; ok: true; result: BackupResult } => r.ok);
-  const data = vms.length === 1 ? pointSummary(ok[0]!.result) : { results: results.map((r) => (r.ok ? { vm: r.vm, ok: true, point: pointSummary(r.result) } : { vm: r.vm, ok: false, error: (r.error as Error).message })) };
+  const data = vms.length === 1 ? pointSummary(ok[0]!.result) : { results: results.map((r) => (r.ok ? { vm: r.vm, ok: true, point: pointSummary(r.result) } : failedEntry(r.vm, r.error))) };
   const human = ok.map((r) => `${r.result.vmName}: ${r.result.point.kind} backup ${r.result.point.id} (${r.result.point.consistency}-consistent), ${formatBytes(r.result.point.sizeBytes)} added`).concat(failed.map((f) => `${f.vm}: FAILED: ${(f as { error: Error }).error.message}`)).join("\n");
   out.result(data, human);
   return failed.length > 0 ? 1 : 0;
@@ -74,4 +74,10 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
 export function pointSummary(r: BackupResult): Record<string, unknown> {
   const p = r.point;
   return { id: p.id, vmName: r.vmName, vmId: r.vmId, time: p.time, kind: p.kind, consistency: p.consistency, sizeBytes: p.sizeBytes, parentId: p.parentId, disks: p.disks, warnings: r.warnings };
+}
+
+/** A failed VM in a multi-VM result: the message plus the error's code and category, so the module can raise the right ErrorRecord. */
+function failedEntry(vm: string, error: unknown): Record<string, unknown> {
+  const e = toHvbError(error);
+  return { vm, ok: false, error: e.message, code: e.code, category: e.category };
 }

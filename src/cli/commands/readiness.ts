@@ -22,6 +22,7 @@ export async function readinessCommand(argv: string[], io: CommandIo): Promise<n
   const lines = [
     `${r.vmName} (${r.vmId}): ${r.state}, configuration version ${r.configVersion}, generation ${r.generation}`,
     `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent`,
+    `Resilient Change Tracking: ${r.rct ? "yes" : `no — ${r.rctReason}`}`,
     ...r.disks.map((d) => `  disk ${d.index} ${d.path} (${d.format}): ${d.method}${d.reason ? ` — ${d.reason}` : ""}`),
     ...r.warnings.map((w) => `WARNING: ${w}`),
   ];
