@@ -41,6 +41,10 @@ function New-RecoveryBackup {
     .PARAMETER NoCrashFallback
         With -ConsistencyLevel Application, fail the backup of a VM whose guest cannot give an
         application-consistent checkpoint instead of falling back to crash consistency.
+    .PARAMETER HashChangeDetection
+        For VMs without Resilient Change Tracking (configuration version 5.0, VHD disks, or a
+        reference point lost since the last backup): instead of a full copy, read the disk and
+        store only the blocks whose SHA-256 differs from the previous restore point.
     .PARAMETER ThrottleLimit
         How many VMs are backed up at once (the core's default is 2). Each backup reads its VM's
         disks and writes to the repository, so a higher value helps only when storage and
@@ -103,6 +107,8 @@ function New-RecoveryBackup {
 
         [switch] $NoCrashFallback,
 
+        [switch] $HashChangeDetection,
+
         [ValidateRange(1, 64)]
         [int] $ThrottleLimit,
 
@@ -157,6 +163,7 @@ function New-RecoveryBackup {
         $arguments.Add('--consistency')
         if ($ConsistencyLevel -eq 'CrashConsistent') { $arguments.Add('crash') } else { $arguments.Add('application') }
         if ($NoCrashFallback) { $arguments.Add('--no-crash-fallback') }
+        if ($HashChangeDetection) { $arguments.Add('--hash-changes') }
         if ($PSBoundParameters.ContainsKey('ThrottleLimit')) {
             $arguments.Add('--parallel')
             $arguments.Add([string]$ThrottleLimit)

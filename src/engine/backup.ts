@@ -25,7 +25,11 @@ export interface BackupOptions {
   consistency?: Consistency;
   /** When application consistency fails: fall back to crash consistency (default) or fail. */
   fallbackToCrash?: boolean;
-  /** When RCT cannot be used but a base exists: find changed units by hashing (default true). */
+  /**
+   * When RCT cannot be used but a base exists (old configuration version, VHD disk, reference
+   * point or RCT id gone): find the changed units by hashing every unit and comparing with the
+   * previous point, instead of taking a full copy of the disk (the default, with a warning).
+   */
   hashChangeDetection?: boolean;
   /** Clear a lock left by a process that no longer runs. */
   clearStaleLock?: boolean;
@@ -138,8 +142,8 @@ async function backupLocked(host: HostApi, store: VmStore, vm: HostVm, options: 
         }
         plan.baseDisk = baseDisk;
         plan.unitSize = baseDisk.unitSize;
-        plan.ranges = await changedRanges(host, vm, disk.index, disk.hostResource, source, baseRp, baseRpAlive, rctUnavailableReason(vm, disk), warn);
-        plan.method = plan.ranges ? "rct" : options.hashChangeDetection !== false ? "hash" : "full";
+        plan.ranges = await changedRanges(host, vm, disk.index, disk.hostResource, source, baseRp, baseRpAlive, rctUnavailableReason(vm, disk), warn, options.hashChangeDetection === true);
+        plan.method = plan.ranges ? "rct" : options.hashChangeDetection === true ? "hash" : "full";
       }
       const kind: "full" | "incremental" = plans.some((p) => p.method !== "full") ? "incremental" : "full";
       const id = pointId(time, kind);
@@ -289,10 +293,14 @@ async function changedRanges(
   baseRpAlive: boolean,
   rctReason: string | undefined,
   warn: (m: string, code?: string) => void,
+  hashing: boolean,
 ): Promise<Array<{ offset: number; length: number }> | undefined> {
   const label = `disk ${index} of '${vm.name}'`;
   const fallback = (why: string, code: string): undefined => {
-    warn(`${label}: cannot use Resilient Change Tracking (${why}); finding changes by comparing block hashes`, code);
+    const then = hashing
+      ? "finding changes by comparing block hashes with the previous point"
+      : "taking a full copy of this disk (--hash-changes stores only the changed blocks, found by comparing hashes)";
+    warn(`${label}: cannot use Resilient Change Tracking (${why}); ${then}`, code);
     return undefined;
   };
   if (rctReason) return fallback(rctReason, "RctUnavailable");
@@ -323,7 +331,7 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
   try {
     return await host.convertToReferencePoint(checkpoint);
   } catch (e) {
-    warn(`Could not turn the recovery checkpoint of '${vm.name}' into a reference point (${(e as Error).message}); the next backup will find changes by hashing`, "ReferencePointFailed");
+    warn(`Could not turn the recovery checkpoint of '${vm.name}' into a reference point (${(e as Error).message}); the next backup will be a full copy (or, with --hash-changes, find changes by hashing)`, "ReferencePointFailed");
     try {
       await destroyCheckpointPatiently(host, checkpoint);
     } catch (cleanupError) {

@@ -39,7 +39,9 @@ export interface ReadinessReport {
 }
 
 /** Readiness of a VM for its next backup into a repository (catalog may be absent). */
-export async function readiness(host: HostApi, vmNameOrId: string, catalog: Catalog | undefined): Promise<ReadinessReport> {
+export async function readiness(host: HostApi, vmNameOrId: string, catalog: Catalog | undefined, options: { hashChanges?: boolean } = {}): Promise<ReadinessReport> {
+  // Without RCT the next backup copies the whole disk, or with hash change detection only what changed.
+  const noRct = options.hashChanges ? ("hash" as const) : ("full" as const);
   const vm = await host.findVm(vmNameOrId);
   const warnings: string[] = [];
   if (!vm.hasScsiController) warnings.push(`VM '${vm.name}' has no SCSI controller: application-consistent backups of generation 1 VMs need one (add one with Add-VMScsiController)`);
@@ -52,9 +54,9 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     const reason = rctUnavailableReason(vm, d);
     const baseDisk = last?.disks.find((x) => x.index === d.index);
     if (!last || !baseDisk) return { index: d.index, path: d.hostResource, format: d.format, method: "full" as const, reason: last ? "new disk since the last backup" : "no earlier backup in this repository" };
-    if (reason) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason };
-    if (!last.referencePoint) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason: "the last backup left no reference point" };
-    if (!rpAlive) return { index: d.index, path: d.hostResource, format: d.format, method: "hash" as const, reason: `reference point '${last.referencePoint.instanceId}' no longer exists on the host` };
+    if (reason) return { index: d.index, path: d.hostResource, format: d.format, method: noRct, reason };
+    if (!last.referencePoint) return { index: d.index, path: d.hostResource, format: d.format, method: noRct, reason: "the last backup left no reference point" };
+    if (!rpAlive) return { index: d.index, path: d.hostResource, format: d.format, method: noRct, reason: `reference point '${last.referencePoint.instanceId}' no longer exists on the host` };
     return { index: d.index, path: d.hostResource, format: d.format, method: "rct" as const };
   });
   // Without RCT (old configuration version, VHD disks) say so even before the first backup:
@@ -62,8 +64,9 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
   const rctReasons = vm.disks.map((d) => rctUnavailableReason(vm, d));
   disks.forEach((d, i) => {
     const inherent = rctReasons[i];
-    if (inherent) warnings.push(`disk ${d.index}: no RCT (${inherent}); ${d.method === "full" ? "this backup is a full, and later ones" : "backups"} find changes by reading and hashing the whole disk`);
-    else if (d.reason && d.method !== "full") warnings.push(`disk ${d.index}: no RCT (${d.reason}); changes will be found by hashing`);
+    const then = options.hashChanges ? "backups after the first find changes by reading and hashing the whole disk" : "every backup is a full copy of it (--hash-changes stores only changed blocks)";
+    if (inherent) warnings.push(`disk ${d.index}: no RCT (${inherent}); ${then}`);
+    else if (d.reason && last?.disks.some((x) => x.index === d.index)) warnings.push(`disk ${d.index}: no RCT (${d.reason}); ${options.hashChanges ? "changes will be found by hashing" : "the next backup copies it in full"}`);
   });
   const rctReason = rctReasons.find((r) => r !== undefined);
   return {

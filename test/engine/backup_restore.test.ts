@@ -93,7 +93,7 @@ describe("backup and restore through the CLI on the lab", () => {
     expect(restoreSideBySide(w, "t1", "latest", "latest")).toEqual(v2);
   });
 
-  it("takes a full with a warning for configuration version 5.0 and VHD disks, then stores only changed blocks by hashing", () => {
+  it("takes fulls with a warning for configuration version 5.0 and VHD disks, or with --hash-changes stores only changed blocks", () => {
     const w = world("norct");
     ok(["lab", "vm", "new", "--lab", w.lab, "--name", "old", "--disk", "16MiB", "--config-version", "5.0"]);
     ok(["lab", "vm", "new", "--lab", w.lab, "--name", "vhd", "--disk", "16MiB", "--vhd"]);
@@ -105,11 +105,17 @@ describe("backup and restore through the CLI on the lab", () => {
       guestWrite(w.lab, vm, 0, 10 * MiB, 4096, 2);
       const v2 = guestView(w.lab, vm);
       const p2 = backup(w, vm);
-      expect(p2.kind).toBe("incremental");
-      expect(p2.disks[0]!.method).toBe("hash");
-      expect(p2.warnings.join("\n")).toMatch(vm === "old" ? /configuration version 5\.0/ : /VHD/);
+      expect(p2.kind).toBe("full");
+      expect(p2.warnings.join("\n")).toMatch(vm === "old" ? /configuration version 5\.0 has no RCT.*taking a full copy/ : /VHD.*taking a full copy/);
+      guestWrite(w.lab, vm, 0, 12 * MiB, 4096, 3);
+      const v3 = guestView(w.lab, vm);
+      const p3 = backup(w, vm, ["--hash-changes"]);
+      expect(p3.kind).toBe("incremental");
+      expect(p3.disks[0]!.method).toBe("hash");
+      expect(p3.warnings.join("\n")).toMatch(/comparing block hashes/);
       expect(restoreSideBySide(w, vm, p1.id, `${vm}1`)).toEqual(v1);
       expect(restoreSideBySide(w, vm, p2.id, `${vm}2`)).toEqual(v2);
+      expect(restoreSideBySide(w, vm, p3.id, `${vm}3`)).toEqual(v3);
     }
   });
 

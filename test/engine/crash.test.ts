@@ -58,7 +58,7 @@ async function writes(w: World, seed: number): Promise<void> {
 async function writeAndBackup(w: World, views: Views, seed: number): Promise<string> {
   await writes(w, seed);
   const view = await guestViewAsync(w.lab, "v");
-  const p = await backupAsync(w, "v");
+  const p = await backupAsync(w, "v", ["--hash-changes"]);
   views.set(p.id, view);
   return p.id;
 }
@@ -113,7 +113,7 @@ describe.concurrent("killed during backup", () => {
       try {
         await writes(w, 7);
         const view3 = await guestViewAsync(w.lab, "v");
-        const args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"];
+        const args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json", "--hash-changes"];
         const before = readCatalogOf(w.repo, "v").points.map((p) => p.id);
         await crashAt(c.at, args);
         const cat = readCatalogOf(w.repo, "v").points.map((p) => p.id);
@@ -135,7 +135,7 @@ describe.concurrent("killed during backup", () => {
         // And the chain goes on with RCT.
         await writes(w, 9);
         const view5 = await guestViewAsync(w.lab, "v");
-        const p5 = await backupAsync(w, "v");
+        const p5 = await backupAsync(w, "v", ["--hash-changes"]);
         expect(p5.disks.map((d) => d.method)).toEqual(["rct", "rct"]);
         expect(p5.warnings).toEqual([]);
         views.set(p5.id, view5);
@@ -243,7 +243,7 @@ describe.concurrent("killed while a host job runs", () => {
       await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
       await guestWriteAsync(w.lab, "v", 0, 0, MiB, 1);
       const view = await guestViewAsync(w.lab, "v");
-      const p = await backupAsync(w, "v");
+      const p = await backupAsync(w, "v", ["--hash-changes"]);
       const dest = path.join(w.dir, "side");
       const args = ["restore", "--repo", w.repo, "--vm", "v", "--point", p.id, "--new-id", "--name", "copy", "--dest", dest, "--lab", w.lab];
       const child = spawnCli(args);
@@ -270,8 +270,8 @@ describe.concurrent("killed while a host job runs", () => {
       await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
       await guestWriteAsync(w.lab, "v", 0, 0, MiB, 1);
       const views: Views = new Map();
-      views.set((await backupAsync(w, "v")).id, await guestViewAsync(w.lab, "v"));
-      const args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"];
+      views.set((await backupAsync(w, "v", ["--hash-changes"])).id, await guestViewAsync(w.lab, "v"));
+      const args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json", "--hash-changes"];
       const child = spawnCli(args);
       while ((await recoveryCheckpoints(w.lab)).length === 0) {
         expect(child.exitCode, "the backup ended before its checkpoint was made").toBeNull();
@@ -309,7 +309,7 @@ describe("killed at random moments (seeded)", () => {
         if (op === "backup") {
           await writes(w, 1000 + i);
           view = await guestViewAsync(w.lab, "v");
-          args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"];
+          args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json", "--hash-changes"];
         } else if (op === "prune") {
           args = ["prune", "--repo", w.repo, "--vm", "v", "--keep", String(Math.max(2, readCatalogOf(w.repo, "v").points.length - 1)), "--json"];
         } else {

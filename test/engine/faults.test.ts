@@ -113,7 +113,7 @@ describe.concurrent("WMI failures during backup", () => {
         const before = treeHashes(folder);
         const view = await guestViewAsync(w.lab, "v");
         for (const x of f.faults) await injectFault(w.lab, x.method, x.code, x);
-        const args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, ...(f.extra ?? [])];
+        const args = ["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--hash-changes", ...(f.extra ?? [])];
         if ("fail" in f.outcome) {
           const r = await hvbAsync(args);
           expect(r.code, r.stderr).toBe(1);
@@ -141,7 +141,7 @@ describe.concurrent("WMI failures during backup", () => {
         // The next run succeeds, and every point restores bit-exact.
         await guestWriteAsync(w.lab, "v", 0, 12 * MiB, 8192, 40);
         const next = await guestViewAsync(w.lab, "v");
-        const p = await backupAsync(w, "v");
+        const p = await backupAsync(w, "v", ["--hash-changes"]);
         expect(p.kind).toBe("incremental");
         points.push({ id: p.id, view: next });
         expect(await recoveryCheckpoints(w.lab)).toEqual([]);

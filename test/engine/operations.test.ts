@@ -93,10 +93,14 @@ describe.concurrent("operations", () => {
       const human = await okAsync(["readiness", "--vm", "old", "--lab", w.lab]);
       expect(human.stdout).toMatch(/5\.0 has no RCT/);
       await backupAsync(w, "old");
+      // Without RCT the next backup is a full copy, unless hash change detection is asked for.
       const oldAfter = await ready("old", true);
-      expect(oldAfter.nextBackup).toBe("incremental");
-      expect(oldAfter.disks.map((d) => d.method)).toEqual(["hash"]);
+      expect(oldAfter.nextBackup).toBe("full");
+      expect(oldAfter.disks.map((d) => d.method)).toEqual(["full"]);
       expect(oldAfter.disks[0]!.reason).toMatch(/5\.0 has no RCT/);
+      const oldHashing = resultOf<Report>((await okAsync(["readiness", "--vm", "old", "--lab", w.lab, "--json", "--repo", w.repo, "--hash-changes"])).stdout);
+      expect(oldHashing.nextBackup).toBe("incremental");
+      expect(oldHashing.disks.map((d) => d.method)).toEqual(["hash"]);
 
       const g1 = await ready("g1");
       expect(g1.warnings.join("\n")).toMatch(/no SCSI controller/);
@@ -210,7 +214,7 @@ describe.concurrent("operations", () => {
     }
   });
 
-  it("a reference point destroyed behind our back: the next backup warns and finds changes by hashing", async () => {
+  it("a reference point destroyed behind our back: the next backup warns and takes a full copy, or with --hash-changes finds changes by hashing", async () => {
     const w = await newWorldAsync("rpgone");
     try {
       await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB", "--disk", "16MiB"]);
@@ -224,9 +228,22 @@ describe.concurrent("operations", () => {
       expect([0, 4096]).toContain(inv.ReturnValue);
       expect(await referencePoints(w.lab)).toEqual([]);
 
+      // By default a lost reference point means a full copy, with a warning saying why.
+      await guestWriteAsync(w.lab, "v", 0, 5 * MiB, 4096, 9);
+      const vFull = await guestViewAsync(w.lab, "v");
+      const dflt = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      const pFull = resultOf<{ id: string; kind: string; disks: Array<{ method: string }> }>(dflt.stdout);
+      expect(pFull.kind).toBe("full");
+      expect(events(dflt.stdout).filter((e) => e.type === "warning").map((x) => x.code)).toContain("RctReferencePointGone");
+      expect(events(dflt.stdout).filter((e) => e.type === "warning").map((x) => x.message).join("\n")).toMatch(/no longer exists on the host\); taking a full copy/);
+
+      // With --hash-changes only what changed is stored, found by hashing.
+      const rps2 = await referencePoints(w.lab);
+      expect(rps2).toHaveLength(1);
+      await okAsync(["lab", "cim", "invoke", "--lab", w.lab, "--path", service, "--method", "DestroyReferencePoint", "--wait", "--args", JSON.stringify({ AffectedReferencePoint: rps2[0]!.__PATH })]);
       await guestWriteAsync(w.lab, "v", 1, 9 * MiB, 8192, 2);
       const v2 = await guestViewAsync(w.lab, "v");
-      const r = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      const r = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json", "--hash-changes"]);
       const warnings = events(r.stdout).filter((e) => e.type === "warning");
       expect(warnings.map((x) => x.code)).toContain("RctReferencePointGone");
       expect(warnings.map((x) => x.message).join("\n")).toMatch(/no longer exists on the host/);
@@ -234,12 +251,13 @@ describe.concurrent("operations", () => {
       expect(p2.kind).toBe("incremental");
       expect(p2.disks.map((d) => d.method)).toEqual(["hash", "hash"]);
       // Only the changed unit was stored.
-      expect(readCatalogOf(w.repo, "v").points[1]!.disks.map((d) => (d as unknown as { storedBytes: number }).storedBytes)).toEqual([0, 2 * MiB]);
+      expect(readCatalogOf(w.repo, "v").points[2]!.disks.map((d) => (d as unknown as { storedBytes: number }).storedBytes)).toEqual([0, 2 * MiB]);
       await guestWriteAsync(w.lab, "v", 0, 3 * MiB, 8192, 3);
       const v3 = await guestViewAsync(w.lab, "v");
       const p3 = await backupAsync(w, "v");
       expect(p3.disks.map((d) => d.method)).toEqual(["rct", "rct"]);
       expect(await restoreSideBySideAsync(w, "v", p1.id, "a")).toEqual(v1);
+      expect(await restoreSideBySideAsync(w, "v", pFull.id, "f")).toEqual(vFull);
       expect(await restoreSideBySideAsync(w, "v", p2.id, "b")).toEqual(v2);
       expect(await restoreSideBySideAsync(w, "v", p3.id, "c")).toEqual(v3);
       expect((await hvbAsync(["verify", "--repo", w.repo, "--deep"])).code).toBe(0);

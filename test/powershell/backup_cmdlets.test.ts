@@ -576,7 +576,7 @@ interface Contract {
 
 const CONTRACTS: Record<string, Contract> = {
   "New-RecoveryBackup": {
-    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "ThrottleLimit", "LabPath", "EnableException"],
+    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "LabPath", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.RestorePoint"],

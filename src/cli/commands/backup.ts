@@ -8,14 +8,16 @@ import { labDirFrom, openHost } from "../host";
 import type { CommandIo } from "../io";
 
 export const BACKUP_USAGE = `Usage: hvbackup backup --vm N [--vm N ...] --repo R [--full] [--consistency application|crash]
-                       [--no-crash-fallback] [--no-hash-changes] [--parallel K] [--clear-stale-lock]
+                       [--no-crash-fallback] [--hash-changes] [--parallel K] [--clear-stale-lock]
                        [--lab DIR] [--json]
 
   First run of a VM: a full backup. Then RCT incremental: only what changed since the last point.
   --consistency application   ask the guest for application consistency (default); if it cannot
                               give it, fall back to crash consistency with a warning, unless
                               --no-crash-fallback, which makes the backup fail instead
-  --no-hash-changes           when RCT cannot be used, take a full instead of comparing block hashes
+  --hash-changes              when RCT cannot be used (configuration version 5.0, VHD disks, a lost
+                              reference point), store only the blocks whose hashes changed since the
+                              last point instead of a full copy (reads the whole disk either way)
   --parallel K                back up at most K VMs at once (default 2); one VM's failure does not stop the others
 `;
 
@@ -23,7 +25,7 @@ export const BACKUP_USAGE = `Usage: hvbackup backup --vm N [--vm N ...] --repo R
 export async function backupCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, {
     values: ["vm", "repo", "consistency", "parallel", "lab"],
-    flags: ["full", "json", "no-crash-fallback", "no-hash-changes", "clear-stale-lock", "help"],
+    flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "help"],
   });
   if (args.flags.has("help")) {
     io.stdout(BACKUP_USAGE);
@@ -43,7 +45,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
     full: args.flags.has("full"),
     consistency: consistency as "application" | "crash",
     fallbackToCrash: !args.flags.has("no-crash-fallback"),
-    hashChangeDetection: !args.flags.has("no-hash-changes"),
+    hashChangeDetection: args.flags.has("hash-changes"),
     clearStaleLock: args.flags.has("clear-stale-lock"),
   };
 

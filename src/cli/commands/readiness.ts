@@ -7,7 +7,7 @@ import type { CommandIo } from "../io";
 
 /** `hvbackup readiness --vm N [--repo R] [--json]`: what the next backup will do, and why. */
 export async function readinessCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json"] });
+  const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json", "hash-changes"] });
   const out = new EventOutput(io, args.flags.has("json"));
   const host = await openHost(labDirFrom(args));
   const vm = requireOption(args, "vm");
@@ -18,7 +18,7 @@ export async function readinessCommand(argv: string[], io: CommandIo): Promise<n
     const hostVm = await host.findVm(vm);
     catalog = repo.listVms().map((s) => s.readCatalog()).find((c) => c.vmId.toLowerCase() === hostVm.id.toLowerCase());
   }
-  const r = await readiness(host, vm, catalog);
+  const r = await readiness(host, vm, catalog, { hashChanges: args.flags.has("hash-changes") });
   const lines = [
     `${r.vmName} (${r.vmId}): ${r.state}, configuration version ${r.configVersion}, generation ${r.generation}`,
     `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent`,
