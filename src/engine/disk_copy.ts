@@ -1,6 +1,7 @@
 import type { VirtualDisk } from "../disk/virtual_disk";
 import { isAllZero } from "../disk/convert";
 import { createVhdx } from "../vhdx/create";
+import type { VhdxImage } from "../vhdx/vhdx_image";
 import { sha256Hex, unitsOf } from "./units";
 
 /** What copying one disk into the repository produced. */
@@ -28,36 +29,56 @@ export function copyFull(source: VirtualDisk, destination: string, unitSize: num
     blockSize: unitSize,
     logicalSectorSize: source.logicalSectorSize as 512 | 4096,
   });
-  const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
-  try {
-    const buf = Buffer.alloc(unitSize);
-    units.forEach((u, i) => {
-      const part = unitBuffer(buf, u, unitSize, source.virtualSize);
-      source.read(part, u * unitSize);
-      result.readBytes += part.length;
-      if (!isAllZero(part)) {
-        dest.write(part, u * unitSize);
-        result.units[String(u)] = sha256Hex(part);
-        result.storedBytes += part.length;
-      }
-      progress?.(i + 1, units.length);
-    });
-  } finally {
-    dest.close();
-  }
-  return result;
+  return eachUnit(source, dest, unitSize, units, progress, (part, start, result) => {
+    if (isAllZero(part)) return;
+    dest.write(part, start);
+    result.units[String(start / unitSize)] = sha256Hex(part);
+    result.storedBytes += part.length;
+  });
 }
 
 /**
  * Writes the given units of `source` into a new differencing VHDX on `parentFile` (the previous
  * point's file). With `changed` (RCT's ranges), only those bytes of each unit are stored, so an
  * increment costs what changed, not whole units; the manifest still hashes the whole unit as
- * the guest sees it. Units that became zero are stored as zero blocks so they hide the parent.
+ * the guest sees it. Units that became zero are stored as zeros, which hide the parent.
  */
 export function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress, changed?: ReadonlyArray<{ offset: number; length: number }>): DiskCopyResult {
   const sortedChanged = changed ? [...changed].sort((a, b) => a.offset - b.offset) : undefined;
   let cursor = 0;
   const dest = createVhdx(destination, { parentPath: parentFile, blockSize: unitSize });
+  return eachUnit(source, dest, unitSize, units, progress, (part, start, result) => {
+    const end = start + part.length;
+    if (isAllZero(part)) dest.writeZeroes(start, part.length);
+    else if (!sortedChanged) {
+      dest.write(part, start);
+      result.storedBytes += part.length;
+    } else {
+      while (cursor < sortedChanged.length && sortedChanged[cursor]!.offset + sortedChanged[cursor]!.length <= start) cursor++;
+      for (let k = cursor; k < sortedChanged.length && sortedChanged[k]!.offset < end; k++) {
+        const from = Math.max(start, sortedChanged[k]!.offset);
+        const to = Math.min(end, sortedChanged[k]!.offset + sortedChanged[k]!.length);
+        if (from >= to) continue;
+        dest.write(part.subarray(from - start, to - start), from);
+        result.storedBytes += to - from;
+      }
+    }
+    result.units[String(start / unitSize)] = sha256Hex(part);
+  });
+}
+
+/**
+ * Reads each unit of `source` into one reused buffer and hands it to `store`, then closes
+ * `dest`: the loop both copies share (memory stays one unit, whatever the disk size).
+ */
+function eachUnit(
+  source: VirtualDisk,
+  dest: VhdxImage,
+  unitSize: number,
+  units: readonly number[],
+  progress: CopyProgress | undefined,
+  store: (part: Buffer, start: number, result: DiskCopyResult) => void,
+): DiskCopyResult {
   const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
   try {
     const buf = Buffer.alloc(unitSize);
@@ -65,23 +86,7 @@ export function copyUnits(source: VirtualDisk, destination: string, parentFile: 
       const part = unitBuffer(buf, u, unitSize, source.virtualSize);
       source.read(part, u * unitSize);
       result.readBytes += part.length;
-      const start = u * unitSize;
-      const end = start + part.length;
-      if (isAllZero(part)) dest.writeZeroes(start, part.length);
-      else if (!sortedChanged) {
-        dest.write(part, start);
-        result.storedBytes += part.length;
-      } else {
-        while (cursor < sortedChanged.length && sortedChanged[cursor]!.offset + sortedChanged[cursor]!.length <= start) cursor++;
-        for (let k = cursor; k < sortedChanged.length && sortedChanged[k]!.offset < end; k++) {
-          const from = Math.max(start, sortedChanged[k]!.offset);
-          const to = Math.min(end, sortedChanged[k]!.offset + sortedChanged[k]!.length);
-          if (from >= to) continue;
-          dest.write(part.subarray(from - start, to - start), from);
-          result.storedBytes += to - from;
-        }
-      }
-      result.units[String(u)] = sha256Hex(part);
+      store(part, u * unitSize, result);
       progress?.(i + 1, units.length);
     });
   } finally {

@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { HvbError } from "../errors/hvb_error";
-import { writeFileAtomic } from "../util/atomic_file";
+import { readJsonDocument, writeJsonDocument } from "./json_document";
 import { isPointId } from "./layout";
 
 /** The catalog format this code reads and writes. Older versions are migrated, newer refused. */
@@ -81,19 +79,7 @@ export function newCatalog(vmName: string, vmId: string): Catalog {
 
 /** Reads and validates a catalog; the version is checked before anything else is read. */
 export function readCatalog(file: string): Catalog {
-  if (!existsSync(file)) throw new HvbError("CatalogMissing", `Catalog '${file}' does not exist`, { category: "ObjectNotFound", target: file });
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new HvbError("CatalogInvalid", `Catalog '${file}' is damaged: not valid JSON (${(e as Error).message})`, { category: "InvalidData", target: file });
-  }
-  data = checkSelfChecksum(data, () => {
-    throw new HvbError("CatalogInvalid", `Catalog '${file}' is damaged: its content does not match its checksum`, { category: "InvalidData", target: file });
-  });
-  const bad = (field: string, expected: string): never => {
-    throw new HvbError("CatalogInvalid", `Catalog '${file}' is damaged: field '${field}' must be ${expected}`, { category: "InvalidData", target: file });
-  };
+  const { data, bad } = readJsonDocument(file, "Catalog");
   const c = data as Partial<Catalog>;
   if (typeof c !== "object" || c === null) bad("(root)", "an object");
   if (c.format !== CATALOG_FORMAT) bad("format", `'${CATALOG_FORMAT}'`);
@@ -122,26 +108,5 @@ export function readCatalog(file: string): Catalog {
 
 /** Writes a catalog atomically: the commit point of every change to the repository. */
 export function writeCatalog(file: string, catalog: Catalog): void {
-  writeFileAtomic(file, `${JSON.stringify(withSelfChecksum(catalog), null, 2)}\n`);
-}
-
-/**
- * A copy of `value` with a `checksum` field last: the SHA-256 of the compact JSON of the other
- * fields. JSON files of the repository carry one so that any flipped byte — even inside a
- * string, where the JSON stays valid — is detected when the file is read.
- */
-export function withSelfChecksum<T extends object>(value: T): T & { checksum: string } {
-  const { checksum: _old, ...rest } = value as T & { checksum?: string };
-  return { ...(rest as T), checksum: createHash("sha256").update(JSON.stringify(rest)).digest("hex") };
-}
-
-/**
- * Checks the `checksum` field {@link withSelfChecksum} wrote (files written before it existed
- * have none and are accepted) and returns the value without it; calls `damaged` on a mismatch.
- */
-export function checkSelfChecksum(value: unknown, damaged: () => never): unknown {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || !("checksum" in value)) return value;
-  const { checksum, ...rest } = value as { checksum: unknown };
-  if (typeof checksum !== "string" || createHash("sha256").update(JSON.stringify(rest)).digest("hex") !== checksum) damaged();
-  return rest;
+  writeJsonDocument(file, catalog, 2);
 }

@@ -1,7 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { HvbError } from "../errors/hvb_error";
-import { writeFileAtomic } from "../util/atomic_file";
-import { checkSelfChecksum, withSelfChecksum } from "./catalog";
+import { readJsonDocument, writeJsonDocument } from "./json_document";
 
 export const MANIFEST_FORMAT = "HyperVBackup.Manifest";
 export const MANIFEST_VERSION = 1;
@@ -44,19 +41,7 @@ export interface Manifest {
 
 /** Reads and validates a manifest (version checked first). */
 export function readManifest(file: string): Manifest {
-  if (!existsSync(file)) throw new HvbError("ManifestMissing", `Manifest '${file}' does not exist`, { category: "ObjectNotFound", target: file });
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new HvbError("ManifestInvalid", `Manifest '${file}' is damaged: not valid JSON (${(e as Error).message})`, { category: "InvalidData", target: file });
-  }
-  data = checkSelfChecksum(data, () => {
-    throw new HvbError("ManifestInvalid", `Manifest '${file}' is damaged: its content does not match its checksum`, { category: "InvalidData", target: file });
-  });
-  const bad = (field: string, expected: string): never => {
-    throw new HvbError("ManifestInvalid", `Manifest '${file}' is damaged: field '${field}' must be ${expected}`, { category: "InvalidData", target: file });
-  };
+  const { data, bad } = readJsonDocument(file, "Manifest");
   const m = data as Partial<Manifest>;
   if (typeof m !== "object" || m === null) bad("(root)", "an object");
   if (m.format !== MANIFEST_FORMAT) bad("format", `'${MANIFEST_FORMAT}'`);
@@ -76,5 +61,5 @@ export function readManifest(file: string): Manifest {
 
 /** Writes a manifest atomically. */
 export function writeManifest(file: string, manifest: Manifest): void {
-  writeFileAtomic(file, `${JSON.stringify(withSelfChecksum(manifest))}\n`);
+  writeJsonDocument(file, manifest);
 }

@@ -8,3 +8,4 @@ export * from "./catalog";
 export * from "./manifest";
 export * from "./layout";
 export { acquireLock, readLock, type Lock, type LockInfo } from "./lock";
+export { readJsonDocument, writeJsonDocument, withSelfChecksum, checkSelfChecksum, type JsonDocument } from "./json_document";
