@@ -168,7 +168,7 @@ describe("a differencing file killed during a metadata commit", () => {
     const child = path.join(dir, `dchild-${k}.avhdx`);
     const ops: Op[] = [
       { offset: 512, length: 1024, fill: 9 }, // partial block: sector bitmap
-      { offset: 2 * MiB, length: MiB, zeroes: true, fill: 0 }, // ZERO block over parent data
+      { offset: 2 * MiB, length: MiB, zeroes: true, fill: 0 }, // zeroes over parent data
       { offset: 5 * MiB + 4096, length: 512, fill: 8 },
     ];
     runChild({ file: child, parent, virtualSize: SIZE, blockSize: MiB, ops }, `vhdx-log-written#${k}`);
@@ -184,14 +184,11 @@ describe("a differencing file killed during a metadata commit", () => {
     expect(readAll(child).replayed).toBe(false);
     expect(cli(["vhdx", "check", child]).code).toBe(0);
     if (k !== 2) {
-      // libvhdi (which does not replay logs) reads the repaired file the same, apart from the
-      // ZERO block it reads from the parent (see chain.test.ts).
+      // libvhdi (which does not replay logs) reads the repaired file the same (zeroed blocks of
+      // differencing files hold zero data, which libvhdi reads as such: see chain.test.ts).
       const out = path.join(dir, `dchild-${k}.libvhdi.raw`);
       pyvhdiDump(out, [child, parent]);
-      const lib = readFileSync(out);
-      const libExpected = Buffer.from(expected);
-      parentData.copy(libExpected, 2 * MiB, 2 * MiB, 3 * MiB);
-      expect(lib.equals(libExpected)).toBe(true);
+      expect(readFileSync(out).equals(expected)).toBe(true);
     }
   });
 });
