@@ -21,15 +21,21 @@ export interface PruneResult {
 }
 
 /**
- * Keeps the newest `keep` restore points of a VM, forward-incremental-forever: the oldest full
+ * Keeps the newest `keep` restore points of a VM (and, with `keepSince`, every point taken at or
+ * after that time), forward-incremental-forever: the oldest full
  * is merged with the increment after it, which becomes the new full (DESIGN.md "Retention").
  * Each merge is recorded in the catalog first (pendingMerge), every step is idempotent, and the
  * catalog is rewritten last, so an interrupted prune is finished by running it again.
  */
-export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, events: EngineEvents, options: { clearStaleLock?: boolean } = {}): PruneResult {
+export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, events: EngineEvents, options: { clearStaleLock?: boolean; keepSince?: Date } = {}): PruneResult {
   if (!Number.isSafeInteger(keep) || keep < 1) {
     throw new HvbError("Usage", `--keep must be at least 1 (the newest point is never removed), got ${keep}`, { category: "InvalidArgument", target: "keep" });
   }
+  // A point stays when it is among the newest `keep` or (with keepSince) taken at or after it.
+  const since = options.keepSince?.getTime();
+  if (since !== undefined && Number.isNaN(since)) throw new HvbError("Usage", "--keep-since must be a time", { category: "InvalidArgument", target: "keep-since" });
+  const mayRemove = (points: readonly PointRecord[]): boolean =>
+    points.length > keep && (since === undefined || Date.parse(points[0]!.time) < since);
   repo.requireExists();
   const store = repo.findVm(vmNameOrId);
   const lock = store.lock("prune", { clearStale: options.clearStaleLock ?? false });
@@ -43,7 +49,7 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
       catalog = store.readCatalog();
     }
     for (const orphan of store.removeOrphans()) events.info(`Removed '${orphan}', left by an interrupted run`);
-    while (catalog.points.length > keep) {
+    while (mayRemove(catalog.points)) {
       const oldest = catalog.points[0]!;
       const next = catalog.points[1]!;
       events.progress({ activity: `Pruning ${catalog.vmName}`, status: `folding ${oldest.id} into ${next.id}`, percent: 0 });

@@ -121,6 +121,34 @@ describe("prune", () => {
     }
   });
 
+  it("--keep-since keeps every point taken at or after a time, and with --keep the newest K too", async () => {
+    const w = await newWorldAsync("pruneSince");
+    try {
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB", "--disk", "16MiB"]);
+      const views = new Map<string, string[]>();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await writeAndBackup(w, views, 40 + i)).id);
+      const times = readCatalogOf(w.repo, "v").points.map((p) => p.time);
+      // Points 2.. are at or after times[2]: the two oldest are folded away.
+      await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--keep-since", times[2]!]);
+      expect(readCatalogOf(w.repo, "v").points.map((p) => p.id)).toEqual(ids.slice(2));
+      await expectChainSound(w);
+      await expectKeptRestore(w, views, "s");
+      // Both: the newest 2 or anything at or after times[3] — here the newest 2 (times[3], times[4]).
+      await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--keep", "2", "--keep-since", times[3]!]);
+      expect(readCatalogOf(w.repo, "v").points.map((p) => p.id)).toEqual(ids.slice(3));
+      // A far-future time with --keep 3 keeps the newest 3 only... there are 2: nothing changes.
+      const none = await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--keep", "3", "--keep-since", "2100-01-01T00:00:00Z", "--json"]);
+      expect((JSON.parse(none.stdout.trim().split("\n").at(-1)!) as { data: { removed: string[] } }).data.removed).toEqual([]);
+      const usage = await hvbAsync(["prune", "--repo", w.repo, "--vm", "v"]);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(/--keep K and\/or --keep-since TIME/);
+      await expectKeptRestore(w, views, "t");
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it("refuses --keep 0 and an unknown VM with a clear message, changing nothing", async () => {
     const w = await newWorldAsync("prune0");
     try {

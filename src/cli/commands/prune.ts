@@ -1,14 +1,24 @@
 import { pruneVm } from "../../engine/prune";
 import { Repository } from "../../repository/repository";
-import { parseArgs, parseInteger, requireOption } from "../args";
+import { UsageError } from "../../errors/hvb_error";
+import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { EventOutput } from "../event_output";
 import type { CommandIo } from "../io";
 
-/** `hvbackup prune --repo R --vm N --keep K [--json]`: keep the newest K points. */
+/**
+ * `hvbackup prune --repo R --vm N --keep K [--keep-since TIME] [--json]`: keep the newest K points
+ * and/or every point taken at or after TIME (at least one of the two; the newest is always kept).
+ */
 export function pruneCommand(argv: string[], io: CommandIo): number {
-  const args = parseArgs(argv, { values: ["repo", "vm", "keep", "lab"], flags: ["json", "clear-stale-lock"] });
+  const args = parseArgs(argv, { values: ["repo", "vm", "keep", "keep-since", "lab"], flags: ["json", "clear-stale-lock"] });
   const out = new EventOutput(io, args.flags.has("json"));
-  const result = pruneVm(new Repository(requireOption(args, "repo")), requireOption(args, "vm"), parseInteger(requireOption(args, "keep"), "--keep"), out, { clearStaleLock: args.flags.has("clear-stale-lock") });
+  const keepText = optionValue(args, "keep");
+  const sinceText = optionValue(args, "keep-since");
+  if (keepText === undefined && sinceText === undefined) throw new UsageError("prune needs --keep K and/or --keep-since TIME");
+  const since = sinceText === undefined ? undefined : new Date(sinceText);
+  if (since && Number.isNaN(since.getTime())) throw new UsageError(`--keep-since must be a time such as 2026-11-01 or 2026-11-01T00:00:00Z, got '${sinceText}'`);
+  const keep = keepText === undefined ? 1 : parseInteger(keepText, "--keep");
+  const result = pruneVm(new Repository(requireOption(args, "repo")), requireOption(args, "vm"), keep, out, { clearStaleLock: args.flags.has("clear-stale-lock"), ...(since ? { keepSince: since } : {}) });
   out.result(result, result.removed.length === 0 ? `${result.vmName}: nothing to prune (${result.kept.length} point(s))` : `${result.vmName}: folded ${result.removed.length} point(s) into newer ones; ${result.kept.length} kept`);
   return 0;
 }
