@@ -25,7 +25,7 @@ import {
 import { computerSystemPath, plannedSystemPath } from "./paths";
 import { newRct } from "./rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
-import { writeStateAtomicFile } from "./atomic_file";
+import { writeFileAtomic } from "../util/atomic_file";
 
 export const VMCX_FORMAT = "hvbackup-lab-vmcx";
 
@@ -126,7 +126,7 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
   };
   fs.mkdirSync(path.join(target, "Virtual Machines"), { recursive: true });
   fs.mkdirSync(path.join(target, "Snapshots"), { recursive: true });
-  writeStateAtomicFile(defFile, JSON.stringify(def, null, 1));
+  writeFileAtomic(defFile, JSON.stringify(def, null, 1));
   return { kind: "job", description: "Exporting virtual machine", affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }] };
 };
 

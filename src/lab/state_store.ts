@@ -15,7 +15,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { HvbError } from "../errors/hvb_error";
+import { writeFileAtomic } from "../util/atomic_file";
 import { crashPoint } from "../util/crash_point";
+import { processAlive } from "../util/process_alive";
 import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
 
 export const STATE_FILE = "lab.json";
@@ -109,44 +111,7 @@ export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
 
 /** Writes `state` as DIR/lab.json: temp file, fsync, rename, directory fsync. */
 export function writeStateAtomic(dir: string, state: LabState): void {
-  const final = path.join(dir, STATE_FILE);
-  const tmp = `${final}.tmp-${process.pid}`;
-  const data = Buffer.from(JSON.stringify(state, null, 1));
-  try {
-    const fd = fs.openSync(tmp, "w", 0o644);
-    try {
-      let off = 0;
-      while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    crashPoint("lab.before-rename");
-    fs.renameSync(tmp, final);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  writeFileAtomic(path.join(dir, STATE_FILE), JSON.stringify(state, null, 1), "lab.before-rename");
 }
 
 interface LockOwner {
@@ -191,7 +156,7 @@ export function withLabLock<T>(lab: string, fn: () => T): T {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
     const owner = readOwner(lockPath);
-    if (owner && owner.host === os.hostname() && !pidAlive(owner.pid)) {
+    if (owner && owner.host === os.hostname() && !processAlive(owner.pid)) {
       breakStaleLock(dir, owner);
       continue;
     }

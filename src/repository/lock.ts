@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { HvbError } from "../errors/hvb_error";
+import { processAlive } from "../util/process_alive";
 import { writeFileAtomic } from "../util/atomic_file";
 
 /** What a lock file records about its owner. */
@@ -90,15 +91,5 @@ export function readLock(file: string): LockInfo | undefined {
     return typeof v.pid === "number" && typeof v.host === "string" ? v : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** True when a process with this id exists on this host. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { crashPoint } from "./crash_point";
 
 /**
  * The temporary name a file is built under before it is published: in the same folder (so the
@@ -26,23 +27,27 @@ export function fsyncDir(dir: string): void {
  * Publishes a finished file: sync it, rename it over `finalPath` in one step, sync the folder.
  * After a crash either the old file (or none) or the complete new one is there.
  */
-export function publishFile(stagingPath: string, finalPath: string): void {
+export function publishFile(stagingPath: string, finalPath: string, crashPointBeforeRename?: string): void {
   const fd = openSync(stagingPath, "r+");
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  if (crashPointBeforeRename) crashPoint(crashPointBeforeRename);
   renameSync(stagingPath, finalPath);
   fsyncDir(path.dirname(finalPath));
 }
 
-/** Writes `data` to `finalPath` atomically (temp file, fsync, rename, fsync folder). */
-export function writeFileAtomic(finalPath: string, data: string | Uint8Array): void {
+/**
+ * Writes `data` to `finalPath` atomically (temp file, fsync, rename, fsync folder).
+ * `crashPointBeforeRename` names a {@link crashPoint} between the fsync and the rename.
+ */
+export function writeFileAtomic(finalPath: string, data: string | Uint8Array, crashPointBeforeRename?: string): void {
   const temp = stagingPathFor(finalPath);
   try {
-    writeFileSync(temp, data);
-    publishFile(temp, finalPath);
+    writeFileSync(temp, data, { mode: 0o644 });
+    publishFile(temp, finalPath, crashPointBeforeRename);
   } catch (e) {
     if (existsSync(temp)) rmSync(temp, { force: true });
     throw e;

@@ -128,7 +128,7 @@ describe("prune", () => {
       const views = new Map<string, string[]>();
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await writeAndBackup(w, views, 40 + i)).id);
-      const times = readCatalogOf(w.repo, "v").points.map((p) => p.time);
+      const times = readCatalogOf(w.repo, "v").points.map((p) => (p as unknown as { time: string }).time);
       // Points 2.. are at or after times[2]: the two oldest are folded away.
       await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--keep-since", times[2]!]);
       expect(readCatalogOf(w.repo, "v").points.map((p) => p.id)).toEqual(ids.slice(2));
