@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { diskFacts, mergeChildDisk, parentFileOf } from "./disk_files";
-import { B, type MethodContext, type MethodHandler, sync } from "./method_support";
+import { B, type MethodContext, type MethodHandler, type MethodOutcome, sync } from "./method_support";
 import type { DiskRecord, LabState } from "./model";
 import { cimDateTime } from "./paths";
 import { changesSince } from "./rct";
@@ -57,16 +57,26 @@ export const getVirtualDiskChanges: MethodHandler = (ctx: MethodContext, args) =
   return sync(B.Ok, { ProcessedByteLength: r.processed, ChangedByteOffsets: r.offsets, ChangedByteLengths: r.lengths, Job: null });
 };
 
-export const getVirtualHardDiskSettingData: MethodHandler = (_ctx, args) => {
+/**
+ * The disk a `Path` parameter names, or the documented answer when there is none: 32773 no
+ * path, 32779 no such file, 32768 not a virtual hard disk (GetVirtualHardDiskSettingData and
+ * GetVirtualHardDiskState share these).
+ */
+function diskAtPath(args: Parameters<MethodHandler>[1]): { file: string; facts: ReturnType<typeof diskFacts> } | { returnValue: MethodOutcome } {
   const file = args.string("Path");
-  if (!file) return sync(B.InvalidParameter);
-  if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
-  let f;
+  if (!file) return { returnValue: sync(B.InvalidParameter) };
+  if (!fs.existsSync(file)) return { returnValue: sync(B.FileNotFoundOrInUse) };
   try {
-    f = diskFacts(file);
+    return { file, facts: diskFacts(file) };
   } catch {
-    return sync(B.Failed);
+    return { returnValue: sync(B.Failed) };
   }
+}
+
+export const getVirtualHardDiskSettingData: MethodHandler = (_ctx, args) => {
+  const found = diskAtPath(args);
+  if ("returnValue" in found) return found.returnValue;
+  const { file, facts: f } = found;
   const typeCode = f.type === "fixed" ? 2 : f.type === "dynamic" ? 3 : 4;
   let parentTimestamp: string | null = null;
   if (f.parentPath) parentTimestamp = cimDateTime(fs.statSync(f.parentPath).mtimeMs);
@@ -97,15 +107,9 @@ export const getVirtualHardDiskSettingData: MethodHandler = (_ctx, args) => {
 };
 
 export const getVirtualHardDiskState: MethodHandler = (ctx, args) => {
-  const file = args.string("Path");
-  if (!file) return sync(B.InvalidParameter);
-  if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
-  let f;
-  try {
-    f = diskFacts(file);
-  } catch {
-    return sync(B.Failed);
-  }
+  const found = diskAtPath(args);
+  if ("returnValue" in found) return found.returnValue;
+  const { file, facts: f } = found;
   return sync(B.Ok, {
     State: {
       __CLASS: "Msvm_VirtualHardDiskState",
