@@ -361,5 +361,5 @@ describe("killed at random moments (seeded)", () => {
     } finally {
       w.cleanup();
     }
-  });
+  }, 600_000); // 12 kill-and-rerun rounds of whole CLI runs: well past the 2-minute default on a loaded 2-core machine
 });
