@@ -1,4 +1,4 @@
-import { UsageError } from "../errors/hvb_error";
+import { UsageError } from "../base/mod";
 
 /** A parsed command line: positional words and `--name value` / `--flag` options. */
 export interface ParsedArgs {

@@ -1,5 +1,5 @@
-import type { EngineEvents, ProgressEvent } from "../engine/events";
-import { UsageError, toHvbError } from "../errors/hvb_error";
+import type { EngineEvents, ProgressEvent } from "../engine/mod";
+import { UsageError, toHvbError } from "../base/mod";
 import type { CommandIo } from "./io";
 
 /**

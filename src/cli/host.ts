@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import type { HostApi } from "../engine/host_api";
-import { HvbError } from "../errors/hvb_error";
+import type { HostApi } from "../engine/mod";
+import { HvbError } from "../base/mod";
 import { type ParsedArgs, optionValue } from "./args";
 
 /**
@@ -21,13 +21,13 @@ export async function openHost(labDir: string | undefined): Promise<HostApi> {
   const { HyperVClient } = await import("../hyperv/mod");
   if (labDir !== undefined) {
     if (!existsSync(labDir)) throw new HvbError("LabNotFound", `Lab '${labDir}' does not exist: create it with 'hvbackup lab init ${labDir}'`, { category: "ObjectNotFound", target: labDir });
-    const { LabCimSession } = await import("../lab/session");
+    const { LabCimSession } = await import("../lab/mod");
     // Lab jobs last ~100 ms (lab init --job-ms): poll them more often than a real host's.
     return new HyperVClient(new LabCimSession(labDir), { pollMs: 25 });
   }
   if (process.platform !== "win32") {
     throw new HvbError("NoHyperVHost", "No Hyper-V host here: run on a Windows host with Hyper-V, or use --lab DIR (or HYPERVBACKUP_LAB) to work with a lab host", { category: "ResourceUnavailable" });
   }
-  const { openWmiSession } = await import("../hyperv/transport/wmi_session");
+  const { openWmiSession } = await import("../hyperv/mod");
   return new HyperVClient(await openWmiSession());
 }

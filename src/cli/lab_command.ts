@@ -2,7 +2,7 @@
  * `hvbackup lab ...`: the lab host, an emulator of Hyper-V's WMI backup API over real VHDX
  * files, for rehearsing backups without Hyper-V. See docs/lab-fidelity.md.
  */
-import { UsageError } from "../errors/hvb_error";
+import { UsageError } from "../base/mod";
 import type { CommandIo } from "./io";
 import { labCim } from "./lab/lab_cim";
 import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";

@@ -1,4 +1,4 @@
-import { UsageError, toHvbError } from "../errors/hvb_error";
+import { UsageError, toHvbError } from "../base/mod";
 import { EventOutput } from "./event_output";
 import { type Command, type CommandIo, processIo } from "./io";
 import { vhdxCommand } from "./vhdx_command";

@@ -1,8 +1,8 @@
-import { UsageError } from "../errors/hvb_error";
-import { convertDisk } from "../disk/convert";
-import { checkVhdx } from "../vhdx/check";
-import { VhdxImage } from "../vhdx/vhdx_image";
-import { type VhdxOpenOptions } from "../vhdx/vhdx_image";
+import { UsageError } from "../base/mod";
+import { convertDisk } from "../disks/mod";
+import { checkVhdx } from "../vhdx/mod";
+import { VhdxImage } from "../vhdx/mod";
+import { type VhdxOpenOptions } from "../vhdx/mod";
 import { optionValue, parseArgs, parseInteger } from "./args";
 import { formatBytes, terminalProgress } from "./format";
 import type { CommandIo } from "./io";

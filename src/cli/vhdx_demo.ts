@@ -1,9 +1,9 @@
 import { writeFileSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { convertDisk } from "../disk/convert";
-import { checkVhdx } from "../vhdx/check";
-import { VhdxImage } from "../vhdx/vhdx_image";
+import { convertDisk } from "../disks/mod";
+import { checkVhdx } from "../vhdx/mod";
+import { VhdxImage } from "../vhdx/mod";
 import { formatBytes } from "./format";
 import type { CommandIo } from "./io";
 

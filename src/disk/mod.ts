@@ -1,10 +1,7 @@
 /**
- * What every virtual disk format offers (`VirtualDisk`), opening a file of either format, raw
- * images, and conversion between them.
+ * What every virtual disk format offers (`VirtualDisk`): the contract below the formats. The
+ * formats (src/vhdx, src/vhd) implement it; src/disks opens and converts files of any format.
  *
  * @module
  */
 export type { VirtualDisk, DiskType, ByteRange } from "./virtual_disk";
-export { openDisk, detectDiskFormat, type DiskFileFormat, type OpenDiskOptions } from "./open_disk";
-export { RawDisk, RawWriter } from "./raw_disk";
-export { convertDisk, isVhdxName, openSource, isAllZero, mergeRanges, forEachChunk, forEachNonZero, forEachDifference, type ConvertOptions, type ConvertResult } from "./convert";

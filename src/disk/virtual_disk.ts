@@ -39,8 +39,5 @@ export interface VirtualDisk {
 /** Kind of virtual disk file. */
 export type DiskType = "fixed" | "dynamic" | "differencing";
 
-/** A half-open byte range `[offset, offset + length)`. */
-export interface ByteRange {
-  offset: number;
-  length: number;
-}
+import type { ByteRange } from "../base/mod";
+export type { ByteRange };

@@ -1,4 +1,4 @@
-import type { Repository } from "../repository/repository";
+import type { Repository } from "../repository/mod";
 import type { EngineEvents } from "./events";
 import type { HostApi } from "./host_api";
 

@@ -1,7 +1,7 @@
-import type { VirtualDisk } from "../disk/virtual_disk";
-import { isAllZero } from "../disk/convert";
-import { createVhdx } from "../vhdx/create";
-import type { VhdxImage } from "../vhdx/vhdx_image";
+import type { VirtualDisk } from "../disk/mod";
+import { isAllZero } from "../disks/mod";
+import { createVhdx } from "../vhdx/mod";
+import type { VhdxImage } from "../vhdx/mod";
 import { sha256Hex, unitsOf } from "./units";
 
 /** What copying one disk into the repository produced. */

@@ -1,11 +1,11 @@
 import { existsSync, rmSync } from "node:fs";
-import { isAllZero } from "../disk/convert";
-import { HvbError } from "../errors/hvb_error";
-import type { Catalog, PointRecord } from "../repository/catalog";
-import type { VmStore } from "../repository/repository";
-import { publishFile, stagingPathFor } from "../util/atomic_file";
-import { createVhdx } from "../vhdx/create";
-import { VhdxImage } from "../vhdx/vhdx_image";
+import { isAllZero } from "../disks/mod";
+import { HvbError } from "../base/mod";
+import type { Catalog, PointRecord } from "../repository/mod";
+import type { VmStore } from "../repository/mod";
+import { publishFile, stagingPathFor } from "../base/mod";
+import { createVhdx } from "../vhdx/mod";
+import { VhdxImage } from "../vhdx/mod";
 import { unitBuffer } from "./disk_copy";
 import { unitStateAt } from "./point_chain";
 import { sha256Hex, unitsOf } from "./units";

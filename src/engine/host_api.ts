@@ -1,5 +1,5 @@
-import type { HyperVClient } from "../hyperv/hyperv_client";
-import type { Checkpoint, PlannedSystem, ReferencePoint, VmDisk, VmInfo } from "../hyperv/types";
+import type { HyperVClient } from "../hyperv/mod";
+import type { Checkpoint, PlannedSystem, ReferencePoint, VmDisk, VmInfo } from "../hyperv/mod";
 
 /**
  * What the engine needs from a Hyper-V host: the operations of the typed client in src/hyperv

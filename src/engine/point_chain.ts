@@ -1,6 +1,6 @@
-import { HvbError } from "../errors/hvb_error";
-import type { Catalog, PointRecord } from "../repository/catalog";
-import type { VmStore } from "../repository/repository";
+import { HvbError } from "../base/mod";
+import type { Catalog, PointRecord } from "../repository/mod";
+import type { VmStore } from "../repository/mod";
 
 /** The points a restore point depends on, full first, ending with the point itself. */
 export function chainOf(catalog: Catalog, pointId: string): PointRecord[] {

@@ -1,14 +1,14 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../errors/hvb_error";
-import type { Catalog, PointRecord } from "../repository/catalog";
-import { DISKS_DIR, MANIFEST_FILE } from "../repository/layout";
-import { writeManifest } from "../repository/manifest";
-import type { Repository, VmStore } from "../repository/repository";
-import { fsyncDir } from "../util/atomic_file";
-import { crashPoint } from "../util/crash_point";
-import { mergeVhdxIntoParent } from "../vhdx/merge";
-import { relinkParent } from "../vhdx/relink";
+import { HvbError } from "../base/mod";
+import type { Catalog, PointRecord } from "../repository/mod";
+import { DISKS_DIR, MANIFEST_FILE } from "../repository/mod";
+import { writeManifest } from "../repository/mod";
+import type { Repository, VmStore } from "../repository/mod";
+import { fsyncDir } from "../base/mod";
+import { crashPoint } from "../base/mod";
+import { mergeVhdxIntoParent } from "../vhdx/mod";
+import { relinkParent } from "../vhdx/mod";
 import { treeSize } from "./backup";
 import type { EngineEvents } from "./events";
 

@@ -1,4 +1,4 @@
-import type { Catalog } from "../repository/catalog";
+import type { Catalog } from "../repository/mod";
 import type { HostApi, HostDisk, HostVm } from "./host_api";
 
 /** Lowest configuration version with Resilient Change Tracking (Windows Server 2016 = 8.0; RCT from 6.2 per Microsoft sources). */

@@ -1,13 +1,11 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import { redundantCopyProblems } from "../vhdx/mod";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { isAllZero } from "../disk/convert";
-import { HvbError } from "../errors/hvb_error";
-import type { Repository, VmStore } from "../repository/repository";
-import { checkVhdx } from "../vhdx/check";
-import { HEADER1_OFFSET, HEADER2_OFFSET, HEADER_SIZE, REGION_TABLE1_OFFSET, REGION_TABLE2_OFFSET, REGION_TABLE_SIZE } from "../vhdx/_layout";
-import { parseHeader } from "../vhdx/header";
-import { parseRegionTable } from "../vhdx/region_table";
-import { VhdxImage } from "../vhdx/vhdx_image";
+import { isAllZero } from "../disks/mod";
+import { HvbError } from "../base/mod";
+import type { Repository, VmStore } from "../repository/mod";
+import { checkVhdx } from "../vhdx/mod";
+import { VhdxImage } from "../vhdx/mod";
 import { unitBuffer } from "./disk_copy";
 import type { EngineEvents } from "./events";
 import { chainOf } from "./point_chain";
@@ -145,39 +143,4 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
     }
     if (damaged) report.damagedPoints.push(`${catalog.vmName}/${point.id}`);
   }
-}
-
-/**
- * A VHDX file keeps two headers and two region tables so it survives one being damaged; readers
- * (and so the structural check) quietly use the good copy. A backup must still say that a copy
- * is damaged: the file has lost its redundancy, and the damage may spread. The data itself is
- * still checked block by block, so restore can go on.
- */
-function redundantCopyProblems(file: string): string[] {
-  const problems: string[] = [];
-  const fd = openSync(file, "r");
-  try {
-    const read = (offset: number, length: number): Buffer => {
-      const b = Buffer.alloc(length);
-      readSync(fd, b, 0, length, offset);
-      return b;
-    };
-    const copies = [
-      ["header 1", HEADER1_OFFSET, HEADER_SIZE, parseHeader],
-      ["header 2", HEADER2_OFFSET, HEADER_SIZE, parseHeader],
-      ["region table 1", REGION_TABLE1_OFFSET, REGION_TABLE_SIZE, parseRegionTable],
-      ["region table 2", REGION_TABLE2_OFFSET, REGION_TABLE_SIZE, parseRegionTable],
-    ] as const;
-    for (const [name, offset, size, parse] of copies) {
-      try {
-        parse(read(offset, size), name);
-      } catch (e) {
-        if (!(e instanceof Error)) throw e;
-        problems.push(`Invalid VHDX file '${file}': ${e.message} (the file still reads from its other copy, but has lost its redundancy)`);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return problems;
 }

@@ -5,13 +5,13 @@
  * Msvm_VirtualSystemSettingData (CIM_AffectedJobElement, ElementEffects 5 Create), or in the
  * ResultingSnapshot out-parameter when the call completed synchronously.
  */
-import { HvbError } from "../errors/hvb_error";
-import type { CimInstance } from "./cim";
+import { HvbError } from "../base/mod";
+import type { CimInstance } from "../cim/mod";
 import { SYSTEM_TYPE, VSSD_CLASS, readConfiguration } from "./configuration";
 import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, VmInfo } from "./types";
 import { vmCheckpointSettings } from "./vm_queries";
-import { stringOrUndefined } from "./_values";
+import { stringOrUndefined } from "../cim/mod";
 
 export const SNAPSHOT_SERVICE = "Msvm_VirtualSystemSnapshotService";
 

@@ -7,11 +7,11 @@
  * (ResourceType 5 IDE, 6 synthetic SCSI). Disks are numbered IDE first, then SCSI, then by
  * controller number and address, so a VM and its checkpoints number their disks alike.
  */
-import type { CimInstance } from "./cim";
+import type { CimInstance } from "../cim/mod";
 import type { ClientContext } from "./jobs";
-import { sameObjectPath } from "./object_path";
+import { sameObjectPath } from "../cim/mod";
 import type { ControllerKind, VmDisk } from "./types";
-import { numberOrUndefined, stringArray, stringOrUndefined, unexpected, wqlString } from "./_values";
+import { numberOrUndefined, stringArray, stringOrUndefined, unexpected, wqlString } from "../cim/mod";
 
 export const VSSD_CLASS = "Msvm_VirtualSystemSettingData";
 

@@ -4,13 +4,13 @@
  * copied: the backup copies disks itself), ImportSystemDefinition → Msvm_PlannedComputerSystem,
  * ValidatePlannedSystem, RealizePlannedSystem.
  */
-import { HvbError } from "../errors/hvb_error";
-import type { CimInstance } from "./cim";
+import { HvbError } from "../base/mod";
+import type { CimInstance } from "../cim/mod";
 import { SYSTEM_TYPE, currentSettings, generationOf, readConfiguration } from "./configuration";
 import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, PlannedSystem, VmInfo } from "./types";
 import { describeVm } from "./vm_queries";
-import { stringOrUndefined, toEmbedded, wqlString } from "./_values";
+import { stringOrUndefined, toEmbedded, wqlString } from "../cim/mod";
 
 export const MANAGEMENT_SERVICE = "Msvm_VirtualSystemManagementService";
 export const EXPORT_SETTING_DATA_CLASS = "Msvm_VirtualSystemExportSettingData";

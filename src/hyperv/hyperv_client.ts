@@ -10,7 +10,7 @@
  * // ... copy cp.disks[i].path ...
  * const rp = await hv.convertToReferencePoint(cp); // rp.rctIds[i] is the next LimitId
  */
-import type { CimSession } from "./cim";
+import type { CimSession } from "../cim/mod";
 import {
   type CheckpointKind,
   type RecoveryCheckpointOptions,

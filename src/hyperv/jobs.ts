@@ -4,10 +4,10 @@
  * JobState 7 Completed (or 32768, seen as "completed with warnings") is success, anything else
  * a {@link HyperVMethodError}. Waits are bounded and report PercentComplete as they go.
  */
-import { HvbError } from "../errors/hvb_error";
-import { type CimInstance, type CimMethodResult, type CimSession, JOB_STARTED, jobSucceeded, waitForJob } from "./cim";
+import { HvbError } from "../base/mod";
+import { type CimInstance, type CimMethodResult, type CimSession, JOB_STARTED, jobSucceeded, waitForJob } from "../cim/mod";
 import { HyperVMethodError, type HyperVMethodErrorCode, jobStateName } from "./method_errors";
-import { numberOrUndefined, stringOrUndefined } from "./_values";
+import { numberOrUndefined, stringOrUndefined } from "../cim/mod";
 
 /** Shared state of one {@link HyperVClient}: the session, job-wait settings and service paths. */
 export interface ClientContext {

@@ -14,7 +14,7 @@
  * the family-B values, so for those the family-B name is given and
  * {@link ReturnValueMeaning.source} says it was not documented for that method.
  */
-import { HvbError, type HvbCategory } from "../errors/hvb_error";
+import { HvbError, type HvbCategory } from "../base/mod";
 
 /** The two return-code families. */
 export type ReturnCodeFamily = "A" | "B";

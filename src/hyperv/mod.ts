@@ -30,8 +30,9 @@ export {
   jobStateName,
   returnCodeFamily,
 } from "./method_errors";
-export { isRctFallbackError, mergeRanges } from "./rct";
+export { isRctFallbackError } from "./rct";
 export { type CheckpointKind, type RecoveryCheckpointOptions, createRecoveryCheckpoint, listCheckpoints } from "./checkpoints";
 export { type ExportOptions, type ImportOptions, exportedDefinitionFile, exportConfiguration, importSystemDefinition } from "./export_import";
 export { DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS, type ClientContext } from "./jobs";
-export type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "./cim";
+export type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "../cim/mod";
+export { openWmiSession } from "./transports/wmi_session";

@@ -12,12 +12,13 @@
  * the engine can fall back to a full backup. Other codes (access denied, file not found...)
  * stay `HyperVMethodFailed`: a full backup would not get past them either.
  */
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
 import type { HyperVMethodErrorCode } from "./method_errors";
 import type { ByteRange } from "./types";
+import { mergeRanges } from "../base/mod";
 import { IMAGE_MANAGEMENT_SERVICE, getVhdSettings } from "./vhd_settings";
-import { numberArray, requireNumber, unexpected } from "./_values";
+import { numberArray, requireNumber, unexpected } from "../cim/mod";
 
 /** Return/job codes of GetVirtualDiskChanges that mean "this baseline cannot be used". */
 const BASELINE_UNUSABLE: Record<number, HyperVMethodErrorCode> = {
@@ -30,35 +31,6 @@ const BASELINE_UNUSABLE: Record<number, HyperVMethodErrorCode> = {
 /** True for an error after which an incremental backup of the disk must fall back to a full one. */
 export function isRctFallbackError(e: unknown): boolean {
   return e instanceof HvbError && (e.code === "RctIdInvalid" || e.code === "RctNotSupported");
-}
-
-/**
- * Sorts ranges and merges overlapping or touching ones; with `clip`, cuts them to that region
- * and drops empty ones (pure).
- *
- * @example
- * mergeRanges([{ offset: 10, length: 5 }, { offset: 0, length: 10 }, { offset: 20, length: 1 }]);
- * // [{ offset: 0, length: 15 }, { offset: 20, length: 1 }]
- */
-export function mergeRanges(ranges: readonly ByteRange[], clip?: ByteRange): ByteRange[] {
-  const lo = clip ? clip.offset : -Infinity;
-  const hi = clip ? clip.offset + clip.length : Infinity;
-  const cut = ranges
-    .map((r) => ({ start: Math.max(r.offset, lo), end: Math.min(r.offset + r.length, hi) }))
-    .filter((r) => r.end > r.start)
-    .sort((a, b) => a.start - b.start);
-  const out: ByteRange[] = [];
-  let cur: { start: number; end: number } | undefined;
-  for (const r of cut) {
-    if (cur && r.start <= cur.end) {
-      cur.end = Math.max(cur.end, r.end);
-    } else {
-      if (cur) out.push({ offset: cur.start, length: cur.end - cur.start });
-      cur = { ...r };
-    }
-  }
-  if (cur) out.push({ offset: cur.start, length: cur.end - cur.start });
-  return out;
 }
 
 /**

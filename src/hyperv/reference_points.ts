@@ -4,12 +4,12 @@
  * the VM's reference points are reached through Msvm_ReferencePointOfVirtualSystem and removed
  * with Msvm_VirtualSystemReferencePointService.DestroyReferencePoint.
  */
-import { HvbError } from "../errors/hvb_error";
-import type { CimInstance } from "./cim";
+import { HvbError } from "../base/mod";
+import type { CimInstance } from "../cim/mod";
 import { SNAPSHOT_SERVICE } from "./checkpoints";
 import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, ReferencePoint, VmInfo } from "./types";
-import { numberOrUndefined, stringArray, stringOrUndefined, wqlString } from "./_values";
+import { numberOrUndefined, stringArray, stringOrUndefined, wqlString } from "../cim/mod";
 
 export const REFERENCE_POINT_CLASS = "Msvm_VirtualSystemReferencePoint";
 export const REFERENCE_POINT_SERVICE = "Msvm_VirtualSystemReferencePointService";

@@ -5,7 +5,7 @@
 import { MANAGEMENT_SERVICE } from "./export_import";
 import { type ClientContext, runMethod, servicePath } from "./jobs";
 import type { PlannedSystem, VmInfo } from "./types";
-import { toEmbedded } from "./_values";
+import { toEmbedded } from "../cim/mod";
 
 /** Gives a VM or planned VM a new display name (ElementName); its id does not change. */
 export async function renameSystem(ctx: ClientContext, target: Pick<VmInfo | PlannedSystem, "settingsPath" | "name" | "path">, newName: string): Promise<void> {

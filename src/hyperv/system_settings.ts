@@ -3,12 +3,12 @@
  * Msvm_StorageAllocationSettingData's HostResource changed, reference §6.6, §13.3 step 3),
  * state changes (Msvm_ComputerSystem.RequestStateChange, §1) and removal (DestroySystem, §6.5).
  */
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { readConfiguration } from "./configuration";
 import { MANAGEMENT_SERVICE } from "./export_import";
 import { type ClientContext, type Subject, runMethod, servicePath, subjects } from "./jobs";
 import { REQUESTED_STATE, type PlannedSystem, type RequestableState, type VmDisk, type VmInfo } from "./types";
-import { toEmbedded } from "./_values";
+import { toEmbedded } from "../cim/mod";
 
 function subjectOf(target: { name: string; path: string }): Subject {
   return /Msvm_PlannedComputerSystem/i.test(target.path) ? subjects.plannedVm(target.name) : subjects.vm(target.name);

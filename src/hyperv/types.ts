@@ -125,11 +125,9 @@ export interface PlannedSystem {
   disks: VmDisk[];
 }
 
-/** A changed extent of a virtual disk, in bytes. */
-export interface ByteRange {
-  offset: number;
-  length: number;
-}
+import type { ByteRange } from "../base/mod";
+/** A changed extent of a virtual disk, in bytes (the product's one {@link ByteRange}). */
+export type { ByteRange };
 
 /** Msvm_VirtualHardDiskSettingData, parsed. */
 export interface VhdSettings {

@@ -3,10 +3,10 @@
  * parent and virtual size of a VHD/VHDX file, from the embedded
  * Msvm_VirtualHardDiskSettingData it returns.
  */
-import { embeddedInstance } from "./embedded";
+import { embeddedInstance } from "../cim/mod";
 import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
 import type { VhdSettings } from "./types";
-import { numberOrUndefined, requireNumber, stringOrUndefined } from "./_values";
+import { numberOrUndefined, requireNumber, stringOrUndefined } from "../cim/mod";
 
 export const IMAGE_MANAGEMENT_SERVICE = "Msvm_ImageManagementService";
 

@@ -3,12 +3,12 @@
  * settings (version, generation, disks, controllers), its checkpoints
  * (Msvm_SnapshotOfVirtualSystem) and its backup integration service (Msvm_VssComponent).
  */
-import { HvbError } from "../errors/hvb_error";
-import type { CimInstance } from "./cim";
+import { HvbError } from "../base/mod";
+import type { CimInstance } from "../cim/mod";
 import { SYSTEM_TYPE, VSSD_CLASS, currentSettings, generationOf, readConfiguration } from "./configuration";
 import type { ClientContext } from "./jobs";
 import type { BackupIntegration, VmInfo, VmState } from "./types";
-import { isGuid, normalizeGuid, numberArray, numberOrUndefined, stringOrUndefined, wqlString } from "./_values";
+import { isGuid, normalizeGuid, numberArray, numberOrUndefined, stringOrUndefined, wqlString } from "../cim/mod";
 
 /** Msvm_ComputerSystem.EnabledState → the states a backup distinguishes (class doc table). */
 export function vmStateOf(enabledState: number): VmState {

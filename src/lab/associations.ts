@@ -2,7 +2,7 @@
  * Association classes (reference §9) as pairs of object paths, computed from the state.
  * Role names follow the CIM base association each class derives from.
  */
-import type { CimInstance } from "../hyperv/cim";
+import type { CimInstance } from "../cim/mod";
 import type { InstanceIndex } from "./catalog";
 import { exportSettingDataPath } from "./classes/export_setting_data";
 import { referencePointPath } from "./classes/reference_point";

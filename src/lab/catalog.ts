@@ -3,8 +3,8 @@
  * Msvm_ComputerSystem and Msvm_PlannedComputerSystem, as WMI does) and how its instances are
  * built from the state. Association classes are in associations.ts.
  */
-import type { CimInstance } from "../hyperv/cim";
-import { parseObjectPath, buildObjectPath } from "../hyperv/object_path";
+import type { CimInstance } from "../cim/mod";
+import { parseObjectPath, buildObjectPath } from "../cim/mod";
 import { allConfigurations } from "./configurations";
 import { hostInstance, plannedInstance, vmInstance } from "./classes/computer_system";
 import { exportSettingDataInstance } from "./classes/export_setting_data";

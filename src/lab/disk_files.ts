@@ -5,11 +5,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../errors/hvb_error";
-import { detectDiskFormat, openDisk } from "../disk/open_disk";
-import type { VirtualDisk } from "../disk/virtual_disk";
+import { HvbError } from "../base/mod";
+import { detectDiskFormat, openDisk } from "../disks/mod";
+import type { VirtualDisk } from "../disk/mod";
 import { createVhdx, mergeVhdxIntoParent, relativeLocatorPath, resolveParentPath, VhdxImage } from "../vhdx/mod";
-import { serializeParentLocator } from "../vhdx/parent_locator";
+import { serializeParentLocator } from "../vhdx/mod";
 import { createVhd, createVhdDifferencing, mergeVhdIntoParent, VhdImage } from "../vhd/mod";
 import type { DiskFormat } from "./model";
 

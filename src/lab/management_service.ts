@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { copyFlattened, detectFormatSafe } from "./disk_files";
 import { configView } from "./config_lookup";
 import { resetDiskTracking } from "./host_ops";
@@ -25,7 +25,7 @@ import {
 import { computerSystemPath, plannedSystemPath } from "./paths";
 import { newRct } from "./rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
-import { writeFileAtomic } from "../util/atomic_file";
+import { writeFileAtomic } from "../base/mod";
 
 export const VMCX_FORMAT = "hvbackup-lab-vmcx";
 

@@ -2,8 +2,8 @@
  * What every emulated method shares: how it sees its call (context, arguments) and what it
  * returns (a synchronous ReturnValue, or a job).
  */
-import type { CimInstance } from "../hyperv/cim";
-import { CimError } from "../hyperv/cim";
+import type { CimInstance } from "../cim/mod";
+import { CimError } from "../cim/mod";
 import type { LabState } from "./model";
 
 /** Family A ("CIM style") return codes. */

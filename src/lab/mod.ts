@@ -31,3 +31,6 @@ export type {
   PlannedDisk,
   TrackedWrite,
 } from "./model";
+export { guestWriteInLab } from "./host_ops";
+export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./model";
+export { LOCK_FILE, withLabLock } from "./state_store";

@@ -4,7 +4,7 @@
  * (state_store.ts); WMI instances are views computed from it (classes/*.ts).
  */
 import { randomUUID } from "node:crypto";
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 
 export const LAB_FORMAT = "hvbackup-lab";
 export const LAB_FORMAT_VERSION = 1;

@@ -2,9 +2,9 @@
  * The lab host as a {@link CimSession}: queries and associations are answered from a snapshot
  * of the state file; every method call runs under the lab lock and commits atomically.
  */
-import { CimError, type AssociatorsOptions, type CimInstance, type CimMethodResult, type CimSession } from "../hyperv/cim";
-import { parseObjectPath } from "../hyperv/object_path";
-import { matchesWhere, parseWql, propertyOf } from "../hyperv/wql";
+import { CimError, type AssociatorsOptions, type CimInstance, type CimMethodResult, type CimSession } from "../cim/mod";
+import { parseObjectPath } from "../cim/mod";
+import { matchesWhere, parseWql, propertyOf } from "../cim/mod";
 import { ASSOCIATIONS, associationInstances } from "./associations";
 import { CLASSES, classIsA, findClass, InstanceIndex, pathKey } from "./catalog";
 import { takeFault } from "./faults";

@@ -1,4 +1,4 @@
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { readJsonDocument, writeJsonDocument } from "./json_document";
 import { isPointId } from "./layout";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { HvbError } from "../errors/hvb_error";
-import { writeFileAtomic } from "../util/atomic_file";
+import { HvbError } from "../base/mod";
+import { writeFileAtomic } from "../base/mod";
 
 /**
  * The repository's JSON files (catalog.json, manifest.json): read with one clear message per
@@ -19,7 +19,7 @@ export interface JsonDocument {
  * Reads `file` as a `kind` (`Catalog`, `Manifest`): missing → `<kind>Missing`; not JSON, wrong
  * checksum or (through `bad`) a wrong field → `<kind>Invalid`, naming the file and the field.
  */
-export function readJsonDocument(file: string, kind: string): JsonDocument {
+export function readJsonDocument(file: string, kind: "Catalog" | "Manifest"): JsonDocument {
   if (!existsSync(file)) throw new HvbError(`${kind}Missing`, `${kind} '${file}' does not exist`, { category: "ObjectNotFound", target: file });
   const damaged = (what: string): never => {
     throw new HvbError(`${kind}Invalid`, `${kind} '${file}' is damaged: ${what}`, { category: "InvalidData", target: file });

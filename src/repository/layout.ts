@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 
 /**
  * Where things live in a repository (docs/design/repository.md):

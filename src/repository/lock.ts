@@ -1,8 +1,8 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
-import { HvbError } from "../errors/hvb_error";
-import { processAlive } from "../util/process_alive";
-import { writeFileAtomic } from "../util/atomic_file";
+import { HvbError } from "../base/mod";
+import { processAlive } from "../base/mod";
+import { writeFileAtomic } from "../base/mod";
 
 /** What a lock file records about its owner. */
 export interface LockInfo {

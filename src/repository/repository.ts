@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../errors/hvb_error";
-import { fsyncDir } from "../util/atomic_file";
+import { HvbError } from "../base/mod";
+import { fsyncDir } from "../base/mod";
 import { type Catalog, type PointRecord, newCatalog, readCatalog, writeCatalog } from "./catalog";
 import { CATALOG_FILE, LOCK_FILE, MANIFEST_FILE, POINTS_DIR, STAGING_SUFFIX, isPointId, resolveInside, vmFolderName } from "./layout";
 import { type Lock, acquireLock } from "./lock";

@@ -1,4 +1,4 @@
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 
 /**
  * A structural problem found by a pure parser, before it knows the file name. The message

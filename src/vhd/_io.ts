@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { vhdFormatError } from "./_errors";
 
 /**

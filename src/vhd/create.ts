@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { ioError, openFile, syncFile, truncateFile, writeFully } from "./_io";
 import {
   BAT_UNUSED,

@@ -1,4 +1,4 @@
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { MiB } from "./_layout";
 import { VhdImage } from "./vhd_image";
 

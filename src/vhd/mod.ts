@@ -13,3 +13,4 @@ export type { VhdFooter } from "./footer";
 export type { VhdDynamicHeader } from "./dynamic_header";
 export { type ParentLocatorEntry, EMPTY_LOCATOR } from "./parent_locator";
 export type { ChsGeometry } from "./geometry";
+export { vhdChecksum } from "./checksum";

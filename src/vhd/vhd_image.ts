@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
-import type { ByteRange, DiskType, VirtualDisk } from "../disk/virtual_disk";
-import { HvbError } from "../errors/hvb_error";
+import type { ByteRange, DiskType, VirtualDisk } from "../disk/mod";
+import { HvbError } from "../base/mod";
 import { fileSize, openFile, readAt, readFully, syncFile, truncateFile, writeFully } from "./_io";
 import { VhdStructureError, vhdFormatError } from "./_errors";
 import {
@@ -16,7 +16,7 @@ import {
   SECTOR_SIZE,
   roundUp,
 } from "./_layout";
-import { mergeRanges, pushRange } from "./_ranges";
+import { mergeRanges, pushRange } from "../base/mod";
 import { type Bat, batByteSize, checkBat, parseBat, serializeBatEntry } from "./bat";
 import { type VhdDynamicHeader, parseDynamicHeader } from "./dynamic_header";
 import { type VhdFooter, parseFooter, serializeFooter } from "./footer";

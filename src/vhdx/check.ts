@@ -1,4 +1,4 @@
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { VhdxImage } from "./vhdx_image";
 
 /** Result of a structural check of one VHDX file and its chain. */

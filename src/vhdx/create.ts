@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../errors/hvb_error";
+import { HvbError } from "../base/mod";
 import { batGeometry, isValidBlockSize } from "./bat";
 import { newGuid, normalizeGuid, writeGuid, NIL_GUID } from "./guid";
 import { serializeHeader } from "./header";

@@ -1,4 +1,4 @@
-import { HvbError } from "../errors/hvb_error";
+import { HvbError, type HvbErrorCode } from "../base/mod";
 
 /**
  * A VHDX file that is not what the format allows. The message names the file, the structure
@@ -8,7 +8,7 @@ export class VhdxFormatError extends HvbError {
   /** Which on-disk structure is wrong: `header`, `region table`, `BAT`, `log`, … */
   readonly structure: string;
 
-  constructor(file: string, structure: string, detail: string, code = "VhdxFormat") {
+  constructor(file: string, structure: string, detail: string, code: HvbErrorCode = "VhdxFormat") {
     super(code, `Invalid VHDX file '${file}': ${structure}: ${detail}`, {
       category: "InvalidData",
       target: file,

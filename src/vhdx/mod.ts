@@ -16,3 +16,5 @@ export type { BatGeometry } from "./bat";
 export { relinkParent } from "./relink";
 export type { MetadataEntry } from "./metadata_table";
 export type { RegionEntry } from "./region_table";
+export { redundantCopyProblems } from "./redundancy";
+export { serializeParentLocator } from "./parent_locator";

@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
-import type { ByteRange, DiskType, VirtualDisk } from "../disk/virtual_disk";
-import { crashPoint } from "../util/crash_point";
+import type { ByteRange, DiskType, VirtualDisk } from "../disk/mod";
+import { crashPoint } from "../base/mod";
 import {
   type BatGeometry,
   batGeometry,

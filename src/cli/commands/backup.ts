@@ -1,6 +1,6 @@
-import { backupVm, type BackupResult } from "../../engine/backup";
-import { UsageError, toHvbError } from "../../errors/hvb_error";
-import { Repository } from "../../repository/repository";
+import { backupVm, type BackupResult } from "../../engine/mod";
+import { UsageError, toHvbError } from "../../base/mod";
+import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { EventOutput } from "../event_output";
 import { formatBytes } from "../format";

@@ -1,8 +1,8 @@
 import * as path from "node:path";
-import { flattenPointDisk } from "../../engine/flatten";
-import { selectPoint } from "../../engine/point_chain";
-import { HvbError } from "../../errors/hvb_error";
-import { Repository } from "../../repository/repository";
+import { flattenPointDisk } from "../../engine/mod";
+import { selectPoint } from "../../engine/mod";
+import { HvbError } from "../../base/mod";
+import { Repository } from "../../repository/mod";
 import { parseArgs, parseInteger, requireOption } from "../args";
 import { EventOutput } from "../event_output";
 import { formatBytes } from "../format";

@@ -1,4 +1,4 @@
-import { Repository } from "../../repository/repository";
+import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { formatBytes } from "../format";
 import type { CommandIo } from "../io";

@@ -1,6 +1,6 @@
-import { pruneVm } from "../../engine/prune";
-import { Repository } from "../../repository/repository";
-import { UsageError } from "../../errors/hvb_error";
+import { pruneVm } from "../../engine/mod";
+import { Repository } from "../../repository/mod";
+import { UsageError } from "../../base/mod";
 import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { EventOutput } from "../event_output";
 import type { CommandIo } from "../io";

@@ -1,5 +1,5 @@
-import { restoreVm } from "../../engine/restore";
-import { Repository } from "../../repository/repository";
+import { restoreVm } from "../../engine/mod";
+import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { EventOutput } from "../event_output";
 import { labDirFrom, openHost } from "../host";

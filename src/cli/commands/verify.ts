@@ -1,5 +1,5 @@
-import { verifyRepository } from "../../engine/verify";
-import { Repository } from "../../repository/repository";
+import { verifyRepository } from "../../engine/mod";
+import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { EventOutput } from "../event_output";
 import type { CommandIo } from "../io";

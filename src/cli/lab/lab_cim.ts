@@ -1,9 +1,9 @@
 /** `hvbackup lab cim query|invoke|associators`: the lab's WMI seam from the command line. */
-import { UsageError } from "../../errors/hvb_error";
-import { isJobActive } from "../../hyperv/cim";
+import { UsageError } from "../../base/mod";
+import { isJobActive } from "../../cim/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import type { CommandIo } from "../io";
-import { LabCimSession } from "../../lab/session";
+import { LabCimSession } from "../../lab/mod";
 
 const USAGE = `Usage:
   hvbackup lab cim query --lab DIR "WQL"

@@ -1,11 +1,11 @@
 /** `hvbackup lab init|vm new|write|migrate|crash|state|fail|guest|ls`: driving the lab host. */
-import { UsageError } from "../../errors/hvb_error";
+import { UsageError } from "../../base/mod";
 import { optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
 import type { CommandIo } from "../io";
-import { addFault } from "../../lab/faults";
-import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/host_ops";
-import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/model";
-import { initLab, mutateLab, readLabState } from "../../lab/state_store";
+import { addFault } from "../../lab/mod";
+import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
+import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
+import { initLab, mutateLab, readLabState } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
   const a = parseArgs(argv, { values: ["job-ms"] });

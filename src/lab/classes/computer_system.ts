@@ -1,5 +1,5 @@
 /** Msvm_ComputerSystem (the host and each VM) and Msvm_PlannedComputerSystem. */
-import type { CimInstance } from "../../hyperv/cim";
+import type { CimInstance } from "../../cim/mod";
 import type { LabState, PlannedRecord, VmRecord } from "../model";
 import { EnabledState } from "../model";
 import { cimDateTime, computerSystemPath, plannedSystemPath } from "../paths";

@@ -3,7 +3,7 @@
  * Msvm_SystemExportSettingData, edits and passes back embedded to ExportSystemDefinition.
  * Defaults: export everything of the VM itself (no checkpoints chosen yet).
  */
-import type { CimInstance } from "../../hyperv/cim";
+import type { CimInstance } from "../../cim/mod";
 import type { LabState, VmRecord } from "../model";
 import { exportSettingDataInstanceId, instanceIdPath } from "../paths";
 

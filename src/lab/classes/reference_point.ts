@@ -1,5 +1,5 @@
 /** Msvm_VirtualSystemReferencePoint: ReferencePointType 2 (RCT based) per the class page. */
-import type { CimInstance } from "../../hyperv/cim";
+import type { CimInstance } from "../../cim/mod";
 import type { LabState, ReferencePointRecord } from "../model";
 import { cimDateTime, instanceIdPath } from "../paths";
 

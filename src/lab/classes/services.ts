@@ -1,5 +1,5 @@
 /** The singleton services: management, snapshot, reference point and image management. */
-import type { CimInstance } from "../../hyperv/cim";
+import type { CimInstance } from "../../cim/mod";
 import type { LabState } from "../model";
 import { SERVICES, type ServiceClass, servicePath } from "../paths";
 

@@ -3,7 +3,7 @@
  * Msvm_ResourceAllocationSettingData (controllers, synthetic disk drives) and
  * Msvm_StorageAllocationSettingData (the virtual hard disk files).
  */
-import type { CimInstance } from "../../hyperv/cim";
+import type { CimInstance } from "../../cim/mod";
 import type { ConfigView } from "../configurations";
 import type { LabState } from "../model";
 import {

@@ -4,7 +4,7 @@
  * [2] OK when the service runs (also for `failing`, whose VSS breaks only during a backup,
  * as real failures do), [12] No Contact when the guest has no integration services.
  */
-import type { CimInstance } from "../../hyperv/cim";
+import type { CimInstance } from "../../cim/mod";
 import type { LabState, VmRecord } from "../model";
 import { VSS_IC_GUID, vssComponentPath } from "../paths";
 

@@ -1,0 +1,137 @@
+/**
+ * A small in-memory CimSession for unit tests of the Hyper-V client: instances by path,
+ * associations, method handlers, jobs that run for a few polls, and every call recorded.
+ * It knows nothing of Hyper-V; tests build the host they need on top of it. Folder-private.
+ */
+import type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "./session";
+import { CimError } from "./session";
+import { sameObjectPath } from "./object_path";
+import { matchesWhere, parseWql } from "./wql";
+
+export type MethodHandler = (path: string, args: Record<string, unknown>) => CimMethodResult | Promise<CimMethodResult>;
+
+export interface FakeJobOptions {
+  /** Polls that see the job Running before it ends (default 2). */
+  runningPolls?: number;
+  /** Final state (default 7 Completed). */
+  finalState?: number;
+  errorCode?: number;
+  errorDescription?: string;
+  /** Paths the job created or changed (CIM_AffectedJobElement), read when the job ends. */
+  affected?: string[] | (() => string[]);
+  /** Runs when the job reaches its final state (e.g. to create the result). */
+  onFinish?: () => void;
+}
+
+interface FakeJob {
+  path: string;
+  polls: number;
+  options: FakeJobOptions;
+  finished: boolean;
+}
+
+export class FakeCimSession implements CimSession {
+  readonly instances = new Map<string, CimInstance>();
+  readonly associations: { a: string; b: string; assocClass: string }[] = [];
+  readonly handlers = new Map<string, MethodHandler>();
+  readonly calls: { path: string; method: string; args: Record<string, unknown> }[] = [];
+  readonly queries: string[] = [];
+  readonly #jobs = new Map<string, FakeJob>();
+  #nextJob = 1;
+
+  /** Adds or replaces an instance. */
+  put(instance: CimInstance): CimInstance {
+    for (const k of [...this.instances.keys()]) if (sameObjectPath(k, instance.__PATH)) this.instances.delete(k);
+    this.instances.set(instance.__PATH, instance);
+    return instance;
+  }
+
+  remove(path: string): void {
+    for (const k of [...this.instances.keys()]) if (sameObjectPath(k, path)) this.instances.delete(k);
+    for (let i = this.associations.length - 1; i >= 0; i--) {
+      const a = this.associations[i]!;
+      if (sameObjectPath(a.a, path) || sameObjectPath(a.b, path)) this.associations.splice(i, 1);
+    }
+  }
+
+  find(path: string): CimInstance | undefined {
+    for (const [k, v] of this.instances) if (sameObjectPath(k, path)) return v;
+    return undefined;
+  }
+
+  /** Associates two instances (both directions) through `assocClass`. */
+  associate(a: string, b: string, assocClass: string): void {
+    this.associations.push({ a, b, assocClass });
+  }
+
+  /** Handles `method` on instances of `className`. */
+  on(className: string, method: string, handler: MethodHandler): void {
+    this.handlers.set(`${className}.${method}`.toLowerCase(), handler);
+  }
+
+  /** Creates a job instance that runs for some polls and returns its path. */
+  startJob(options: FakeJobOptions = {}): string {
+    const id = `JOB-${this.#nextJob++}`;
+    const path = `\\\\FAKE\\root\\virtualization\\v2:Msvm_ConcreteJob.InstanceID="${id}"`;
+    this.put({ __CLASS: "Msvm_ConcreteJob", __PATH: path, InstanceID: id, JobState: 4, PercentComplete: 0, ErrorCode: 0, Description: "fake job" });
+    this.#jobs.set(path, { path, polls: 0, options, finished: false });
+    return path;
+  }
+
+  async query(wql: string): Promise<CimInstance[]> {
+    this.queries.push(wql);
+    const q = parseWql(wql);
+    return [...this.instances.values()].filter((i) => i.__CLASS.toLowerCase() === q.className.toLowerCase() && matchesWhere(i, q.where)).map((i) => ({ ...i }));
+  }
+
+  async getInstance(path: string): Promise<CimInstance> {
+    const job = [...this.#jobs.values()].find((j) => sameObjectPath(j.path, path));
+    if (job && this.find(path)) this.#advance(job);
+    const found = this.find(path);
+    if (!found) throw new CimError("CimNotFound", `Not found: ${path}`, path);
+    return { ...found };
+  }
+
+  async associators(path: string, options: AssociatorsOptions = {}): Promise<CimInstance[]> {
+    const out: CimInstance[] = [];
+    for (const a of this.associations) {
+      if (options.assocClass && a.assocClass.toLowerCase() !== options.assocClass.toLowerCase()) continue;
+      const other = sameObjectPath(a.a, path) ? a.b : sameObjectPath(a.b, path) ? a.a : undefined;
+      if (!other) continue;
+      const inst = this.find(other);
+      if (!inst) continue;
+      if (options.resultClass && inst.__CLASS.toLowerCase() !== options.resultClass.toLowerCase()) continue;
+      out.push({ ...inst });
+    }
+    return out;
+  }
+
+  async invokeMethod(path: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {
+    this.calls.push({ path, method, args });
+    const target = this.find(path);
+    if (!target) throw new CimError("CimNotFound", `Not found: ${path}`, path);
+    const handler = this.handlers.get(`${target.__CLASS}.${method}`.toLowerCase());
+    if (!handler) throw new CimError("CimInvalidMethod", `No method ${method} on ${target.__CLASS}`, path);
+    return handler(path, args);
+  }
+
+  #advance(job: FakeJob): void {
+    if (job.finished) return;
+    job.polls++;
+    const inst = this.find(job.path)!;
+    const running = job.options.runningPolls ?? 2;
+    if (job.polls <= running) {
+      inst["PercentComplete"] = Math.floor((job.polls / (running + 1)) * 100);
+      return;
+    }
+    job.finished = true;
+    const finalState = job.options.finalState ?? 7;
+    inst["JobState"] = finalState;
+    inst["PercentComplete"] = finalState === 7 ? 100 : inst["PercentComplete"];
+    inst["ErrorCode"] = job.options.errorCode ?? 0;
+    if (job.options.errorDescription !== undefined) inst["ErrorDescription"] = job.options.errorDescription;
+    if (finalState === 7) job.options.onFinish?.();
+    const affected = typeof job.options.affected === "function" ? job.options.affected() : (job.options.affected ?? []);
+    for (const p of affected) this.associate(job.path, p, "Msvm_AffectedJobElement");
+  }
+}

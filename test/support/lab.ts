@@ -1,0 +1,142 @@
+/** Shared setup for lab tests: a fresh lab in a temp dir and small WMI helpers. */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { isJobActive, type CimInstance } from "../../src/cim/mod";
+import { openDisk } from "../../src/disks/mod";
+import { createVm, type NewVmOptions } from "../../src/lab/mod";
+import type { LabConfig } from "../../src/lab/mod";
+import { LabCimSession } from "../../src/lab/mod";
+import { initLab, mutateLab } from "../../src/lab/mod";
+
+export const MiB = 1024 * 1024;
+export const CLI = path.resolve(__dirname, "../../module/bin/hvbackup.cjs");
+
+export interface TestLab {
+  dir: string;
+  session: LabCimSession;
+}
+
+export function newLab(config: Partial<LabConfig> = {}): TestLab {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-lab-"));
+  initLab(dir, { jobDurationMs: 0, ...config });
+  return { dir, session: new LabCimSession(dir) };
+}
+
+export function addVm(lab: TestLab, o: Partial<NewVmOptions> & { name: string }): string {
+  return mutateLab(lab.dir, (s) =>
+    createVm(s, lab.dir, { diskSizes: [16 * MiB], configVersion: "9.0", generation: 2, guest: "windows", scsi: true, format: "vhdx", ...o }, Date.now()),
+  ).id;
+}
+
+export function one(rows: CimInstance[]): CimInstance {
+  if (rows.length !== 1) throw new Error(`expected exactly one instance, got ${rows.length}`);
+  return rows[0]!;
+}
+
+export function servicePath(lab: TestLab, className: string): string {
+  return one(lab.session.querySync(`SELECT * FROM ${className}`)).__PATH;
+}
+
+export function vmPath(lab: TestLab, name: string): string {
+  return one(lab.session.querySync(`SELECT * FROM Msvm_ComputerSystem WHERE ElementName='${name}'`)).__PATH;
+}
+
+export interface Waited {
+  result: Record<string, unknown>;
+  job: CimInstance | undefined;
+  affected: CimInstance[];
+}
+
+/** Invokes a method; when it started a job, waits for it and returns the job and its affected elements. */
+export async function call(lab: TestLab, path: string, method: string, args: Record<string, unknown>): Promise<Waited> {
+  const result = lab.session.invokeMethodSync(path, method, args) as Record<string, unknown>;
+  if (result["ReturnValue"] !== 4096) return { result, job: undefined, affected: [] };
+  let job = lab.session.getInstanceSync(String(result["Job"]));
+  while (isJobActive(Number(job["JobState"]))) {
+    await new Promise((r) => setTimeout(r, 5));
+    job = lab.session.getInstanceSync(String(result["Job"]));
+  }
+  const affected = lab.session.associatorsSync(job.__PATH, { assocClass: "CIM_AffectedJobElement" });
+  return { result, job, affected };
+}
+
+export function snapshotSettings(level: 1 | 2): Record<string, unknown> {
+  return { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: level, IgnoreNonSnapshottableDisks: true };
+}
+
+/** Takes a recovery checkpoint of `vm` and returns its VSSD (asserting the job completed). */
+export async function recoveryCheckpoint(lab: TestLab, vm: string, level: 1 | 2 = 1): Promise<CimInstance> {
+  const w = await call(lab, servicePath(lab, "Msvm_VirtualSystemSnapshotService"), "CreateSnapshot", {
+    AffectedSystem: vmPath(lab, vm),
+    SnapshotSettings: snapshotSettings(level),
+    SnapshotType: 32768,
+  });
+  if (w.job?.["JobState"] !== 7) throw new Error(`CreateSnapshot failed: ${JSON.stringify(w.result)} ${JSON.stringify(w.job)}`);
+  return one(w.affected.filter((a) => a.__CLASS === "Msvm_VirtualSystemSettingData"));
+}
+
+export async function convert(lab: TestLab, snapshot: CimInstance): Promise<CimInstance> {
+  const w = await call(lab, servicePath(lab, "Msvm_VirtualSystemSnapshotService"), "ConvertToReferencePoint", { AffectedSnapshot: snapshot.__PATH });
+  if (w.job?.["JobState"] !== 7) throw new Error(`ConvertToReferencePoint failed: ${JSON.stringify(w.result)}`);
+  return one(w.affected.filter((a) => a.__CLASS === "Msvm_VirtualSystemReferencePoint"));
+}
+
+/** The disk files of a configuration (VSSD), in attachment order. */
+export function diskFilesOf(lab: TestLab, vssdPath: string): string[] {
+  return lab.session
+    .associatorsSync(vssdPath, { resultClass: "Msvm_StorageAllocationSettingData" })
+    .map((s) => (s["HostResource"] as string[])[0]!);
+}
+
+export function readBytes(file: string, offset: number, length: number): Uint8Array {
+  const d = openDisk(file);
+  try {
+    const buf = new Uint8Array(length);
+    d.read(buf, offset);
+    return buf;
+  } finally {
+    d.close();
+  }
+}
+
+/** Runs the bundled CLI; returns exit code and output. */
+export function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cliOk(args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+}
+
+/** Loops GetVirtualDiskChanges over [0, size) as a real client must, following ProcessedByteLength. */
+export function allChanges(lab: TestLab, file: string, limitId: string, size: number): { ranges: [number, number][]; calls: number; code: number } {
+  const svc = servicePath(lab, "Msvm_ImageManagementService");
+  const ranges: [number, number][] = [];
+  let offset = 0;
+  let calls = 0;
+  while (offset < size) {
+    const r = lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: file, LimitId: limitId, TargetSnapshotId: "", ByteOffset: offset, ByteLength: size - offset });
+    calls++;
+    if (r.ReturnValue !== 0) return { ranges, calls, code: r.ReturnValue };
+    const offs = r["ChangedByteOffsets"] as number[];
+    const lens = r["ChangedByteLengths"] as number[];
+    offs.forEach((o, i) => ranges.push([o, lens[i]!]));
+    const processed = Number(r["ProcessedByteLength"]);
+    if (processed <= 0) throw new Error("no progress");
+    offset += processed;
+  }
+  return { ranges: mergeTouching(ranges), calls, code: 0 };
+}
+
+function mergeTouching(r: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [o, l] of [...r].sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1];
+    if (last && o <= last[0] + last[1]) last[1] = Math.max(last[0] + last[1], o + l) - last[0];
+    else out.push([o, l]);
+  }
+  return out;
+}
