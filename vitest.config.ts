@@ -1,6 +1,17 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The WMI shim's C# travels inside the core as text (esbuild's text loader in build/bundle.mjs);
+  // tests that import the hyperv barrel load it the same way.
+  plugins: [
+    {
+      name: "cs-as-text",
+      enforce: "pre",
+      transform(code: string, id: string) {
+        return id.endsWith(".cs") ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+      },
+    },
+  ],
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
