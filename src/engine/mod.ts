@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { backupVm, type BackupOptions, type BackupResult } from "./backup";
+export { backupVm, type BackupOptions, type BackupResult } from "./backup/backup";
 export { restoreVm, type RestoreOptions, type RestoreResult } from "./restore";
 export { verifyRepository, type VerifyReport, type VerifyProblem } from "./verify";
 export { pruneVm, type PruneResult } from "./prune";

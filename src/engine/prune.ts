@@ -9,7 +9,7 @@ import { fsyncDir } from "../base/mod";
 import { crashPoint } from "../base/mod";
 import { mergeVhdxIntoParent } from "../vhdx/mod";
 import { relinkParent } from "../vhdx/mod";
-import { treeSize } from "./backup";
+import { treeSize } from "../repository/mod";
 import type { EngineEvents } from "./events";
 
 /** What prune did. */

@@ -3,7 +3,9 @@
  *
  * @module
  */
-export { Repository, VmStore, syncTree } from "./repository";
+export { Repository, VmStore } from "./repository";
+export { PointWriter, type PointDetails, type StagedFile, type CommitOptions } from "./point_writer";
+export { syncTree, hashTree, treeSize } from "./tree";
 export * from "./catalog";
 export * from "./manifest";
 export * from "./layout";

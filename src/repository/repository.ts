@@ -1,11 +1,12 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
 import { fsyncDir } from "../base/mod";
-import { type Catalog, type PointRecord, newCatalog, readCatalog, writeCatalog } from "./catalog";
+import { type Catalog, newCatalog, readCatalog, writeCatalog } from "./catalog";
 import { CATALOG_FILE, LOCK_FILE, MANIFEST_FILE, POINTS_DIR, STAGING_SUFFIX, isPointId, resolveInside, vmFolderName } from "./layout";
 import { type Lock, acquireLock } from "./lock";
 import { type Manifest, readManifest } from "./manifest";
+import { PointWriter } from "./point_writer";
 
 /** A backup repository: a folder with one sub-folder per VM. */
 export class Repository {
@@ -108,39 +109,23 @@ export class VmStore {
     return readManifest(path.join(this.pointDir(id), MANIFEST_FILE));
   }
 
-  /** Creates the staging folder of a new point (`points/<id>.partial`). */
-  beginPoint(id: string): string {
-    const staging = this.pointDir(id) + STAGING_SUFFIX;
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging, { recursive: true });
-    return staging;
-  }
-
   /**
-   * Publishes a staged point: every file synced, the folder renamed to its final name, the
-   * catalog rewritten with the new record (the commit point). A crash before the catalog is
-   * written leaves an unreferenced folder that {@link removeOrphans} deletes.
+   * Starts writing a new point (`points/<id>.partial`); see {@link PointWriter}. Its commit
+   * writes the catalog through {@link writeCatalog}.
    */
-  publishPoint(staging: string, record: PointRecord, update?: (c: Catalog) => void): void {
-    const final = this.pointDir(record.id);
-    syncTree(staging);
-    renameSync(staging, final);
-    fsyncDir(path.dirname(final));
-    const catalog = this.readCatalog();
-    catalog.points.push(record);
-    catalog.points.sort((a, b) => a.id.localeCompare(b.id));
-    update?.(catalog);
-    this.writeCatalog(catalog);
+  beginPoint(id: string): PointWriter {
+    return PointWriter.begin(id, this.pointDir(id), (c) => this.writeCatalog(c));
   }
 
   /**
    * Deletes staging folders and point folders the catalog does not reference (left by a run
-   * that was interrupted before its commit point). Call with the lock held.
+   * that was interrupted before its commit point). Call with the lock held; pass the catalog
+   * when the operation has read it already.
    */
-  removeOrphans(): string[] {
+  removeOrphans(catalog: Catalog = this.readCatalog()): string[] {
     const pointsDir = path.join(this.dir, POINTS_DIR);
     if (!existsSync(pointsDir)) return [];
-    const known = new Set(this.readCatalog().points.map((p) => p.id));
+    const known = new Set(catalog.points.map((p) => p.id));
     const removed: string[] = [];
     for (const name of readdirSync(pointsDir)) {
       if (known.has(name)) continue;
@@ -151,21 +136,4 @@ export class VmStore {
     }
     return removed;
   }
-}
-
-/** fsyncs every file and folder below `dir` (after writing a point, before publishing it). */
-export function syncTree(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) syncTree(p);
-    else if (entry.isFile()) {
-      const fd = openSync(p, "r+");
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }
-  }
-  fsyncDir(dir);
 }

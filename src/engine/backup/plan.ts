@@ -1,0 +1,131 @@
+import type { VirtualDisk } from "../../disk/mod";
+import { openDisk } from "../../disks/mod";
+import { HvbError } from "../../base/mod";
+import { isRctFallbackError } from "../../hyperv/mod";
+import type { PointDisk, PointRecord } from "../../repository/mod";
+import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
+import { rctUnavailableReason } from "../readiness";
+import { unitSizeFor } from "../units";
+
+/** Says a warning: to the result and to the events (see backup.ts). */
+export type Warn = (message: string, code?: string) => void;
+
+/** Byte ranges, as RCT reports them. */
+export type Ranges = Array<{ offset: number; length: number }>;
+
+/** What one disk of the new point will get, and from what. */
+export interface DiskPlan {
+  disk: HostVm["disks"][number];
+  /** The checkpoint's frozen file of the disk, open (the caller closes it). */
+  source: VirtualDisk;
+  /** Every allocated block, RCT changed ranges, or units whose hash changed. */
+  method: PointDisk["method"];
+  unitSize: number;
+  /** RCT's changed ranges (method "rct" only). */
+  ranges: Ranges | undefined;
+  /** The base point's disk this one is an increment of (methods "rct" and "hash"). */
+  baseDisk: PointDisk | undefined;
+}
+
+/** What {@link planDisks} decides from. */
+export interface PlanInput {
+  host: HostApi;
+  vm: HostVm;
+  checkpoint: HostCheckpoint;
+  /** The point the increments build on, or undefined for a full backup. */
+  base: PointRecord | undefined;
+  /** Reference points on the host now (to tell whether the base's one is still there). */
+  hostReferencePoints: readonly HostReferencePoint[];
+  /** Find changes by hashing when RCT cannot answer (instead of a full copy). */
+  hashChangeDetection: boolean;
+  warn: Warn;
+}
+
+/**
+ * Decides per disk how to find its data: a full copy (no base, or the disk was resized), RCT's
+ * changed ranges since the base's reference point, or, when RCT cannot answer, block hashes
+ * compared with the base (--hash-changes) or a full copy; each fallback is warned with why.
+ * Every plan's source is open on return, also when it throws (the plans made so far are in
+ * `plans`, for the caller to close).
+ */
+export async function planDisks(input: PlanInput, plans: DiskPlan[]): Promise<void> {
+  const { host, vm, checkpoint, base, warn } = input;
+  const baseRp = base?.referencePoint ?? undefined;
+  const baseRpAlive = baseRp !== undefined && input.hostReferencePoints.some((r) => r.instanceId === baseRp.instanceId);
+  for (const disk of vm.disks) {
+    const frozen = checkpoint.disks.find((d) => d.index === disk.index);
+    if (!frozen) throw new HvbError("CheckpointDiskMissing", `Recovery checkpoint of '${vm.name}' has no disk ${disk.index}`, { category: "InvalidData", target: vm.name });
+    const source = openDisk(frozen.path);
+    const plan: DiskPlan = { disk, source, method: "full", unitSize: unitSizeFor(source.virtualSize), ranges: undefined, baseDisk: undefined };
+    plans.push(plan);
+    const baseDisk = base?.disks.find((d) => d.index === disk.index);
+    if (!baseDisk) continue;
+    if (baseDisk.virtualSize !== source.virtualSize) {
+      warn(`disk ${disk.index} of '${vm.name}' changed size since the last backup; taking a full copy of it`, "DiskResized");
+      continue;
+    }
+    plan.baseDisk = baseDisk;
+    plan.unitSize = baseDisk.unitSize;
+    plan.ranges = await changedRanges(host, {
+      vm,
+      index: disk.index,
+      diskPath: disk.hostResource,
+      virtualSize: source.virtualSize,
+      baseReferencePoint: baseRp,
+      baseReferencePointAlive: baseRpAlive,
+      rctUnavailable: rctUnavailableReason(vm, disk),
+      hashing: input.hashChangeDetection,
+      warn,
+    });
+    plan.method = plan.ranges ? "rct" : input.hashChangeDetection ? "hash" : "full";
+  }
+}
+
+/** The point's kind: incremental as soon as one disk builds on the base. */
+export function kindOf(plans: readonly DiskPlan[]): "full" | "incremental" {
+  return plans.some((p) => p.method !== "full") ? "incremental" : "full";
+}
+
+/** What {@link changedRanges} needs to know about one disk. */
+export interface ChangedRangesOptions {
+  vm: HostVm;
+  index: number;
+  /** The file the VM uses (RCT is asked about it, not the checkpoint's). */
+  diskPath: string;
+  virtualSize: number;
+  baseReferencePoint: PointRecord["referencePoint"] | undefined;
+  baseReferencePointAlive: boolean;
+  /** Why RCT cannot be used on this disk at all, if so (see readiness.ts). */
+  rctUnavailable: string | undefined;
+  /** Whether the fallback is hashing (only changes the warning's wording). */
+  hashing: boolean;
+  warn: Warn;
+}
+
+/**
+ * Changed byte ranges of one disk since the base point's reference point, or undefined (with a
+ * warning saying exactly why) when RCT cannot answer.
+ */
+export async function changedRanges(host: HostApi, o: ChangedRangesOptions): Promise<Ranges | undefined> {
+  const label = `disk ${o.index} of '${o.vm.name}'`;
+  const fallback = (why: string, code: string): undefined => {
+    const then = o.hashing
+      ? "finding changes by comparing block hashes with the previous point"
+      : "taking a full copy of this disk (--hash-changes stores only the changed blocks, found by comparing hashes)";
+    o.warn(`${label}: cannot use Resilient Change Tracking (${why}); ${then}`, code);
+    return undefined;
+  };
+  const baseRp = o.baseReferencePoint;
+  if (o.rctUnavailable) return fallback(o.rctUnavailable, "RctUnavailable");
+  if (!baseRp) return fallback("the last backup left no reference point", "RctNoReferencePoint");
+  if (!o.baseReferencePointAlive) return fallback(`reference point '${baseRp.instanceId}' no longer exists on the host`, "RctReferencePointGone");
+  const rctId = baseRp.rctIds[String(o.index)];
+  if (!rctId) return fallback("the reference point has no RCT id for this disk", "RctNoId");
+  try {
+    return await host.getChangedRanges(o.diskPath, rctId, { offset: 0, length: o.virtualSize });
+  } catch (e) {
+    // Only "this id or disk cannot answer" falls back; access denied and the like are real failures.
+    if (!isRctFallbackError(e)) throw e;
+    return fallback(`GetVirtualDiskChanges refused RCT id '${rctId}': ${(e as Error).message}`, "RctIdInvalid");
+  }
+}

@@ -1,0 +1,107 @@
+import { crashPoint } from "../../base/mod";
+import type { Catalog, OurReferencePoint, PointRecord, VmStore } from "../../repository/mod";
+import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
+import { rctUnavailableReason } from "../readiness";
+import { destroyCheckpointPatiently } from "./checkpoints";
+import type { Warn } from "./plan";
+
+/**
+ * Reference points on the host that this repository did not make break other products' chains
+ * and ours: say so (they are left alone).
+ */
+export function reportForeignReferencePoints(catalog: Catalog, vm: HostVm, hostRps: readonly HostReferencePoint[], warn: Warn): void {
+  const ours = new Set(catalog.points.map((p) => p.referencePoint?.instanceId).filter((x): x is string => !!x));
+  for (const rp of hostRps) {
+    if (!ours.has(rp.instanceId)) {
+      warn(`VM '${vm.name}' has reference point '${rp.instanceId}' that this repository did not make (another backup product, or an interrupted run: see 'hvbackup cleanup'); it is left alone`, "ForeignReferencePoint");
+    }
+  }
+}
+
+/** What {@link rotateReferencePoints} works on. */
+export interface RotateInput {
+  host: HostApi;
+  store: VmStore;
+  /** The catalog as committed with the new point (updated in memory and written once here). */
+  catalog: Catalog;
+  /** The new point's record, held in `catalog`. */
+  point: PointRecord;
+  vm: HostVm;
+  checkpoint: HostCheckpoint;
+  /** Reference points on the host before the backup made anything. */
+  hostReferencePointsBefore: readonly HostReferencePoint[];
+  warn: Warn;
+}
+
+/**
+ * After the publish: the checkpoint becomes the reference point for the next incremental, and
+ * the ones this repository made before are destroyed on the host. The catalog is then written
+ * once, with the new reference point and without the destroyed ones (one it could not destroy
+ * stays recorded, so the next backup tries again). A crash before that write leaves the new
+ * reference point unrecorded, which the run clearing the stale lock removes (leftovers.ts).
+ */
+export async function rotateReferencePoints(input: RotateInput): Promise<void> {
+  const { host, catalog, point, vm, warn } = input;
+  const rp = await convertOrDestroy(host, input.checkpoint, vm, warn);
+  if (!rp) return;
+  // The reference point says what the host achieved (an application-consistent request on a
+  // guest that cannot give it yields a crash-consistent checkpoint).
+  if (rp.consistencyLevel === 2 && point.consistency !== "crash") {
+    point.consistency = "crash";
+    const msg = `The guest of '${vm.name}' gave a crash-consistent checkpoint, not the application-consistent one asked for`;
+    point.warnings.push(msg);
+    warn(msg, "ConsistencyDowngraded");
+  }
+  point.referencePoint = recordOf(rp, vm);
+  for (const old of catalog.points.filter((x) => x !== point && x.referencePoint)) {
+    const alive = input.hostReferencePointsBefore.find((r) => r.instanceId === old.referencePoint!.instanceId);
+    if (alive) {
+      try {
+        await host.destroyReferencePoint(alive);
+      } catch (e) {
+        warn(`Could not remove the previous reference point '${alive.instanceId}' of '${vm.name}': ${(e as Error).message}`, "ReferencePointNotRemoved");
+        continue;
+      }
+    }
+    old.referencePoint = null;
+  }
+  input.store.writeCatalog(catalog);
+  crashPoint("backup-reference-point-recorded");
+}
+
+function recordOf(rp: HostReferencePoint, vm: HostVm): OurReferencePoint {
+  return {
+    instanceId: rp.instanceId,
+    // ResilientChangeTrackingIdentifiers are index-aligned with VirtualDiskIdentifiers (the
+    // disks' SASD InstanceIDs); fall back to position when the host does not list them.
+    rctIds: Object.fromEntries(vm.disks.map((d, i) => {
+      const j = rp.virtualDiskIds.indexOf(d.instanceId);
+      return [String(d.index), rp.rctIds[j >= 0 ? j : i] ?? ""];
+    })),
+    diskPaths: Object.fromEntries(vm.disks.map((d) => [String(d.index), d.hostResource])),
+  };
+}
+
+async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn): Promise<HostReferencePoint | undefined> {
+  if (rctUnavailableReason(vm)) {
+    // Without RCT a reference point would carry nothing useful. The point is published: a
+    // checkpoint that will not go away is a warning, not a failed backup.
+    try {
+      await destroyCheckpointPatiently(host, checkpoint);
+    } catch (cleanupError) {
+      warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
+    }
+    return undefined;
+  }
+  try {
+    return await host.convertToReferencePoint(checkpoint);
+  } catch (e) {
+    warn(`Could not turn the recovery checkpoint of '${vm.name}' into a reference point (${(e as Error).message}); the next backup will be a full copy (or, with --hash-changes, find changes by hashing)`, "ReferencePointFailed");
+    try {
+      await destroyCheckpointPatiently(host, checkpoint);
+    } catch (cleanupError) {
+      warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
+    }
+    return undefined;
+  }
+}
