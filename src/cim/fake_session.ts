@@ -5,7 +5,7 @@
  */
 import type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "./session";
 import { CimError } from "./session";
-import { sameObjectPath } from "./object_path";
+import { parseObjectPath, sameObjectPath } from "./object_path";
 import { matchesWhere, parseWql } from "./wql";
 
 export type MethodHandler = (path: string, args: Record<string, unknown>) => CimMethodResult | Promise<CimMethodResult>;
@@ -37,10 +37,14 @@ export class FakeCimSession implements CimSession {
   readonly calls: { path: string; method: string; args: Record<string, unknown> }[] = [];
   readonly queries: string[] = [];
   readonly #jobs = new Map<string, FakeJob>();
+  // Classes this host serves (lowercase): every class ever put, handled or declared. A real
+  // host rejects a query or call on any other class (WBEM_E_INVALID_CLASS), and so does the fake.
+  readonly #classes = new Set<string>(["msvm_concretejob"]);
   #nextJob = 1;
 
   /** Adds or replaces an instance. */
   put(instance: CimInstance): CimInstance {
+    this.#classes.add(instance.__CLASS.toLowerCase());
     for (const k of [...this.instances.keys()]) if (sameObjectPath(k, instance.__PATH)) this.instances.delete(k);
     this.instances.set(instance.__PATH, instance);
     return instance;
@@ -66,7 +70,13 @@ export class FakeCimSession implements CimSession {
 
   /** Handles `method` on instances of `className`. */
   on(className: string, method: string, handler: MethodHandler): void {
+    this.#classes.add(className.toLowerCase());
     this.handlers.set(`${className}.${method}`.toLowerCase(), handler);
+  }
+
+  /** Declares classes the host serves though it holds no instance of them yet (queries answer []). */
+  declareClass(...classNames: string[]): void {
+    for (const c of classNames) this.#classes.add(c.toLowerCase());
   }
 
   /** Creates a job instance that runs for some polls and returns its path. */
@@ -81,6 +91,7 @@ export class FakeCimSession implements CimSession {
   async query(wql: string): Promise<CimInstance[]> {
     this.queries.push(wql);
     const q = parseWql(wql);
+    if (!this.#classes.has(q.className.toLowerCase())) throw new CimError("CimInvalidClass", `Cannot query class '${q.className}': not served by this host`, q.className);
     return [...this.instances.values()].filter((i) => i.__CLASS.toLowerCase() === q.className.toLowerCase() && matchesWhere(i, q.where)).map((i) => ({ ...i }));
   }
 
@@ -108,10 +119,14 @@ export class FakeCimSession implements CimSession {
 
   async invokeMethod(path: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {
     this.calls.push({ path, method, args });
-    const target = this.find(path);
-    if (!target) throw new CimError("CimNotFound", `Not found: ${path}`, path);
-    const handler = this.handlers.get(`${target.__CLASS}.${method}`.toLowerCase());
-    if (!handler) throw new CimError("CimInvalidMethod", `No method ${method} on ${target.__CLASS}`, path);
+    // As on a real host: the class and method are checked before the instance is looked up.
+    const className = parseObjectPath(path).className;
+    const handler = this.handlers.get(`${className}.${method}`.toLowerCase());
+    if (!handler) {
+      if (!this.#classes.has(className.toLowerCase())) throw new CimError("CimInvalidClass", `Cannot invoke ${method}: class '${className}' is not served by this host`, className);
+      throw new CimError("CimInvalidMethod", `No method ${method} on ${className}`, method);
+    }
+    if (!this.find(path)) throw new CimError("CimNotFound", `Not found: ${path}`, path);
     return handler(path, args);
   }
 

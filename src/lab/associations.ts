@@ -7,10 +7,10 @@ import type { InstanceIndex } from "./catalog";
 import { exportSettingDataPath } from "./classes/export_setting_data";
 import { referencePointPath } from "./classes/reference_point";
 import { vssdPath } from "./classes/settings";
-import { allConfigurations } from "./configurations";
-import { jobPath, jobExpired } from "./jobs";
-import type { LabState } from "./model";
-import { computerSystemPath, objPath, plannedSystemPath, SERVICES, servicePath, type ServiceClass, vssComponentPath } from "./paths";
+import { allConfigurations } from "./host/configurations";
+import { jobPath, jobExpired } from "./host/jobs";
+import type { LabState } from "./host/model";
+import { computerSystemPath, objPath, plannedSystemPath, SERVICES, servicePath, type ServiceClass, vssComponentPath } from "./host/paths";
 import { resourceInstances } from "./classes/settings";
 
 export interface AssociationDef {

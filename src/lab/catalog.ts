@@ -5,16 +5,16 @@
  */
 import type { CimInstance } from "../cim/mod";
 import { parseObjectPath, buildObjectPath } from "../cim/mod";
-import { allConfigurations } from "./configurations";
+import { allConfigurations } from "./host/configurations";
 import { hostInstance, plannedInstance, vmInstance } from "./classes/computer_system";
 import { exportSettingDataInstance } from "./classes/export_setting_data";
 import { referencePointInstance } from "./classes/reference_point";
 import { serviceInstance } from "./classes/services";
 import { resourceInstances, vssdInstance } from "./classes/settings";
 import { vssComponentInstance } from "./classes/vss_component";
-import { jobExpired, jobInstance } from "./jobs";
-import type { LabState } from "./model";
-import type { ServiceClass } from "./paths";
+import { jobExpired, jobInstance } from "./host/jobs";
+import type { LabState } from "./host/model";
+import type { ServiceClass } from "./host/paths";
 
 export interface ClassDef {
   name: string;

@@ -2,13 +2,18 @@
  * The lab host: an emulator of Hyper-V's WMI v2 backup surface (root\virtualization\v2) over
  * a state directory and real VHDX/VHD files. See docs/lab-fidelity.md.
  *
+ * Layout: host/ holds the emulated host itself (state store, model, host operations, disk files,
+ * RCT, guests, faults, jobs, paths, configurations); classes/ the WMI instances computed from
+ * it; services/ the emulated methods and their plumbing; session.ts, catalog.ts and
+ * associations.ts put them behind the CimSession seam. Other packages import only this file.
+ *
  * @module
  */
 export { LabCimSession } from "./session";
-export { initLab, readLabState, mutateLab } from "./state_store";
-export { guestData } from "./guest_data";
-export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint, type NewVmOptions } from "./host_ops";
-export { addFault } from "./faults";
+export { initLab, readLabState, mutateLab } from "./host/state_store";
+export { guestData } from "./host/guest_data";
+export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint, type NewVmOptions } from "./host/host_ops";
+export { addFault } from "./host/faults";
 export type {
   LabState,
   LabConfig,
@@ -30,7 +35,7 @@ export type {
   RctRecord,
   PlannedDisk,
   TrackedWrite,
-} from "./model";
-export { guestWriteInLab } from "./host_ops";
-export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./model";
-export { LOCK_FILE, withLabLock } from "./state_store";
+} from "./host/model";
+export { guestWriteInLab } from "./host/host_ops";
+export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";
+export { LOCK_FILE, withLabLock } from "./host/state_store";

@@ -7,13 +7,13 @@ import { parseObjectPath } from "../cim/mod";
 import { matchesWhere, parseWql, propertyOf } from "../cim/mod";
 import { ASSOCIATIONS, associationInstances } from "./associations";
 import { CLASSES, classIsA, findClass, InstanceIndex, pathKey } from "./catalog";
-import { takeFault } from "./faults";
-import { deleteAfterCommit } from "./host_ops";
-import { jobPath, purgeJobs, startJob } from "./jobs";
-import { Args, type MethodContext } from "./method_support";
-import { METHODS } from "./methods";
-import type { LabState } from "./model";
-import { mutateLab, readLabState } from "./state_store";
+import { takeFault } from "./host/faults";
+import { deleteAfterCommit } from "./host/host_ops";
+import { jobPath, purgeJobs, startJob } from "./host/jobs";
+import { Args, type MethodContext } from "./services/method_support";
+import { METHODS } from "./services/methods";
+import type { LabState } from "./host/model";
+import { mutateLab, readLabState } from "./host/state_store";
 
 /** A CimSession over the lab in `dir`. Each call reads the state afresh (other processes may change it). */
 export class LabCimSession implements CimSession {

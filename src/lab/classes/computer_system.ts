@@ -1,8 +1,8 @@
 /** Msvm_ComputerSystem (the host and each VM) and Msvm_PlannedComputerSystem. */
 import type { CimInstance } from "../../cim/mod";
-import type { LabState, PlannedRecord, VmRecord } from "../model";
-import { EnabledState } from "../model";
-import { cimDateTime, computerSystemPath, plannedSystemPath } from "../paths";
+import type { LabState, PlannedRecord, VmRecord } from "../host/model";
+import { EnabledState } from "../host/model";
+import { cimDateTime, computerSystemPath, plannedSystemPath } from "../host/paths";
 
 export function hostInstance(state: LabState): CimInstance {
   return {

@@ -4,8 +4,8 @@
  * Defaults: export everything of the VM itself (no checkpoints chosen yet).
  */
 import type { CimInstance } from "../../cim/mod";
-import type { LabState, VmRecord } from "../model";
-import { exportSettingDataInstanceId, instanceIdPath } from "../paths";
+import type { LabState, VmRecord } from "../host/model";
+import { exportSettingDataInstanceId, instanceIdPath } from "../host/paths";
 
 export function exportSettingDataPath(host: string, vmId: string): string {
   return instanceIdPath(host, "Msvm_VirtualSystemExportSettingData", exportSettingDataInstanceId(vmId));

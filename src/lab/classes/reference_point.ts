@@ -1,7 +1,7 @@
 /** Msvm_VirtualSystemReferencePoint: ReferencePointType 2 (RCT based) per the class page. */
 import type { CimInstance } from "../../cim/mod";
-import type { LabState, ReferencePointRecord } from "../model";
-import { cimDateTime, instanceIdPath } from "../paths";
+import type { LabState, ReferencePointRecord } from "../host/model";
+import { cimDateTime, instanceIdPath } from "../host/paths";
 
 export function referencePointInstanceId(id: string): string {
   return `Microsoft:${id}`;

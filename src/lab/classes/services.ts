@@ -1,7 +1,7 @@
 /** The singleton services: management, snapshot, reference point and image management. */
 import type { CimInstance } from "../../cim/mod";
-import type { LabState } from "../model";
-import { SERVICES, type ServiceClass, servicePath } from "../paths";
+import type { LabState } from "../host/model";
+import { SERVICES, type ServiceClass, servicePath } from "../host/paths";
 
 export function serviceInstance(state: LabState, className: ServiceClass): CimInstance {
   const s = SERVICES[className];

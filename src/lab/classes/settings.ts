@@ -4,8 +4,8 @@
  * Msvm_StorageAllocationSettingData (the virtual hard disk files).
  */
 import type { CimInstance } from "../../cim/mod";
-import type { ConfigView } from "../configurations";
-import type { LabState } from "../model";
+import type { ConfigView } from "../host/configurations";
+import type { LabState } from "../host/model";
 import {
   cimDateTime,
   controllerInstanceId,
@@ -13,7 +13,7 @@ import {
   driveInstanceId,
   instanceIdPath,
   vssdInstanceId,
-} from "../paths";
+} from "../host/paths";
 
 /** ResourceType / ResourceSubType pairs (reference §7). */
 export const RESOURCE = {

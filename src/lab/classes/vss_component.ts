@@ -5,8 +5,8 @@
  * as real failures do), [12] No Contact when the guest has no integration services.
  */
 import type { CimInstance } from "../../cim/mod";
-import type { LabState, VmRecord } from "../model";
-import { VSS_IC_GUID, vssComponentPath } from "../paths";
+import type { LabState, VmRecord } from "../host/model";
+import { VSS_IC_GUID, vssComponentPath } from "../host/paths";
 
 export function vssComponentInstance(state: LabState, vm: VmRecord): CimInstance {
   const answering = vm.guest !== "none" && vm.integration !== "missing" && (vm.state === 2 || vm.state === 9);

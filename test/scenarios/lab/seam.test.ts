@@ -1,3 +1,4 @@
+/** Object paths and the WQL subset as the lab parses them; the seam's behaviours themselves are asserted once, for every implementation, in test/contracts. */
 import { describe, expect, it } from "vitest";
 import { buildObjectPath, parseObjectPath, sameObjectPath } from "../../../src/cim/mod";
 import { matchesWhere, parseWql } from "../../../src/cim/mod";

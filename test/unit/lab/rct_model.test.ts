@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { changesSince, degrade, issueRctId, newRct, trackWrite } from "../../../src/lab/rct";
-import type { DiskRecord } from "../../../src/lab/model";
+import { changesSince, degrade, issueRctId, newRct, trackWrite } from "../../../src/lab/host/rct";
+import type { DiskRecord } from "../../../src/lab/host/model";
 
 const SIZE = 16 * 1024 * 1024;
 

@@ -14,10 +14,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HvbError } from "../base/mod";
-import { writeFileAtomic } from "../base/mod";
-import { crashPoint } from "../base/mod";
-import { processAlive } from "../base/mod";
+import { HvbError } from "../../base/mod";
+import { writeFileAtomic } from "../../base/mod";
+import { crashPoint } from "../../base/mod";
+import { processAlive } from "../../base/mod";
 import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
 
 export const STATE_FILE = "lab.json";

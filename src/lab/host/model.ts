@@ -1,10 +1,10 @@
 /**
  * The lab host's persisted model: what a Hyper-V host knows about its VMs, checkpoints,
  * reference points, change tracking, jobs and injected faults. Stored as one JSON document
- * (state_store.ts); WMI instances are views computed from it (classes/*.ts).
+ * (state_store.ts); WMI instances are views computed from it (../classes/*.ts).
  */
 import { randomUUID } from "node:crypto";
-import { HvbError } from "../base/mod";
+import { HvbError } from "../../base/mod";
 
 export const LAB_FORMAT = "hvbackup-lab";
 export const LAB_FORMAT_VERSION = 1;

@@ -2,9 +2,9 @@
  * Msvm_ComputerSystem.RequestStateChange (family B; 32775 for a state change that does not
  * apply to the VM's current state, as the method page names it).
  */
-import { setVmState } from "./host_ops";
+import { setVmState } from "../host/host_ops";
 import { B, EFFECT_CHANGE, type MethodHandler, sync } from "./method_support";
-import { EnabledState } from "./model";
+import { EnabledState } from "../host/model";
 
 const { Running, Off, Saved, Paused } = EnabledState;
 

@@ -1,7 +1,7 @@
 /** Msvm_VirtualSystemReferencePointService.DestroyReferencePoint (family B: 0, 4096, 32768..32778). */
 import { B, EFFECT_CHANGE, type MethodHandler, sync } from "./method_support";
-import { computerSystemPath, diskInstanceId } from "./paths";
-import { forgetRctId } from "./rct";
+import { computerSystemPath, diskInstanceId } from "../host/paths";
+import { forgetRctId } from "../host/rct";
 
 export const destroyReferencePoint: MethodHandler = (ctx, args) => {
   const ref = args.ref("AffectedReferencePoint");

@@ -6,7 +6,7 @@
  * points. InstanceID shapes follow what Hyper-V prints (`Microsoft:<GUID>...`); where the docs
  * are silent the shape is a lab assumption listed in docs/lab-fidelity.md.
  */
-import { buildObjectPath } from "../cim/mod";
+import { buildObjectPath } from "../../cim/mod";
 
 export const NAMESPACE = "root\\virtualization\\v2";
 

@@ -2,13 +2,13 @@
  * Msvm_VirtualSystemSnapshotService: CreateSnapshot, DestroySnapshot, ConvertToReferencePoint.
  * Return codes: family A (0..6, 4096) per the method pages.
  */
-import { referencePointPath } from "./classes/reference_point";
-import { vssdPath } from "./classes/settings";
-import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "./host_ops";
+import { referencePointPath } from "../classes/reference_point";
+import { vssdPath } from "../classes/settings";
+import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, type MethodOutcome, prop, sync } from "./method_support";
-import { configVersionHasRct, newGuid, type SnapshotRecord, type VmRecord } from "./model";
-import { computerSystemPath, diskInstanceId } from "./paths";
-import { issueRctId } from "./rct";
+import { configVersionHasRct, newGuid, type SnapshotRecord, type VmRecord } from "../host/model";
+import { computerSystemPath, diskInstanceId } from "../host/paths";
+import { issueRctId } from "../host/rct";
 
 /** SnapshotType values (CIM_VirtualSystemSnapshotService.CreateSnapshot; 32768 = recovery per the Microsoft sample). */
 const SNAPSHOT_TYPE_FULL = 2;

@@ -5,12 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../base/mod";
-import { detectDiskFormat, openDisk } from "../disks/mod";
-import type { VirtualDisk } from "../disk/mod";
-import { createVhdx, mergeVhdxIntoParent, relativeLocatorPath, resolveParentPath, VhdxImage } from "../vhdx/mod";
-import { serializeParentLocator } from "../vhdx/mod";
-import { createVhd, createVhdDifferencing, mergeVhdIntoParent, VhdImage } from "../vhd/mod";
+import { HvbError } from "../../base/mod";
+import { detectDiskFormat, openDisk } from "../../disks/mod";
+import type { VirtualDisk } from "../../disk/mod";
+import { createVhdx, mergeVhdxIntoParent, relativeLocatorPath, resolveParentPath, VhdxImage } from "../../vhdx/mod";
+import { serializeParentLocator } from "../../vhdx/mod";
+import { createVhd, createVhdDifferencing, mergeVhdIntoParent, VhdImage } from "../../vhd/mod";
 import type { DiskFormat } from "./model";
 
 /** Creates an empty dynamic base disk of `format`. */

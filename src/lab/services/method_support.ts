@@ -2,9 +2,9 @@
  * What every emulated method shares: how it sees its call (context, arguments) and what it
  * returns (a synchronous ReturnValue, or a job).
  */
-import type { CimInstance } from "../cim/mod";
-import { CimError } from "../cim/mod";
-import type { LabState } from "./model";
+import type { CimInstance } from "../../cim/mod";
+import { CimError } from "../../cim/mod";
+import type { LabState } from "../host/model";
 
 /** Family A ("CIM style") return codes. */
 export const A = { Ok: 0, NotSupported: 1, Failed: 2, Timeout: 3, InvalidParameter: 4, InvalidState: 5, IncompatibleParameters: 6 } as const;

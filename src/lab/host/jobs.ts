@@ -9,8 +9,8 @@
  * TimeBeforeRemoval (5 minutes), then it is gone. So a client killed at any moment finds the
  * host either before or after the operation, never in between.
  */
-import type { CimInstance } from "../cim/mod";
-import { JobState } from "../cim/mod";
+import type { CimInstance } from "../../cim/mod";
+import { JobState } from "../../cim/mod";
 import { type JobRecord, type LabState, newGuid } from "./model";
 import { cimDateTime, cimInterval, instanceIdPath } from "./paths";
 

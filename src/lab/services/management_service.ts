@@ -8,10 +8,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../base/mod";
-import { copyFlattened, detectFormatSafe } from "./disk_files";
-import { configView } from "./config_lookup";
-import { resetDiskTracking } from "./host_ops";
+import { HvbError } from "../../base/mod";
+import { copyFlattened, detectFormatSafe } from "../host/disk_files";
+import { configView } from "../host/config_lookup";
+import { resetDiskTracking } from "../host/host_ops";
 import { A, B, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, prop, sync } from "./method_support";
 import {
   configVersionHasRct,
@@ -21,11 +21,11 @@ import {
   type PlannedDisk,
   type PlannedRecord,
   type VmRecord,
-} from "./model";
-import { computerSystemPath, plannedSystemPath } from "./paths";
-import { newRct } from "./rct";
+} from "../host/model";
+import { computerSystemPath, plannedSystemPath } from "../host/paths";
+import { newRct } from "../host/rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
-import { writeFileAtomic } from "../base/mod";
+import { writeFileAtomic } from "../../base/mod";
 
 export const VMCX_FORMAT = "hvbackup-lab-vmcx";
 

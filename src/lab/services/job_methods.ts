@@ -2,9 +2,9 @@
  * Msvm_ConcreteJob.GetError and GetErrorEx (family B without 32779): the error objects of a
  * failed job as embedded Msvm_Error instances; null while the job runs or when it succeeded.
  */
-import { jobFinished } from "./jobs";
+import { jobFinished } from "../host/jobs";
 import { B, type MethodHandler, sync } from "./method_support";
-import type { JobRecord } from "./model";
+import type { JobRecord } from "../host/model";
 
 function errorOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown> | null {
   const job: JobRecord | undefined = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());

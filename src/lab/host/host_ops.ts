@@ -10,7 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HvbError } from "../base/mod";
+import { HvbError } from "../../base/mod";
 import { createBaseDisk, createChildDisk, diskFacts, mergeChildDisk, parentFileOf, setParentFile, writeDisk } from "./disk_files";
 import { guestData } from "./guest_data";
 import {
@@ -30,7 +30,7 @@ import {
 } from "./model";
 import { diskDeviceKey } from "./paths";
 import { mutateLab, withLabLock } from "./state_store";
-import { crashPoint } from "../base/mod";
+import { crashPoint } from "../../base/mod";
 import { degrade, newRct, resetRct, trackWrite } from "./rct";
 
 export interface NewVmOptions {

@@ -4,11 +4,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { diskFacts, mergeChildDisk, parentFileOf } from "./disk_files";
+import { diskFacts, mergeChildDisk, parentFileOf } from "../host/disk_files";
 import { B, type MethodContext, type MethodHandler, type MethodOutcome, sync } from "./method_support";
-import type { DiskRecord, LabState } from "./model";
-import { cimDateTime } from "./paths";
-import { changesSince } from "./rct";
+import type { DiskRecord, LabState } from "../host/model";
+import { cimDateTime } from "../host/paths";
+import { changesSince } from "../host/rct";
 
 function samePathName(a: string, b: string): boolean {
   return path.resolve(a) === path.resolve(b);
