@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,31 +15,13 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `hvbackup ARGS` in `cwd` and returns its exit code and output. */
-export function hvb(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: options.cwd,
-    encoding: "utf8",
-    env: { ...process.env, ...options.env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs `hvbackup ARGS` and fails the test with its output when it does not exit 0. */
-export function ok(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
-  const r = hvb(args, options);
-  if (r.code !== 0) throw new Error(`hvbackup ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-/** A fresh folder with a lab host (`lab`) and a repository path (`repo`). */
-export function newWorld(name: string): { dir: string; lab: string; repo: string; cleanup(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), `hvb-${name}-`));
-  const lab = path.join(dir, "lab");
-  const repo = path.join(dir, "repo");
-  ok(["lab", "init", lab]);
-  return { dir, lab, repo, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/** The point record a successful `backup --json` prints as its result. */
+export interface PointRecord {
+  id: string;
+  kind: string;
+  consistency: string;
+  disks: Array<{ method: string }>;
+  warnings: string[];
 }
 
 export interface LabVm {
@@ -49,17 +31,6 @@ export interface LabVm {
   configVersion: string;
   generation: number;
   disks: Array<{ path: string }>;
-}
-
-/** The lab's VMs as `lab ls --json` shows them. */
-export function labVms(lab: string): LabVm[] {
-  return (JSON.parse(ok(["lab", "ls", "--lab", lab, "--json"]).stdout) as { vms: LabVm[] }).vms;
-}
-
-export function labVm(lab: string, name: string): LabVm {
-  const vm = labVms(lab).find((v) => v.name === name);
-  if (!vm) throw new Error(`no VM '${name}' in the lab`);
-  return vm;
 }
 
 /** SHA-256 of a whole virtual disk as a guest sees it (the file and its chain). */
@@ -79,35 +50,6 @@ export function diskHash(file: string): string {
   }
 }
 
-/** What the guest of `vm` sees on each of its disks now. */
-export function guestView(lab: string, vm: string): string[] {
-  return labVm(lab, vm).disks.map((d) => diskHash(d.path));
-}
-
-/** A guest write of deterministic bytes (the lab's own generator). */
-export function guestWrite(lab: string, vm: string, disk: number, offset: number, length: number, seed: number): void {
-  ok(["lab", "write", "--lab", lab, "--vm", vm, "--disk", String(disk), "--offset", String(offset), "--length", String(length), "--seed", String(seed)]);
-}
-
-/** Backs up and returns the point record (`backup --json` result). */
-export function backup(world: { lab: string; repo: string }, vm: string, extra: string[] = []): { id: string; kind: string; consistency: string; disks: Array<{ method: string }>; warnings: string[] } {
-  const r = ok(["backup", "--vm", vm, "--repo", world.repo, "--lab", world.lab, "--json", ...extra]);
-  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; data?: unknown });
-  const result = events.find((e) => e.type === "result");
-  if (!result) throw new Error(`backup printed no result: ${r.stdout}`);
-  return result.data as ReturnType<typeof backup>;
-}
-
-/** Restores a point side by side under a new id and name; returns the restored disks' hashes. */
-export function restoreSideBySide(world: { dir: string; lab: string; repo: string }, vm: string, point: string, tag: string): string[] {
-  const dest = path.join(world.dir, `restore-${tag}`);
-  const name = `${vm}-${tag}`;
-  ok(["restore", "--repo", world.repo, "--vm", vm, "--point", point, "--new-id", "--name", name, "--dest", dest, "--lab", world.lab]);
-  const restored = labVm(world.lab, name);
-  for (const d of restored.disks) if (!existsSync(d.path)) throw new Error(`restored disk '${d.path}' is missing`);
-  return restored.disks.map((d) => diskHash(d.path));
-}
-
 /** Deterministic pseudo-random integers for scenario choices. */
 export function rng(seed: number): (n: number) => number {
   let x = seed >>> 0 || 1;
@@ -120,24 +62,6 @@ export function rng(seed: number): (n: number) => number {
     return x % n;
   };
 }
-
-/** The object path of the one instance a WQL query returns. */
-export function cimPath(lab: string, wql: string): string {
-  const found = JSON.parse(ok(["lab", "cim", "query", "--lab", lab, wql]).stdout) as Array<{ __PATH: string }>;
-  if (found.length !== 1) throw new Error(`'${wql}' returned ${found.length} instances`);
-  return found[0]!.__PATH;
-}
-
-/** Takes a standard (user) checkpoint of a lab VM, as Checkpoint-VM would. */
-export function userCheckpoint(lab: string, vm: string): void {
-  const vmPath = cimPath(lab, `SELECT * FROM Msvm_ComputerSystem WHERE ElementName='${vm}'`);
-  const service = cimPath(lab, "SELECT * FROM Msvm_VirtualSystemSnapshotService");
-  const r = JSON.parse(ok(["lab", "cim", "invoke", "--lab", lab, "--path", service, "--method", "CreateSnapshot", "--wait", "--args",
-    JSON.stringify({ AffectedSystem: vmPath, SnapshotType: 2, SnapshotSettings: { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: 2 } })]).stdout) as { ReturnValue: number; Job?: { JobState: number } };
-  if (!(r.ReturnValue === 0 || (r.ReturnValue === 4096 && r.Job?.JobState === 7))) throw new Error(`CreateSnapshot failed: ${JSON.stringify(r)}`);
-}
-
-// --- safety suites (faults, crashes, corruption, prune) -------------------------------------
 
 /** Runs `hvbackup ARGS` without blocking the event loop (tests of one file can run concurrently). */
 export function hvbAsync(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult & { signal: NodeJS.Signals | null }> {
@@ -187,32 +111,37 @@ export function events(stdout: string): Array<{ type: string; message?: string; 
   return stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { type: string });
 }
 
-/** Async {@link backup}: the point record of a successful `backup --json`, and the warnings printed. */
-export async function backupAsync(world: { lab: string; repo: string }, vm: string, extra: string[] = []): Promise<ReturnType<typeof backup>> {
+/** Backs up and returns the point record (`backup --json` result). */
+export async function backupAsync(world: { lab: string; repo: string }, vm: string, extra: string[] = []): Promise<PointRecord> {
   const r = await okAsync(["backup", "--vm", vm, "--repo", world.repo, "--lab", world.lab, "--json", ...extra]);
   const result = events(r.stdout).find((e) => e.type === "result");
   if (!result) throw new Error(`backup printed no result: ${r.stdout}`);
-  return result.data as ReturnType<typeof backup>;
+  return result.data as PointRecord;
 }
 
-/** Async {@link labVms}. */
+/** The lab's VMs as `lab ls --json` shows them. */
 export async function labVmsAsync(lab: string): Promise<LabVm[]> {
   return (JSON.parse((await okAsync(["lab", "ls", "--lab", lab, "--json"])).stdout) as { vms: LabVm[] }).vms;
 }
 
-/** Async {@link guestView}. */
-export async function guestViewAsync(lab: string, vm: string): Promise<string[]> {
-  const v = (await labVmsAsync(lab)).find((x) => x.name === vm);
-  if (!v) throw new Error(`no VM '${vm}' in the lab`);
-  return v.disks.map((d) => diskHash(d.path));
+/** The lab VM named `name`; fails the test when there is none. */
+export async function labVmAsync(lab: string, name: string): Promise<LabVm> {
+  const vm = (await labVmsAsync(lab)).find((v) => v.name === name);
+  if (!vm) throw new Error(`no VM '${name}' in the lab`);
+  return vm;
 }
 
-/** Async {@link guestWrite}. */
+/** What the guest of `vm` sees on each of its disks now. */
+export async function guestViewAsync(lab: string, vm: string): Promise<string[]> {
+  return (await labVmAsync(lab, vm)).disks.map((d) => diskHash(d.path));
+}
+
+/** A guest write of deterministic bytes (the lab's own generator). */
 export async function guestWriteAsync(lab: string, vm: string, disk: number, offset: number, length: number, seed: number): Promise<void> {
   await okAsync(["lab", "write", "--lab", lab, "--vm", vm, "--disk", String(disk), "--offset", String(offset), "--length", String(length), "--seed", String(seed)]);
 }
 
-/** Async {@link restoreSideBySide}: restores under a new id and name, returns the restored disks' hashes. */
+/** Restores a point side by side under a new id and name; returns the restored disks' hashes. */
 export async function restoreSideBySideAsync(world: { dir: string; lab: string; repo: string }, vm: string, point: string, tag: string, extra: string[] = []): Promise<string[]> {
   const dest = path.join(world.dir, `restore-${tag}`);
   const name = `${vm}-${tag}`;
@@ -223,7 +152,7 @@ export async function restoreSideBySideAsync(world: { dir: string; lab: string; 
   return restored.disks.map((d) => diskHash(d.path));
 }
 
-/** Async {@link newWorld}. */
+/** A fresh folder with a lab host (`lab`) and a repository path (`repo`); `initArgs` go to `lab init`. */
 export async function newWorldAsync(name: string, initArgs: string[] = []): Promise<{ dir: string; lab: string; repo: string; cleanup(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), `hvb-${name}-`));
   const lab = path.join(dir, "lab");
@@ -235,6 +164,22 @@ export async function newWorldAsync(name: string, initArgs: string[] = []): Prom
 /** Rows a WQL query returns on the lab. */
 export async function cimQuery(lab: string, wql: string): Promise<Array<Record<string, unknown> & { __PATH: string }>> {
   return JSON.parse((await okAsync(["lab", "cim", "query", "--lab", lab, wql])).stdout) as Array<Record<string, unknown> & { __PATH: string }>;
+}
+
+/** The object path of the one instance a WQL query returns. */
+export async function cimPathAsync(lab: string, wql: string): Promise<string> {
+  const found = await cimQuery(lab, wql);
+  if (found.length !== 1) throw new Error(`'${wql}' returned ${found.length} instances`);
+  return found[0]!.__PATH;
+}
+
+/** Takes a standard (user) checkpoint of a lab VM, as Checkpoint-VM would. */
+export async function userCheckpointAsync(lab: string, vm: string): Promise<void> {
+  const vmPath = await cimPathAsync(lab, `SELECT * FROM Msvm_ComputerSystem WHERE ElementName='${vm}'`);
+  const service = await cimPathAsync(lab, "SELECT * FROM Msvm_VirtualSystemSnapshotService");
+  const r = JSON.parse((await okAsync(["lab", "cim", "invoke", "--lab", lab, "--path", service, "--method", "CreateSnapshot", "--wait", "--args",
+    JSON.stringify({ AffectedSystem: vmPath, SnapshotType: 2, SnapshotSettings: { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: 2 } })])).stdout) as { ReturnValue: number; Job?: { JobState: number } };
+  if (!(r.ReturnValue === 0 || (r.ReturnValue === 4096 && r.Job?.JobState === 7))) throw new Error(`CreateSnapshot failed: ${JSON.stringify(r)}`);
 }
 
 /** Recovery checkpoints on the host (of every VM). */

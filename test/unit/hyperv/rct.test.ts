@@ -2,31 +2,9 @@ import { describe, expect, it } from "vitest";
 import { HyperVClient } from "../../../src/hyperv/hyperv_client";
 import { HyperVMethodError } from "../../../src/hyperv/method_errors";
 import { isRctFallbackError } from "../../../src/hyperv/rct";
-import { mergeRanges } from "../../../src/base/mod";
 import { standardFakeHost } from "./_fake_host";
 
 const MiB = 1 << 20;
-
-describe("mergeRanges", () => {
-  it("sorts, merges overlapping and touching ranges and keeps gaps", () => {
-    expect(
-      mergeRanges([
-        { offset: 10, length: 5 },
-        { offset: 0, length: 10 },
-        { offset: 20, length: 1 },
-        { offset: 12, length: 1 },
-      ]),
-    ).toEqual([
-      { offset: 0, length: 15 },
-      { offset: 20, length: 1 },
-    ]);
-  });
-
-  it("clips to the region and drops what falls outside", () => {
-    expect(mergeRanges([{ offset: 0, length: 100 }, { offset: 500, length: 10 }], { offset: 50, length: 100 })).toEqual([{ offset: 50, length: 50 }]);
-    expect(mergeRanges([{ offset: 0, length: 0 }])).toEqual([]);
-  });
-});
 
 describe("getChangedRanges", () => {
   function setup() {
