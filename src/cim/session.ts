@@ -1,6 +1,6 @@
 /**
  * The CimSession seam: the one interface through which the product talks to a virtualization
- * host. On Windows it is backed by real WMI/CIM (src/hyperv/transport); on any machine it can be
+ * host. On Windows it is backed by real WMI/CIM (src/hyperv/transports); on any machine it can be
  * backed by the lab host (src/lab). Everything above this seam runs unchanged on both.
  *
  * Value conventions (the Windows transport converts to and from these):
