@@ -9,7 +9,7 @@ function ConvertTo-HvbVhdxInfo {
         next file in the chain) are added. Fields the core adds later are kept, with the first
         letter upper-cased.
     .PARAMETER InputObject
-        The object parsed from `hvbackup vhdx info FILE --json`.
+        The data of `hvbackup vhdx info FILE --events`'s result event.
     .EXAMPLE
         PS C:\> ConvertTo-HvbVhdxInfo -InputObject $outcome.Data[0]
         Returns the typed object Get-VhdxFileInfo outputs.
@@ -72,12 +72,4 @@ function ConvertTo-HvbVhdxInfo {
     }
     $properties['ParentPath'] = $parentPath
     [pscustomobject]$properties
-}
-
-function ConvertTo-HvbGuid {
-    # A GUID string as [guid]; anything else unchanged.
-    param([AllowNull()] $Value)
-    $guid = [guid]::Empty
-    if ($Value -is [string] -and [guid]::TryParse($Value, [ref] $guid)) { return $guid }
-    $Value
 }

@@ -1,21 +1,22 @@
 function Invoke-HvbCore {
     <#
     .SYNOPSIS
-        Runs the bundled core (node bin/hvbackup.cjs ... --json) and relays what it reports.
+        Runs the bundled core (node bin/hvbackup.cjs ... --events) and relays what it reports.
     .DESCRIPTION
-        Starts `node <module>/bin/hvbackup.cjs <ArgumentList> --json` with System.Diagnostics.Process
-        and reads its standard output as line-delimited JSON events, each an object with a "type":
+        Starts `node <module>/bin/hvbackup.cjs <ArgumentList> --events` with System.Diagnostics.Process
+        and reads its standard output line by line: with --events every line is one JSON object,
+        an event with a "type":
           progress {percent, activity, status?, bytes?}  -> WriteProgress
-          warning  {message}                             -> WriteWarning
+          warning  {message, code?}                      -> WriteWarning
           info     {message}                             -> WriteVerbose
-          result   {data}                                -> returned in Data
-          error    {code, category, message, target?}    -> an ErrorRecord (ConvertTo-HvbErrorRecord)
-        A JSON object whose "type" is not one of these (e.g. `vhdx info` prints one object whose
-        type is 'dynamic') is result data itself; a JSON document spread over several lines is
-        gathered until it parses; a JSON array (`list --json`) is one item of Data. Other stdout
-        lines and stderr lines are verbose messages (an event object on stderr is handled as on
-        stdout); if the process exits non-zero without an error event, stderr becomes the ErrorRecord (code 'Usage' for exit code 2, otherwise
-        'HvbCoreFailed'), unless it reported a result: then the result says what failed (`verify`
+          result   {data}                                -> data returned in Data
+          error    {code, category, message, target?}    -> one ErrorRecord, ErrorId = code
+        Only a result event carries data (its "data" may itself have a field named "type", such
+        as `vhdx info`'s 'dynamic': that is inside data, not an event). An event of any other type
+        is written to the verbose stream and ignored; a line that is not a JSON object is verbose
+        text. stderr is plain text: verbose messages, unless the process exits non-zero without an
+        error or result event; then stderr becomes the ErrorRecord (code 'Usage' for exit code 2,
+        otherwise 'HvbCoreFailed'). A result event says what failed when there is one (`verify`
         exits 1 with a report of the damage, a backup of several VMs with a result per VM).
 
         Progress events of different activities (a backup of several VMs at once) get their own
@@ -30,7 +31,7 @@ function Invoke-HvbCore {
         another bundle (development). Returns one HyperVBackup.CoreOutcome: ExitCode, Data,
         Errors (ErrorRecords not yet written, for -ErrorHandling Collect), StandardError.
     .PARAMETER ArgumentList
-        The words after `hvbackup`, e.g. 'vhdx', 'info', 'C:\disks\a.vhdx'. --json is appended.
+        The words after `hvbackup`, e.g. 'vhdx', 'info', 'C:\disks\a.vhdx'. --events is appended.
     .PARAMETER Cmdlet
         The calling public command's $PSCmdlet; defaults to this function's own.
     .PARAMETER ErrorHandling
@@ -46,7 +47,7 @@ function Invoke-HvbCore {
         becomes an ErrorRecord) or that a dry run would otherwise show twice ('*': all).
     .EXAMPLE
         PS C:\> $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'vhdx', 'info', $fullPath -TargetObject $fullPath
-        Runs `hvbackup vhdx info <file> --json`; $outcome.Data holds the parsed result object.
+        Runs `hvbackup vhdx info <file> --events`; $outcome.Data holds the result event's data.
     #>
     [CmdletBinding()]
     [OutputType('HyperVBackup.CoreOutcome')]
@@ -110,7 +111,7 @@ function Invoke-HvbCore {
     $words = [System.Collections.Generic.List[string]]::new()
     $words.Add($cli)
     foreach ($word in $ArgumentList) { $words.Add($word) }
-    $words.Add('--json')
+    $words.Add('--events')
 
     $startInfo = [System.Diagnostics.ProcessStartInfo]::new()
     $startInfo.FileName = $node
@@ -139,7 +140,6 @@ function Invoke-HvbCore {
     $progressIds = [System.Collections.Generic.Dictionary[string, int]]::new([System.StringComparer]::Ordinal)
     $errorEvents = 0
     $resultEvents = 0
-    $pending = [System.Text.StringBuilder]::new()
     try {
         try {
             [void]$process.Start()
@@ -155,10 +155,7 @@ function Invoke-HvbCore {
         # Dot-sourced below, so it updates $progressShown, $errorEvents and $resultEvents of this function.
         $handle = {
             param($Item)
-            $type = $null
-            if ($Item -is [System.Management.Automation.PSCustomObject] -and $null -ne $Item.PSObject.Properties['type']) {
-                $type = [string]$Item.type
-            }
+            $type = [string]$Item.type
             switch ($type) {
                 'progress' {
                     $activity = Get-HvbProperty $Item 'activity' $ProgressActivity
@@ -198,58 +195,34 @@ function Invoke-HvbCore {
                             -Category ([string](Get-HvbProperty $Item 'category' 'NotSpecified')) `
                             -Message ([string](Get-HvbProperty $Item 'message' '')) -Target $target)
                 }
-                default { $data.Add($Item) }
+                # A type this module does not know (a newer core): said, never taken for data.
+                default { $Cmdlet.WriteVerbose("hvbackup: ignoring an event of unknown type '$type'.") }
             }
         }
 
-        # One event per line; a JSON document printed over several lines (e.g. `vhdx info --json`)
-        # is gathered in $pending from a line starting with { or [ until it parses.
+        # The protocol (--events): every stdout line is one JSON object with a "type". Data only
+        # ever comes from a result event's "data", so a field named "type" inside it (vhdx info's
+        # 'dynamic') cannot be mistaken for an event. A line that is not an event object is text.
         while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
             $trimmed = $line.Trim()
-            if ($pending.Length -eq 0) {
-                if ($trimmed.Length -eq 0) { continue }
-                if (-not ($trimmed.StartsWith('{') -or $trimmed.StartsWith('['))) {
-                    $Cmdlet.WriteVerbose("hvbackup: $line")
-                    continue
-                }
+            if ($trimmed.Length -eq 0) { continue }
+            $parsed = $null
+            if ($trimmed.StartsWith('{')) {
+                try { $parsed = ConvertFrom-HvbJson -Json $trimmed } catch { $Cmdlet.WriteDebug("Output is not JSON: $($_.Exception.Message)") }
             }
-            # Worth a parse: a whole one-line document, or an unindented closing line.
-            $complete = ($pending.Length -eq 0 -and ($trimmed.EndsWith('}') -or $trimmed.EndsWith(']'))) -or
-                ($line.StartsWith('}') -or $line.StartsWith(']'))
-            [void]$pending.AppendLine($line)
-            if ($complete) {
-                $parsed = $null
-                $ok = $true
-                try { $parsed = ConvertFrom-HvbJson -Json $pending.ToString() } catch { $ok = $false }
-                if ($ok) {
-                    [void]$pending.Clear()
-                    . $handle $parsed
-                }
+            if ($parsed -is [System.Management.Automation.PSCustomObject] -and $null -ne $parsed.PSObject.Properties['type']) {
+                . $handle $parsed
+            } else {
+                $Cmdlet.WriteVerbose("hvbackup: $line")
             }
         }
         $process.WaitForExit()
         $stderrText = $stderrTask.GetAwaiter().GetResult()
         $exitCode = $process.ExitCode
 
-        # Text that began like JSON but never parsed.
-        if ($pending.Length -gt 0) {
-            try { [void](ConvertFrom-HvbJson -Json $pending.ToString()) } catch { $Cmdlet.WriteDebug("Output is not JSON: $($_.Exception.Message)") }
-            foreach ($textLine in $pending.ToString().Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries)) {
-                $Cmdlet.WriteVerbose("hvbackup: $textLine")
-            }
-        }
-        # An error event may also arrive on stderr; other stderr lines are plain text.
+        # stderr is plain text: verbose messages, or the error of a core that failed without an error event.
         $stderrLines = [System.Collections.Generic.List[string]]::new()
         foreach ($textLine in $stderrText.Split([char[]]"`r`n", [System.StringSplitOptions]::RemoveEmptyEntries)) {
-            $trimmed = $textLine.Trim()
-            if ($trimmed.StartsWith('{') -and $trimmed.EndsWith('}')) {
-                $parsed = $null
-                try { $parsed = ConvertFrom-HvbJson -Json $trimmed } catch { $parsed = $null }
-                if ($null -ne $parsed -and [string](Get-HvbProperty $parsed 'type' '') -in 'error', 'warning', 'info', 'progress') {
-                    . $handle $parsed
-                    continue
-                }
-            }
             $stderrLines.Add($textLine)
         }
         if ($exitCode -eq 0 -or $errorEvents -gt 0 -or $resultEvents -gt 0) {
@@ -276,56 +249,4 @@ function Invoke-HvbCore {
         } catch { $null = $_ }
         $process.Dispose()
     }
-}
-
-function Get-HvbProperty {
-    # $Object.$Name when the property exists, else $Default (works under Set-StrictMode).
-    param($Object, [string] $Name, $Default)
-    if ($null -ne $Object -and $null -ne $Object.PSObject.Properties[$Name]) { return $Object.$Name }
-    $Default
-}
-
-function Resolve-HvbNode {
-    # $env:HVBACKUP_NODE, else the first node application on PATH, else $null.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-    if (-not [string]::IsNullOrEmpty($env:HVBACKUP_NODE)) { return $env:HVBACKUP_NODE }
-    $command = Get-Command -Name 'node' -CommandType Application -ErrorAction Ignore | Select-HvbFirst
-    if ($null -ne $command) { return $command.Source }
-    $null
-}
-
-function Select-HvbFirst {
-    # The first pipeline object (Select-Object -First 1 is a Utility cmdlet).
-    begin { $first = $null; $seen = $false }
-    process { if (-not $seen) { $first = $_; $seen = $true } }
-    end { $first }
-}
-
-function ConvertTo-HvbCommandLine {
-    # Quotes words for ProcessStartInfo.Arguments as the Windows C runtime splits them
-    # (Windows PowerShell 5.1 has no ProcessStartInfo.ArgumentList).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string[]] $ArgumentList)
-
-    $parts = foreach ($word in $ArgumentList) {
-        if ($word.Length -gt 0 -and $word -notmatch '[\s"]') { $word; continue }
-        $builder = [System.Text.StringBuilder]::new('"')
-        $backslashes = 0
-        foreach ($char in $word.ToCharArray()) {
-            if ($char -eq '\') { $backslashes++; continue }
-            if ($char -eq '"') {
-                [void]$builder.Append([char]'\', 2 * $backslashes + 1)
-            } elseif ($backslashes -gt 0) {
-                [void]$builder.Append([char]'\', $backslashes)
-            }
-            $backslashes = 0
-            [void]$builder.Append($char)
-        }
-        [void]$builder.Append([char]'\', 2 * $backslashes).Append('"')
-        $builder.ToString()
-    }
-    $parts -join ' '
 }

@@ -1,0 +1,198 @@
+/**
+ * Test-VMBackup, Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness and Clear-VMBackupCheckpoint on a real PowerShell engine (build/pwsh, the core-only engine unless HVB_USE_REAL_PWSH is
+ * set), against a lab host made with the CLI in a temporary folder (_backup_lab.ts). The tests
+ * of a describe block run in order and share the lab and repository.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { keyValues, psQuote } from "./_pwsh";
+import { cli, diskBytes, lab, labVms, listPoints, ps, repo, seedBackups, setUpLab, snapshot, work } from "./_backup_lab";
+
+beforeAll(() => {
+  setUpLab();
+  seedBackups();
+}, 300_000);
+
+afterAll(() => work?.remove());
+
+describe("verifying, pruning, exporting and cleaning up on a lab host", () => {
+  it("Test-VMBackup -Deep finds every point intact; -Quiet answers $true", () => {
+    const count = listPoints().length;
+    const r = ps(`
+$report = Test-VMBackup -Path ./repo -Deep
+"COUNT=$(@($report).Count)"
+"TYPE=$($report.PSObject.TypeNames[0])"
+"VALID=$($report.IsValid) DEEP=$($report.Deep) CHECKED=$($report.PointsChecked) DAMAGED=$(@($report.DamagedPoints).Count) PROBLEMS=$(@($report.Problems).Count)"
+"QUIET=$(Test-VMBackup -Path ./repo -VMName web01 -Quiet) $((Test-VMBackup -Path ./repo -Quiet).GetType().Name)"
+"PERVM=$(@(Get-VMBackup -Path ./repo | Test-VMBackup | ForEach-Object { "$($_.VMName):$($_.IsValid)" }) -join ',')"
+$report
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["COUNT"]).toBe("1");
+    expect(kv["TYPE"]).toBe("HyperVBackup.VerifyReport");
+    expect(kv["VALID"]).toBe(`True DEEP=True CHECKED=${count} DAMAGED=0 PROBLEMS=0`);
+    expect(kv["QUIET"]).toBe("True Boolean");
+    // Each VM is checked once however many of its points are piped.
+    expect(kv["PERVM"]).toBe("sql01:True,web01:True");
+    expect(r.stdout).toMatch(/IsValid\s+VMName\s+Deep\s+Points\s+Damaged\s+Problems\s+Repository/);
+  });
+
+  it("Test-VMBackup reports damage as the answer, with a warning per problem, not as an error", () => {
+    const copy = join(work.dir, "repo-damaged");
+    cpSync(repo, copy, { recursive: true });
+    const vmDir = readdirSync(copy).find((d) => d.startsWith("web01_"))!;
+    const pointsDir = join(copy, vmDir, "points");
+    const full = readdirSync(pointsDir).find((d) => d.endsWith("-full"))!;
+    const disk = join(pointsDir, full, "Virtual Hard Disks", readdirSync(join(pointsDir, full, "Virtual Hard Disks"))[0]!);
+    const bytes = readFileSync(disk);
+    // Flip bytes in the last block of data (payload, not metadata).
+    for (let i = bytes.length - 4096; i < bytes.length - 2048; i++) bytes[i] = bytes[i]! ^ 0xff;
+    writeFileSync(disk, bytes);
+    const r = ps(`
+$report = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -WarningVariable warned -WarningAction SilentlyContinue
+"VALID=$($report.IsValid)"
+"DAMAGED=$(@($report.DamagedPoints).Count -gt 0)"
+"PROBLEMS=$(@($report.Problems).Count -gt 0) $(@($report.Problems)[0].PSObject.TypeNames[0])"
+"WARNED=$(@($warned).Count -eq @($report.Problems).Count)"
+"QUIET=$(Test-VMBackup -Path ./repo-damaged -Deep -Quiet -WarningAction SilentlyContinue)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["VALID"]).toBe("False");
+    expect(kv["DAMAGED"]).toBe("True");
+    expect(kv["PROBLEMS"]).toBe("True HyperVBackup.VerifyProblem");
+    expect(kv["WARNED"]).toBe("True");
+    expect(kv["QUIET"]).toBe("False");
+  });
+
+  it("Remove-VMBackup -WhatIf names the points that would go and changes nothing", () => {
+    const before = snapshot(repo);
+    const listed = listPoints("web01");
+    const r = ps(`Remove-VMBackup -Path ./repo -VMName web01 -KeepLast 2 -WhatIf\n"DONE=yes"\n`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const doomed = listed.slice(0, listed.length - 2).map((p) => p.id);
+    expect(r.stdout).toContain(`What if: Performing the operation "Merge ${doomed.length} restore point(s) (${doomed.join(", ")}) into newer ones, keeping the newest 2" on target "backups of virtual machine 'web01' in '${repo}'".`);
+    expect(snapshot(repo)).toBe(before);
+  });
+
+  it("Remove-VMBackup -KeepLast merges the oldest points; what is kept still restores", () => {
+    const listed = listPoints("web01");
+    const r = ps(`
+$result = Get-VMBackup -Path ./repo -VMName web01 | Remove-VMBackup -KeepLast 2 -Confirm:$false -PassThru
+"COUNT=$(@($result).Count)"
+"TYPE=$($result.PSObject.TypeNames[0])"
+"REMOVED=$(@($result.Removed) -join ',')"
+"KEPT=$(@($result.Kept) -join ',')"
+"NOTHING=$(@(Remove-VMBackup -Path ./repo -VMName web01 -KeepLast 2 -Confirm:$false).Count)"
+"DEEP=$(Test-VMBackup -Path ./repo -VMName web01 -Deep -Quiet)"
+Remove-VMBackup -Path ./repo -VMName nope -KeepLast 1 -Confirm:$false -ErrorVariable e1 -ErrorAction SilentlyContinue
+"UNKNOWN=$($e1[0].FullyQualifiedErrorId)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["COUNT"]).toBe("1"); // each VM once, however many of its points are piped
+    expect(kv["TYPE"]).toBe("HyperVBackup.PruneResult");
+    expect(kv["REMOVED"]!.split(",").sort()).toEqual(listed.slice(0, listed.length - 2).map((p) => p.id).sort());
+    expect(kv["KEPT"]!.split(",").sort()).toEqual(listed.slice(-2).map((p) => p.id).sort());
+    expect(kv["NOTHING"]).toBe("0");
+    expect(kv["DEEP"]).toBe("True");
+    expect(kv["UNKNOWN"]).toBe("VmNotInRepository,Remove-VMBackup");
+    expect(listPoints("web01").map((p) => p.id)).toEqual(listed.slice(-2).map((p) => p.id));
+  });
+
+  it("Export-VMBackupDisk writes one disk of a point as a standalone VHDX", () => {
+    const newest = listPoints("sql01").at(-1)!;
+    const r = ps(`
+[void][System.IO.Directory]::CreateDirectory(${psQuote(join(work.dir, "exports"))})
+$exported = Get-VMBackup -Path ./repo -VMName sql01 -Latest | Export-VMBackupDisk -DiskIndex 1 -DestinationPath ./exports
+"TYPE=$($exported.PSObject.TypeNames[0])"
+"PATH=$($exported.Path)"
+"POINT=$($exported.RestorePointId) DISK=$($exported.DiskIndex) SIZE=$($exported.VirtualSize)"
+"INFO=$((Get-VhdxFileInfo -Path $exported.Path).VirtualSize) $(Test-VhdxFile -Path $exported.Path)"
+"PIPED=$(($exported | Get-VhdxFileInfo).Type)"
+Export-VMBackupDisk -Path ./repo -VMName sql01 -DiskIndex 1 -DestinationPath ./exports -ErrorVariable e1 -ErrorAction SilentlyContinue
+"EXISTS=$($e1[0].FullyQualifiedErrorId)"
+Export-VMBackupDisk -Path ./repo -VMName sql01 -DestinationPath ./exports/whatif.vhdx -WhatIf
+"WHATIF=$([System.IO.File]::Exists(${psQuote(join(work.dir, "exports", "whatif.vhdx"))}))"
+Export-VMBackupDisk -Path ./repo -VMName sql01 -DiskIndex 7 -DestinationPath ./exports/nodisk.vhdx -ErrorVariable e2 -ErrorAction SilentlyContinue
+"NODISK=$($e2[0].FullyQualifiedErrorId)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    const file = join(work.dir, "exports", `sql01_${newest.id}_disk1.vhdx`);
+    expect(kv["TYPE"]).toBe("HyperVBackup.ExportedDisk");
+    expect(kv["PATH"]).toBe(file);
+    expect(kv["POINT"]).toBe(`${newest.id} DISK=1 SIZE=${8 * 1024 * 1024}`);
+    expect(kv["INFO"]).toBe(`${8 * 1024 * 1024} True`);
+    expect(kv["PIPED"]).toBe("dynamic");
+    expect(kv["EXISTS"]).toBe("DestinationExists,Export-VMBackupDisk");
+    expect(r.stdout).toMatch(/What if: .*whatif\.vhdx/);
+    expect(kv["WHATIF"]).toBe("False");
+    expect(kv["NODISK"]).toBe("DiskNotInPoint,Export-VMBackupDisk");
+    // What the guest wrote to sql01's second disk is in the exported file.
+    const want = diskBytes(labVms().find((v) => v.name === "sql01")!.disks[1]!.path, "sql01-1-now");
+    expect(diskBytes(file, "sql01-1-exported").equals(want)).toBe(true);
+  });
+
+  it("Get-VMBackupReadiness says what the next backup will do", () => {
+    const r = ps(`
+$ready = Get-VMBackupReadiness -VMName web01 -Path ./repo -LabPath ./lab
+"TYPE=$($ready.PSObject.TypeNames[0])"
+"NEXT=$($ready.NextBackup) $($ready.ExpectedConsistency) $($ready.ConfigurationVersion) $($ready.VMId.GetType().Name)"
+"METHODS=$(@($ready.Disks | ForEach-Object { $_.Method }) -join ',')"
+"FIRST=$((Get-VMBackupReadiness web01 -LabPath ./lab).NextBackup)"
+"PIPED=$(@([pscustomobject]@{ Name = 'sql01' }, 'web01' | Get-VMBackupReadiness -Path ./repo -LabPath ./lab | ForEach-Object { "$($_.VMName):$($_.NextBackup)" }) -join ',')"
+Get-VMBackupReadiness -VMName nope -LabPath ./lab -ErrorVariable e1 -ErrorAction SilentlyContinue
+"UNKNOWN=$($e1[0].FullyQualifiedErrorId) $($e1[0].TargetObject)"
+$ready
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["TYPE"]).toBe("HyperVBackup.BackupReadiness");
+    expect(kv["NEXT"]).toBe("Incremental Application 9.0 Guid");
+    expect(kv["METHODS"]).toBe("rct");
+    expect(kv["FIRST"]).toBe("Full");
+    expect(kv["PIPED"]).toBe("sql01:Incremental,web01:Incremental");
+    expect(kv["UNKNOWN"]).toBe("VmNotFound,Get-VMBackupReadiness nope");
+    expect(r.stdout).toMatch(/VMName\s+State\s+Version\s+NextBackup\s+Consistency\s+DiskMethods\s+Warnings/);
+  });
+
+  it("Clear-VMBackupCheckpoint removes a stale reference point; -WhatIf names it and changes nothing", () => {
+    // A backup whose removal of the previous reference point fails leaves that one behind.
+    cli(["lab", "fail", "--lab", lab, "--method", "DestroyReferencePoint", "--code", "32775", "--times", "1"], work.dir);
+    cli(["backup", "--vm", "sql01", "--repo", repo, "--lab", lab, "--json"], work.dir);
+    const plan = () => JSON.parse(cli(["cleanup", "--vm", "sql01", "--repo", repo, "--lab", lab, "--what-if", "--json"], work.dir).split("\n").filter((l) => l.includes('"result"'))[0]!).data as { removedReferencePoints: string[] };
+    const stale = plan().removedReferencePoints;
+    expect(stale).toHaveLength(1);
+
+    const r = ps(`
+Clear-VMBackupCheckpoint -VMName sql01 -Path ./repo -LabPath ./lab -WhatIf
+"AFTERWHATIF=yes"
+$result = Clear-VMBackupCheckpoint -VMName sql01 -Path ./repo -LabPath ./lab -Confirm:$false -PassThru
+"TYPE=$($result.PSObject.TypeNames[0])"
+"REMOVED=$(@($result.RemovedReferencePoints) -join ',') CHECKPOINTS=$(@($result.RemovedCheckpoints).Count) KEPT=$(@($result.KeptReferencePoints).Count -ge 1)"
+"AGAIN=$(@(Clear-VMBackupCheckpoint -VMName sql01 -Path ./repo -LabPath ./lab -Confirm:$false).Count)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`What if: Performing the operation "Remove 1 reference point(s) (${stale[0]})" on target "virtual machine 'sql01'".`);
+    const kv = keyValues(r.stdout);
+    expect(kv["TYPE"]).toBe("HyperVBackup.CleanupResult");
+    expect(kv["REMOVED"]).toBe(`${stale[0]} CHECKPOINTS=0 KEPT=True`);
+    expect(kv["AGAIN"]).toBe("0");
+    expect(plan().removedReferencePoints).toEqual([]);
+    // The next backup is still an RCT incremental.
+    const next = JSON.parse(cli(["readiness", "--vm", "sql01", "--repo", repo, "--lab", lab, "--json"], work.dir).trim().split("\n").at(-1)!).data as { nextBackup: string; disks: Array<{ method: string }> };
+    expect(next.nextBackup).toBe("incremental");
+    expect(next.disks.map((d) => d.method)).toEqual(["rct", "rct"]);
+  });
+});
+
