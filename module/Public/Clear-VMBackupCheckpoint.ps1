@@ -112,7 +112,7 @@ function Clear-VMBackupCheckpoint {
             if ($referencePoints.Count -gt 0) { $parts += "remove $($referencePoints.Count) reference point(s) ($($referencePoints -join ', '))" }
             $action = ($parts -join ' and ')
             $action = $action.Substring(0, 1).ToUpperInvariant() + $action.Substring(1)
-            if (-not $PSCmdlet.ShouldProcess("virtual machine '$name'", $action)) { continue }
+            if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$name'") -Action ($action) -EnableException $EnableException)) { continue }
 
             $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() -ErrorHandling $errorHandling `
                 -TargetObject $name -ProgressActivity "Cleaning up $name"

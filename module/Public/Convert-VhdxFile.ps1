@@ -114,7 +114,7 @@ function Convert-VhdxFile {
             if ([System.IO.File]::Exists($destination)) { $description += ', replacing the existing file' }
         }
 
-        if (-not $PSCmdlet.ShouldProcess($destination, $description)) { return }
+        if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ($destination) -Action ($description) -EnableException $EnableException)) { return }
 
         $errorHandling = 'Write'
         if ($EnableException) { $errorHandling = 'Throw' }

@@ -97,7 +97,7 @@ function Export-VMBackupDisk {
             $destination = [System.IO.Path]::Combine($destination, "${VMName}_${point}_disk$DiskIndex.vhdx")
         }
 
-        if (-not $PSCmdlet.ShouldProcess($destination, "Export disk $DiskIndex of restore point $point of '$VMName' as a VHDX file")) { return }
+        if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ($destination) -Action ("Export disk $DiskIndex of restore point $point of '$VMName' as a VHDX file") -EnableException $EnableException)) { return }
 
         $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'export-disk', '--repo', $repository, '--vm', $VMName, `
             '--point', $point, '--disk', ([string]$DiskIndex), '--out', $destination `

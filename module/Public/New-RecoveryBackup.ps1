@@ -147,7 +147,7 @@ function New-RecoveryBackup {
 
         $approved = [System.Collections.Generic.List[string]]::new()
         foreach ($vm in $vms) {
-            if ($PSCmdlet.ShouldProcess("virtual machine '$vm'", $action)) { $approved.Add($vm) }
+            if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$vm'") -Action ($action) -EnableException $EnableException)) { $approved.Add($vm) }
         }
         if ($approved.Count -eq 0) { return }
 

@@ -95,7 +95,7 @@ function Remove-VMBackup {
                 [System.Array]::Reverse($doomed)
                 $action = "Merge $($doomed.Count) restore point(s) ($($doomed -join ', ')) into newer ones, keeping the newest $KeepLast"
             }
-            if (-not $PSCmdlet.ShouldProcess("backups of virtual machine '$name' in '$repository'", $action)) { continue }
+            if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("backups of virtual machine '$name' in '$repository'") -Action ($action) -EnableException $EnableException)) { continue }
 
             $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet `
                 -ArgumentList 'prune', '--repo', $repository, '--vm', $name, '--keep', ([string]$KeepLast) `

@@ -152,7 +152,7 @@ function Restore-VMFromBackup {
             $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))
         }
 
-        if (-not $PSCmdlet.ShouldProcess("virtual machine '$VMName' from '$repository'", "Restore $which $as")) { return }
+        if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$VMName' from '$repository'") -Action ("Restore $which $as") -EnableException $EnableException)) { return }
 
         $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() `
             -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $VMName `

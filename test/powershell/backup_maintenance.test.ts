@@ -69,6 +69,28 @@ $report = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -WarningVariabl
     expect(kv["QUIET"]).toBe("False");
   });
 
+  it("without -Confirm:$false a non-interactive session cannot confirm: Remove-VMBackup and Restore-VMFromBackup change nothing and say why", () => {
+    const before = snapshot(repo);
+    const vmsBefore = labVms().length;
+    const r = ps(`
+Remove-VMBackup -Path ./repo -VMName web01 -KeepLast 1 -ErrorVariable removeErrors -ErrorAction SilentlyContinue
+"REMOVE=$($?) $($removeErrors[-1].FullyQualifiedErrorId)"
+"MESSAGE=$($removeErrors[-1].Exception.Message)"
+Get-VMBackup -Path ./repo -VMName web01 -Latest | Restore-VMFromBackup -NewVMId -NewName web01-ni -LabPath ./lab -ErrorVariable restoreErrors -ErrorAction SilentlyContinue
+"RESTORE=$($?) $($restoreErrors[-1].FullyQualifiedErrorId)"
+`);
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    // -ErrorVariable also holds the host's own refusal (PSInvalidOperationException), which the
+    // module catches; the record the cmdlet writes is the last one.
+    expect(kv["REMOVE"]).toBe("False ConfirmationUnavailable,Remove-VMBackup");
+    expect(kv["RESTORE"]).toBe("False ConfirmationUnavailable,Restore-VMFromBackup");
+    expect(kv["MESSAGE"]).toContain("so nothing was changed");
+    expect(kv["MESSAGE"]).toContain("-Confirm:$false");
+    expect(snapshot(repo)).toBe(before);
+    expect(labVms().length).toBe(vmsBefore);
+  });
+
   it("Remove-VMBackup -WhatIf names the points that would go and changes nothing", () => {
     const before = snapshot(repo);
     const listed = listPoints("web01");
