@@ -11,3 +11,4 @@ export { type ByteRange, mergeRanges, pushRange, totalLength } from "./ranges";
 export { stagingPathFor, fsyncDir, publishFile, writeFileAtomic } from "./atomic_file";
 export { crashPoint } from "./crash_point";
 export { processAlive } from "./process_alive";
+export { stripLongPathPrefix, windowsPathParts, windowsBaseName, isDrivePath, isUncPath, isRootedWindowsPath, relativeWindowsPath } from "./windows_path";

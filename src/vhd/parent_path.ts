@@ -1,4 +1,12 @@
 import * as nodePath from "node:path";
+import {
+  isDrivePath,
+  isRootedWindowsPath,
+  isUncPath,
+  relativeWindowsPath as relativeWindowsPathBetween,
+  stripLongPathPrefix,
+  windowsPathParts,
+} from "../base/mod";
 import type { VhdDynamicHeader } from "./dynamic_header";
 import {
   PLATFORM_MACX,
@@ -68,20 +76,16 @@ export function parentCandidates(
  * @example windowsPathToLocal("C:\\VMs\\base.vhd", "/vms", "linux") // ["/vms/base.vhd"]
  */
 export function windowsPathToLocal(text: string, childDir: string, platform: NodeJS.Platform = process.platform): string[] {
-  let p = text.trim();
-  if (p.startsWith("\\\\?\\UNC\\")) p = "\\\\" + p.slice(8);
-  else if (p.startsWith("\\\\?\\")) p = p.slice(4);
-  const parts = p.split(/[\\/]+/).filter((s) => s !== "");
+  const p = stripLongPathPrefix(text);
+  const parts = windowsPathParts(p);
   const name = parts[parts.length - 1];
   if (name === undefined) return [];
-  const isDrive = /^[A-Za-z]:/.test(p);
-  const isRooted = isDrive || p.startsWith("\\") || p.startsWith("/");
-  if (!isRooted) return [nodePath.resolve(childDir, ...parts)];
+  if (!isRootedWindowsPath(p)) return [nodePath.resolve(childDir, ...parts)];
   if (platform === "win32") return [nodePath.win32.normalize(p), nodePath.join(childDir, name)];
   const out: string[] = [];
   // A rooted path without a drive letter may be a POSIX path written with backslashes (what
   // createVhdDifferencing stores as W2ku on Linux): try it as is first.
-  if (!isDrive && !p.startsWith("\\\\")) out.push(nodePath.posix.join("/", ...parts));
+  if (!isDrivePath(p) && !isUncPath(p)) out.push(nodePath.posix.join("/", ...parts));
   out.push(nodePath.join(childDir, name));
   return out;
 }
@@ -92,7 +96,5 @@ export function windowsPathToLocal(text: string, childDir: string, platform: Nod
  * @example relativeWindowsPath("/vms/a/child.avhd", "/vms/a/base.vhd") // ".\\base.vhd"
  */
 export function relativeWindowsPath(childPath: string, parentPath: string): string {
-  const rel = nodePath.relative(nodePath.dirname(nodePath.resolve(childPath)), nodePath.resolve(parentPath));
-  const win = rel.split(nodePath.sep).join("\\");
-  return win.startsWith("..") ? win : `.\\${win}`;
+  return relativeWindowsPathBetween(childPath, parentPath);
 }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { isRootedWindowsPath, relativeWindowsPath, windowsBaseName, windowsPathParts } from "../base/mod";
 import { VhdxFormatError } from "./errors";
 import type { ParentLocatorEntries } from "./parent_locator";
 
@@ -8,9 +9,11 @@ import type { ParentLocatorEntries } from "./parent_locator";
  * 2.6.2.6.3 gives: relative_path, then volume_path, then absolute_win32_path.
  *
  * Hyper-V writes Windows paths (`.\web01.vhdx`, `\\?\C:\VMs\web01.vhdx`,
- * `\\?\Volume{…}\VMs\web01.vhdx`). On Windows an absolute path is tried as it is. Everywhere,
- * an absolute path is also tried as the same file name next to the child: a backup copied to
- * another machine or a Linux host keeps a chain's files side by side or in known relative places.
+ * `\\?\UNC\server\share\web01.vhdx`, `\\?\Volume{…}\VMs\web01.vhdx`). On Windows an absolute
+ * path is tried as it is. Everywhere, an absolute path is also tried as the same file name next
+ * to the child: a backup copied to another machine or a Linux host keeps a chain's files side
+ * by side or in known relative places. A relative_path that is in fact rooted is treated the
+ * same way (the mapping is src/base/windows_path.ts, shared with VHD).
  */
 export function resolveParentPath(childPath: string, locator: ParentLocatorEntries): string {
   const dir = path.dirname(childPath);
@@ -20,19 +23,23 @@ export function resolveParentPath(childPath: string, locator: ParentLocatorEntri
     tried.push(candidate);
     return existsSync(candidate) ? candidate : undefined;
   };
+  const tryAbsolute = (value: string): string | undefined => {
+    if (process.platform === "win32") {
+      const found = attempt(value);
+      if (found) return found;
+    }
+    const name = windowsBaseName(value);
+    return name === "" ? undefined : attempt(path.join(dir, name));
+  };
   const rel = locator["relative_path"];
   if (rel !== undefined) {
-    const found = attempt(path.resolve(dir, toLocalSeparators(rel)));
+    const found = isRootedWindowsPath(rel) ? tryAbsolute(rel) : attempt(path.resolve(dir, ...windowsPathParts(rel)));
     if (found) return found;
   }
   for (const key of ["volume_path", "absolute_win32_path"] as const) {
     const value = locator[key];
     if (value === undefined) continue;
-    if (process.platform === "win32") {
-      const found = attempt(value);
-      if (found) return found;
-    }
-    const found = attempt(path.join(dir, windowsBaseName(value)));
+    const found = tryAbsolute(value);
     if (found) return found;
   }
   throw new VhdxFormatError(
@@ -43,20 +50,7 @@ export function resolveParentPath(childPath: string, locator: ParentLocatorEntri
   );
 }
 
-/** Turns `..\a\b.vhdx` into the local form (`../a/b.vhdx` on Linux). */
-export function toLocalSeparators(p: string): string {
-  return process.platform === "win32" ? p : p.replace(/\\/g, "/");
-}
-
-/** Last component of a Windows path (`\\?\C:\VMs\a.vhdx` -> `a.vhdx`). */
-export function windowsBaseName(p: string): string {
-  const parts = p.split(/[\\/]/).filter((x) => x !== "");
-  return parts[parts.length - 1] ?? "";
-}
-
 /** `relative_path` value for a parent as seen from the child's folder: `.\p.vhdx`, `..\x\p.vhdx`. */
 export function relativeLocatorPath(childPath: string, parentPath: string): string {
-  let rel = path.relative(path.dirname(path.resolve(childPath)), path.resolve(parentPath));
-  rel = rel.split(path.sep).join("\\");
-  return rel.startsWith("..") ? rel : `.\\${rel}`;
+  return relativeWindowsPath(childPath, parentPath);
 }

@@ -1,39 +1,24 @@
-import { realpathSync } from "node:fs";
 import type { ByteRange, DiskType, VirtualDisk } from "../disk/mod";
-import { crashPoint } from "../base/mod";
-import {
-  type BatGeometry,
-  batGeometry,
-  bitmapIndex,
-  entryOffset,
-  entryState,
-  isValidBlockSize,
-  makeEntry,
-  payloadIndex,
-} from "./bat";
+import { type BatGeometry, batGeometry, bitmapIndex, entryOffset, entryState, makeEntry, payloadIndex } from "./bat";
+import { checkBatEntries } from "./bat_check";
+import { openParent } from "./chain";
 import { StructureError, VhdxFormatError } from "./errors";
 import { FileIo } from "./file_io";
-import { NIL_GUID, newGuid, normalizeGuid, readGuid } from "./guid";
-import { type VhdxHeader, chooseHeader, serializeHeader, printable } from "./header";
-import { type LogEntry, buildLogEntry, descriptorSectors, findActiveSequence, maxWritesPerEntry } from "./log";
-import { type MetadataEntry, parseMetadataTable } from "./metadata_table";
-import { type ParentLocatorEntries, parseParentLocator } from "./parent_locator";
-import { resolveParentPath } from "./parent_path";
-import { type RegionEntry, parseRegionTable } from "./region_table";
+import { NIL_GUID, newGuid } from "./guid";
+import type { VhdxHeader } from "./header";
+import { readCurrentHeader } from "./header_read";
+import { type Extent, mapExtents } from "./extent_map";
+import { alignUp, replayOpenLog } from "./log_replay";
+import { LogWriter } from "./log_writer";
+import { MetadataPages, PAGE } from "./metadata_pages";
+import type { MetadataEntry } from "./metadata_table";
+import { readMetadataValues } from "./metadata_values";
+import type { ParentLocatorEntries } from "./parent_locator";
+import { readRegions } from "./region_read";
+import type { RegionEntry } from "./region_table";
+import { maxWritesPerEntry } from "./log";
 import {
-  HEADER1_OFFSET,
-  HEADER2_OFFSET,
   HEADER_SECTION_SIZE,
-  HEADER_SIZE,
-  LOG_SECTOR_SIZE,
-  MAX_VIRTUAL_SIZE,
-  META_FILE_PARAMETERS,
-  META_LOGICAL_SECTOR_SIZE,
-  META_PAGE83,
-  META_PARENT_LOCATOR,
-  META_PHYSICAL_SECTOR_SIZE,
-  META_VIRTUAL_DISK_SIZE,
-  METADATA_TABLE_SIZE,
   MiB,
   PAYLOAD_FULLY_PRESENT,
   PAYLOAD_NOT_PRESENT,
@@ -42,15 +27,17 @@ import {
   PAYLOAD_UNMAPPED,
   PAYLOAD_UNMAPPED_V095,
   PAYLOAD_ZERO,
-  REGION_BAT,
-  REGION_METADATA,
-  REGION_TABLE1_OFFSET,
-  REGION_TABLE2_OFFSET,
-  REGION_TABLE_SIZE,
-  SB_NOT_PRESENT,
   SB_PRESENT,
-  SIG_FILE,
 } from "./_layout";
+
+/*
+ * The image class keeps reads, writes and block allocation; the log's write path is in
+ * log_writer.ts, replay in log_replay.ts, the page cache in metadata_pages.ts, metadata values
+ * in metadata_values.ts, regions in region_read.ts, parents in chain.ts, BAT checks in
+ * bat_check.ts, extent mapping in extent_map.ts, header choice in header_read.ts. Still about
+ * 590 lines: read, write and sector-bitmap paths share the private BAT/page state and are
+ * clearest kept together.
+ */
 
 /** How to open a VHDX file. */
 export interface VhdxOpenOptions {
@@ -67,23 +54,7 @@ export interface VhdxOpenOptions {
   chainSeen?: Set<string>;
 }
 
-/** What a range of a single file holds. */
-export type ExtentKind = "data" | "zero" | "parent";
-
-/** A range of the virtual disk and where its content comes from in one file. */
-export interface Extent extends ByteRange {
-  kind: ExtentKind;
-}
-
-/** Deepest differencing chain we follow; real chains are far shorter, a loop is longer. */
-const MAX_CHAIN_DEPTH = 256;
-/**
- * Metadata pages (4 KiB of BAT or sector bitmap) kept in memory at most, when clean: 4 MiB per
- * open file, which covers 512 GiB of disk at 1 MiB blocks. (16 MiB per file made a 2 TiB disk
- * with 1 MiB blocks peak 1.75x higher than a 1 GiB one in a VHDX-to-VHDX convert.)
- */
-const MAX_CACHED_PAGES = 1024;
-const PAGE = LOG_SECTOR_SIZE;
+export type { Extent, ExtentKind } from "./extent_map";
 
 /**
  * An open VHDX file (MS-VHDX): fixed, dynamic or differencing, with its parent chain.
@@ -119,15 +90,11 @@ export class VhdxImage implements VirtualDisk {
   readonly replayedLog: boolean;
 
   #io: FileIo;
-  #header: VhdxHeader;
-  #headerSlot: 0 | 1;
-  #pages = new Map<number, Buffer>();
-  #dirty = new Set<number>();
+  /** Headers, sessions and commits through the log. */
+  #log: LogWriter;
+  /** Cached BAT and sector-bitmap pages; the dirty ones wait for the next commit. */
+  #pages: MetadataPages;
   #fileEnd = 0;
-  #sessionStarted = false;
-  #dataChanged = false;
-  #logPosition = 0;
-  #logSequence = 1n;
   #closed = false;
 
   private constructor(init: {
@@ -146,11 +113,13 @@ export class VhdxImage implements VirtualDisk {
     parentLocator: ParentLocatorEntries | undefined;
     parent: VhdxImage | undefined;
     replayedLog: boolean;
+    logPosition: number;
+    logSequence: bigint;
   }) {
     this.#io = init.io;
     this.path = init.io.path;
-    this.#header = init.header;
-    this.#headerSlot = init.headerSlot;
+    this.#log = new LogWriter(init);
+    this.#pages = new MetadataPages(init.io);
     this.regions = init.regions;
     this.metadataEntries = init.metadataEntries;
     this.blockSize = init.blockSize;
@@ -173,17 +142,17 @@ export class VhdxImage implements VirtualDisk {
 
   /** The current header's DataWriteGuid: what a child's `parent_linkage` must name. */
   get dataWriteGuid(): string {
-    return this.#header.dataWriteGuid;
+    return this.#log.header.dataWriteGuid;
   }
 
   /** The current header's FileWriteGuid. */
   get fileWriteGuid(): string {
-    return this.#header.fileWriteGuid;
+    return this.#log.header.fileWriteGuid;
   }
 
   /** The current header (a copy). */
   get header(): Readonly<VhdxHeader> {
-    return { ...this.#header };
+    return { ...this.#log.header };
   }
 
   /** This file and its ancestors, child first. */
@@ -211,44 +180,11 @@ export class VhdxImage implements VirtualDisk {
   }
 
   static #openIo(io: FileIo, options: VhdxOpenOptions): VhdxImage {
-    const path = io.path;
-    const size = io.size();
-    if (size < HEADER_SECTION_SIZE) {
-      const sig = size >= 8 ? io.readExact(0, 8, "file identifier").toString("latin1") : "";
-      if (sig !== SIG_FILE) throw new VhdxFormatError(path, "file identifier", `signature is '${printable(sig)}', expected '${SIG_FILE}' (not a VHDX file)`, "VhdxNotVhdx");
-      throw new VhdxFormatError(path, "file", `is ${size} bytes, smaller than the 1 MiB header section`, "VhdxTruncated");
-    }
-    const sig = io.readExact(0, 8, "file identifier").toString("latin1");
-    if (sig !== SIG_FILE) throw new VhdxFormatError(path, "file identifier", `signature is '${printable(sig)}', expected '${SIG_FILE}' (not a VHDX file)`, "VhdxNotVhdx");
-
-    const { header, slot } = chooseHeader(
-      io.readExact(HEADER1_OFFSET, HEADER_SIZE, "header 1"),
-      io.readExact(HEADER2_OFFSET, HEADER_SIZE, "header 2"),
-    );
-
-    let replayed = false;
-    let logSequence = 1n;
-    let logPosition = 0;
-    if (header.logGuid !== NIL_GUID && header.logLength > 0) {
-      if (header.logOffset + header.logLength > size) {
-        throw new VhdxFormatError(path, "log", `log [${header.logOffset}, ${header.logOffset + header.logLength}) lies past the end of the ${size}-byte file`, "VhdxTruncated");
-      }
-      const entries = findActiveSequence(
-        (pos, len) => readCircular(io, header.logOffset, header.logLength, pos, len),
-        header.logLength,
-        header.logGuid,
-      );
-      if (entries.length > 0) {
-        replayLog(io, entries, size);
-        replayed = true;
-        const last = entries[entries.length - 1]!;
-        logSequence = last.sequenceNumber + 1n;
-        logPosition = (last.position + last.length) % header.logLength;
-      }
-    }
+    const { header, slot } = readCurrentHeader(io);
+    const log = replayOpenLog(io, header);
 
     const regions = readRegions(io);
-    const meta = readMetadata(io, regions.metadata);
+    const meta = readMetadataValues(io, regions.metadata);
     const image = new VhdxImage({
       io,
       header,
@@ -264,19 +200,19 @@ export class VhdxImage implements VirtualDisk {
       virtualDiskId: meta.virtualDiskId,
       parentLocator: meta.parentLocator,
       parent: undefined,
-      replayedLog: replayed,
+      replayedLog: log.replayed,
+      logPosition: log.logPosition,
+      logSequence: log.logSequence,
     });
-    image.#logSequence = logSequence;
-    image.#logPosition = logPosition;
-    if (replayed && io.writable) {
+    if (log.replayed && io.writable) {
       // The replayed state is now on disk; mark the log empty so it is never replayed again.
-      image.#writeHeader({ ...image.#header, logGuid: NIL_GUID, fileWriteGuid: newGuid() });
-      image.#sessionStarted = false;
+      // (Not a session: the next change still starts one, with fresh GUIDs.)
+      image.#log.writeHeader({ ...image.#log.header, logGuid: NIL_GUID, fileWriteGuid: newGuid() });
     }
     if (meta.hasParent && !options.noParent) {
       // On failure open() closes `io`; closing it here too would close the descriptor twice
       // (EBADF hiding the real error, or closing a file that reused the number).
-      (image as { parent: VhdxImage | undefined }).parent = openParent(image, options);
+      (image as { parent: VhdxImage | undefined }).parent = openParent(image, options, (p, o) => VhdxImage.open(p, o));
     }
     return image;
   }
@@ -380,7 +316,7 @@ export class VhdxImage implements VirtualDisk {
       throw new VhdxFormatError(this.path, `sector bitmap entry of chunk ${chunk}`, `bitmap block at ${sbOffset} lies outside the file`);
     }
     const byte = bit >>> 3;
-    const page = this.#page(sbOffset + Math.floor(byte / PAGE) * PAGE, `sector bitmap of chunk ${chunk}`);
+    const page = this.#pages.page(sbOffset + Math.floor(byte / PAGE) * PAGE, `sector bitmap of chunk ${chunk}`);
     return ((page[byte % PAGE]! >> (bit & 7)) & 1) === 1;
   }
 
@@ -391,40 +327,18 @@ export class VhdxImage implements VirtualDisk {
    */
   extents(offset = 0, length = this.virtualSize - offset): Extent[] {
     this.#checkRange(offset, length, "map");
-    const out: Extent[] = [];
-    const push = (o: number, l: number, kind: ExtentKind): void => {
-      const last = out[out.length - 1];
-      if (last && last.kind === kind && last.offset + last.length === o) last.length += l;
-      else out.push({ offset: o, length: l, kind });
-    };
-    const end = offset + length;
-    let pos = offset;
-    while (pos < end) {
-      const block = Math.floor(pos / this.blockSize);
-      const blockEnd = Math.min((block + 1) * this.blockSize, end, this.virtualSize);
-      const state = entryState(this.#batEntry(payloadIndex(this.geometry, block)));
-      if (state === PAYLOAD_FULLY_PRESENT) push(pos, blockEnd - pos, "data");
-      else if (state === PAYLOAD_NOT_PRESENT) push(pos, blockEnd - pos, this.type === "differencing" ? "parent" : "zero");
-      else if (state === PAYLOAD_PARTIALLY_PRESENT && this.type === "differencing") {
-        const lss = this.logicalSectorSize;
-        let p = pos;
-        while (p < blockEnd) {
-          const sector = Math.floor(p / lss);
-          const next = Math.min((sector + 1) * lss, blockEnd);
-          push(p, next - p, this.#sectorPresent(sector) ? "data" : "parent");
-          p = next;
-        }
-      } else if (state === PAYLOAD_PARTIALLY_PRESENT) {
-        throw new VhdxFormatError(this.path, `BAT entry of payload block ${block}`, "state PARTIALLY_PRESENT is only valid in a differencing file");
-      } else if (state === PAYLOAD_ZERO || state === PAYLOAD_UNMAPPED || state === PAYLOAD_UNMAPPED_V095 || state === PAYLOAD_UNDEFINED) {
-        push(pos, blockEnd - pos, "zero");
-      } else {
-        // As read() does: a reserved state is damage, not zeros (callers copy only mapped data).
-        throw new VhdxFormatError(this.path, `BAT entry of payload block ${block}`, `state ${state} is not a valid payload block state`);
-      }
-      pos = blockEnd;
-    }
-    return out;
+    return mapExtents(
+      {
+        path: this.path,
+        type: this.type,
+        blockSize: this.blockSize,
+        virtualSize: this.virtualSize,
+        logicalSectorSize: this.logicalSectorSize,
+        blockState: (block) => entryState(this.#batEntry(payloadIndex(this.geometry, block))),
+        sectorPresent: (sector) => this.#sectorPresent(sector),
+      },
+      { offset, length },
+    );
   }
 
   /** Ranges that may hold non-zero data, in this file only or anywhere in the chain. */
@@ -461,7 +375,7 @@ export class VhdxImage implements VirtualDisk {
       widened.set(buf, offset - start);
       data = widened;
     }
-    this.#beginSession(true);
+    this.#log.beginSession(true);
     let done = 0;
     while (done < data.length) {
       const pos = start + done;
@@ -519,7 +433,7 @@ export class VhdxImage implements VirtualDisk {
       // (and so tools built on it) reads them from the parent: there, write real zeros so every
       // reader agrees. In fixed and dynamic files every reader treats ZERO as zeros.
       if (pos === blockStart && segEnd === blockEnd && !this.leaveBlockAllocated && this.type !== "differencing") {
-        this.#beginSession(true);
+        this.#log.beginSession(true);
         this.#setBatEntry(payloadIndex(this.geometry, block), makeEntry(PAYLOAD_ZERO, 0));
       } else {
         const zeros = new Uint8Array(Math.min(segEnd - pos, 8 * MiB));
@@ -547,7 +461,7 @@ export class VhdxImage implements VirtualDisk {
       const bit = s - chunk * perChunk;
       const byte = bit >>> 3;
       const pageOffset = sbOffset + Math.floor(byte / PAGE) * PAGE;
-      const page = this.#page(pageOffset, `sector bitmap of chunk ${chunk}`);
+      const page = this.#pages.page(pageOffset, `sector bitmap of chunk ${chunk}`);
       const b = byte % PAGE;
       if ((bit & 7) === 0 && s + 8 <= first + count) {
         // Whole bytes at a time where the run allows.
@@ -558,7 +472,7 @@ export class VhdxImage implements VirtualDisk {
         page[b] = page[b]! | (1 << (bit & 7));
         s += 1;
       }
-      this.#dirty.add(pageOffset);
+      this.#pages.markDirty(pageOffset);
     }
   }
 
@@ -583,9 +497,9 @@ export class VhdxImage implements VirtualDisk {
     try {
       if (this.#io.writable) {
         this.#commit();
-        if (this.#sessionStarted) {
+        if (this.#log.sessionStarted) {
           this.#io.sync();
-          this.#writeHeader({ ...this.#header, logGuid: NIL_GUID });
+          this.#log.writeHeader({ ...this.#log.header, logGuid: NIL_GUID });
         }
       }
     } finally {
@@ -597,61 +511,15 @@ export class VhdxImage implements VirtualDisk {
 
   /** Verifies the BAT: states valid for the file type, blocks inside the file, no overlaps. */
   checkBat(): string[] {
-    const problems: string[] = [];
-    const size = this.#io.size();
-    const used: Array<[number, number, string]> = [
-      [0, HEADER_SECTION_SIZE, "header section"],
-      [this.#header.logOffset, this.#header.logOffset + this.#header.logLength, "log"],
-      [this.regions.bat.fileOffset, this.regions.bat.fileOffset + this.regions.bat.length, "BAT region"],
-      [this.regions.metadata.fileOffset, this.regions.metadata.fileOffset + this.regions.metadata.length, "metadata region"],
-    ];
-    const g = this.geometry;
-    let partialInChunk = false;
-    for (let i = 0; i < g.totalEntries; i++) {
-      const e = this.#batEntry(i);
-      const state = entryState(e);
-      const isBitmap = (i + 1) % (g.chunkRatio + 1) === 0;
-      if ((e & 0xffff8n) !== 0n) problems.push(`BAT entry ${i}: reserved bits are not zero`);
-      if (isBitmap) {
-        if (state === SB_PRESENT) {
-          if (this.type !== "differencing") problems.push(`BAT entry ${i}: sector bitmap block present in a non-differencing file`);
-          used.push([entryOffset(e), entryOffset(e) + MiB, `sector bitmap entry ${i}`]);
-        } else if (state !== SB_NOT_PRESENT) problems.push(`BAT entry ${i}: sector bitmap state ${state} is not valid`);
-        else if (partialInChunk) problems.push(`BAT entry ${i}: sector bitmap block missing for a PARTIALLY_PRESENT payload block`);
-        partialInChunk = false;
-        continue;
-      }
-      const block = i - Math.floor(i / (g.chunkRatio + 1));
-      if (block >= g.dataBlocks) {
-        if (state !== PAYLOAD_NOT_PRESENT) problems.push(`BAT entry ${i}: payload entry past the last block has state ${state}`);
-        continue;
-      }
-      if (state === PAYLOAD_FULLY_PRESENT || state === PAYLOAD_PARTIALLY_PRESENT) {
-        if (state === PAYLOAD_PARTIALLY_PRESENT) {
-          if (this.type !== "differencing") problems.push(`BAT entry ${i} (payload block ${block}): PARTIALLY_PRESENT in a non-differencing file`);
-          partialInChunk = true;
-        }
-        used.push([entryOffset(e), entryOffset(e) + this.#blockBytes(block), `payload block ${block}`]);
-      } else if (![PAYLOAD_NOT_PRESENT, PAYLOAD_UNDEFINED, PAYLOAD_ZERO, PAYLOAD_UNMAPPED, PAYLOAD_UNMAPPED_V095].includes(state)) {
-        problems.push(`BAT entry ${i} (payload block ${block}): state ${state} is not valid`);
-      }
-    }
-    if (partialInChunk && g.totalEntries % (g.chunkRatio + 1) !== 0) {
-      problems.push("BAT: a PARTIALLY_PRESENT payload block has no sector bitmap entry");
-    }
-    for (const [from, to, what] of used.slice(4)) {
-      if (from < HEADER_SECTION_SIZE) problems.push(`${what}: file offset ${from} lies in the header section`);
-      else if (from >= size) problems.push(`${what}: file offset ${from} lies past the end of the ${size}-byte file`);
-      // A short last block (see #blockBytes) may end with the file, but not before it.
-      else if (to > size) problems.push(`${what}: [${from}, ${to}) is cut short by the end of the ${size}-byte file`);
-    }
-    used.sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < used.length; i++) {
-      const [pf, pt, pw] = used[i - 1]!;
-      const [f, , w] = used[i]!;
-      if (f < pt && pf !== pt) problems.push(`${w} at ${f} overlaps ${pw} at ${pf}`);
-    }
-    return problems;
+    return checkBatEntries({
+      fileSize: this.#io.size(),
+      type: this.type,
+      geometry: this.geometry,
+      regions: this.regions,
+      log: { offset: this.#log.header.logOffset, length: this.#log.header.logLength },
+      batEntry: (i) => this.#batEntry(i),
+      blockBytes: (b) => this.#blockBytes(b),
+    });
   }
 
   // ---- metadata pages, BAT access and the log -------------------------------------------
@@ -659,118 +527,20 @@ export class VhdxImage implements VirtualDisk {
   #batEntry(index: number): bigint {
     const byte = index * 8;
     const pageOffset = this.regions.bat.fileOffset + Math.floor(byte / PAGE) * PAGE;
-    return this.#page(pageOffset, "BAT").readBigUInt64LE(byte % PAGE);
+    return this.#pages.page(pageOffset, "BAT").readBigUInt64LE(byte % PAGE);
   }
 
   #setBatEntry(index: number, value: bigint): void {
     const byte = index * 8;
     const pageOffset = this.regions.bat.fileOffset + Math.floor(byte / PAGE) * PAGE;
-    this.#page(pageOffset, "BAT").writeBigUInt64LE(value, byte % PAGE);
-    this.#dirty.add(pageOffset);
-    if (this.#dirty.size >= maxWritesPerEntry(this.#header.logLength || MiB)) this.#commit();
+    this.#pages.page(pageOffset, "BAT").writeBigUInt64LE(value, byte % PAGE);
+    this.#pages.markDirty(pageOffset);
+    if (this.#pages.dirtyCount >= maxWritesPerEntry(this.#log.header.logLength || MiB)) this.#commit();
   }
 
-  /** A 4 KiB metadata page (BAT or sector bitmap), cached; dirty pages stay until committed. */
-  #page(pageOffset: number, what: string): Buffer {
-    let page = this.#pages.get(pageOffset);
-    if (page) {
-      this.#pages.delete(pageOffset);
-      this.#pages.set(pageOffset, page);
-      return page;
-    }
-    if (pageOffset + PAGE > this.#io.size()) page = Buffer.alloc(PAGE); // allocated, not yet written
-    else page = this.#io.readExact(pageOffset, PAGE, what);
-    this.#pages.set(pageOffset, page);
-    if (this.#pages.size > MAX_CACHED_PAGES) {
-      for (const key of this.#pages.keys()) {
-        if (this.#pages.size <= MAX_CACHED_PAGES) break;
-        if (!this.#dirty.has(key)) this.#pages.delete(key);
-      }
-    }
-    return page;
-  }
-
-  /**
-   * Commits dirty metadata pages: data is synced first, then the pages go into a log entry that
-   * is synced, then they are written in place and synced. A crash before the log entry is
-   * complete leaves the old metadata (new blocks are merely unreferenced); a crash after it is
-   * repaired by replaying the log on the next open.
-   */
+  /** Commits pending BAT and bitmap changes through the log (the write order is in LogWriter.commit). */
   #commit(): void {
-    if (this.#dirty.size === 0) return;
-    this.#beginSession(false);
-    const maxPerEntry = maxWritesPerEntry(this.#header.logLength);
-    const offsets = [...this.#dirty].sort((a, b) => a - b);
-    this.#io.sync();
-    crashPoint("vhdx-data-synced");
-    for (let i = 0; i < offsets.length; i += maxPerEntry) {
-      const batch = offsets.slice(i, i + maxPerEntry);
-      const writes = batch.map((o) => ({ kind: "data" as const, fileOffset: o, data: this.#pages.get(o)! }));
-      const length = (descriptorSectors(writes.length) + writes.length) * LOG_SECTOR_SIZE;
-      if (this.#logPosition + length > this.#header.logLength) {
-        // Wrap to the start under a new LogGuid. Every earlier entry is applied already; a new
-        // GUID makes them all invalid, so no reader can chain the new entry at 0 to the stale
-        // ones after it (qemu 7.2's log search does: it links the entry after the first of a
-        // run without comparing sequence numbers, goes once round the log and fails with EINVAL).
-        this.#writeHeader({ ...this.#header, logGuid: newGuid() });
-        this.#logPosition = 0;
-      }
-      const entry = buildLogEntry({
-        sequenceNumber: this.#logSequence,
-        // Every earlier entry has been applied in place already: this entry is the whole sequence.
-        tail: this.#logPosition,
-        logGuid: this.#header.logGuid,
-        flushedFileOffset: this.#io.size(),
-        lastFileOffset: this.#fileEnd,
-        writes,
-      });
-      this.#io.write(entry, this.#header.logOffset + this.#logPosition);
-      this.#io.sync();
-      crashPoint("vhdx-log-written");
-      for (const w of writes) this.#io.write(w.data, w.fileOffset);
-      this.#io.sync();
-      crashPoint("vhdx-log-applied");
-      this.#logPosition += entry.length;
-      this.#logSequence += 1n;
-      for (const o of batch) this.#dirty.delete(o);
-    }
-  }
-
-  /**
-   * Before the first change after opening: a new FileWriteGuid, a new LogGuid (so that stale
-   * entries of earlier sessions can never be replayed) and, before the first user-visible
-   * change, a new DataWriteGuid (MS-VHDX 2.2.2).
-   */
-  #beginSession(dataChange: boolean): void {
-    if (this.#sessionStarted && (!dataChange || this.#dataChanged)) return;
-    const next: VhdxHeader = { ...this.#header };
-    if (!this.#sessionStarted) {
-      next.fileWriteGuid = newGuid();
-      next.logGuid = newGuid();
-      this.#logPosition = 0;
-      this.#logSequence = 1n;
-    }
-    if (dataChange && !this.#dataChanged) {
-      next.dataWriteGuid = newGuid();
-      this.#dataChanged = true;
-    }
-    this.#sessionStarted = true;
-    this.#writeHeader(next);
-  }
-
-  /**
-   * Writes `h` as the new current header: into the non-current slot with the next sequence
-   * number, synced; then again into the other slot, so both copies are valid (as qemu does).
-   */
-  #writeHeader(h: VhdxHeader): void {
-    for (let i = 0; i < 2; i++) {
-      const slot = this.#headerSlot === 0 ? 1 : 0;
-      const next = { ...h, sequenceNumber: this.#header.sequenceNumber + 1n };
-      this.#io.write(serializeHeader(next), slot === 0 ? HEADER1_OFFSET : HEADER2_OFFSET);
-      this.#io.sync();
-      this.#header = next;
-      this.#headerSlot = slot;
-    }
+    this.#log.commit(this.#pages, this.#fileEnd);
   }
 
   /** Rewrites metadata item bytes in place through the log (e.g. a parent locator update). */
@@ -790,20 +560,20 @@ export class VhdxImage implements VirtualDisk {
     }
     // Not a change of user-visible data (MS-VHDX 2.2.2): the DataWriteGuid stays, so children
     // of this file keep their parent_linkage.
-    this.#beginSession(false);
+    this.#log.beginSession(false);
     for (let p = Math.floor(start / PAGE) * PAGE; p < end; p += PAGE) {
-      const page = this.#page(p, "metadata");
+      const page = this.#pages.page(p, "metadata");
       const from = Math.max(start, p);
       const to = Math.min(end, p + PAGE);
       page.set(data.subarray(from - start, to - start), from - p);
-      this.#dirty.add(p);
+      this.#pages.markDirty(p);
     }
     // The table entry's length changes with the item.
     const tablePage = this.regions.metadata.fileOffset;
-    const table = this.#page(tablePage, "metadata table");
+    const table = this.#pages.page(tablePage, "metadata table");
     const idx = this.metadataEntries.indexOf(entry);
     table.writeUInt32LE(data.length, 32 + idx * 32 + 20);
-    this.#dirty.add(tablePage);
+    this.#pages.markDirty(tablePage);
     (entry as { length: number }).length = data.length;
     this.#commit();
   }
@@ -817,198 +587,5 @@ export class VhdxImage implements VirtualDisk {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.virtualSize) {
       throw new VhdxFormatError(this.path, what, `range [${offset}, ${offset + length}) is outside the ${this.virtualSize}-byte virtual disk`, "VhdxRange");
     }
-  }
-}
-
-function alignUp(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
-}
-
-function readCircular(io: FileIo, logOffset: number, logLength: number, pos: number, len: number): Uint8Array {
-  const out = Buffer.alloc(len);
-  let done = 0;
-  while (done < len) {
-    const p = (pos + done) % logLength;
-    const n = Math.min(len - done, logLength - p);
-    io.readInto(out.subarray(done, done + n), logOffset + p, "log");
-    done += n;
-  }
-  return out;
-}
-
-/** Applies a log sequence: in place when writable (then synced), else into the I/O overlay. */
-function replayLog(io: FileIo, entries: LogEntry[], fileSize: number): void {
-  for (const e of entries) {
-    if (e.flushedFileOffset > fileSize) {
-      throw new VhdxFormatError(io.path, "log", `entry ${e.sequenceNumber} needs the file to be at least ${e.flushedFileOffset} bytes, it is ${fileSize} (file truncated after the log was written)`, "VhdxTruncated");
-    }
-    for (const w of e.writes) {
-      const end = w.fileOffset + (w.kind === "zero" ? w.length : LOG_SECTOR_SIZE);
-      if (w.fileOffset < HEADER_SECTION_SIZE || end > Math.max(e.lastFileOffset, fileSize)) {
-        throw new VhdxFormatError(io.path, "log", `entry ${e.sequenceNumber} writes [${w.fileOffset}, ${end}) outside the file's structures`);
-      }
-    }
-  }
-  for (const e of entries) {
-    if (io.writable) {
-      if (io.size() < e.lastFileOffset) io.truncate(alignUp(e.lastFileOffset, MiB));
-      for (const w of e.writes) {
-        if (w.kind === "data") io.write(w.data, w.fileOffset);
-        else {
-          const zeros = new Uint8Array(Math.min(w.length, MiB));
-          for (let p = 0; p < w.length; p += zeros.length) io.write(zeros.subarray(0, Math.min(zeros.length, w.length - p)), w.fileOffset + p);
-        }
-      }
-    } else {
-      io.overlayExtend(e.lastFileOffset);
-      for (const w of e.writes) {
-        if (w.kind === "data") io.overlaySector(w.fileOffset, w.data);
-        else io.overlayZero(w.fileOffset, w.length);
-      }
-    }
-  }
-  io.sync();
-}
-
-function readRegions(io: FileIo): { bat: RegionEntry; metadata: RegionEntry } {
-  let entries: RegionEntry[] | undefined;
-  const errors: string[] = [];
-  for (const [offset, name] of [[REGION_TABLE1_OFFSET, "region table 1"], [REGION_TABLE2_OFFSET, "region table 2"]] as const) {
-    try {
-      entries = parseRegionTable(io.readExact(offset, REGION_TABLE_SIZE, name), name);
-      break;
-    } catch (e) {
-      if (!(e instanceof StructureError)) throw e;
-      errors.push(e.message);
-    }
-  }
-  if (!entries) throw new StructureError("region tables", `no valid region table (${errors.join("; ")})`);
-  const bat = entries.find((e) => e.guid === REGION_BAT);
-  const metadata = entries.find((e) => e.guid === REGION_METADATA);
-  if (!bat) throw new StructureError("region table", "has no BAT region");
-  if (!metadata) throw new StructureError("region table", "has no metadata region");
-  const size = io.size();
-  for (const [r, name] of [[bat, "BAT region"], [metadata, "metadata region"]] as const) {
-    if (r.fileOffset + r.length > size) {
-      throw new VhdxFormatError(io.path, name, `[${r.fileOffset}, ${r.fileOffset + r.length}) lies past the end of the ${size}-byte file`, "VhdxTruncated");
-    }
-  }
-  if (bat.fileOffset < metadata.fileOffset + metadata.length && metadata.fileOffset < bat.fileOffset + bat.length) {
-    throw new StructureError("region table", `BAT region at ${bat.fileOffset} overlaps metadata region at ${metadata.fileOffset}`);
-  }
-  return { bat, metadata };
-}
-
-interface ParsedMetadata {
-  entries: MetadataEntry[];
-  blockSize: number;
-  leaveBlockAllocated: boolean;
-  hasParent: boolean;
-  virtualSize: number;
-  logicalSectorSize: number;
-  physicalSectorSize: number;
-  virtualDiskId: string;
-  parentLocator: ParentLocatorEntries | undefined;
-}
-
-const KNOWN_ITEMS = new Set([
-  META_FILE_PARAMETERS,
-  META_VIRTUAL_DISK_SIZE,
-  META_PAGE83,
-  META_LOGICAL_SECTOR_SIZE,
-  META_PHYSICAL_SECTOR_SIZE,
-  META_PARENT_LOCATOR,
-]);
-
-function readMetadata(io: FileIo, region: RegionEntry): ParsedMetadata {
-  const entries = parseMetadataTable(io.readExact(region.fileOffset, METADATA_TABLE_SIZE, "metadata table"), region.length);
-  const item = (id: string, what: string, size?: number): Buffer => {
-    const e = entries.find((x) => x.itemId === id && !x.isUser);
-    if (!e) throw new StructureError("metadata", `required item ${what} (${id}) is missing`);
-    if (size !== undefined && e.length !== size) throw new StructureError(`metadata item ${what}`, `length is ${e.length}, expected ${size}`);
-    return io.readExact(region.fileOffset + e.offset, e.length, `metadata item ${what}`);
-  };
-  for (const e of entries) {
-    if (e.isRequired && (e.isUser || !KNOWN_ITEMS.has(e.itemId))) {
-      throw new StructureError("metadata", `unknown required item ${e.itemId}`);
-    }
-  }
-  const fp = item(META_FILE_PARAMETERS, "File Parameters", 8);
-  const blockSize = fp.readUInt32LE(0);
-  const flags = fp.readUInt32LE(4);
-  if (!isValidBlockSize(blockSize)) throw new StructureError("metadata item File Parameters", `BlockSize ${blockSize} is not a power of two from 1 MiB to 256 MiB`);
-  if ((flags & ~3) !== 0) throw new StructureError("metadata item File Parameters", `reserved flag bits are set (${flags})`);
-  const hasParent = (flags & 2) !== 0;
-  const virtualSize = Number(item(META_VIRTUAL_DISK_SIZE, "Virtual Disk Size", 8).readBigUInt64LE(0));
-  const logicalSectorSize = item(META_LOGICAL_SECTOR_SIZE, "Logical Sector Size", 4).readUInt32LE(0);
-  const physicalSectorSize = item(META_PHYSICAL_SECTOR_SIZE, "Physical Sector Size", 4).readUInt32LE(0);
-  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) throw new StructureError("metadata item Logical Sector Size", `is ${logicalSectorSize}, expected 512 or 4096`);
-  if (physicalSectorSize !== 512 && physicalSectorSize !== 4096) throw new StructureError("metadata item Physical Sector Size", `is ${physicalSectorSize}, expected 512 or 4096`);
-  if (virtualSize === 0 || virtualSize > MAX_VIRTUAL_SIZE || virtualSize % logicalSectorSize !== 0) {
-    throw new StructureError("metadata item Virtual Disk Size", `${virtualSize} is not a non-zero multiple of ${logicalSectorSize} up to 64 TiB`);
-  }
-  const virtualDiskId = readGuid(item(META_PAGE83, "Page 83 Data", 16), 0);
-  let parentLocator: ParentLocatorEntries | undefined;
-  if (hasParent) {
-    const pl = entries.find((x) => x.itemId === META_PARENT_LOCATOR && !x.isUser);
-    if (!pl) throw new StructureError("metadata", "HasParent is set but the Parent Locator item is missing");
-    parentLocator = parseParentLocator(io.readExact(region.fileOffset + pl.offset, pl.length, "metadata item Parent Locator"));
-  }
-  return {
-    entries,
-    blockSize,
-    leaveBlockAllocated: (flags & 1) !== 0 && !hasParent,
-    hasParent,
-    virtualSize,
-    logicalSectorSize,
-    physicalSectorSize,
-    virtualDiskId,
-    parentLocator,
-  };
-}
-
-function openParent(child: VhdxImage, options: VhdxOpenOptions): VhdxImage {
-  const seen = new Set(options.chainSeen ?? []);
-  seen.add(realpathSync(child.path));
-  if (seen.size > MAX_CHAIN_DEPTH) {
-    throw new VhdxFormatError(child.path, "parent locator", `differencing chain is deeper than ${MAX_CHAIN_DEPTH} files`, "VhdxChainTooDeep");
-  }
-  const locator = child.parentLocator!;
-  const parentPath = options.parentPath ?? resolveParentPath(child.path, locator);
-  const real = realpathSync(parentPath);
-  if (seen.has(real)) {
-    throw new VhdxFormatError(child.path, "parent locator", `parent '${parentPath}' is already part of this chain (the chain loops)`, "VhdxChainLoop");
-  }
-  const parent = VhdxImage.open(parentPath, { chainSeen: seen });
-  try {
-    const linkage = locator["parent_linkage"];
-    const linkage2 = locator["parent_linkage2"];
-    const want = [linkage, linkage2].filter((x): x is string => x !== undefined).map(safeGuid);
-    if (!want.includes(parent.dataWriteGuid)) {
-      throw new VhdxFormatError(
-        child.path,
-        "parent locator",
-        `parent_linkage ${linkage} does not match the DataWriteGuid {${parent.dataWriteGuid}} of parent '${parentPath}' (the parent was modified or replaced after this child was created)`,
-        "VhdxParentLinkage",
-      );
-    }
-    if (parent.virtualSize !== child.virtualSize) {
-      throw new VhdxFormatError(child.path, "parent", `parent '${parentPath}' has virtual size ${parent.virtualSize}, the child ${child.virtualSize}`, "VhdxParentMismatch");
-    }
-    if (parent.logicalSectorSize !== child.logicalSectorSize) {
-      throw new VhdxFormatError(child.path, "parent", `parent '${parentPath}' has ${parent.logicalSectorSize}-byte sectors, the child ${child.logicalSectorSize}`, "VhdxParentMismatch");
-    }
-    return parent;
-  } catch (e) {
-    parent.close();
-    throw e;
-  }
-}
-
-function safeGuid(text: string): string {
-  try {
-    return normalizeGuid(text);
-  } catch {
-    return text;
   }
 }

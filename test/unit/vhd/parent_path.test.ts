@@ -52,3 +52,10 @@ describe("parentCandidates", () => {
     expect(got[1]!.source).toBe("W2ku locator 'C:\\VMs\\base.vhd'");
   });
 });
+
+describe("long-prefixed Windows paths (shared with VHDX via src/base/windows_path)", () => {
+  it("maps \\\\?\\UNC\\server\\share\\x.vhdx and \\\\?\\C:\\x.vhdx next to the child off Windows", () => {
+    expect(windowsPathToLocal("\\\\?\\UNC\\server\\share\\x.vhdx", "/vms", "linux")).toEqual(["/vms/x.vhdx"]);
+    expect(windowsPathToLocal("\\\\?\\C:\\x.vhdx", "/vms", "linux")).toEqual(["/vms/x.vhdx"]);
+  });
+});

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { VhdxFormatError } from "../../../src/vhdx/errors";
-import { relativeLocatorPath, resolveParentPath, toLocalSeparators, windowsBaseName } from "../../../src/vhdx/parent_path";
+import { windowsBaseName } from "../../../src/base/mod";
+import { relativeLocatorPath, resolveParentPath } from "../../../src/vhdx/parent_path";
 
 const root = mkdtempSync(path.join(tmpdir(), "hvb-pp-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,7 +57,7 @@ describe("resolveParentPath", () => {
 
 describe("path helpers", () => {
   it("converts separators and takes Windows base names", () => {
-    expect(toLocalSeparators("..\\a\\b.vhdx")).toBe("../a/b.vhdx");
+
     expect(windowsBaseName("\\\\?\\C:\\VMs\\a.vhdx")).toBe("a.vhdx");
     expect(windowsBaseName("C:/VMs/b.vhdx")).toBe("b.vhdx");
   });
@@ -64,5 +65,12 @@ describe("path helpers", () => {
   it("writes relative_path values as Hyper-V does", () => {
     expect(relativeLocatorPath("/d/kids/c.avhdx", "/d/kids/p.vhdx")).toBe(".\\p.vhdx");
     expect(relativeLocatorPath("/d/kids/c.avhdx", "/d/base/p.vhdx")).toBe("..\\base\\p.vhdx");
+  });
+});
+
+describe("long-prefixed Windows paths (shared with VHD via src/base/windows_path)", () => {
+  it.skipIf(process.platform === "win32")("finds \\\\?\\UNC\\server\\share\\x.vhdx and \\\\?\\C:\\x.vhdx next to the child", () => {
+    expect(resolveParentPath(child, { parent_linkage: LINK, absolute_win32_path: "\\\\?\\UNC\\server\\share\\other.vhdx" })).toBe(path.join(root, "kids", "other.vhdx"));
+    expect(resolveParentPath(child, { parent_linkage: LINK, absolute_win32_path: "\\\\?\\C:\\other.vhdx" })).toBe(path.join(root, "kids", "other.vhdx"));
   });
 });
