@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs as nodeParseArgs } from "node:util";
 import { UsageError } from "../base/mod";
 
 /** A parsed command line: positional words and `--name value` / `--flag` options. */
@@ -15,47 +16,46 @@ export interface ArgSpec {
 }
 
 /**
- * Parses `argv` against `spec`. Unknown options and missing values are usage errors, so a
- * typo never silently changes what a command does.
+ * Parses `argv` against `spec` with node's util.parseArgs in strict mode. Unknown options and
+ * missing values are usage errors naming the option, so a typo never silently changes what a
+ * command does. Every command also takes `--help` / `-h` (the `help` flag).
  *
  * @example
  * parseArgs(["a.vhdx", "--json"], { flags: ["json"] }).flags.has("json"); // true
  */
 export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
-  const values = new Set(spec.values ?? []);
-  const flags = new Set(spec.flags ?? []);
-  const out: ParsedArgs = { positionals: [], options: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === "--") {
-      out.positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!word.startsWith("--") || word.length === 2) {
-      out.positionals.push(word);
-      continue;
-    }
-    let name = word.slice(2);
-    let inline: string | undefined;
-    const eq = name.indexOf("=");
-    if (eq >= 0) {
-      inline = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    if (flags.has(name)) {
-      if (inline !== undefined) throw new UsageError(`Option --${name} takes no value`);
-      out.flags.add(name);
-    } else if (values.has(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`Option --${name} needs a value`);
-      const list = out.options.get(name) ?? [];
-      list.push(value);
-      out.options.set(name, list);
-    } else {
-      throw new UsageError(`Unknown option --${name}`);
-    }
+  const options: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
+  for (const name of spec.flags ?? []) options[name] = { type: "boolean" };
+  // Values may repeat (`--vm a --vm b`); optionValue rejects repeats where one is meant.
+  for (const name of spec.values ?? []) options[name] = { type: "string", multiple: true };
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
+  } catch (e) {
+    throw usageErrorFrom(e, argv);
+  }
+  const out: ParsedArgs = { positionals: [...parsed.positionals], options: new Map(), flags: new Set() };
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === true) out.flags.add(name);
+    else if (Array.isArray(value)) out.options.set(name, value.map(String));
   }
   return out;
+}
+
+/** Turns util.parseArgs's error into the one-line usage error the command line has always given. */
+function usageErrorFrom(e: unknown, argv: readonly string[]): unknown {
+  const err = e as { code?: string; message?: string };
+  const name = /'(--?[^' <=]+)/.exec(err.message ?? "")?.[1];
+  switch (err.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return new UsageError(`Unknown option ${name ?? "(unknown)"}`);
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      if (/does not take an argument/.test(err.message ?? "")) return new UsageError(`Option ${name} takes no value`);
+      // `--vm --json`: node calls a value that looks like an option ambiguous; the old parser, and the README, call it missing.
+      return new UsageError(`Option ${name} needs a value${argv.length > 0 && /ambiguous/.test(err.message ?? "") ? " (a value starting with '-' must be given as --name=value)" : ""}`);
+    default:
+      return new UsageError(err.message ?? String(e));
+  }
 }
 
 /** The single value of an option, or undefined; a repeated option is a usage error. */

@@ -3,8 +3,9 @@ import { UsageError, toHvbError } from "../base/mod";
 import type { CommandIo } from "./io";
 
 /**
- * Output of an engine command: human text (with a progress line on a terminal), or with
- * `--json` line-delimited JSON events, the protocol the PowerShell module reads:
+ * Output of a command: human text (with a progress line on a terminal), or with `--json` (engine
+ * commands) or the global `--events` (every command) line-delimited JSON events, the protocol the
+ * PowerShell module reads:
  *
  * ```
  * {"type":"progress","activity":"Backing up web01","status":"disk 0: unit 3 of 40","percent":7}
@@ -13,10 +14,15 @@ import type { CommandIo } from "./io";
  * {"type":"result","data":{…}}
  * {"type":"error","code":"LockHeld","category":"ResourceBusy","message":"…","target":"…"}
  * ```
+ *
+ * Under `--events` main.ts makes one EventOutput for the whole invocation and hands it to the
+ * command as {@link CommandIo.events}; a command's result is then exactly one `result` line and
+ * a failure exactly one `error` line.
  */
 export class EventOutput implements EngineEvents {
   #lastPercent = -1;
   #progressShown = false;
+  #ended = false;
   constructor(readonly io: CommandIo, readonly json: boolean, readonly tty = Boolean(process.stderr.isTTY)) {}
 
   progress(p: ProgressEvent): void {
@@ -46,6 +52,7 @@ export class EventOutput implements EngineEvents {
   /** The command's result: a JSON event, or `human` printed on stdout. */
   result(data: unknown, human: string): void {
     this.#endProgress();
+    this.#ended = true;
     if (this.json) this.#line({ type: "result", data });
     else this.io.stdout(human.endsWith("\n") ? human : `${human}\n`);
   }
@@ -53,10 +60,16 @@ export class EventOutput implements EngineEvents {
   /** Reports a failure; returns the exit code (2 usage, 1 otherwise). */
   error(e: unknown): number {
     this.#endProgress();
+    this.#ended = true;
     const err = toHvbError(e);
     if (this.json) this.#line({ type: "error", code: err.code, category: err.category, message: err.message, ...(err.target !== undefined ? { target: err.target } : {}) });
     else this.io.stderr(`hvbackup: ${err.message}\n`);
     return e instanceof UsageError ? 2 : 1;
+  }
+
+  /** Whether a result or an error has been reported, so main.ts adds neither a second time. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   #line(obj: Record<string, unknown>): void {
@@ -69,4 +82,21 @@ export class EventOutput implements EngineEvents {
       this.#progressShown = false;
     }
   }
+}
+
+/**
+ * The output an engine command writes to: the invocation's `--events` stream when main.ts made
+ * one, else human text or, with `--json`, events.
+ */
+export function eventOutput(io: CommandIo, json: boolean): EventOutput {
+  return io.events ?? new EventOutput(io, json);
+}
+
+/**
+ * Reports the result of a command that has its own text or `--json` form (vhdx, list, lab):
+ * one `result` event under `--events`, else `print` writes the form the README documents.
+ */
+export function emitResult(io: CommandIo, data: unknown, print: () => void): void {
+  if (io.events) io.events.result(data, "");
+  else print();
 }

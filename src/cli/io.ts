@@ -1,7 +1,14 @@
+import type { EventOutput } from "./event_output";
+
 /** Where a command writes: kept apart from `process` so tests can run commands in-process. */
 export interface CommandIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * Set under the global `--events` flag: the one event stream of the invocation. Commands
+   * report their result through it (see event_output.ts); their `stdout` then goes to stderr.
+   */
+  readonly events?: EventOutput;
 }
 
 /** The process's real standard streams. */

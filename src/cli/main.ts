@@ -1,4 +1,4 @@
-import { UsageError, toHvbError } from "../base/mod";
+import { HvbError, UsageError, toHvbError } from "../base/mod";
 import { EventOutput } from "./event_output";
 import { type Command, type CommandIo, processIo } from "./io";
 import { vhdxCommand } from "./vhdx_command";
@@ -45,6 +45,8 @@ Commands:
 
 Every command that talks to a host takes --lab DIR (or HYPERVBACKUP_LAB=DIR) to use a lab
 host; without either it uses the local Hyper-V host. --json prints line-delimited JSON events.
+--events (any command, anywhere on the line): stdout carries only line-delimited JSON events,
+ending in exactly one {"type":"result",...} or {"type":"error",...} line.
 Run 'hvbackup <command> --help' for the options of a command.
 Exit codes: 0 success, 1 failure or bad input, 2 usage error.
 `;
@@ -54,6 +56,42 @@ Exit codes: 0 success, 1 failure or bad input, 2 usage error.
  * input (one message on stderr, no stack trace), 2 usage error.
  */
 export async function runCli(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const words = argv.filter((w) => w !== "--events");
+  if (words.length !== argv.length) return runWithEvents(words, io);
+  // A nested run (the demo's steps) never inherits an outer run's event stream.
+  return dispatch(words, io.events ? { stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t) } : io);
+}
+
+/**
+ * `--events`: stdout carries only line-delimited JSON events (event_output.ts), ending in exactly
+ * one `result` or `error` line; the command's human text goes to stderr. A command that ends
+ * without reporting either gets one here: a `null` result on success, else an error carrying
+ * the last message it wrote to stderr.
+ */
+async function runWithEvents(argv: string[], io: CommandIo): Promise<number> {
+  const events = new EventOutput(io, true);
+  let lastMessage: string | undefined;
+  const stderr = (text: string): void => {
+    const m = /^hvbackup: (.*)$/m.exec(text);
+    if (m) lastMessage = m[1];
+    io.stderr(text);
+  };
+  const commandIo: CommandIo = { stdout: stderr, stderr, events };
+  let code: number;
+  try {
+    code = await dispatch(argv, commandIo);
+  } catch (e) {
+    return events.ended ? (e instanceof UsageError ? 2 : 1) : events.error(e);
+  }
+  if (!events.ended) {
+    if (code === 0) events.result(null, "");
+    else if (code === 2) events.error(new UsageError(lastMessage ?? "Usage error: run 'hvbackup --help'"));
+    else events.error(new HvbError("InternalError", lastMessage ?? `hvbackup exited with ${code}`));
+  }
+  return code;
+}
+
+async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(USAGE);
@@ -67,6 +105,7 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
   try {
     return await command(rest, io);
   } catch (e) {
+    if (io.events) return io.events.error(e);
     if (rest.includes("--json")) {
       // The PowerShell bridge reads failures as an error event on stdout (see event_output.ts).
       return new EventOutput(io, true).error(e);

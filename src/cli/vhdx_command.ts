@@ -5,6 +5,7 @@ import { VhdxImage } from "../vhdx/mod";
 import { type VhdxOpenOptions } from "../vhdx/mod";
 import { optionValue, parseArgs, parseInteger } from "./args";
 import { formatBytes, terminalProgress } from "./format";
+import { emitResult } from "./event_output";
 import type { CommandIo } from "./io";
 
 const USAGE = `Usage:
@@ -41,6 +42,24 @@ export async function vhdxCommand(argv: string[], io: CommandIo): Promise<number
   }
 }
 
+/** What `vhdx info` reports about a file (its `--json` object and its `--events` result). */
+interface InfoData {
+  path: string;
+  format: "vhdx";
+  type: string;
+  virtualSize: number;
+  blockSize: number;
+  logicalSectorSize: number;
+  physicalSectorSize: number;
+  virtualDiskId: string;
+  dataWriteGuid: string;
+  fileWriteGuid: string;
+  logReplayed: boolean;
+  parentLocator: Record<string, string> | null;
+  chain: { path: string; type: string; dataWriteGuid: string }[];
+  chainError?: string;
+}
+
 function onePositional(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}, got ${positionals.length}\n${USAGE}`);
   return positionals[0]!;
@@ -66,7 +85,7 @@ function info(argv: string[], io: CommandIo): number {
     chainError = e instanceof Error ? e.message : String(e);
   }
   try {
-    const data = {
+    const data: InfoData = {
       path: file,
       format: "vhdx",
       type: image.type,
@@ -82,29 +101,7 @@ function info(argv: string[], io: CommandIo): number {
       chain: image.chain().map((d) => ({ path: d.path, type: d.type, dataWriteGuid: d.dataWriteGuid })),
       ...(chainError !== undefined ? { chainError } : {}),
     };
-    if (args.flags.has("json")) {
-      io.stdout(`${JSON.stringify(data, null, 2)}\n`);
-    } else {
-      const lines = [
-        `File:              ${data.path}`,
-        `Format:            VHDX`,
-        `Type:              ${data.type}`,
-        `Virtual size:      ${formatBytes(data.virtualSize)} (${data.virtualSize} bytes)`,
-        `Block size:        ${formatBytes(data.blockSize)}`,
-        `Sector sizes:      ${data.logicalSectorSize} logical, ${data.physicalSectorSize} physical`,
-        `Virtual disk id:   ${data.virtualDiskId}`,
-        `DataWriteGuid:     ${data.dataWriteGuid}`,
-        `FileWriteGuid:     ${data.fileWriteGuid}`,
-      ];
-      if (data.logReplayed) lines.push(`Log:               replayed in memory (the file was not closed cleanly)`);
-      if (data.parentLocator) {
-        lines.push(`Parent locator:`);
-        for (const [k, v] of Object.entries(data.parentLocator)) lines.push(`  ${k.padEnd(20)} ${v}`);
-      }
-      lines.push(`Chain:`);
-      data.chain.forEach((c, i) => lines.push(`  ${"  ".repeat(i)}${c.path} (${c.type})`));
-      io.stdout(`${lines.join("\n")}\n`);
-    }
+    emitResult(io, data, () => printInfo(data, args.flags.has("json"), io));
     if (chainError !== undefined) {
       io.stderr(`hvbackup: ${chainError}\n`);
       return 1;
@@ -115,12 +112,40 @@ function info(argv: string[], io: CommandIo): number {
   }
 }
 
+/** The human (or `--json`, one pretty object) form of `vhdx info`. */
+function printInfo(data: InfoData, json: boolean, io: CommandIo): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(data, null, 2)}\n`);
+  } else {
+    const lines = [
+      `File:              ${data.path}`,
+      `Format:            VHDX`,
+      `Type:              ${data.type}`,
+      `Virtual size:      ${formatBytes(data.virtualSize)} (${data.virtualSize} bytes)`,
+      `Block size:        ${formatBytes(data.blockSize)}`,
+      `Sector sizes:      ${data.logicalSectorSize} logical, ${data.physicalSectorSize} physical`,
+      `Virtual disk id:   ${data.virtualDiskId}`,
+      `DataWriteGuid:     ${data.dataWriteGuid}`,
+      `FileWriteGuid:     ${data.fileWriteGuid}`,
+    ];
+    if (data.logReplayed) lines.push(`Log:               replayed in memory (the file was not closed cleanly)`);
+    if (data.parentLocator) {
+      lines.push(`Parent locator:`);
+      for (const [k, v] of Object.entries(data.parentLocator)) lines.push(`  ${k.padEnd(20)} ${v}`);
+    }
+    lines.push(`Chain:`);
+    data.chain.forEach((c, i) => lines.push(`  ${"  ".repeat(i)}${c.path} (${c.type})`));
+    io.stdout(`${lines.join("\n")}\n`);
+  }
+}
+
 function check(argv: string[], io: CommandIo): number {
   const args = parseArgs(argv, { values: ["parent"], flags: ["json"] });
   const file = onePositional(args.positionals, "FILE");
   const parent = optionValue(args, "parent");
   const report = checkVhdx(file, parent !== undefined ? { parentPath: parent } : {});
-  if (args.flags.has("json")) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  if (io.events) io.events.result(report, "");
+  else if (args.flags.has("json")) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   else if (report.ok) io.stdout(`${file}: OK\n`);
   else for (const p of report.problems) io.stderr(`hvbackup: ${p}\n`);
   return report.ok ? 0 : 1;
@@ -147,7 +172,8 @@ function convert(argv: string[], io: CommandIo): number {
     onProgress: (d, t) => progress.update(d, t),
   });
   progress.end();
-  if (args.flags.has("json")) io.stdout(`${JSON.stringify(result)}\n`);
+  if (io.events) io.events.result(result, "");
+  else if (args.flags.has("json")) io.stdout(`${JSON.stringify(result)}\n`);
   else io.stdout(`Converted ${src} -> ${dst}: ${formatBytes(result.virtualSize)} virtual, ${formatBytes(result.bytesRead)} read, ${formatBytes(result.bytesWritten)} written\n`);
   return 0;
 }

@@ -2,7 +2,7 @@ import { backupVm, type BackupResult } from "../../engine/mod";
 import { UsageError, toHvbError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
-import { EventOutput } from "../event_output";
+import { eventOutput } from "../event_output";
 import { formatBytes } from "../format";
 import { labDirFrom, openHost } from "../host";
 import type { CommandIo } from "../io";
@@ -31,7 +31,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
     io.stdout(BACKUP_USAGE);
     return 0;
   }
-  const out = new EventOutput(io, args.flags.has("json"));
+  const out = eventOutput(io, args.flags.has("json"));
   const vms = args.options.get("vm") ?? [];
   if (vms.length === 0) throw new UsageError(`Missing required option --vm\n${BACKUP_USAGE}`);
   const repo = new Repository(requireOption(args, "repo"));

@@ -1,14 +1,14 @@
 import { cleanupVm } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
-import { EventOutput } from "../event_output";
+import { eventOutput } from "../event_output";
 import { labDirFrom, openHost } from "../host";
 import type { CommandIo } from "../io";
 
 /** `hvbackup cleanup --vm N [--repo R] [--what-if] [--clear-stale-lock] [--json]`: remove lingering checkpoints and our stale reference points. */
 export async function cleanupCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json", "what-if", "clear-stale-lock"] });
-  const out = new EventOutput(io, args.flags.has("json"));
+  const out = eventOutput(io, args.flags.has("json"));
   const repoPath = optionValue(args, "repo");
   const host = await openHost(labDirFrom(args));
   const r = await cleanupVm(host, requireOption(args, "vm"), repoPath === undefined ? undefined : new Repository(repoPath), out, { dryRun: args.flags.has("what-if"), clearStaleLock: args.flags.has("clear-stale-lock") });

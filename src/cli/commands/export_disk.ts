@@ -4,14 +4,14 @@ import { selectPoint } from "../../engine/mod";
 import { HvbError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
 import { parseArgs, parseInteger, requireOption } from "../args";
-import { EventOutput } from "../event_output";
+import { eventOutput } from "../event_output";
 import { formatBytes } from "../format";
 import type { CommandIo } from "../io";
 
 /** `hvbackup export-disk --repo R --vm N --point ID --disk I --out FILE.vhdx`: one disk as a standalone VHDX. */
 export function exportDiskCommand(argv: string[], io: CommandIo): number {
   const args = parseArgs(argv, { values: ["repo", "vm", "point", "disk", "out", "lab"], flags: ["json", "clear-stale-lock"] });
-  const out = new EventOutput(io, args.flags.has("json"));
+  const out = eventOutput(io, args.flags.has("json"));
   const repo = new Repository(requireOption(args, "repo"));
   repo.requireExists();
   const store = repo.findVm(requireOption(args, "vm"));

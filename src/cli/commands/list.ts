@@ -1,6 +1,7 @@
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { formatBytes } from "../format";
+import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 
 /** `hvbackup list --repo R [--vm N] [--json]`: restore points, oldest first. */
@@ -25,15 +26,13 @@ export function listCommand(argv: string[], io: CommandIo): number {
       hasReferencePoint: p.referencePoint !== null,
     }));
   });
-  if (args.flags.has("json")) {
-    io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
-    return 0;
-  }
-  if (rows.length === 0) {
-    io.stdout("No restore points.\n");
-    return 0;
-  }
-  const lines = rows.map((r) => `${r.vmName.padEnd(20)} ${r.id.padEnd(28)} ${r.kind.padEnd(12)} ${r.consistency.padEnd(12)} ${formatBytes(r.sizeBytes).padStart(10)}`);
-  io.stdout(`${"VM".padEnd(20)} ${"Restore point".padEnd(28)} ${"Kind".padEnd(12)} ${"Consistency".padEnd(12)} ${"Size".padStart(10)}\n${lines.join("\n")}\n`);
+  emitResult(io, rows, () => {
+    if (args.flags.has("json")) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+    else if (rows.length === 0) io.stdout("No restore points.\n");
+    else {
+      const lines = rows.map((r) => `${r.vmName.padEnd(20)} ${r.id.padEnd(28)} ${r.kind.padEnd(12)} ${r.consistency.padEnd(12)} ${formatBytes(r.sizeBytes).padStart(10)}`);
+      io.stdout(`${"VM".padEnd(20)} ${"Restore point".padEnd(28)} ${"Kind".padEnd(12)} ${"Consistency".padEnd(12)} ${"Size".padStart(10)}\n${lines.join("\n")}\n`);
+    }
+  });
   return 0;
 }

@@ -2,7 +2,7 @@ import { pruneVm } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { UsageError } from "../../base/mod";
 import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
-import { EventOutput } from "../event_output";
+import { eventOutput } from "../event_output";
 import type { CommandIo } from "../io";
 
 /**
@@ -11,7 +11,7 @@ import type { CommandIo } from "../io";
  */
 export function pruneCommand(argv: string[], io: CommandIo): number {
   const args = parseArgs(argv, { values: ["repo", "vm", "keep", "keep-since", "lab"], flags: ["json", "clear-stale-lock"] });
-  const out = new EventOutput(io, args.flags.has("json"));
+  const out = eventOutput(io, args.flags.has("json"));
   const keepText = optionValue(args, "keep");
   const sinceText = optionValue(args, "keep-since");
   if (keepText === undefined && sinceText === undefined) throw new UsageError("prune needs --keep K and/or --keep-since TIME");

@@ -1,7 +1,7 @@
 import { restoreVm } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
-import { EventOutput } from "../event_output";
+import { eventOutput } from "../event_output";
 import { labDirFrom, openHost } from "../host";
 import type { CommandIo } from "../io";
 
@@ -11,7 +11,7 @@ import type { CommandIo } from "../io";
  */
 export async function restoreCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab"], flags: ["new-id", "force", "json", "clear-stale-lock"] });
-  const out = new EventOutput(io, args.flags.has("json"));
+  const out = eventOutput(io, args.flags.has("json"));
   const repo = new Repository(requireOption(args, "repo"));
   const vm = requireOption(args, "vm");
   const host = await openHost(labDirFrom(args));

@@ -1,13 +1,13 @@
 import { verifyRepository } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
-import { EventOutput } from "../event_output";
+import { eventOutput } from "../event_output";
 import type { CommandIo } from "../io";
 
 /** `hvbackup verify --repo R [--vm N] [--deep] [--json]`: exit 1 when anything is damaged. */
 export function verifyCommand(argv: string[], io: CommandIo): number {
   const args = parseArgs(argv, { values: ["repo", "vm", "lab"], flags: ["deep", "json"] });
-  const out = new EventOutput(io, args.flags.has("json"));
+  const out = eventOutput(io, args.flags.has("json"));
   const report = verifyRepository(new Repository(requireOption(args, "repo")), optionValue(args, "vm"), args.flags.has("deep"), out);
   const human = report.ok
     ? `OK: ${report.pointsChecked} restore point(s) verified${report.deep ? " (every block read and checked)" : ""}`

@@ -2,6 +2,7 @@
 import { UsageError } from "../../base/mod";
 import { isJobActive } from "../../cim/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
+import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 import { LabCimSession } from "../../lab/mod";
 
@@ -17,7 +18,8 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
       const a = parseArgs(rest, { values: ["lab"] });
       if (a.positionals.length !== 1) throw new UsageError(`lab cim query takes one WQL text\n${USAGE}`);
       const session = new LabCimSession(requireOption(a, "lab"));
-      io.stdout(`${JSON.stringify(session.querySync(a.positionals[0]!), null, 1)}\n`);
+      const rows = session.querySync(a.positionals[0]!);
+      emitResult(io, rows, () => io.stdout(`${JSON.stringify(rows, null, 1)}\n`));
       return 0;
     }
     case "associators": {
@@ -32,7 +34,7 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
         ...(resultClass === undefined ? {} : { resultClass }),
         ...(assocClass === undefined ? {} : { assocClass }),
       });
-      io.stdout(`${JSON.stringify(out, null, 1)}\n`);
+      emitResult(io, out, () => io.stdout(`${JSON.stringify(out, null, 1)}\n`));
       return 0;
     }
     case "invoke": {
@@ -58,7 +60,7 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
         result["Job"] = job;
         result["AffectedElements"] = session.associatorsSync(jobPath, { assocClass: "CIM_AffectedJobElement" }).map((i) => i.__PATH);
       }
-      io.stdout(`${JSON.stringify(result)}\n`);
+      emitResult(io, result, () => io.stdout(`${JSON.stringify(result)}\n`));
       return 0;
     }
     default:

@@ -1,6 +1,7 @@
 /** `hvbackup lab init|vm new|write|migrate|crash|state|fail|guest|ls`: driving the lab host. */
 import { UsageError } from "../../base/mod";
 import { optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
+import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 import { addFault } from "../../lab/mod";
 import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
@@ -13,7 +14,7 @@ export function labInit(argv: string[], io: CommandIo): number {
   const jobMs = optionValue(a, "job-ms");
   const dir = a.positionals[0]!;
   initLab(dir, jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") });
-  io.stdout(`Created lab host in '${dir}'\n`);
+  emitResult(io, { lab: dir }, () => io.stdout(`Created lab host in '${dir}'\n`));
   return 0;
 }
 
@@ -56,7 +57,8 @@ export function labVm(argv: string[], io: CommandIo): number {
       format: a.flags.has("vhd") ? "vhd" : "vhdx",
     }, Date.now()),
   );
-  io.stdout(`${JSON.stringify(vmSummary(vm))}\n`);
+  const summary = vmSummary(vm);
+  emitResult(io, summary, () => io.stdout(`${JSON.stringify(summary)}\n`));
   return 0;
 }
 
@@ -71,7 +73,7 @@ export function labWrite(argv: string[], io: CommandIo): number {
   const seed = requireOption(a, "seed");
   if (length > 256 * 1024 * 1024) throw new UsageError("--length must be at most 256MiB per write");
   guestWriteInLab(dir, name, index, offset, length, seed);
-  io.stdout(`Wrote ${length} bytes at ${offset} to disk ${index} of VM '${name}'\n`);
+  emitResult(io, { vm: name, disk: index, offset, length }, () => io.stdout(`Wrote ${length} bytes at ${offset} to disk ${index} of VM '${name}'\n`));
   return 0;
 }
 
@@ -81,7 +83,7 @@ export function labMigrate(argv: string[], io: CommandIo): number {
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "vm");
   mutateLab(dir, (state) => migrateVm(state, vmByName(state, name)));
-  io.stdout(`Live-migrated VM '${name}' away and back: change tracking kept at .rct granularity\n`);
+  emitResult(io, { vm: name }, () => io.stdout(`Live-migrated VM '${name}' away and back: change tracking kept at .rct granularity\n`));
   return 0;
 }
 
@@ -90,7 +92,7 @@ export function labCrash(argv: string[], io: CommandIo): number {
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   mutateLab(dir, (state) => crashHost(state, Date.now()));
-  io.stdout("Host crashed and restarted: running VMs are Off, change tracking kept at .mrt granularity, jobs lost\n");
+  emitResult(io, { lab: dir }, () => io.stdout("Host crashed and restarted: running VMs are Off, change tracking kept at .mrt granularity, jobs lost\n"));
   return 0;
 }
 
@@ -103,7 +105,7 @@ export function labState(argv: string[], io: CommandIo): number {
   const key = (Object.keys(EnabledState) as (keyof typeof EnabledState)[]).find((k) => k.toLowerCase() === want.toLowerCase());
   if (!key) throw new UsageError(`State must be Running, Off, Saved or Paused, got '${want}'`);
   mutateLab(dir, (state) => setVmState(vmByName(state, name), EnabledState[key], Date.now()));
-  io.stdout(`VM '${name}' is now ${key}\n`);
+  emitResult(io, { vm: name, state: key }, () => io.stdout(`VM '${name}' is now ${key}\n`));
   return 0;
 }
 
@@ -121,7 +123,7 @@ export function labFail(argv: string[], io: CommandIo): number {
   const atPercent = pct === undefined ? undefined : parseInteger(pct, "--at-percent");
   if (atPercent !== undefined && atPercent > 100) throw new UsageError("--at-percent must be from 0 to 100");
   mutateLab(dir, (state) => addFault(state, { method, code, times, ...(atPercent === undefined ? {} : { atPercent }) }));
-  io.stdout(`The next ${times} call(s) of ${method} will fail with ${code}${atPercent === undefined ? "" : ` at ${atPercent}% of their job`}\n`);
+  emitResult(io, { method, code, times, atPercent: atPercent ?? null }, () => io.stdout(`The next ${times} call(s) of ${method} will fail with ${code}${atPercent === undefined ? "" : ` at ${atPercent}% of their job`}\n`));
   return 0;
 }
 
@@ -135,7 +137,7 @@ export function labGuest(argv: string[], io: CommandIo): number {
   mutateLab(dir, (state) => {
     vmByName(state, name).integration = integration as IntegrationState;
   });
-  io.stdout(`Backup integration service of VM '${name}' is now ${integration}\n`);
+  emitResult(io, { vm: name, integration }, () => io.stdout(`Backup integration service of VM '${name}' is now ${integration}\n`));
   return 0;
 }
 
@@ -144,6 +146,10 @@ export function labLs(argv: string[], io: CommandIo): number {
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const state: LabState = readLabState(requireOption(a, "lab"));
   const vms = state.vms.map(vmSummary);
+  if (io.events) {
+    io.events.result({ vms }, "");
+    return 0;
+  }
   if (a.flags.has("json")) {
     io.stdout(`${JSON.stringify({ vms })}\n`);
     return 0;
