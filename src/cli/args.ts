@@ -32,7 +32,7 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   try {
     parsed = nodeParseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
-    throw usageErrorFrom(e, argv);
+    throw usageErrorFrom(e);
   }
   const out: ParsedArgs = { positionals: [...parsed.positionals], options: new Map(), flags: new Set() };
   for (const [name, value] of Object.entries(parsed.values)) {
@@ -43,7 +43,7 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
 }
 
 /** Turns util.parseArgs's error into the one-line usage error the command line has always given. */
-function usageErrorFrom(e: unknown, argv: readonly string[]): unknown {
+function usageErrorFrom(e: unknown): unknown {
   const err = e as { code?: string; message?: string };
   const name = /'(--?[^' <=]+)/.exec(err.message ?? "")?.[1];
   switch (err.code) {
@@ -52,7 +52,7 @@ function usageErrorFrom(e: unknown, argv: readonly string[]): unknown {
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
       if (/does not take an argument/.test(err.message ?? "")) return new UsageError(`Option ${name} takes no value`);
       // `--vm --json`: node calls a value that looks like an option ambiguous; the old parser, and the README, call it missing.
-      return new UsageError(`Option ${name} needs a value${argv.length > 0 && /ambiguous/.test(err.message ?? "") ? " (a value starting with '-' must be given as --name=value)" : ""}`);
+      return new UsageError(`Option ${name} needs a value${/ambiguous/.test(err.message ?? "") ? " (a value starting with '-' must be given as --name=value)" : ""}`);
     default:
       return new UsageError(err.message ?? String(e));
   }
