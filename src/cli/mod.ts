@@ -6,3 +6,4 @@
  */
 export { runCli, reportError } from "./main";
 export type { Command, CommandIo } from "./io";
+export type { EventOutput } from "./event_output";

@@ -47,7 +47,7 @@ export class PointWriter {
   private configuration: ManifestFile[] = [];
   private done = false;
 
-  /** @param staging the `.partial` folder (see {@link beginPoint}). */
+  /** @param staging the `.partial` folder (see `Repository.beginPoint`). */
   private constructor(readonly id: string, readonly staging: string, private readonly final: string, private readonly writeCatalog: (c: Catalog) => void) {}
 
   /**
