@@ -25,7 +25,7 @@ export interface ArgSpec {
  */
 export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   const options: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
-  for (const name of spec.flags ?? []) options[name] = { type: "boolean" };
+  for (const name of spec.flags ?? []) if (name !== "help") options[name] = { type: "boolean" };
   // Values may repeat (`--vm a --vm b`); optionValue rejects repeats where one is meant.
   for (const name of spec.values ?? []) options[name] = { type: "string", multiple: true };
   let parsed: ReturnType<typeof nodeParseArgs>;
@@ -34,12 +34,26 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   } catch (e) {
     throw usageErrorFrom(e);
   }
+  // Help wins over every other check (a missing required option included); a command that
+  // lists `help` among its flags answers it itself.
+  if (parsed.values["help"] === true && !(spec.flags ?? []).includes("help")) throw new HelpRequested();
   const out: ParsedArgs = { positionals: [...parsed.positionals], options: new Map(), flags: new Set() };
   for (const [name, value] of Object.entries(parsed.values)) {
     if (value === true) out.flags.add(name);
     else if (Array.isArray(value)) out.options.set(name, value.map(String));
   }
   return out;
+}
+
+/**
+ * Thrown by {@link parseArgs} when the line asks for `--help`: main.ts prints the command's usage
+ * (usage.ts) and exits 0.
+ */
+export class HelpRequested extends Error {
+  constructor() {
+    super("help requested");
+    this.name = "HelpRequested";
+  }
 }
 
 /** Turns util.parseArgs's error into the one-line usage error the command line has always given. */

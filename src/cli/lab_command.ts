@@ -7,7 +7,7 @@ import type { CommandIo } from "./io";
 import { labCim } from "./lab/lab_cim";
 import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
 
-const USAGE = `Usage: hvbackup lab <command> [options]
+export const USAGE = `Usage: hvbackup lab <command> [options]
 
   init DIR [--job-ms N]                      create a lab host in DIR
   vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y]

@@ -1,5 +1,7 @@
 import { HvbError, UsageError, toHvbError } from "../base/mod";
+import { HelpRequested } from "./args";
 import { EventOutput } from "./event_output";
+import { usageFor } from "./usage";
 import { type Command, type CommandIo, processIo } from "./io";
 import { vhdxCommand } from "./vhdx_command";
 import { demoCommand } from "./demo_command";
@@ -105,6 +107,10 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   try {
     return await command(rest, io);
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      io.stdout(usageFor(argv, USAGE));
+      return 0;
+    }
     if (io.events) return io.events.error(e);
     if (rest.includes("--json")) {
       // The PowerShell bridge reads failures as an error event on stdout (see event_output.ts).

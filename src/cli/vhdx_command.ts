@@ -8,7 +8,7 @@ import { formatBytes, terminalProgress } from "./format";
 import { emitResult } from "./event_output";
 import type { CommandIo } from "./io";
 
-const USAGE = `Usage:
+export const USAGE = `Usage:
   hvbackup vhdx info FILE [--parent P] [--json]
   hvbackup vhdx check FILE [--parent P] [--json]
   hvbackup vhdx convert SRC DST [--parent P] [--block-size BYTES] [--logical-sector 512|4096] [--force]
