@@ -186,9 +186,12 @@ $approved = foreach ($class in 'VerbsCommon', 'VerbsCommunications', 'VerbsData'
   it("every command that changes state calls ShouldProcess, and only those declare it", () => {
     for (const [name, contract] of Object.entries(CONTRACTS)) {
       const code = readFileSync(join(ROOT, "module", "Public", `${name}.ps1`), "utf8").replace(/<#[\s\S]*?#>/g, "");
-      expect(/\$PSCmdlet\.ShouldProcess\(/.test(code), name).toBe(contract.shouldProcess);
+      // Test-HvbShouldProcess asks $PSCmdlet.ShouldProcess and answers no when nobody can answer.
+      expect(/Test-HvbShouldProcess\s+-Cmdlet\s+\$PSCmdlet\b/.test(code), name).toBe(contract.shouldProcess);
       expect(/SupportsShouldProcess/.test(code), name).toBe(contract.shouldProcess);
     }
+    const ask = readFileSync(join(ROOT, "module", "Private", "Test-HvbShouldProcess.ps1"), "utf8");
+    expect(ask).toMatch(/\$Cmdlet\.ShouldProcess\(\$Target, \$Action\)/);
   });
 
   it("every help parameter has a .PARAMETER section in the file, the lab's -LabPath included", () => {
