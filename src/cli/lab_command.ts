@@ -9,17 +9,21 @@ import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labV
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
 
-  init DIR [--job-ms N]                      create a lab host in DIR
+  init DIR [--job-ms N] [--nodes N]          create a lab host in DIR (--nodes: a cluster of N nodes
+                                             sharing a cluster shared volume)
   vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y]
          [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]
+         [--volume V] [--node NODE]          V: a volume of the lab (made when new); NODE: its owner
   write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S
                                              a guest write (disk I counts from 0)
-  migrate --lab DIR --vm N                   live migration (RCT keeps .rct granularity)
+  migrate --lab DIR --vm N [--to NODE]       live migration (RCT keeps .rct granularity); --to: to
+                                             another node of a cluster lab
   crash --lab DIR                            host crash (RCT keeps .mrt granularity)
   state --lab DIR --vm N Running|Off|Saved|Paused
   guest --lab DIR --vm N --integration ok|missing|failing
   fail --lab DIR --method NAME --code C [--times K] [--at-percent P]
-  ls --lab DIR [--json]
+  ls --lab DIR [--json]                      VMs (with their node), volumes, and the most recovery
+                                             checkpoints that existed at once per volume and node
   cim query --lab DIR "WQL"
   cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
   cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]

@@ -5,6 +5,11 @@
  * @module
  */
 export { backupVm, type BackupOptions, type BackupResult } from "./backup/backup";
+export { backupSet, type BackupSetOptions, type BackupSetReport, type VmOutcome } from "./backup/backup_set";
+export { type HostFleet, singleHostFleet } from "./backup/fleet";
+export { type VmSelection, type SelectedVm, findOnFleet } from "./backup/selection";
+export { hasWildcard, wildcardRegExp } from "./backup/wildcard";
+export { runScheduled, type ScheduledTask, type SchedulerLimits, type SchedulerPeaks, type ScheduledRun, type TaskOutcome, type TaskResource, type SchedulerOptions } from "./scheduler";
 export { restoreVm, type RestoreOptions, type RestoreResult } from "./restore";
 export { verifyRepository, type VerifyReport, type VerifyProblem } from "./verify";
 export { pruneVm, type PruneResult } from "./prune";

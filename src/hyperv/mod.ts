@@ -36,3 +36,5 @@ export { type ExportOptions, type ImportOptions, exportedDefinitionFile, exportC
 export { DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS, type ClientContext } from "./jobs";
 export type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "../cim/mod";
 export { openWmiSession } from "./transports/wmi_session";
+export { type HostVolume, listVolumes, volumeRootOf } from "./volumes";
+export { type ClusteredVm, addVmToCluster, listClusterNodes, listClusteredVms } from "./cluster";

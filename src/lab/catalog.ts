@@ -15,12 +15,17 @@ import { vssComponentInstance } from "./classes/vss_component";
 import { jobExpired, jobInstance } from "./host/jobs";
 import type { LabState } from "./host/model";
 import type { ServiceClass } from "./host/paths";
+import { NAMESPACE } from "./host/paths";
+import { CLUSTER_NAMESPACE, clusterInstance, clusteredVms, nodeInstance, resourceGroupInstance, vmResourceInstance } from "./classes/cluster";
+import { CIMV2_NAMESPACE, volumeInstance } from "./classes/volume";
 
 export interface ClassDef {
   name: string;
   /** Superclasses, nearest first. */
   supers: string[];
   list(state: LabState, now: number): CimInstance[];
+  /** The namespace serving the class (default root\virtualization\v2). */
+  namespace?: string;
 }
 
 const MANAGED = ["CIM_ManagedElement"];
@@ -82,7 +87,21 @@ export const CLASSES: ClassDef[] = [
     supers: [...SETTING],
     list: (s) => s.vms.map((v) => exportSettingDataInstance(s, v)),
   },
+  { name: "Win32_Volume", supers: ["CIM_StorageVolume", "CIM_StorageExtent", "CIM_LogicalDevice", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => (s.volumes ?? []).map((v) => volumeInstance(s, v)) },
+  { name: "MSCluster_Cluster", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => ((s.nodes?.length ?? 0) > 0 ? [clusterInstance(s)] : []) },
+  { name: "MSCluster_Node", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => (s.nodes ?? []).map((n) => nodeInstance(s, n)) },
+  { name: "MSCluster_ResourceGroup", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => clusteredVms(s).map((v) => resourceGroupInstance(s, v)) },
+  { name: "MSCluster_Resource", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => clusteredVms(s).map((v) => vmResourceInstance(s, v)) },
 ];
+
+/** The lab's namespaces: Hyper-V's, and root\cimv2 and root\MSCluster for volumes and clusters. */
+export const LAB_NAMESPACES = [NAMESPACE, CIMV2_NAMESPACE, CLUSTER_NAMESPACE] as const;
+
+/** The classes `namespace` serves (names compare without case). */
+export function classesOf(namespace: string): ClassDef[] {
+  const ns = namespace.toLowerCase();
+  return CLASSES.filter((c) => (c.namespace ?? NAMESPACE).toLowerCase() === ns);
+}
 
 /** True when `className` is `wanted` or derives from it (names compare without case). */
 export function classIsA(className: string, supers: readonly string[], wanted: string): boolean {
@@ -104,8 +123,10 @@ export function pathKey(path: string): string {
 export class InstanceIndex {
   readonly all: CimInstance[];
   readonly #byKey = new Map<string, CimInstance>();
-  constructor(state: LabState, now: number) {
-    this.all = CLASSES.flatMap((c) => c.list(state, now));
+  readonly #classes: ClassDef[];
+  constructor(state: LabState, now: number, namespace: string = NAMESPACE) {
+    this.#classes = classesOf(namespace);
+    this.all = this.#classes.flatMap((c) => c.list(state, now));
     for (const i of this.all) this.#byKey.set(pathKey(i.__PATH), i);
   }
   get(path: string): CimInstance | undefined {
@@ -113,7 +134,7 @@ export class InstanceIndex {
   }
   /** Instances of `className` or of its subclasses. */
   ofClass(className: string): CimInstance[] {
-    const defs = CLASSES.filter((c) => classIsA(c.name, c.supers, className)).map((c) => c.name);
+    const defs = this.#classes.filter((c) => classIsA(c.name, c.supers, className)).map((c) => c.name);
     return this.all.filter((i) => defs.includes(i.__CLASS));
   }
 }

@@ -6,7 +6,9 @@ import { CimError, type AssociatorsOptions, type CimInstance, type CimMethodResu
 import { parseObjectPath } from "../cim/mod";
 import { matchesWhere, parseWql, propertyOf } from "../cim/mod";
 import { ASSOCIATIONS, associationInstances } from "./associations";
-import { CLASSES, classIsA, findClass, InstanceIndex, pathKey } from "./catalog";
+import { LAB_NAMESPACES, classIsA, classesOf, findClass, InstanceIndex, pathKey } from "./catalog";
+import { NAMESPACE } from "./host/paths";
+import { nodeView } from "./host/node_view";
 import { takeFault } from "./host/faults";
 import { deleteAfterCommit } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
@@ -15,13 +17,41 @@ import { METHODS } from "./services/methods";
 import type { LabState } from "./host/model";
 import { mutateLab, readLabState } from "./host/state_store";
 
+/** Which namespace, and on a cluster lab which node, a {@link LabCimSession} talks to. */
+export interface LabSessionOptions {
+  /** root\virtualization\v2 (default), root\cimv2 or root\MSCluster. */
+  namespace?: string;
+  /** On a cluster lab: the node (default its first); Hyper-V's namespace shows only that node's VMs. */
+  node?: string;
+}
+
 /** A CimSession over the lab in `dir`. Each call reads the state afresh (other processes may change it). */
 export class LabCimSession implements CimSession {
   readonly dir: string;
+  readonly namespace: string;
+  readonly node: string | undefined;
   /** Clock, replaceable in tests. */
   now: () => number = Date.now;
-  constructor(dir: string) {
+  constructor(dir: string, options: LabSessionOptions = {}) {
     this.dir = dir;
+    this.namespace = options.namespace ?? NAMESPACE;
+    this.node = options.node;
+    if (!LAB_NAMESPACES.some((n) => n.toLowerCase() === this.namespace.toLowerCase())) {
+      throw new CimError("CimInvalidParameter", `Cannot connect to namespace '${this.namespace}': the lab serves ${LAB_NAMESPACES.join(", ")}`, this.namespace);
+    }
+  }
+
+  /** The state as this session's node sees it (see nodeView). */
+  #read(): LabState {
+    return this.#view(readLabState(this.dir));
+  }
+
+  #view(state: LabState): LabState {
+    return this.namespace.toLowerCase() === NAMESPACE.toLowerCase() ? nodeView(state, this.node) : state;
+  }
+
+  #isV2(): boolean {
+    return this.namespace.toLowerCase() === NAMESPACE.toLowerCase();
   }
 
   async query(wql: string): Promise<CimInstance[]> {
@@ -39,27 +69,28 @@ export class LabCimSession implements CimSession {
 
   querySync(wql: string): CimInstance[] {
     const q = parseWql(wql);
-    const state = readLabState(this.dir);
+    const state = this.#read();
     const now = this.now();
-    const index = new InstanceIndex(state, now);
-    const assoc = ASSOCIATIONS.filter((a) => classIsA(a.name, a.supers, q.className));
-    const known = CLASSES.some((c) => classIsA(c.name, c.supers, q.className)) || assoc.length > 0;
-    if (!known) throw new CimError("CimInvalidClass", `Cannot query class '${q.className}': not served by the lab`, q.className);
+    const index = new InstanceIndex(state, now, this.namespace);
+    const assoc = this.#isV2() ? ASSOCIATIONS.filter((a) => classIsA(a.name, a.supers, q.className)) : [];
+    const known = classesOf(this.namespace).some((c) => classIsA(c.name, c.supers, q.className)) || assoc.length > 0;
+    if (!known) throw new CimError("CimInvalidClass", `Cannot query class '${q.className}': not served by the lab in ${this.namespace}`, q.className);
     const rows = [...index.ofClass(q.className), ...assoc.flatMap((a) => associationInstances(state, now, index, a))];
     return rows.filter((r) => matchesWhere(r, q.where)).map((r) => project(r, q.properties));
   }
 
   getInstanceSync(path: string): CimInstance {
     const p = parseObjectPath(path);
-    const state = readLabState(this.dir);
-    const index = new InstanceIndex(state, this.now());
+    const state = this.#read();
+    const index = new InstanceIndex(state, this.now(), this.namespace);
     const found = index.get(path) ?? findViaSuperclass(index, path, p.className);
     if (!found) throw new CimError("CimNotFound", `Cannot find instance '${path}'`, path);
     return found;
   }
 
   associatorsSync(path: string, options: AssociatorsOptions = {}): CimInstance[] {
-    const state = readLabState(this.dir);
+    if (!this.#isV2()) return [];
+    const state = this.#read();
     const now = this.now();
     const index = new InstanceIndex(state, now);
     const self = pathKey(path);
@@ -95,8 +126,9 @@ export class LabCimSession implements CimSession {
     const result = mutateLab(this.dir, (state: LabState) => {
       const now = this.now();
       purgeJobs(state, now);
-      const index = new InstanceIndex(state, now);
-      const target = index.get(path);
+      // The target must be visible to this session (a VM on another node is not); the method
+      // then works on the whole host's state.
+      const target = new InstanceIndex(this.#view(state), now, this.namespace).get(path);
       if (!target) throw new CimError("CimNotFound", `Cannot invoke ${method}: no instance '${path}'`, path);
       const fault = takeFault(state, method);
       if (fault) {
@@ -115,7 +147,7 @@ export class LabCimSession implements CimSession {
         target,
         resolve: (x) => {
           try {
-            return new InstanceIndex(state, now).get(x);
+            return new InstanceIndex(state, now, this.namespace).get(x);
           } catch {
             return undefined;
           }

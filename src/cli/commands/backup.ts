@@ -1,17 +1,20 @@
-import { backupVm, type BackupResult } from "../../engine/mod";
+import { type BackupResult, type BackupSetOptions, type BackupSetReport, type VmOutcome, backupSet, hasWildcard } from "../../engine/mod";
 import { UsageError, toHvbError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
-import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
+import { type ParsedArgs, optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { eventOutput } from "../event_output";
 import { formatBytes } from "../format";
-import { labDirFrom, openHost } from "../host";
+import { openFleet } from "../fleet";
+import { labDirFrom } from "../host";
 import type { CommandIo } from "../io";
 
-export const BACKUP_USAGE = `Usage: hvbackup backup --vm N [--vm N ...] --repo R [--full] [--consistency application|crash]
-                       [--no-crash-fallback] [--hash-changes] [--parallel K] [--clear-stale-lock]
-                       [--lab DIR] [--json]
+export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all) --repo R [--full] [--consistency application|crash]
+                       [--no-crash-fallback] [--hash-changes] [--parallel K] [--per-volume K] [--per-host K]
+                       [--clear-stale-lock] [--lab DIR] [--json]
 
   First run of a VM: a full backup. Then RCT incremental: only what changed since the last point.
+  --vm N|PATTERN              a VM name or id, or a name pattern as Get-VM takes (web*, db?, vm[1-3])
+  --all                       every VM of the host (of every node, on a cluster)
   --consistency application   ask the guest for application consistency (default); if it cannot
                               give it, fall back to crash consistency with a warning, unless
                               --no-crash-fallback, which makes the backup fail instead
@@ -19,13 +22,15 @@ export const BACKUP_USAGE = `Usage: hvbackup backup --vm N [--vm N ...] --repo R
                               reference point), store only the blocks whose hashes changed since the
                               last point instead of a full copy (reads the whole disk either way)
   --parallel K                back up at most K VMs at once (default 2); one VM's failure does not stop the others
+  --per-volume K              at most K VMs at once whose disks share a volume (default: no limit; 1 on a cluster)
+  --per-host K                at most K VMs at once per host or cluster node (default: no limit; 1 on a cluster)
 `;
 
 /** `hvbackup backup`: back up one or more VMs into a repository. */
 export async function backupCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, {
-    values: ["vm", "repo", "consistency", "parallel", "lab"],
-    flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "help"],
+    values: ["vm", "repo", "consistency", "parallel", "per-volume", "per-host", "lab"],
+    flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "all", "help"],
   });
   if (args.flags.has("help")) {
     io.stdout(BACKUP_USAGE);
@@ -33,43 +38,83 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   }
   const out = eventOutput(io, args.flags.has("json"));
   const vms = args.options.get("vm") ?? [];
-  if (vms.length === 0) throw new UsageError(`Missing required option --vm\n${BACKUP_USAGE}`);
+  const all = args.flags.has("all");
+  if (vms.length === 0 && !all) throw new UsageError(`Missing required option --vm (or --all)\n${BACKUP_USAGE}`);
   const repo = new Repository(requireOption(args, "repo"));
   const consistency = optionValue(args, "consistency") ?? "application";
   if (consistency !== "application" && consistency !== "crash") throw new UsageError(`--consistency must be 'application' or 'crash', got '${consistency}'`);
-  const parallelText = optionValue(args, "parallel");
-  const parallel = parallelText === undefined ? 2 : parseInteger(parallelText, "--parallel");
-  if (parallel < 1) throw new UsageError("--parallel must be at least 1");
-  const host = await openHost(labDirFrom(args));
-  const options = {
+  const parallel = limitOption(args, "parallel") ?? 2;
+  const perVolume = limitOption(args, "per-volume");
+  const perHost = limitOption(args, "per-host");
+  const fleet = await openFleet(labDirFrom(args));
+  const options: BackupSetOptions = {
     full: args.flags.has("full"),
     consistency: consistency as "application" | "crash",
     fallbackToCrash: !args.flags.has("no-crash-fallback"),
     hashChangeDetection: args.flags.has("hash-changes"),
     clearStaleLock: args.flags.has("clear-stale-lock"),
+    parallel,
+    ...(perVolume === undefined ? {} : { perVolume }),
+    ...(perHost === undefined ? {} : { perHost }),
   };
 
-  const results: Array<{ vm: string; ok: true; result: BackupResult } | { vm: string; ok: false; error: unknown }> = [];
-  const queue = [...vms];
-  const worker = async (): Promise<void> => {
-    for (let vm = queue.shift(); vm !== undefined; vm = queue.shift()) {
-      try {
-        results.push({ vm, ok: true, result: await backupVm(host, repo, vm, options, out) });
-      } catch (e) {
-        results.push({ vm, ok: false, error: e });
-        if (vms.length > 1) out.warning(`Backup of '${vm}' failed: ${(e as Error).message}`, "BackupFailed");
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, vms.length) }, worker));
-
-  const failed = results.filter((r) => !r.ok);
-  if (vms.length === 1 && failed.length === 1) return out.error((failed[0] as { error: unknown }).error);
-  const ok = results.filter((r): r is { vm: string; ok: true; result: BackupResult } => r.ok);
-  const data = vms.length === 1 ? pointSummary(ok[0]!.result) : { results: results.map((r) => (r.ok ? { vm: r.vm, ok: true, point: pointSummary(r.result) } : failedEntry(r.vm, r.error))) };
-  const human = ok.map((r) => `${r.result.vmName}: ${r.result.point.kind} backup ${r.result.point.id} (${r.result.point.consistency}-consistent), ${formatBytes(r.result.point.sizeBytes)} added`).concat(failed.map((f) => `${f.vm}: FAILED: ${(f as { error: Error }).error.message}`)).join("\n");
+  const report = await backupSet(fleet, repo, { all, names: vms }, options, out);
+  const single = !all && vms.length === 1 && !hasWildcard(vms[0]!);
+  const failed = report.outcomes.filter((r) => !r.ok);
+  if (single && failed.length === 1) return out.error(failed[0]!.error);
+  const ok = report.outcomes.filter((r) => r.ok);
+  const data = single ? pointSummary(ok[0]!.result!) : { results: report.outcomes.map(outcomeEntry), summary: setSummary(report) };
+  const human = report.outcomes
+    .map((r) => (r.ok ? `${r.result!.vmName}: ${r.result!.point.kind} backup ${r.result!.point.id} (${r.result!.point.consistency}-consistent), ${formatBytes(r.bytes)} added` : `${r.vm}: FAILED: ${toHvbError(r.error).message}`))
+    .concat(single ? [] : [summaryLine(report)])
+    .join("\n");
   out.result(data, human);
   return failed.length > 0 ? 1 : 0;
+}
+
+function limitOption(args: ParsedArgs, name: string): number | undefined {
+  const text = optionValue(args, name);
+  if (text === undefined) return undefined;
+  const n = parseInteger(text, `--${name}`);
+  if (n < 1) throw new UsageError(`--${name} must be at least 1`);
+  return n;
+}
+
+/** One VM of a set as `backup --json` shows it: the point (or the error) and how the run went for it. */
+function outcomeEntry(r: VmOutcome): Record<string, unknown> {
+  const run = { node: r.node ?? null, volumes: r.volumes, bytes: r.bytes, seconds: round(r.seconds), checkpointSeconds: round(r.checkpointSeconds) };
+  return r.ok ? { vm: r.vm, ok: true, point: pointSummary(r.result!), ...run } : { ...failedEntry(r.vm, r.error), ...run };
+}
+
+/** The set's totals: counts, bytes, time, the median time on a checkpoint, the limits and the peaks seen. */
+function setSummary(report: BackupSetReport): Record<string, unknown> {
+  const ran = report.outcomes.filter((r) => r.vmId !== undefined);
+  return {
+    total: report.outcomes.length,
+    succeeded: report.outcomes.filter((r) => r.ok).length,
+    failed: report.outcomes.filter((r) => !r.ok).length,
+    bytes: report.outcomes.reduce((n, r) => n + r.bytes, 0),
+    seconds: round(report.seconds),
+    medianCheckpointSeconds: round(median(ran.map((r) => r.checkpointSeconds))),
+    limits: report.limits,
+    peaks: report.peaks,
+  };
+}
+
+function summaryLine(report: BackupSetReport): string {
+  const s = setSummary(report);
+  return `${String(s["succeeded"])} of ${String(s["total"])} VMs backed up, ${String(s["failed"])} failed; ${formatBytes(Number(s["bytes"]))} added in ${String(s["seconds"])} s; median ${String(s["medianCheckpointSeconds"])} s on a checkpoint`;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 /** The restore-point record as `list --json` and `backup --json` show it. */

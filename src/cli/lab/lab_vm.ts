@@ -1,25 +1,29 @@
 /** `hvbackup lab init|vm new|write|migrate|crash|state|fail|guest|ls`: driving the lab host. */
 import { UsageError } from "../../base/mod";
-import { optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
+import { type ParsedArgs, optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
 import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 import { addFault } from "../../lab/mod";
 import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
 import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
-import { initLab, mutateLab, readLabState } from "../../lab/mod";
+import { initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["job-ms"] });
-  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N]");
+  const a = parseArgs(argv, { values: ["job-ms", "nodes"] });
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N]");
   const jobMs = optionValue(a, "job-ms");
+  const nodesText = optionValue(a, "nodes");
+  const nodes = nodesText === undefined ? 0 : parseInteger(nodesText, "--nodes");
+  if (nodesText !== undefined && (nodes < 2 || nodes > 16)) throw new UsageError("--nodes must be from 2 to 16 (a cluster lab)");
   const dir = a.positionals[0]!;
-  initLab(dir, jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") });
-  emitResult(io, { lab: dir }, () => io.stdout(`Created lab host in '${dir}'\n`));
+  const state = initLab(dir, jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }, undefined, nodes);
+  const cluster = nodes > 0 ? ` as a ${nodes}-node cluster (${(state.nodes ?? []).join(", ")}) sharing '${state.volumes?.find((v) => v.csv)?.root ?? ""}'` : "";
+  emitResult(io, { lab: dir, nodes: state.nodes ?? [] }, () => io.stdout(`Created lab host in '${dir}'${cluster}\n`));
   return 0;
 }
 
-/** The JSON shape of one VM in `lab ls --json` (pinned by the issue). */
-export function vmSummary(vm: VmRecord): { name: string; id: string; state: string; configVersion: string; generation: number; disks: { path: string }[] } {
+/** The JSON shape of one VM in `lab ls --json` (pinned by the issue; `node` is the host or the owning cluster node). */
+export function vmSummary(vm: VmRecord, state?: LabState): { name: string; id: string; state: string; configVersion: string; generation: number; disks: { path: string }[]; node?: string } {
   return {
     name: vm.name,
     id: vm.id,
@@ -27,13 +31,14 @@ export function vmSummary(vm: VmRecord): { name: string; id: string; state: stri
     configVersion: vm.configVersion,
     generation: vm.hardware.generation,
     disks: vm.disks.map((d) => ({ path: d.path })),
+    ...(state === undefined ? {} : { node: nodeOf(state, vm) }),
   };
 }
 
 export function labVm(argv: string[], io: CommandIo): number {
   const [sub, ...rest] = argv;
   if (sub !== "new") throw new UsageError("Usage: hvbackup lab vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y] [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]");
-  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest"], flags: ["no-scsi", "vhd"] });
+  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest", "volume", "node"], flags: ["no-scsi", "vhd"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "name");
@@ -55,11 +60,19 @@ export function labVm(argv: string[], io: CommandIo): number {
       guest,
       scsi: !a.flags.has("no-scsi"),
       format: a.flags.has("vhd") ? "vhd" : "vhdx",
+      ...optionalPlacement(a),
     }, Date.now()),
   );
-  const summary = vmSummary(vm);
+  const summary = vmSummary(vm, readLabState(dir));
   emitResult(io, summary, () => io.stdout(`${JSON.stringify(summary)}\n`));
   return 0;
+}
+
+/** `--volume V` / `--node N` of `lab vm new`, when given. */
+function optionalPlacement(a: ParsedArgs): { volume?: string; node?: string } {
+  const volume = optionValue(a, "volume");
+  const node = optionValue(a, "node");
+  return { ...(volume === undefined ? {} : { volume }), ...(node === undefined ? {} : { node }) };
 }
 
 export function labWrite(argv: string[], io: CommandIo): number {
@@ -78,12 +91,18 @@ export function labWrite(argv: string[], io: CommandIo): number {
 }
 
 export function labMigrate(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["lab", "vm"] });
+  const a = parseArgs(argv, { values: ["lab", "vm", "to"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "vm");
-  mutateLab(dir, (state) => migrateVm(state, vmByName(state, name)));
-  emitResult(io, { vm: name }, () => io.stdout(`Live-migrated VM '${name}' away and back: change tracking kept at .rct granularity\n`));
+  const to = optionValue(a, "to");
+  const node = mutateLab(dir, (state) => {
+    const vm = vmByName(state, name);
+    migrateVm(state, vm, to);
+    return nodeOf(state, vm);
+  });
+  if (to === undefined) emitResult(io, { vm: name, node }, () => io.stdout(`Live-migrated VM '${name}' away and back: change tracking kept at .rct granularity\n`));
+  else emitResult(io, { vm: name, node }, () => io.stdout(`Live-migrated VM '${name}' to node '${node}': change tracking kept at .rct granularity\n`));
   return 0;
 }
 
@@ -145,13 +164,18 @@ export function labLs(argv: string[], io: CommandIo): number {
   const a = parseArgs(argv, { values: ["lab"], flags: ["json"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const state: LabState = readLabState(requireOption(a, "lab"));
-  const vms = state.vms.map(vmSummary);
+  const vms = state.vms.map((v) => vmSummary(v, state));
+  // What the host measured: recovery checkpoints that existed at once, per volume and node.
+  const load = state.checkpointLoad ?? { current: {}, peak: {} };
+  const volumes = (state.volumes ?? []).map((v) => ({ name: v.name, root: v.root, csv: v.csv, peakCheckpoints: load.peak[`volume:${v.name}`] ?? 0 }));
+  const nodes = (state.nodes ?? []).map((n) => ({ name: n, peakCheckpoints: load.peak[`node:${n}`] ?? 0 }));
+  const listing = { vms, volumes, nodes, peakCheckpoints: load.peak["host"] ?? 0 };
   if (io.events) {
-    io.events.result({ vms }, "");
+    io.events.result(listing, "");
     return 0;
   }
   if (a.flags.has("json")) {
-    io.stdout(`${JSON.stringify({ vms })}\n`);
+    io.stdout(`${JSON.stringify(listing)}\n`);
     return 0;
   }
   if (vms.length === 0) {

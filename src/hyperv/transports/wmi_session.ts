@@ -5,8 +5,8 @@ import { CimError } from "../../cim/mod";
 import { HvbError } from "../../base/mod";
 import WMI_SHIM_SOURCE from "./WmiShim.cs";
 
-/** The Hyper-V WMI namespace on the local host. */
-const NAMESPACE = "\\\\.\\root\\virtualization\\v2";
+/** The Hyper-V WMI namespace (the default; root\\cimv2 and root\\MSCluster serve volumes and clusters). */
+const NAMESPACE = "root\\virtualization\\v2";
 
 type EdgeFunc = (payload: unknown, callback: (error: unknown, result: unknown) => void) => void;
 
@@ -19,7 +19,7 @@ type EdgeFunc = (payload: unknown, callback: (error: unknown, result: unknown) =
  * Verified here only as far as this machine allows: the C# compiles against System.Management
  * (test/unit/hyperv/transports/wmi_shim.test.ts); it runs on a real host in the Pester suite.
  */
-export async function openWmiSession(): Promise<CimSession> {
+export async function openWmiSession(namespace: string = NAMESPACE, computer = "."): Promise<CimSession> {
   let edge: { func(options: { source: string; references: string[] }): EdgeFunc };
   try {
     const req = createRequire(path.join(process.argv[1] ? path.dirname(process.argv[1]) : process.cwd(), "noop.js"));
@@ -29,7 +29,7 @@ export async function openWmiSession(): Promise<CimSession> {
   }
   const call = edge.func({ source: WMI_SHIM_SOURCE, references: ["System.Management.dll"] });
   const invoke = (payload: Record<string, unknown>): Promise<unknown> =>
-    new Promise((resolve, reject) => call({ ns: NAMESPACE, ...payload }, (err, result) => (err ? reject(wmiError(err)) : resolve(result))));
+    new Promise((resolve, reject) => call({ ns: `\\\\${computer}\\${namespace}`, ...payload }, (err, result) => (err ? reject(wmiError(err)) : resolve(result))));
   return new WmiSession(invoke);
 }
 

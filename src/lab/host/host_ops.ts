@@ -32,6 +32,7 @@ import { diskDeviceKey } from "./paths";
 import { mutateLab, withLabLock } from "./state_store";
 import { crashPoint } from "../../base/mod";
 import { degrade, newRct, resetRct, trackWrite } from "./rct";
+import { checkNode, nodeForNewVm, noteCheckpointLoad, volumeForNewVm } from "./volumes";
 
 export interface NewVmOptions {
   name: string;
@@ -41,6 +42,10 @@ export interface NewVmOptions {
   guest: GuestKind;
   scsi: boolean;
   format: DiskFormat;
+  /** The volume to put the VM's files on (made when missing; volumes.ts). */
+  volume?: string;
+  /** Cluster labs: the node to own the VM (default: the node with the fewest VMs). */
+  node?: string;
 }
 
 /** Where disks sit: gen 2 all on SCSI 0; gen 1 boots from IDE 0:0, the rest on SCSI 0 or IDE. */
@@ -84,7 +89,8 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
   const id = newGuid();
   const hardware: Hardware = { generation: o.generation, scsiControllerId: o.scsi ? newGuid() : undefined };
   const locations = diskLocations(o.generation, o.scsi, o.diskSizes.length);
-  let dataRoot = path.join(path.resolve(dir), "vms", o.name);
+  const node = nodeForNewVm(state, o.node);
+  let dataRoot = path.join(volumeForNewVm(state, dir, o.volume).root, "vms", o.name);
   if (fs.existsSync(dataRoot)) dataRoot = `${dataRoot}-${id.slice(0, 8)}`;
   const rctOn = o.format === "vhdx" && configVersionHasRct(o.configVersion);
   const disks: DiskRecord[] = o.diskSizes.map((size, i) => {
@@ -116,6 +122,7 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
     notes: [],
     createdAt: now,
     stateChangedAt: now,
+    ...(node === undefined ? {} : { node }),
   };
   state.vms.push(vm);
   return vm;
@@ -236,6 +243,7 @@ export function takeCheckpoint(
   }
   vm.currentSnapshot = id;
   state.snapshots.push(snapshot);
+  noteCheckpointLoad(state);
   return snapshot;
 }
 
@@ -261,6 +269,7 @@ export function removeCheckpoint(state: LabState, snapshot: SnapshotRecord): str
   }
   for (const c of children) c.parentId = snapshot.parentId;
   state.snapshots = state.snapshots.filter((s) => s.id !== snapshot.id);
+  noteCheckpointLoad(state);
   return toDelete;
 }
 
@@ -307,8 +316,17 @@ export function deleteAfterCommit(files: readonly string[]): void {
   for (const f of files) fs.rmSync(f, { force: true });
 }
 
-/** A live migration (away and back): in-memory RCT detail is lost, .rct granularity stays. */
-export function migrateVm(state: LabState, vm: VmRecord): void {
+/**
+ * A live migration: in-memory RCT detail is lost, .rct granularity stays. On a cluster lab the
+ * VM moves to node `to` (its files stay on the shared volume); without `to` it goes away and
+ * comes back to the same host.
+ */
+export function migrateVm(state: LabState, vm: VmRecord, to?: string): void {
+  if (to !== undefined) {
+    const node = checkNode(state, to);
+    if (vm.node === node) throw new HvbError("LabSameNode", `Cannot migrate VM '${vm.name}' to '${node}': it already runs there`, { category: "InvalidOperation", target: vm.name });
+    vm.node = node;
+  }
   degrade(vm.disks, state.config.rctGrain);
 }
 

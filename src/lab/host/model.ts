@@ -100,6 +100,10 @@ export interface VmRecord {
   notes: string[];
   createdAt: number;
   stateChangedAt: number;
+  /** Cluster labs: the node that owns the VM's cluster role now (volumes.ts). */
+  node?: string;
+  /** Cluster labs: false when the VM has no cluster role (not highly available). */
+  clusterRole?: boolean;
 }
 
 export type SnapshotKind = "recovery" | "standard";
@@ -195,6 +199,29 @@ export interface LabState {
   referencePoints: ReferencePointRecord[];
   jobs: JobRecord[];
   faults: FaultRecord[];
+  /** Volumes the lab's files live on (volumes.ts); absent in labs made before volumes existed. */
+  volumes?: VolumeRecord[];
+  /** Cluster nodes (`lab init --nodes N`); absent or empty for a standalone host. */
+  nodes?: string[];
+  /** Recovery checkpoints open now and at most at once, per volume and per node (volumes.ts). */
+  checkpointLoad?: CheckpointLoad;
+}
+
+/** A volume of the lab host: a folder that stands for a volume (or a cluster shared volume). */
+export interface VolumeRecord {
+  name: string;
+  /** Absolute folder; every file under it is on this volume. */
+  root: string;
+  /** The volume GUID (Win32_Volume.DeviceID is `\\?\Volume{GUID}\`). */
+  id: string;
+  /** A cluster shared volume (C:\ClusterStorage\VolumeN on a real cluster). */
+  csv: boolean;
+}
+
+/** Counts of recovery checkpoints that exist at once: what a per-volume limit is measured by. */
+export interface CheckpointLoad {
+  current: Record<string, number>;
+  peak: Record<string, number>;
 }
 
 /** A new upper-case GUID, the way Hyper-V prints VM and checkpoint ids. */

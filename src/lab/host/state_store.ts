@@ -18,6 +18,7 @@ import { HvbError } from "../../base/mod";
 import { writeFileAtomic } from "../../base/mod";
 import { crashPoint } from "../../base/mod";
 import { processAlive } from "../../base/mod";
+import { initialVolumes, nodeNames } from "./volumes";
 import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
 
 export const STATE_FILE = "lab.json";
@@ -32,7 +33,7 @@ function sleepSync(ms: number): void {
 }
 
 /** Creates a new, empty lab in `dir` (created if missing). Fails if `dir` already holds a lab. */
-export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName = "LABHOST"): LabState {
+export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName = "LABHOST", nodes = 0): LabState {
   const abs = path.resolve(dir);
   fs.mkdirSync(abs, { recursive: true });
   if (fs.existsSync(path.join(abs, STATE_FILE))) {
@@ -52,6 +53,8 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
     referencePoints: [],
     jobs: [],
     faults: [],
+    volumes: initialVolumes(abs, nodes > 0),
+    ...(nodes > 0 ? { nodes: nodeNames(nodes) } : {}),
   };
   withLabLock(abs, () => writeStateAtomic(abs, state));
   return state;

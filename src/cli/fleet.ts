@@ -1,0 +1,57 @@
+/**
+ * The hosts a backup set runs on (see engine HostFleet): the lab (standalone, or a cluster lab
+ * with one Hyper-V session per node), or on Windows the local host and, when it is a cluster
+ * node, every node of its cluster over remote WMI. Volumes come from root\cimv2, owners of VM
+ * roles from root\MSCluster.
+ */
+import { existsSync } from "node:fs";
+import type { HostApi, HostFleet } from "../engine/mod";
+import { HvbError } from "../base/mod";
+import type { CimSession } from "../cim/mod";
+import { type HyperVClient, listClusterNodes, listClusteredVms, listVolumes } from "../hyperv/mod";
+
+const CIMV2 = "root\\cimv2";
+const MSCLUSTER = "root\\MSCluster";
+const V2 = "root\\virtualization\\v2";
+
+/** Opens the fleet: the lab in `labDir`, or the local host (and its cluster) over WMI. */
+export async function openFleet(labDir: string | undefined): Promise<HostFleet> {
+  const { HyperVClient } = await import("../hyperv/mod");
+  let sessionFor: (namespace: string, node: string | undefined) => Promise<CimSession>;
+  let pollMs: number | undefined;
+  if (labDir !== undefined) {
+    if (!existsSync(labDir)) throw new HvbError("LabNotFound", `Lab '${labDir}' does not exist: create it with 'hvbackup lab init ${labDir}'`, { category: "ObjectNotFound", target: labDir });
+    const { LabCimSession } = await import("../lab/mod");
+    sessionFor = async (namespace, node) => new LabCimSession(labDir, { namespace, ...(node === undefined ? {} : { node }) });
+    pollMs = 25;
+  } else {
+    if (process.platform !== "win32") {
+      throw new HvbError("NoHyperVHost", "No Hyper-V host here: run on a Windows host with Hyper-V, or use --lab DIR (or HYPERVBACKUP_LAB) to work with a lab host", { category: "ResourceUnavailable" });
+    }
+    const { openWmiSession } = await import("../hyperv/mod");
+    sessionFor = (namespace, node) => openWmiSession(namespace, node ?? ".");
+  }
+  const cluster = await sessionFor(MSCLUSTER, undefined);
+  // A host that is no cluster node has no root\MSCluster (or no nodes in it).
+  const nodes = await listClusterNodes(cluster).catch(() => [] as string[]);
+  const volumeSession = await sessionFor(CIMV2, undefined);
+  const volumes = () => listVolumes(volumeSession);
+  const clientFor = async (node: string | undefined): Promise<HyperVClient> => new HyperVClient(await sessionFor(V2, node), pollMs === undefined ? {} : { pollMs });
+  if (nodes.length === 0) {
+    const host = await clientFor(undefined);
+    return { nodes: ["localhost"], clustered: false, host: () => host, clusteredVms: async () => [], volumes };
+  }
+  const hosts = new Map<string, HostApi>();
+  for (const n of nodes) hosts.set(n, await clientFor(n));
+  return {
+    nodes,
+    clustered: true,
+    host: (node) => {
+      const h = hosts.get(node);
+      if (!h) throw new HvbError("ClusterOwnerUnknown", `Node '${node}' is not a node of this cluster (${nodes.join(", ")})`, { category: "ObjectNotFound", target: node });
+      return h;
+    },
+    clusteredVms: () => listClusteredVms(cluster),
+    volumes,
+  };
+}
