@@ -35,9 +35,11 @@ describe("lab command line", () => {
     cliOk(["lab", "vm", "new", "--lab", lab, "--name", "old", "--disk", "16MiB", "--config-version", "5.0", "--generation", "1", "--guest", "linux", "--no-scsi", "--vhd"]);
     cliOk(["lab", "write", "--lab", lab, "--vm", "web01", "--disk", "1", "--offset", "1MiB", "--length", "8192", "--seed", "42"]);
     const ls = JSON.parse(cliOk(["lab", "ls", "--lab", lab, "--json"]));
-    expect(Object.keys(ls)).toEqual(["vms"]);
+    // Issue 12 added each VM's node, and the volumes, nodes and checkpoint peaks the lab measured.
+    expect(Object.keys(ls)).toEqual(["vms", "volumes", "nodes", "peakCheckpoints"]);
     expect(ls.vms).toHaveLength(2);
-    for (const v of ls.vms) expect(Object.keys(v)).toEqual(["name", "id", "state", "configVersion", "generation", "disks"]);
+    for (const v of ls.vms) expect(Object.keys(v)).toEqual(["name", "id", "state", "configVersion", "generation", "disks", "node"]);
+    expect(ls.vms[0].node).toBe("LABHOST");
     expect(ls.vms[0]).toEqual(created);
     expect(ls.vms[0]).toMatchObject({ name: "web01", state: "Running", configVersion: "9.0", generation: 2 });
     expect(ls.vms[0].id).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
