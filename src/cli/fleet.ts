@@ -9,6 +9,7 @@ import type { HostApi, HostFleet } from "../engine/mod";
 import { HvbError } from "../base/mod";
 import type { CimSession } from "../cim/mod";
 import { type HyperVClient, listClusterNodes, listClusteredVms, listVolumes } from "../hyperv/mod";
+import { channelRequested, channelSession } from "./control";
 
 const CIMV2 = "root\\cimv2";
 const MSCLUSTER = "root\\MSCluster";
@@ -19,7 +20,10 @@ export async function openFleet(labDir: string | undefined): Promise<HostFleet> 
   const { HyperVClient } = await import("../hyperv/mod");
   let sessionFor: (namespace: string, node: string | undefined) => Promise<CimSession>;
   let pollMs: number | undefined;
-  if (labDir !== undefined) {
+  if (channelRequested()) {
+    // The PowerShell module answers host requests itself (HVBACKUP_HOST=channel, see host.ts).
+    sessionFor = async (namespace, node) => channelSession(namespace, node);
+  } else if (labDir !== undefined) {
     if (!existsSync(labDir)) throw new HvbError("LabNotFound", `Lab '${labDir}' does not exist: create it with 'hvbackup lab init ${labDir}'`, { category: "ObjectNotFound", target: labDir });
     const { LabCimSession } = await import("../lab/mod");
     sessionFor = async (namespace, node) => new LabCimSession(labDir, { namespace, ...(node === undefined ? {} : { node }) });

@@ -1,5 +1,6 @@
 import { HvbError, UsageError, toHvbError } from "../base/mod";
 import { HelpRequested } from "./args";
+import { listenForStop } from "./control";
 import { EventOutput } from "./event_output";
 import { usageFor } from "./usage";
 import { type Command, type CommandIo, processIo } from "./io";
@@ -130,6 +131,7 @@ export function reportError(e: unknown, io: CommandIo): number {
 
 // Entry point when bundled: run with the process's arguments and exit with the code.
 if (typeof require !== "undefined" && require.main === module) {
+  listenForStop();
   runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -38,3 +38,12 @@ export type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } fro
 export { openWmiSession } from "./transports/wmi_session";
 export { type HostVolume, listVolumes, volumeRootOf } from "./volumes";
 export { type ClusteredVm, addVmToCluster, listClusterNodes, listClusteredVms } from "./cluster";
+export {
+  ChannelCimSession,
+  HostChannel,
+  HYPERV_NAMESPACE,
+  parseChannelAnswer,
+  type ChannelAnswer,
+  type ChannelRef,
+  type ChannelRequest,
+} from "./transports/channel_session";

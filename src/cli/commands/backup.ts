@@ -4,6 +4,7 @@ import { Repository } from "../../repository/mod";
 import { type ParsedArgs, optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { eventOutput } from "../event_output";
 import { formatBytes } from "../format";
+import { stopSignal } from "../control";
 import { openFleet } from "../fleet";
 import { labDirFrom } from "../host";
 import type { CommandIo } from "../io";
@@ -56,6 +57,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
     parallel,
     ...(perVolume === undefined ? {} : { perVolume }),
     ...(perHost === undefined ? {} : { perHost }),
+    signal: stopSignal,
   };
 
   const report = await backupSet(fleet, repo, { all, names: vms }, options, out);

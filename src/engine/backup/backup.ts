@@ -28,6 +28,12 @@ export interface BackupOptions {
   hashChangeDetection?: boolean;
   /** Clear a lock left by a process that no longer runs. */
   clearStaleLock?: boolean;
+  /**
+   * Stops the backup at its next safe point (before the checkpoint, after it, after planning,
+   * before the publish): it then ends as a failed one does, checkpoint destroyed, staging
+   * removed, lock released, and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** What one VM's backup produced. */
@@ -99,6 +105,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
   // clears its stale lock knows what it left behind (see removeLeftovers).
   lock.note({ vmId: vm.id, checkpointsBefore: lingering.map((c) => c.instanceId), referencePointsBefore: hostRps.map((r) => r.instanceId) });
 
+  options.signal?.throwIfAborted();
   // 1. Recovery checkpoint, with the consistency policy.
   events.progress({ activity, status: "Creating recovery checkpoint", percent: 0 });
   const wanted = options.consistency ?? "application";
@@ -119,12 +126,14 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
   let writer: PointWriter | undefined;
   let published = false;
   try {
+    options.signal?.throwIfAborted();
     // 2. Decide per disk how to find its data (plan.ts), then copy it (copy.ts).
     const base = options.full ? undefined : last;
     const plans: DiskPlan[] = [];
     let kind: "full" | "incremental";
     try {
       await planDisks({ host, vm, checkpoint, base, hostReferencePoints: hostRps, hashChangeDetection: options.hashChangeDetection === true, warn }, plans);
+      options.signal?.throwIfAborted();
       kind = kindOf(plans);
       writer = store.beginPoint(pointId(time, kind));
       crashPoint("backup-staging-created");
@@ -133,6 +142,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
       for (const p of plans) p.source.close();
     }
 
+    options.signal?.throwIfAborted();
     // 3. Configuration, manifest, publish (the catalog write is the commit point).
     const point = await publishPoint({
       host,
