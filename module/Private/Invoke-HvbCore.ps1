@@ -27,6 +27,15 @@ function Invoke-HvbCore {
         so on. Errors are written, thrown or collected as -ErrorHandling says, always through
         -Cmdlet, so FullyQualifiedErrorId names the public command ('VhdxFormat,Get-VhdxFileInfo').
 
+        Host requests (the core's way of reaching Hyper-V's WMI through the module, -HostChannel):
+          host-request {id, op, ...}                      -> answered on the core's stdin by
+                                                             Invoke-HvbHostRequest (CIM cmdlets)
+        The core's stdin stays open for the whole run (HVBACKUP_CONTROL=stdin): answers go there,
+        and so does {"type":"cancel"} when the command is stopped (Ctrl+C, StopProcessing). The
+        core then stops at its next safe point and removes what it made (checkpoint, lock,
+        staging); host requests it makes while cleaning up are still answered, for up to two
+        minutes, after which the core is killed (the next run finds a stale lock and says so).
+
         node is $env:HVBACKUP_NODE if set, otherwise `node` on PATH. $env:HVBACKUP_CLI can point at
         another bundle (development). Returns one HyperVBackup.CoreOutcome: ExitCode, Data,
         Errors (ErrorRecords not yet written, for -ErrorHandling Collect), StandardError.
@@ -45,6 +54,12 @@ function Invoke-HvbCore {
         Warning events whose code matches one of these wildcard patterns go to the verbose stream
         instead: for warnings the caller reports in another way (a failed VM of a multi-VM backup
         becomes an ErrorRecord) or that a dry run would otherwise show twice ('*': all).
+    .PARAMETER HostChannel
+        The command touches a Hyper-V host: unless a lab is named (--lab, $env:HYPERVBACKUP_LAB)
+        or the CIM cmdlets are missing, the core is started with HVBACKUP_HOST=channel and this
+        function answers its host requests (docs/windows.md says why).
+    .PARAMETER CimSession
+        The CimSession the CIM cmdlets use for host requests (default: the local host).
     .EXAMPLE
         PS C:\> $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'vhdx', 'info', $fullPath -TargetObject $fullPath
         Runs `hvbackup vhdx info <file> --events`; $outcome.Data holds the result event's data.
@@ -65,7 +80,12 @@ function Invoke-HvbCore {
 
         [string] $ProgressActivity = 'HyperVBackup',
 
-        [string[]] $QuietWarningCode = @()
+        [string[]] $QuietWarningCode = @(),
+
+        [switch] $HostChannel,
+
+        [AllowNull()]
+        [object] $CimSession
     )
 
     if ($null -eq $Cmdlet) { $Cmdlet = $PSCmdlet }
@@ -128,6 +148,19 @@ function Invoke-HvbCore {
     $utf8 = [System.Text.UTF8Encoding]::new($false)
     $startInfo.StandardOutputEncoding = $utf8
     $startInfo.StandardErrorEncoding = $utf8
+    $startInfo.EnvironmentVariables['HVBACKUP_CONTROL'] = 'stdin'
+    $useChannel = $HostChannel -and ($ArgumentList -notcontains '--lab') -and [string]::IsNullOrEmpty($env:HYPERVBACKUP_LAB) -and
+        $null -ne (Get-Command -Name Get-CimInstance -ErrorAction Ignore)
+    if ($useChannel) {
+        $startInfo.EnvironmentVariables['HVBACKUP_HOST'] = 'channel'
+    } elseif ($startInfo.EnvironmentVariables.ContainsKey('HVBACKUP_HOST')) {
+        # Nobody would answer: the core must not wait for host requests.
+        $startInfo.EnvironmentVariables.Remove('HVBACKUP_HOST')
+    }
+    $connection = @{
+        CimSession = $CimSession
+        Classes    = [System.Collections.Generic.Dictionary[string, object]]::new([System.StringComparer]::OrdinalIgnoreCase)
+    }
     $location = $Cmdlet.SessionState.Path.CurrentFileSystemLocation
     if ($null -ne $location -and [System.IO.Directory]::Exists($location.ProviderPath)) {
         $startInfo.WorkingDirectory = $location.ProviderPath
@@ -148,7 +181,7 @@ function Invoke-HvbCore {
                     -Message "Cannot start '$node': $($_.Exception.Message)" -InnerException $_.Exception)
             return (& $outcome $null '')
         }
-        $process.StandardInput.Close()
+        $process.StandardInput.AutoFlush = $true
         # stderr is drained on a .NET task so a chatty child cannot block on a full pipe.
         $stderrTask = $process.StandardError.ReadToEndAsync()
 
@@ -183,6 +216,7 @@ function Invoke-HvbCore {
                     if ($quiet) { $Cmdlet.WriteVerbose($message) } else { $Cmdlet.WriteWarning($message) }
                 }
                 'info' { $Cmdlet.WriteVerbose([string](Get-HvbProperty $Item 'message' '')) }
+                'host-request' { $process.StandardInput.WriteLine((Invoke-HvbHostRequest -Request $Item -Connection $connection)) }
                 'result' {
                     $resultEvents++
                     $data.Add((Get-HvbProperty $Item 'data' $null))
@@ -244,9 +278,35 @@ function Invoke-HvbCore {
                 try { $Cmdlet.WriteProgress($done) } catch { $null = $_ }
             }
         }
+        # Still running: the command was stopped (or threw). Ask the core to stop and clean up,
+        # answering the host requests its cleanup makes; kill it only if it does not finish.
+        $running = $false
+        try { $running = -not $process.HasExited } catch { $null = $_ }
+        if ($running) {
+            try {
+                $process.StandardInput.WriteLine('{"type":"cancel"}')
+                $deadline = [datetime]::UtcNow.AddMinutes(2)
+                $ended = $false
+                while (-not $ended -and [datetime]::UtcNow -lt $deadline) {
+                    $pendingLine = $process.StandardOutput.ReadLineAsync()
+                    while (-not $pendingLine.Wait(250)) { if ([datetime]::UtcNow -ge $deadline) { break } }
+                    if (-not $pendingLine.IsCompleted) { break }
+                    $text = $pendingLine.Result
+                    if ($null -eq $text) { $ended = $true; continue }
+                    if (-not $text.Trim().StartsWith('{')) { continue }
+                    $stopEvent = $null
+                    try { $stopEvent = ConvertFrom-HvbJson -Json $text.Trim() } catch { $null = $_ }
+                    if ($null -ne $stopEvent -and [string](Get-HvbProperty $stopEvent 'type' '') -eq 'host-request') {
+                        $process.StandardInput.WriteLine((Invoke-HvbHostRequest -Request $stopEvent -Connection $connection))
+                    }
+                }
+                [void]$process.WaitForExit(5000)
+            } catch { $null = $_ }
+        }
         try {
             if (-not $process.HasExited) { $process.Kill() }
         } catch { $null = $_ }
+        try { $process.StandardInput.Close() } catch { $null = $_ }
         $process.Dispose()
     }
 }

@@ -91,7 +91,7 @@ function Clear-VMBackupCheckpoint {
             # A dry run says what would go; its warnings come again with the real run.
             $dryArguments = [System.Collections.Generic.List[string]]::new($arguments)
             $dryArguments.Add('--what-if')
-            $dry = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $dryArguments.ToArray() -ErrorHandling $errorHandling `
+            $dry = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $dryArguments.ToArray() -ErrorHandling $errorHandling `
                 -TargetObject $name -ProgressActivity "Cleaning up $name" -QuietWarningCode '*'
             if ($dry.ExitCode -ne 0) { continue }
             $plan = $null
@@ -114,7 +114,7 @@ function Clear-VMBackupCheckpoint {
             $action = $action.Substring(0, 1).ToUpperInvariant() + $action.Substring(1)
             if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$name'") -Action ($action) -EnableException $EnableException)) { continue }
 
-            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() -ErrorHandling $errorHandling `
+            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() -ErrorHandling $errorHandling `
                 -TargetObject $name -ProgressActivity "Cleaning up $name"
             if ($outcome.ExitCode -ne 0) { continue }
             foreach ($data in $outcome.Data) {

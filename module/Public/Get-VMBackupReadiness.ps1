@@ -78,7 +78,7 @@ function Get-VMBackupReadiness {
                 $arguments.Add('--lab')
                 $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))
             }
-            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() `
+            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() `
                 -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $name `
                 -ProgressActivity "Looking at $name"
             if ($outcome.ExitCode -ne 0) { continue }

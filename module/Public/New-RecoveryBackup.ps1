@@ -177,7 +177,7 @@ function New-RecoveryBackup {
         if ($approved.Count -gt 1) { $target = $repository }
         # A failed VM of several is reported by the core as a warning and in the results; it
         # becomes an ErrorRecord below, so the warning goes to the verbose stream.
-        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() -ErrorHandling Collect `
+        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() -ErrorHandling Collect `
             -TargetObject $target -ProgressActivity 'Backing up' -QuietWarningCode 'BackupFailed'
 
         $failures = [System.Collections.Generic.List[System.Management.Automation.ErrorRecord]]::new()

@@ -154,7 +154,7 @@ function Restore-VMFromBackup {
 
         if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$VMName' from '$repository'") -Action ("Restore $which $as") -EnableException $EnableException)) { return }
 
-        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() `
+        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() `
             -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $VMName `
             -ProgressActivity "Restoring $VMName"
         if ($outcome.ExitCode -ne 0) { return }

@@ -8,6 +8,7 @@ import { LabCimSession } from "../../lab/mod";
 
 const USAGE = `Usage:
   hvbackup lab cim query --lab DIR "WQL"
+  hvbackup lab cim get --lab DIR --path OBJPATH
   hvbackup lab cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
   hvbackup lab cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]`;
 
@@ -20,6 +21,13 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
       const session = new LabCimSession(requireOption(a, "lab"));
       const rows = session.querySync(a.positionals[0]!);
       emitResult(io, rows, () => io.stdout(`${JSON.stringify(rows, null, 1)}\n`));
+      return 0;
+    }
+    case "get": {
+      const a = parseArgs(rest, { values: ["lab", "path"] });
+      if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+      const instance = new LabCimSession(requireOption(a, "lab")).getInstanceSync(requireOption(a, "path"));
+      emitResult(io, instance, () => io.stdout(`${JSON.stringify(instance, null, 1)}\n`));
       return 0;
     }
     case "associators": {

@@ -1,0 +1,105 @@
+function Invoke-HvbHostRequest {
+    <#
+    .SYNOPSIS
+        Answers one host request of the core with PowerShell's CIM cmdlets.
+    .DESCRIPTION
+        The core, started with HVBACKUP_HOST=channel, asks for what it needs from Hyper-V's WMI
+        (root\virtualization\v2) as host-request events (src/hyperv/transports/channel_session.ts
+        describes the lines). Each is answered here with the cmdlets an administrator uses:
+          query        Get-CimInstance -Namespace -Query
+          get          Get-CimInstance -InputObject (a key-only instance of the target)
+          associators  Get-CimAssociatedInstance -InputObject -Association -ResultClassName
+          invoke       Get-CimInstance -InputObject, then Invoke-CimMethod -MethodName -Arguments
+        each with -CimSession when the command was given one. Returns the answer line: the
+        result as {"id","ok":true,"result"}, a failure as {"id","ok":false,"error":{code,message}}
+        (a missing instance of 'get' is the result null). Never throws: whatever goes wrong
+        becomes the answer, so the core decides what it means.
+    .PARAMETER Request
+        The host-request event (parsed JSON).
+    .PARAMETER Connection
+        The channel's state: CimSession (or $null) and the class cache.
+    .EXAMPLE
+        PS C:\> $line = Invoke-HvbHostRequest -Request $event -Connection @{ CimSession = $null; Classes = $cache }
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [object] $Request,
+        [Parameter(Mandatory)] [hashtable] $Connection
+    )
+
+    $id = Get-HvbProperty $Request 'id' $null
+    $session = @{}
+    if ($null -ne $Connection.CimSession) { $session['CimSession'] = $Connection.CimSession }
+    $instances = {
+        param($Items)
+        $list = [System.Collections.Generic.List[object]]::new()
+        foreach ($item in @($Items)) { if ($null -ne $item) { $list.Add((ConvertTo-HvbWireInstance -InputObject $item)) } }
+        , $list.ToArray()
+    }
+    try {
+        $op = [string](Get-HvbProperty $Request 'op' '')
+        switch ($op) {
+            'query' {
+                $namespace = [string](Get-HvbProperty $Request 'namespace' 'root\virtualization\v2')
+                $found = Get-CimInstance @session -Namespace $namespace -Query ([string]$Request.wql) -ErrorAction Stop
+                $result = & $instances $found
+            }
+            'get' {
+                $target = New-HvbCimReference -Ref $Request.target
+                $result = $null
+                try {
+                    $found = Get-CimInstance @session -InputObject $target -ErrorAction Stop
+                    if ($null -ne $found) { $result = ConvertTo-HvbWireInstance -InputObject @($found)[0] }
+                } catch {
+                    if ((Get-HvbCimErrorCode -Exception $_.Exception) -ne 'CimNotFound') { throw }
+                }
+            }
+            'associators' {
+                $filter = @{}
+                $assocClass = Get-HvbProperty $Request 'assocClass' $null
+                $resultClass = Get-HvbProperty $Request 'resultClass' $null
+                if (-not [string]::IsNullOrEmpty($assocClass)) { $filter['Association'] = [string]$assocClass }
+                if (-not [string]::IsNullOrEmpty($resultClass)) { $filter['ResultClassName'] = [string]$resultClass }
+                $target = New-HvbCimReference -Ref $Request.target
+                $found = Get-CimAssociatedInstance @session @filter -InputObject $target -ErrorAction Stop
+                $result = & $instances $found
+            }
+            'invoke' {
+                $method = [string]$Request.method
+                # Read the target first: a live instance carries its class, whose method
+                # definition gives each parameter's type.
+                $target = @(Get-CimInstance @session -InputObject (New-HvbCimReference -Ref $Request.target) -ErrorAction Stop)[0]
+                $parameterTypes = @{}
+                $class = Get-HvbProperty $target 'CimClass' $null
+                if ($null -ne $class) {
+                    $definition = $null
+                    foreach ($candidate in @($class.CimClassMethods)) { if ([string]$candidate.Name -eq $method) { $definition = $candidate } }
+                    if ($null -ne $definition) {
+                        foreach ($parameter in @($definition.Parameters)) { $parameterTypes[[string]$parameter.Name] = [string]$parameter.CimType }
+                    }
+                }
+                $arguments = @{}
+                $given = Get-HvbProperty $Request 'args' $null
+                if ($null -ne $given) {
+                    foreach ($argument in $given.PSObject.Properties) {
+                        $cimType = ''
+                        if ($parameterTypes.ContainsKey($argument.Name)) { $cimType = $parameterTypes[$argument.Name] }
+                        $arguments[$argument.Name] = ConvertTo-HvbCimArgument -Value $argument.Value -CimType $cimType -Connection $Connection
+                    }
+                }
+                $answer = Invoke-CimMethod @session -InputObject $target -MethodName $method -Arguments $arguments -ErrorAction Stop
+                $result = [ordered]@{ ReturnValue = $null }
+                foreach ($out in @($answer.OutParameters)) {
+                    $result[[string]$out.Name] = ConvertTo-HvbWireValue -Value $out.Value -CimType ([string]$out.CimType)
+                }
+                if ($null -eq $result['ReturnValue']) { $result['ReturnValue'] = $answer.ReturnValue }
+            }
+            default { throw [System.ArgumentException]::new("Unknown host request '$op'.") }
+        }
+        ConvertTo-HvbJsonText -Value ([ordered]@{ id = $id; ok = $true; result = $result })
+    } catch {
+        $code = Get-HvbCimErrorCode -Exception $_.Exception
+        ConvertTo-HvbJsonText -Value ([ordered]@{ id = $id; ok = $false; error = [ordered]@{ code = $code; message = $_.Exception.Message } })
+    }
+}

@@ -1,0 +1,243 @@
+# Stand-ins for PowerShell's CIM cmdlets, answered by a lab host, for the tests of the module's
+# host channel (channel.test.ts). Dot-source this file after setting
+#   $global:HvbStandIn = @{ Lab = '<lab folder>'; Node = '<node>'; Cli = '<hvbackup.cjs>'; Log = [System.Collections.Generic.List[string]]::new() }
+# It defines global functions named like the cmdlets (functions win over cmdlets, so the module
+# calls these), taking the cmdlets' parameters and returning objects shaped like CimInstance and
+# CimMethodResult (CimSystemProperties, CimInstanceProperties with Name/Value/CimType/Flags,
+# OutParameters), as the real ones are on a Hyper-V host. Underneath, each runs
+# `hvbackup lab cim query|get|associators|invoke --events` against the lab. Like WMI they:
+# - give datetimes as [datetime] and REF properties/out-parameters as key-only instances;
+# - give string-embedded out-parameters (GetVirtualHardDiskState's State...) as DTD 2.0 text,
+#   and parse the DTD 2.0 text the module sends for embedded arguments (by its TYPE attributes);
+# - fail with an exception whose NativeErrorCode names the MI result (NotFound, InvalidClass...).
+# Every call is logged in $global:HvbStandIn.Log as 'Cmdlet:detail'.
+
+$global:HvbStandIn['Dir'] = $PSScriptRoot
+
+function global:Invoke-HvbStandInLab {
+    # One `hvbackup lab <words> --lab L --events` run, in the long-lived lab_cim_server.cjs.
+    param([string[]] $Words)
+    if ($null -eq $global:HvbStandIn['Server']) {
+        $start = [System.Diagnostics.ProcessStartInfo]::new()
+        $start.FileName = $global:HvbStandIn.Node
+        $start.ArgumentList.Add([System.IO.Path]::Combine($global:HvbStandIn['Dir'], 'lab_cim_server.cjs'))
+        $start.ArgumentList.Add($global:HvbStandIn.Cli)
+        $start.UseShellExecute = $false
+        $start.RedirectStandardInput = $true
+        $start.RedirectStandardOutput = $true
+        $global:HvbStandIn['Server'] = [System.Diagnostics.Process]::Start($start)
+    }
+    $server = $global:HvbStandIn['Server']
+    $all = @('lab') + $Words + @('--lab', $global:HvbStandIn.Lab)
+    $server.StandardInput.WriteLine((& (Get-Module HyperVBackup) { param($v) ConvertTo-HvbJsonText -Value $v } $all))
+    $server.StandardInput.Flush()
+    $last = $server.StandardOutput.ReadLine()
+    $event = & (Get-Module HyperVBackup) { param($j) ConvertFrom-HvbJson -Json $j } $last
+    if ($event.type -eq 'error') {
+        $native = switch ([string]$event.code) {
+            'CimNotFound' { 'NotFound' }
+            'CimInvalidClass' { 'InvalidClass' }
+            'CimInvalidMethod' { 'MethodNotFound' }
+            'CimInvalidParameter' { 'InvalidParameter' }
+            'CimInvalidQuery' { 'InvalidQuery' }
+            default { 'Failed' }
+        }
+        $exception = [System.InvalidOperationException]::new([string]$event.message)
+        $exception.PSObject.Properties.Add([psnoteproperty]::new('NativeErrorCode', $native))
+        throw $exception
+    }
+    , $event.data
+}
+
+function global:ConvertTo-HvbStandInPath {
+    # The namespace-relative object path of a (key-only) instance, from its Key-flagged properties.
+    param($Instance)
+    $pairs = @(foreach ($p in $Instance.CimInstanceProperties) {
+            if ([string]$p.Flags -match 'Key') {
+                $v = $p.Value
+                if ($v -is [string]) { "$($p.Name)=""$($v.Replace('\', '\\').Replace('"', '\"'))""" } else { "$($p.Name)=$v" }
+            }
+        })
+    'root\virtualization\v2:' + $Instance.CimSystemProperties.ClassName + $(if ($pairs.Count) { '.' + ($pairs -join ',') } else { '=@' })
+}
+
+function global:ConvertTo-HvbStandInDtd {
+    # An embedded instance (lab object with __CLASS) as DTD 2.0 text, as WMI gives string-embedded values.
+    param($Object)
+    $sb = [System.Text.StringBuilder]::new()
+    [void]$sb.Append("<INSTANCE CLASSNAME=""$($Object.__CLASS)"">")
+    foreach ($p in $Object.PSObject.Properties) {
+        if ($p.Name.StartsWith('__')) { continue }
+        if ($p.Value -is [System.Array]) {
+            [void]$sb.Append("<PROPERTY.ARRAY NAME=""$($p.Name)"" TYPE=""string""><VALUE.ARRAY>")
+            foreach ($e in $p.Value) { [void]$sb.Append('<VALUE>').Append([System.Security.SecurityElement]::Escape([string]$e)).Append('</VALUE>') }
+            [void]$sb.Append('</VALUE.ARRAY></PROPERTY.ARRAY>')
+        } else {
+            [void]$sb.Append("<PROPERTY NAME=""$($p.Name)"" TYPE=""string"">")
+            if ($null -ne $p.Value) { [void]$sb.Append('<VALUE>').Append([System.Security.SecurityElement]::Escape([string]$p.Value)).Append('</VALUE>') }
+            [void]$sb.Append('</PROPERTY>')
+        }
+    }
+    [void]$sb.Append('</INSTANCE>').ToString()
+}
+
+function global:ConvertFrom-HvbStandInDtd {
+    # DTD 2.0 text the module sent for an embedded argument -> the lab's object, typed by TYPE.
+    param([string] $Text)
+    $xml = [xml]$Text
+    $out = [ordered]@{ __CLASS = $xml.INSTANCE.CLASSNAME }
+    $typed = {
+        param([string] $Type, [string] $Value)
+        switch -regex ($Type) {
+            '^boolean$' { return [bool]::Parse($Value) }
+            '^(u|s)int(8|16|32|64)$' { return [long]$Value }
+            '^real' { return [double]::Parse($Value, [System.Globalization.CultureInfo]::InvariantCulture) }
+            '^string$' { return $Value }
+            default { throw "The stand-in WMI does not know DTD type '$Type'" }
+        }
+    }
+    foreach ($node in $xml.INSTANCE.ChildNodes) {
+        if (-not $node.GetAttribute('TYPE')) { throw "Property $($node.GetAttribute('NAME')) has no TYPE" }
+        if ($node.LocalName -eq 'PROPERTY') {
+            $value = $null
+            if ($node['VALUE']) { $value = & $typed $node.GetAttribute('TYPE') $node['VALUE'].InnerText }
+            $out[$node.GetAttribute('NAME')] = $value
+        } elseif ($node.LocalName -eq 'PROPERTY.ARRAY') {
+            $out[$node.GetAttribute('NAME')] = @(foreach ($v in $node.SelectNodes('VALUE.ARRAY/VALUE')) { & $typed $node.GetAttribute('TYPE') $v.InnerText })
+        } else { throw "Unexpected element $($node.LocalName)" }
+    }
+    $out
+}
+
+function global:New-HvbStandInInstance {
+    # A CimInstance-shaped object: from a lab instance (keys taken from its __PATH), or from key values.
+    param([string] $ClassName, [string] $Server, [System.Collections.IDictionary] $Properties, [string[]] $Keys)
+    $list = [System.Collections.Generic.List[object]]::new()
+    $instance = [pscustomobject]@{
+        CimSystemProperties   = [pscustomobject]@{ ClassName = $ClassName; Namespace = 'root/virtualization/v2'; ServerName = $Server; Path = $null }
+        CimInstanceProperties = $list
+    }
+    foreach ($name in $Properties.Keys) {
+        $value = $Properties[$name]
+        $type = 'String'
+        if ($value -is [bool]) { $type = 'Boolean' }
+        elseif ($value -is [long] -or $value -is [int]) { $type = 'UInt64' }
+        elseif ($value -is [double]) { $type = 'Real64' }
+        elseif ($value -is [string] -and $value -match '^\d{14}\.\d{6}[+-]\d{3}$') {
+            $type = 'DateTime'
+            $value = [datetime]::ParseExact($value.Substring(0, 21), 'yyyyMMddHHmmss.ffffff', [System.Globalization.CultureInfo]::InvariantCulture,
+                [System.Globalization.DateTimeStyles]::AssumeUniversal -bor [System.Globalization.DateTimeStyles]::AdjustToUniversal)
+        } elseif ($value -is [string] -and $value.StartsWith('\\') -and $value.Contains(':Msvm_')) {
+            $type = 'Reference'
+            $value = ConvertFrom-HvbStandInPath $value
+        } elseif ($value -is [System.Array]) {
+            $type = 'StringArray'
+            if (@($value | Where-Object { $_ -is [long] }).Count -gt 0) { $type = 'UInt16Array' }
+        } elseif ($null -ne $value -and $value -isnot [string]) {
+            $type = 'String'
+            $value = ConvertTo-HvbStandInDtd $value
+        }
+        $flags = if ($Keys -contains $name) { 'Property, Key' } else { 'Property' }
+        $list.Add([pscustomobject]@{ Name = $name; Value = $value; CimType = $type; Flags = $flags })
+        $instance.PSObject.Properties.Add([psnoteproperty]::new($name, $value))
+    }
+    $instance
+}
+
+function global:ConvertFrom-HvbStandInPath {
+    # A lab object path -> a key-only CimInstance-shaped object (what WMI gives for a REF).
+    param([string] $Path)
+    if ($Path -notmatch '^\\\\([^\\]+)\\[^:]+:(\w+)\.(.*)$') { throw "Not an object path: $Path" }
+    $server = $Matches[1]; $class = $Matches[2]; $rest = $Matches[3]
+    $props = [ordered]@{}
+    foreach ($m in [regex]::Matches($rest, '(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,]*))')) {
+        if ($m.Groups[2].Success) { $props[$m.Groups[1].Value] = [regex]::Replace($m.Groups[2].Value, '\\(.)', '$1') }
+        else { $props[$m.Groups[1].Value] = [long]$m.Groups[3].Value }
+    }
+    New-HvbStandInInstance -ClassName $class -Server $server -Properties $props -Keys @($props.Keys)
+}
+
+function global:ConvertFrom-HvbStandInLab {
+    # A lab instance (JSON object) -> a CimInstance-shaped object.
+    param($Row)
+    $key = ConvertFrom-HvbStandInPath $Row.__PATH
+    $props = [ordered]@{}
+    foreach ($p in $Row.PSObject.Properties) { if (-not $p.Name.StartsWith('__')) { $props[$p.Name] = $p.Value } }
+    $keys = @(foreach ($p in $key.CimInstanceProperties) { $p.Name })
+    New-HvbStandInInstance -ClassName $Row.__CLASS -Server $key.CimSystemProperties.ServerName -Properties $props -Keys $keys
+}
+
+function global:Get-CimInstance {
+    [CmdletBinding()]
+    param([string] $Namespace, [string] $Query, [string] $ClassName, [object] $InputObject, [object] $CimSession)
+    if ($null -ne $CimSession) { $global:HvbStandIn.Log.Add("CimSession:$($CimSession.Name)") }
+    if ($null -ne $InputObject) {
+        $path = ConvertTo-HvbStandInPath $InputObject
+        $global:HvbStandIn.Log.Add("Get-CimInstance:$path")
+        return (ConvertFrom-HvbStandInLab (Invoke-HvbStandInLab @('cim', 'get', '--path', $path)))
+    }
+    if (-not $Query) { $Query = "SELECT * FROM $ClassName" }
+    $global:HvbStandIn.Log.Add("Get-CimInstance:$Query")
+    foreach ($row in (Invoke-HvbStandInLab @('cim', 'query', $Query))) { ConvertFrom-HvbStandInLab $row }
+}
+
+function global:Get-CimAssociatedInstance {
+    [CmdletBinding()]
+    param([object] $InputObject, [string] $Association, [string] $ResultClassName, [object] $CimSession)
+    $words = @('cim', 'associators', '--path', (ConvertTo-HvbStandInPath $InputObject))
+    if ($Association) { $words += @('--assoc-class', $Association) }
+    if ($ResultClassName) { $words += @('--result-class', $ResultClassName) }
+    $global:HvbStandIn.Log.Add("Get-CimAssociatedInstance:$($InputObject.CimSystemProperties.ClassName):$Association`:$ResultClassName")
+    foreach ($row in (Invoke-HvbStandInLab $words)) { ConvertFrom-HvbStandInLab $row }
+}
+
+function global:New-CimInstance {
+    [CmdletBinding()]
+    param([string] $ClassName, [string] $Namespace, [System.Collections.IDictionary] $Property, [string[]] $Key, [switch] $ClientOnly)
+    if (-not $ClientOnly) { throw 'The stand-in makes client-only instances only' }
+    New-HvbStandInInstance -ClassName $ClassName -Server '' -Properties $Property -Keys $Key
+}
+
+function global:Get-CimClass {
+    # The MOF types of the classes the core embeds that the lab documents (docs/lab-fidelity.md);
+    # other classes come back without properties, and the module infers types from values.
+    [CmdletBinding()]
+    param([string] $Namespace, [string] $ClassName, [object] $CimSession)
+    $global:HvbStandIn.Log.Add("Get-CimClass:$ClassName")
+    $types = @{
+        Msvm_VirtualSystemSnapshotSettingData = @{ ConsistencyLevel = 'UInt8'; IgnoreNonSnapshottableDisks = 'Boolean'; GuestBackupType = 'UInt8'; ElementName = 'String' }
+        Msvm_VirtualSystemExportSettingData   = @{ CopySnapshotConfiguration = 'UInt8'; CopyVmRuntimeInformation = 'Boolean'; CopyVmStorage = 'Boolean'; CreateVmExportSubdirectory = 'Boolean'; SnapshotVirtualSystem = 'String'; DifferentialBackupBase = 'String'; BackupIntent = 'UInt8'; CaptureLiveState = 'UInt8'; ExcludedVirtualHardDisks = 'StringArray' }
+    }
+    $properties = @()
+    if ($types.ContainsKey($ClassName)) { $properties = @(foreach ($entry in $types[$ClassName].GetEnumerator()) { [pscustomobject]@{ Name = $entry.Key; CimType = $entry.Value } }) }
+    [pscustomobject]@{ CimClassName = $ClassName; CimClassProperties = $properties; CimClassMethods = @() }
+}
+
+function global:Invoke-CimMethod {
+    [CmdletBinding()]
+    param([object] $InputObject, [string] $MethodName, [System.Collections.IDictionary] $Arguments, [object] $CimSession)
+    $path = ConvertTo-HvbStandInPath $InputObject
+    $global:HvbStandIn.Log.Add("Invoke-CimMethod:$($InputObject.CimSystemProperties.ClassName).$MethodName")
+    $convert = $null
+    $convert = {
+        param($Value)
+        if ($null -eq $Value) { return $null }
+        if ($Value -is [System.Array]) { return , @(foreach ($e in $Value) { & $convert $e }) }
+        if ($null -ne $Value.PSObject.Properties['CimInstanceProperties']) { return (ConvertTo-HvbStandInPath $Value) }
+        if ($Value -is [string] -and $Value.StartsWith('<INSTANCE')) { return (ConvertFrom-HvbStandInDtd $Value) }
+        if ($Value -is [string]) { return $Value }
+        if ($Value -is [bool] -or $Value -is [int] -or $Value -is [long] -or $Value -is [byte] -or $Value -is [uint16] -or $Value -is [uint32] -or $Value -is [uint64] -or $Value -is [double]) { return $Value }
+        throw "The stand-in cannot pass a $($Value.GetType().FullName) to WMI"
+    }
+    $args2 = [ordered]@{}
+    foreach ($name in $Arguments.Keys) { $args2[$name] = & $convert $Arguments[$name] }
+    $json = & (Get-Module HyperVBackup) { param($v) ConvertTo-HvbJsonText -Value $v } $args2
+    $result = Invoke-HvbStandInLab @('cim', 'invoke', '--path', $path, '--method', $MethodName, '--args', $json)
+    $outs = [System.Collections.Generic.List[object]]::new()
+    foreach ($p in $result.PSObject.Properties) {
+        if ($p.Name -eq 'ReturnValue') { continue }
+        $shaped = New-HvbStandInInstance -ClassName 'Out' -Server '' -Properties ([ordered]@{ $p.Name = $p.Value }) -Keys @()
+        $outs.Add($shaped.CimInstanceProperties[0])
+    }
+    [pscustomobject]@{ ReturnValue = [uint32]$result.ReturnValue; OutParameters = $outs.ToArray() }
+}

@@ -1,0 +1,62 @@
+/**
+ * The module's way of reaching WMI: no -LabPath, so the core runs with HVBACKUP_HOST=channel and
+ * the module answers its host requests with Get-CimInstance, Get-CimAssociatedInstance,
+ * Invoke-CimMethod, New-CimInstance and Get-CimClass. Here those are the stand-ins of
+ * CimStandIns.ps1 (CIM-cmdlet parameters in, CimInstance-shaped objects out, the lab underneath),
+ * so the module's marshalling (instances → channel, REF and embedded arguments → CIM, DTD 2.0
+ * text, datetimes) is what runs. A backup and a side-by-side restore go through it; the bytes of
+ * the restored disk are compared with the VM's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { CLI_BUNDLE, keyValues, psQuote, ROOT } from "./_pwsh";
+import { cli, diskBytes, lab, labVms, listPoints, ps, repo, setUpLab, work } from "./_backup_lab";
+
+/** The prologue that puts the stand-ins in place of the CIM cmdlets. */
+export function standIns(labDir: string): string {
+  return `
+$global:HvbStandIn = @{ Lab = ${psQuote(labDir)}; Node = ${psQuote(process.execPath)}; Cli = ${psQuote(CLI_BUNDLE)}; Log = [System.Collections.Generic.List[string]]::new() }
+. ${psQuote(join(ROOT, "test", "powershell", "CimStandIns.ps1"))}
+`;
+}
+
+beforeAll(() => setUpLab(), 300_000);
+afterAll(() => work?.remove());
+
+describe("the module answers the core's host requests with the CIM cmdlets", () => {
+  it("backs up web01 full and incremental and restores it side by side through the channel, byte for byte", () => {
+    cli(["lab", "write", "--lab", lab, "--vm", "web01", "--disk", "0", "--offset", String(5 * 1024 * 1024), "--length", "65536", "--seed", "7"], work.dir);
+    const r = ps(`${standIns(lab)}
+$env:HYPERVBACKUP_LAB = $null
+$full = New-RecoveryBackup -VMName web01 -Path ./repo -Confirm:$false
+"FULL=$($full.Kind)"
+& $global:HvbStandIn.Node $global:HvbStandIn.Cli lab write --lab ${psQuote(lab)} --vm web01 --disk 0 --offset 9437184 --length 65536 --seed 8 | Out-Null
+$incr = New-RecoveryBackup -VMName web01 -Path ./repo -Confirm:$false
+"INCR=$($incr.Kind)"
+$restored = Get-VMBackup -Path ./repo -VMName web01 -Latest | Restore-VMFromBackup -NewVMId -NewName web01-channel -DestinationPath ./restored-channel -Confirm:$false
+"RESTORED=$($restored.VMName)"
+"SNAPSHOT=$(@($global:HvbStandIn.Log | Where-Object { $_ -like 'Invoke-CimMethod:*CreateSnapshot' }).Count)"
+"CLASS=$(@($global:HvbStandIn.Log | Where-Object { $_ -like 'Get-CimClass:*' } | ForEach-Object { $_ }) -join ',')"
+"ASSOC=$(@($global:HvbStandIn.Log | Where-Object { $_ -like 'Get-CimAssociatedInstance:*' }).Count)"
+"GETS=$(@($global:HvbStandIn.Log | Where-Object { $_ -like 'Get-CimInstance:root*' }).Count)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["FULL"]).toBe("Full");
+    expect(kv["INCR"]).toBe("Incremental");
+    expect(kv["RESTORED"]).toBe("web01-channel");
+    expect(Number(kv["SNAPSHOT"])).toBe(2);
+    expect(kv["CLASS"]).toContain("Get-CimClass:Msvm_VirtualSystemSnapshotSettingData");
+    expect(Number(kv["ASSOC"])).toBeGreaterThan(0);
+    expect(Number(kv["GETS"])).toBeGreaterThan(0);
+    expect(listPoints("web01").map((p) => p.kind)).toEqual(["full", "incremental"]);
+
+    const vms = labVms();
+    const original = vms.find((v) => v.name === "web01")!;
+    const copy = vms.find((v) => v.name === "web01-channel")!;
+    expect(copy.id).not.toBe(original.id);
+    expect(diskBytes(copy.disks[0]!.path, "copy").equals(diskBytes(original.disks[0]!.path, "orig"))).toBe(true);
+    void repo;
+  }, 180_000);
+});
