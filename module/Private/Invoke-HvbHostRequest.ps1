@@ -10,7 +10,8 @@ function Invoke-HvbHostRequest {
           get          Get-CimInstance -InputObject (a key-only instance of the target)
           associators  Get-CimAssociatedInstance -InputObject -Association -ResultClassName
           invoke       Get-CimInstance -InputObject, then Invoke-CimMethod -MethodName -Arguments
-        each with -CimSession when the command was given one. Returns the answer line: the
+        each with -CimSession when the command was given one, or -ComputerName when the request
+        names another node (a cluster's). Returns the answer line: the
         result as {"id","ok":true,"result"}, a failure as {"id","ok":false,"error":{code,message}}
         (a missing instance of 'get' is the result null). Never throws: whatever goes wrong
         becomes the answer, so the core decides what it means.
@@ -30,7 +31,14 @@ function Invoke-HvbHostRequest {
 
     $id = Get-HvbProperty $Request 'id' $null
     $session = @{}
-    if ($null -ne $Connection.CimSession) { $session['CimSession'] = $Connection.CimSession }
+    $node = Get-HvbProperty $Request 'node' $null
+    if (-not [string]::IsNullOrEmpty($node)) {
+        # Another computer (a cluster node): the CIM cmdlets connect to it by name, with the
+        # caller's credentials; the session given for the host itself is not for it.
+        $session['ComputerName'] = [string]$node
+    } elseif ($null -ne $Connection.CimSession) {
+        $session['CimSession'] = $Connection.CimSession
+    }
     $instances = {
         param($Items)
         $list = [System.Collections.Generic.List[object]]::new()

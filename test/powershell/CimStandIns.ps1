@@ -16,7 +16,9 @@ $global:HvbStandIn['Dir'] = $PSScriptRoot
 
 function global:Invoke-HvbStandInLab {
     # One `hvbackup lab <words> --lab L --events` run, in the long-lived lab_cim_server.cjs.
-    param([string[]] $Words)
+    param([string[]] $Words, [string] $Namespace, [string] $ComputerName)
+    if ($Namespace) { $Words += @('--namespace', $Namespace.Replace('/', '\')) }
+    if ($ComputerName) { $Words += @('--node', $ComputerName) }
     if ($null -eq $global:HvbStandIn['Server']) {
         $start = [System.Diagnostics.ProcessStartInfo]::new()
         $start.FileName = $global:HvbStandIn.Node
@@ -58,7 +60,7 @@ function global:ConvertTo-HvbStandInPath {
                 if ($v -is [string]) { "$($p.Name)=""$($v.Replace('\', '\\').Replace('"', '\"'))""" } else { "$($p.Name)=$v" }
             }
         })
-    'root\virtualization\v2:' + $Instance.CimSystemProperties.ClassName + $(if ($pairs.Count) { '.' + ($pairs -join ',') } else { '=@' })
+    $Instance.CimSystemProperties.Namespace.Replace('/', '\') + ':' + $Instance.CimSystemProperties.ClassName + $(if ($pairs.Count) { '.' + ($pairs -join ',') } else { '=@' })
 }
 
 function global:ConvertTo-HvbStandInDtd {
@@ -111,10 +113,10 @@ function global:ConvertFrom-HvbStandInDtd {
 
 function global:New-HvbStandInInstance {
     # A CimInstance-shaped object: from a lab instance (keys taken from its __PATH), or from key values.
-    param([string] $ClassName, [string] $Server, [System.Collections.IDictionary] $Properties, [string[]] $Keys)
+    param([string] $ClassName, [string] $Server, [System.Collections.IDictionary] $Properties, [string[]] $Keys, [string] $Namespace = 'root/virtualization/v2')
     $list = [System.Collections.Generic.List[object]]::new()
     $instance = [pscustomobject]@{
-        CimSystemProperties   = [pscustomobject]@{ ClassName = $ClassName; Namespace = 'root/virtualization/v2'; ServerName = $Server; Path = $null }
+        CimSystemProperties   = [pscustomobject]@{ ClassName = $ClassName; Namespace = $Namespace.Replace('\', '/'); ServerName = $Server; Path = $null }
         CimInstanceProperties = $list
     }
     foreach ($name in $Properties.Keys) {
@@ -127,7 +129,7 @@ function global:New-HvbStandInInstance {
             $type = 'DateTime'
             $value = [datetime]::ParseExact($value.Substring(0, 21), 'yyyyMMddHHmmss.ffffff', [System.Globalization.CultureInfo]::InvariantCulture,
                 [System.Globalization.DateTimeStyles]::AssumeUniversal -bor [System.Globalization.DateTimeStyles]::AdjustToUniversal)
-        } elseif ($value -is [string] -and $value.StartsWith('\\') -and $value.Contains(':Msvm_')) {
+        } elseif ($value -is [string] -and $value -match '^\\\\[^\\]+\\[^:]+:\w+[.=]') {
             $type = 'Reference'
             $value = ConvertFrom-HvbStandInPath $value
         } elseif ($value -is [System.Array]) {
@@ -147,14 +149,14 @@ function global:New-HvbStandInInstance {
 function global:ConvertFrom-HvbStandInPath {
     # A lab object path -> a key-only CimInstance-shaped object (what WMI gives for a REF).
     param([string] $Path)
-    if ($Path -notmatch '^\\\\([^\\]+)\\[^:]+:(\w+)\.(.*)$') { throw "Not an object path: $Path" }
-    $server = $Matches[1]; $class = $Matches[2]; $rest = $Matches[3]
+    if ($Path -notmatch '^\\\\([^\\]+)\\([^:]+):(\w+)(?:\.(.*)|=@)?$') { throw "Not an object path: $Path" }
+    $server = $Matches[1]; $ns = $Matches[2]; $class = $Matches[3]; $rest = [string]$Matches[4]
     $props = [ordered]@{}
     foreach ($m in [regex]::Matches($rest, '(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,]*))')) {
         if ($m.Groups[2].Success) { $props[$m.Groups[1].Value] = [regex]::Replace($m.Groups[2].Value, '\\(.)', '$1') }
         else { $props[$m.Groups[1].Value] = [long]$m.Groups[3].Value }
     }
-    New-HvbStandInInstance -ClassName $class -Server $server -Properties $props -Keys @($props.Keys)
+    New-HvbStandInInstance -ClassName $class -Server $server -Properties $props -Keys @($props.Keys) -Namespace $ns
 }
 
 function global:ConvertFrom-HvbStandInLab {
@@ -164,38 +166,38 @@ function global:ConvertFrom-HvbStandInLab {
     $props = [ordered]@{}
     foreach ($p in $Row.PSObject.Properties) { if (-not $p.Name.StartsWith('__')) { $props[$p.Name] = $p.Value } }
     $keys = @(foreach ($p in $key.CimInstanceProperties) { $p.Name })
-    New-HvbStandInInstance -ClassName $Row.__CLASS -Server $key.CimSystemProperties.ServerName -Properties $props -Keys $keys
+    New-HvbStandInInstance -ClassName $Row.__CLASS -Server $key.CimSystemProperties.ServerName -Properties $props -Keys $keys -Namespace $key.CimSystemProperties.Namespace
 }
 
 function global:Get-CimInstance {
     [CmdletBinding()]
-    param([string] $Namespace, [string] $Query, [string] $ClassName, [object] $InputObject, [object] $CimSession)
+    param([string] $Namespace = 'root\cimv2', [string] $Query, [string] $ClassName, [object] $InputObject, [object] $CimSession, [string] $ComputerName)
     if ($null -ne $CimSession) { $global:HvbStandIn.Log.Add("CimSession:$($CimSession.Name)") }
     if ($null -ne $InputObject) {
         $path = ConvertTo-HvbStandInPath $InputObject
         $global:HvbStandIn.Log.Add("Get-CimInstance:$path")
-        return (ConvertFrom-HvbStandInLab (Invoke-HvbStandInLab @('cim', 'get', '--path', $path)))
+        return (ConvertFrom-HvbStandInLab (Invoke-HvbStandInLab @('cim', 'get', '--path', $path) -Namespace $InputObject.CimSystemProperties.Namespace -ComputerName $ComputerName))
     }
     if (-not $Query) { $Query = "SELECT * FROM $ClassName" }
     $global:HvbStandIn.Log.Add("Get-CimInstance:$Query")
-    foreach ($row in (Invoke-HvbStandInLab @('cim', 'query', $Query))) { ConvertFrom-HvbStandInLab $row }
+    foreach ($row in (Invoke-HvbStandInLab @('cim', 'query', $Query) -Namespace $Namespace -ComputerName $ComputerName)) { ConvertFrom-HvbStandInLab $row }
 }
 
 function global:Get-CimAssociatedInstance {
     [CmdletBinding()]
-    param([object] $InputObject, [string] $Association, [string] $ResultClassName, [object] $CimSession)
+    param([object] $InputObject, [string] $Association, [string] $ResultClassName, [object] $CimSession, [string] $ComputerName)
     $words = @('cim', 'associators', '--path', (ConvertTo-HvbStandInPath $InputObject))
     if ($Association) { $words += @('--assoc-class', $Association) }
     if ($ResultClassName) { $words += @('--result-class', $ResultClassName) }
     $global:HvbStandIn.Log.Add("Get-CimAssociatedInstance:$($InputObject.CimSystemProperties.ClassName):$Association`:$ResultClassName")
-    foreach ($row in (Invoke-HvbStandInLab $words)) { ConvertFrom-HvbStandInLab $row }
+    foreach ($row in (Invoke-HvbStandInLab $words -Namespace $InputObject.CimSystemProperties.Namespace -ComputerName $ComputerName)) { ConvertFrom-HvbStandInLab $row }
 }
 
 function global:New-CimInstance {
     [CmdletBinding()]
-    param([string] $ClassName, [string] $Namespace, [System.Collections.IDictionary] $Property, [string[]] $Key, [switch] $ClientOnly)
+    param([string] $ClassName, [string] $Namespace = 'root/cimv2', [System.Collections.IDictionary] $Property, [string[]] $Key, [switch] $ClientOnly)
     if (-not $ClientOnly) { throw 'The stand-in makes client-only instances only' }
-    New-HvbStandInInstance -ClassName $ClassName -Server '' -Properties $Property -Keys $Key
+    New-HvbStandInInstance -ClassName $ClassName -Server '' -Properties $Property -Keys $Key -Namespace $Namespace
 }
 
 function global:Get-CimClass {
@@ -215,7 +217,7 @@ function global:Get-CimClass {
 
 function global:Invoke-CimMethod {
     [CmdletBinding()]
-    param([object] $InputObject, [string] $MethodName, [System.Collections.IDictionary] $Arguments, [object] $CimSession)
+    param([object] $InputObject, [string] $MethodName, [System.Collections.IDictionary] $Arguments, [object] $CimSession, [string] $ComputerName)
     $path = ConvertTo-HvbStandInPath $InputObject
     $global:HvbStandIn.Log.Add("Invoke-CimMethod:$($InputObject.CimSystemProperties.ClassName).$MethodName")
     $convert = $null
@@ -232,7 +234,7 @@ function global:Invoke-CimMethod {
     $args2 = [ordered]@{}
     foreach ($name in $Arguments.Keys) { $args2[$name] = & $convert $Arguments[$name] }
     $json = & (Get-Module HyperVBackup) { param($v) ConvertTo-HvbJsonText -Value $v } $args2
-    $result = Invoke-HvbStandInLab @('cim', 'invoke', '--path', $path, '--method', $MethodName, '--args', $json)
+    $result = Invoke-HvbStandInLab @('cim', 'invoke', '--path', $path, '--method', $MethodName, '--args', $json) -Namespace $InputObject.CimSystemProperties.Namespace -ComputerName $ComputerName
     $outs = [System.Collections.Generic.List[object]]::new()
     foreach ($p in $result.PSObject.Properties) {
         if ($p.Name -eq 'ReturnValue') { continue }

@@ -1,7 +1,7 @@
 /** `hvbackup lab cim query|invoke|associators`: the lab's WMI seam from the command line. */
 import { UsageError } from "../../base/mod";
 import { isJobActive } from "../../cim/mod";
-import { optionValue, parseArgs, requireOption } from "../args";
+import { type ParsedArgs, optionValue, parseArgs, requireOption } from "../args";
 import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 import { LabCimSession } from "../../lab/mod";
@@ -10,30 +10,38 @@ const USAGE = `Usage:
   hvbackup lab cim query --lab DIR "WQL"
   hvbackup lab cim get --lab DIR --path OBJPATH
   hvbackup lab cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
-  hvbackup lab cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]`;
+  hvbackup lab cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]
+  (each subcommand also takes --namespace NS, default root\\virtualization\\v2, and --node N on a cluster lab)`;
+
+/** The session a subcommand names: `--namespace` (default Hyper-V's) and, on a cluster lab, `--node`. */
+function labSession(a: ParsedArgs): LabCimSession {
+  const namespace = optionValue(a, "namespace");
+  const node = optionValue(a, "node");
+  return new LabCimSession(requireOption(a, "lab"), { ...(namespace === undefined ? {} : { namespace }), ...(node === undefined ? {} : { node }) });
+}
 
 export async function labCim(argv: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case "query": {
-      const a = parseArgs(rest, { values: ["lab"] });
+      const a = parseArgs(rest, { values: ["lab", "namespace", "node"] });
       if (a.positionals.length !== 1) throw new UsageError(`lab cim query takes one WQL text\n${USAGE}`);
-      const session = new LabCimSession(requireOption(a, "lab"));
+      const session = labSession(a);
       const rows = session.querySync(a.positionals[0]!);
       emitResult(io, rows, () => io.stdout(`${JSON.stringify(rows, null, 1)}\n`));
       return 0;
     }
     case "get": {
-      const a = parseArgs(rest, { values: ["lab", "path"] });
+      const a = parseArgs(rest, { values: ["lab", "path", "namespace", "node"] });
       if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
-      const instance = new LabCimSession(requireOption(a, "lab")).getInstanceSync(requireOption(a, "path"));
+      const instance = labSession(a).getInstanceSync(requireOption(a, "path"));
       emitResult(io, instance, () => io.stdout(`${JSON.stringify(instance, null, 1)}\n`));
       return 0;
     }
     case "associators": {
-      const a = parseArgs(rest, { values: ["lab", "path", "result-class", "assoc-class"] });
+      const a = parseArgs(rest, { values: ["lab", "path", "result-class", "assoc-class", "namespace", "node"] });
       if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
-      const session = new LabCimSession(requireOption(a, "lab"));
+      const session = labSession(a);
       const path = requireOption(a, "path");
       session.getInstanceSync(path); // a path that names nothing is an error, not an empty list
       const resultClass = optionValue(a, "result-class");
@@ -46,9 +54,9 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
       return 0;
     }
     case "invoke": {
-      const a = parseArgs(rest, { values: ["lab", "path", "method", "args"], flags: ["wait"] });
+      const a = parseArgs(rest, { values: ["lab", "path", "method", "args", "namespace", "node"], flags: ["wait"] });
       if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
-      const session = new LabCimSession(requireOption(a, "lab"));
+      const session = labSession(a);
       const argsText = optionValue(a, "args") ?? "{}";
       let args: unknown;
       try {
