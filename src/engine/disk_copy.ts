@@ -1,7 +1,7 @@
 import type { VirtualDisk } from "../disk/mod";
-import { isAllZero } from "../disks/mod";
 import { createVhdx } from "../vhdx/mod";
 import type { VhdxImage } from "../vhdx/mod";
+import { forEachUnit, type UnitResult } from "./pipeline/unit_pipeline";
 import { sha256Hex, unitsOf } from "./units";
 
 /** What copying one disk into the repository produced. */
@@ -29,10 +29,10 @@ export function copyFull(source: VirtualDisk, destination: string, unitSize: num
     blockSize: unitSize,
     logicalSectorSize: source.logicalSectorSize as 512 | 4096,
   });
-  return eachUnit(source, dest, unitSize, units, progress, (part, start, result) => {
-    if (isAllZero(part)) return;
+  return eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
+    if (hash.zero) return;
     dest.write(part, start);
-    result.units[String(start / unitSize)] = sha256Hex(part);
+    result.units[String(start / unitSize)] = hash.sha256!;
     result.storedBytes += part.length;
   });
 }
@@ -46,10 +46,11 @@ export function copyFull(source: VirtualDisk, destination: string, unitSize: num
 export function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress, changed?: ReadonlyArray<{ offset: number; length: number }>): DiskCopyResult {
   const sortedChanged = changed ? [...changed].sort((a, b) => a.offset - b.offset) : undefined;
   let cursor = 0;
+  const zeroHash = new Map<number, string>();
   const dest = createVhdx(destination, { parentPath: parentFile, blockSize: unitSize });
-  return eachUnit(source, dest, unitSize, units, progress, (part, start, result) => {
+  return eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
     const end = start + part.length;
-    if (isAllZero(part)) dest.writeZeroes(start, part.length);
+    if (hash.zero) dest.writeZeroes(start, part.length);
     else if (!sortedChanged) {
       dest.write(part, start);
       result.storedBytes += part.length;
@@ -63,13 +64,14 @@ export function copyUnits(source: VirtualDisk, destination: string, parentFile: 
         result.storedBytes += to - from;
       }
     }
-    result.units[String(start / unitSize)] = sha256Hex(part);
+    result.units[String(start / unitSize)] = hash.zero ? zeroHashOf(part.length, zeroHash) : hash.sha256!;
   });
 }
 
 /**
- * Reads each unit of `source` into one reused buffer and hands it to `store`, then closes
- * `dest`: the loop both copies share (memory stays one unit, whatever the disk size).
+ * Runs the units of `source` through the pipeline (read ahead, zero check and SHA-256 on the
+ * worker threads) and hands each, in order, to `store`, then closes `dest`: the loop both
+ * copies share. Memory stays the pipeline's bounded buffers, whatever the disk size.
  */
 function eachUnit(
   source: VirtualDisk,
@@ -77,17 +79,20 @@ function eachUnit(
   unitSize: number,
   units: readonly number[],
   progress: CopyProgress | undefined,
-  store: (part: Buffer, start: number, result: DiskCopyResult) => void,
+  store: (part: Buffer, start: number, hash: UnitResult, result: DiskCopyResult) => void,
 ): DiskCopyResult {
   const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
   try {
-    const buf = Buffer.alloc(unitSize);
-    units.forEach((u, i) => {
-      const part = unitBuffer(buf, u, unitSize, source.virtualSize);
-      source.read(part, u * unitSize);
-      result.readBytes += part.length;
-      store(part, u * unitSize, result);
-      progress?.(i + 1, units.length);
+    let done = 0;
+    forEachUnit({
+      source,
+      unitSize,
+      units,
+      consume: (u, part, hash) => {
+        result.readBytes += part.length;
+        store(part, u * unitSize, hash, result);
+        progress?.(++done, units.length);
+      },
     });
   } finally {
     dest.close();
@@ -106,22 +111,19 @@ export function changedUnitsByHash(source: VirtualDisk, unitSize: number, previo
   const sorted = [...candidates].sort((a, b) => a - b);
   const zeroHash = new Map<number, string>();
   const changed: number[] = [];
-  const buf = Buffer.alloc(unitSize);
-  sorted.forEach((u, i) => {
-    const part = unitBuffer(buf, u, unitSize, source.virtualSize);
-    source.read(part, u * unitSize);
-    const now = isAllZero(part) ? undefined : sha256Hex(part);
-    const before = previous.get(u);
-    const beforeIsZero = before === undefined || before === zeroHashOf(part.length, zeroHash);
-    if (now === undefined ? !beforeIsZero : now !== before) changed.push(u);
-    progress?.(i + 1, sorted.length);
+  let done = 0;
+  forEachUnit({
+    source,
+    unitSize,
+    units: sorted,
+    consume: (u, part, hash) => {
+      const before = previous.get(u);
+      const beforeIsZero = before === undefined || before === zeroHashOf(part.length, zeroHash);
+      if (hash.zero ? !beforeIsZero : hash.sha256 !== before) changed.push(u);
+      progress?.(++done, sorted.length);
+    },
   });
   return changed;
-}
-
-/** The slice of `buf` for unit `u` (the last unit of a disk may be short). */
-export function unitBuffer(buf: Buffer, u: number, unitSize: number, virtualSize: number): Buffer {
-  return buf.subarray(0, Math.min(unitSize, virtualSize - u * unitSize));
 }
 
 /** SHA-256 of `length` zero bytes, memoised. */

@@ -1,14 +1,14 @@
 import { existsSync, rmSync } from "node:fs";
-import { isAllZero } from "../disks/mod";
 import { HvbError } from "../base/mod";
 import type { Catalog, PointRecord } from "../repository/mod";
 import type { VmStore } from "../repository/mod";
 import { publishFile, stagingPathFor } from "../base/mod";
 import { createVhdx } from "../vhdx/mod";
 import { VhdxImage } from "../vhdx/mod";
-import { unitBuffer } from "./disk_copy";
+import { zeroHashOf } from "./disk_copy";
+import { forEachUnit } from "./pipeline/unit_pipeline";
 import { unitStateAt } from "./point_chain";
-import { sha256Hex, unitsOf } from "./units";
+import { unitsOf } from "./units";
 
 /** Result of flattening one disk of a restore point. */
 export interface FlattenResult {
@@ -61,22 +61,27 @@ export function flattenPointDisk(
     const sorted = [...units].sort((a, b) => a - b);
     const dest = createVhdx(staging, { virtualSize: source.virtualSize, blockSize: unitSize, logicalSectorSize: source.logicalSectorSize as 512 | 4096, physicalSectorSize: source.physicalSectorSize as 512 | 4096, virtualDiskId: source.virtualDiskId });
     try {
-      const buf = Buffer.alloc(unitSize);
-      sorted.forEach((u, i) => {
-        const part = unitBuffer(buf, u, unitSize, source.virtualSize);
-        source.read(part, u * unitSize);
-        const want = expected.get(u);
-        const zero = isAllZero(part);
-        const ok = want === undefined ? zero : sha256Hex(part) === want;
-        if (!ok) {
-          throw new HvbError("RestorePointDamaged", `Restore point '${point.id}' of '${catalog.vmName}', disk ${diskIndex}: data at offset ${u * unitSize} (${part.length} bytes) does not match the manifest; the backup is damaged — run 'hvbackup verify --deep' and restore an older point`, { category: "InvalidData", target: point.id });
-        }
-        unitsChecked++;
-        if (!zero) {
-          dest.write(part, u * unitSize);
-          bytesWritten += part.length;
-        }
-        progress?.(i + 1, sorted.length);
+      const zeroHash = new Map<number, string>();
+      let done = 0;
+      forEachUnit({
+        source,
+        unitSize,
+        units: sorted,
+        consume: (u, part, hash) => {
+          const want = expected.get(u);
+          const ok = want === undefined ? hash.zero : (hash.zero ? zeroHashOf(part.length, zeroHash) : hash.sha256) === want;
+          if (!ok) {
+            throw new HvbError("RestorePointDamaged", `Restore point '${point.id}' of '${catalog.vmName}', disk ${diskIndex}: data at offset ${u * unitSize} (${part.length} bytes) does not match the manifest; the backup is damaged — run 'hvbackup verify --deep' and restore an older point`, { category: "InvalidData", target: point.id });
+          }
+          unitsChecked++;
+          // Each block is written once, from the newest point that holds it (the pipeline reads
+          // through the chain's block map), never a full copy patched afterwards.
+          if (!hash.zero) {
+            dest.write(part, u * unitSize);
+            bytesWritten += part.length;
+          }
+          progress?.(++done, sorted.length);
+        },
       });
     } finally {
       dest.close();

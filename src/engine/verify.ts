@@ -1,12 +1,11 @@
 import { redundantCopyProblems } from "../vhdx/mod";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { isAllZero } from "../disks/mod";
 import { HvbError } from "../base/mod";
 import type { Repository, VmStore } from "../repository/mod";
 import { checkVhdx } from "../vhdx/mod";
 import { VhdxImage } from "../vhdx/mod";
-import { unitBuffer } from "./disk_copy";
+import { deepCheckDisk } from "./deep_verify";
 import type { EngineEvents } from "./events";
 import { chainOf } from "./point_chain";
 import { sha256Hex } from "./units";
@@ -106,24 +105,7 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
       let image: VhdxImage | undefined;
       try {
         image = VhdxImage.open(file);
-        const buf = Buffer.alloc(md.unitSize);
-        for (const [u, want] of Object.entries(md.units)) {
-          const part = unitBuffer(buf, Number(u), md.unitSize, image.virtualSize);
-          image.read(part, Number(u) * md.unitSize);
-          if (sha256Hex(part) !== want) problem(point.id, disk.index, `data at offset ${Number(u) * md.unitSize} (${part.length} bytes) does not match the manifest's SHA-256`);
-        }
-        // A full's unlisted units must be zero.
-        if (image.type !== "differencing") {
-          for (const r of image.dataRanges("file")) {
-            for (let o = Math.floor(r.offset / md.unitSize) * md.unitSize; o < r.offset + r.length; o += md.unitSize) {
-              const u = o / md.unitSize;
-              if (String(u) in md.units) continue;
-              const part = unitBuffer(buf, u, md.unitSize, image.virtualSize);
-              image.read(part, o);
-              if (!isAllZero(part)) problem(point.id, disk.index, `data at offset ${o} is not zero, but the manifest lists no data there`);
-            }
-          }
-        }
+        for (const p of deepCheckDisk(image, md)) problem(point.id, disk.index, p);
       } catch (e) {
         if (!(e instanceof HvbError)) throw e;
         problem(point.id, disk.index, e.message);

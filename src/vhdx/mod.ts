@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { VhdxImage, type VhdxOpenOptions, type Extent, type ExtentKind } from "./vhdx_image";
+export { VhdxImage, type VhdxOpenOptions, type Extent, type ExtentKind, type PhysicalRun } from "./vhdx_image";
 export { createVhdx, type CreateVhdxOptions } from "./create";
 export { mergeVhdxIntoParent } from "./merge";
 export { checkVhdx, type VhdxCheckReport } from "./check";

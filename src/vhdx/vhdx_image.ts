@@ -56,6 +56,19 @@ export interface VhdxOpenOptions {
 
 export type { Extent, ExtentKind } from "./extent_map";
 
+/** A run of guest bytes and where they are stored (see {@link VhdxImage.locate}). */
+export interface PhysicalRun {
+  /** Guest offset of the run. */
+  offset: number;
+  length: number;
+  /** Open descriptor of the file holding the bytes, or -1: the run reads as zeros. */
+  fd: number;
+  /** Where the run starts in that file (0 for zeros). */
+  fileOffset: number;
+  /** The file's path, for messages ("" for zeros). */
+  path: string;
+}
+
 /**
  * An open VHDX file (MS-VHDX): fixed, dynamic or differencing, with its parent chain.
  *
@@ -339,6 +352,40 @@ export class VhdxImage implements VirtualDisk {
       },
       { offset, length },
     );
+  }
+
+  /**
+   * Where the guest bytes of `[offset, offset+length)` live, resolved through the chain: runs of
+   * one file (its open descriptor and the file offset) or zeros, each byte from the newest file
+   * that holds it. Lets the copy pipeline read what {@link read} returns with plain positional
+   * reads on other threads of this process (descriptors are process-wide), while this image
+   * stays open.
+   */
+  locate(offset = 0, length = this.virtualSize - offset): PhysicalRun[] {
+    this.#checkRange(offset, length, "map");
+    const out: PhysicalRun[] = [];
+    const push = (r: PhysicalRun): void => {
+      const last = out[out.length - 1];
+      if (last && last.fd === r.fd && last.offset + last.length === r.offset && (r.fd < 0 || last.fileOffset + last.length === r.fileOffset)) last.length += r.length;
+      else out.push(r);
+    };
+    const end = offset + length;
+    let pos = offset;
+    while (pos < end) {
+      const block = Math.floor(pos / this.blockSize);
+      const blockStart = block * this.blockSize;
+      const segEnd = Math.min(blockStart + this.blockSize, end);
+      for (const e of this.extents(pos, segEnd - pos)) {
+        if (e.kind === "zero") push({ offset: e.offset, length: e.length, fd: -1, fileOffset: 0, path: "" });
+        else if (e.kind === "data") {
+          const at = this.#blockFileOffset(this.#batEntry(payloadIndex(this.geometry, block)), block);
+          push({ offset: e.offset, length: e.length, fd: this.#io.fd, fileOffset: at + (e.offset - blockStart), path: this.path });
+        } else if (this.parent) for (const r of this.parent.locate(e.offset, e.length)) push({ ...r });
+        else throw new VhdxFormatError(this.path, "parent", "data lives in the parent, but the file was opened without it", "VhdxParentMissing");
+      }
+      pos = segEnd;
+    }
+    return out;
   }
 
   /** Ranges that may hold non-zero data, in this file only or anywhere in the chain. */

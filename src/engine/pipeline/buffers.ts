@@ -1,0 +1,60 @@
+/** Bytes of data buffers all pipelines of the process may hold at once. */
+export const BUFFER_BUDGET = 96 * 1024 * 1024;
+/** Bytes one read aims for: several 2 MiB units per read and per job. */
+export const TARGET_READ = 8 * 1024 * 1024;
+
+/** One data buffer and its result words (see worker_source.ts). */
+export interface Slot {
+  data: SharedArrayBuffer;
+  result: SharedArrayBuffer;
+}
+
+/** Room for the error message in a result buffer. */
+export const MESSAGE_MAX = 1024;
+
+let held = 0;
+const idle: Slot[] = [];
+
+/**
+ * Takes up to `want` slots of `bytes` each (at least one, even past the budget: a unit larger
+ * than the budget must still be read, as one buffer) within the process-wide budget, reusing
+ * idle ones. Memory stays bounded by the budget whatever the disk size or the number of
+ * pipelines, since a pipeline never holds more than it took here.
+ */
+export function takeSlots(bytes: number, unitsPerSlot: number, want: number): Slot[] {
+  const resultBytes = 8 + unitsPerSlot * 33 + MESSAGE_MAX;
+  const out: Slot[] = [];
+  while (out.length < want) {
+    const i = idle.findIndex((s) => s.data.byteLength === bytes && s.result.byteLength === resultBytes);
+    if (i >= 0) {
+      out.push(idle.splice(i, 1)[0]!);
+      continue;
+    }
+    if (out.length > 0 && held + bytes > BUFFER_BUDGET) {
+      // Drop idle buffers of other sizes before giving up on more.
+      const other = idle.pop();
+      if (!other) break;
+      held -= other.data.byteLength;
+      continue;
+    }
+    while (held + bytes > BUFFER_BUDGET && idle.length > 0) held -= idle.pop()!.data.byteLength;
+    out.push({ data: new SharedArrayBuffer(bytes), result: new SharedArrayBuffer(resultBytes) });
+    held += bytes;
+  }
+  return out;
+}
+
+/** Returns slots for reuse (kept while within the budget). */
+export function giveBack(slots: readonly Slot[]): void {
+  idle.push(...slots);
+}
+
+/** Drops a slot a dead worker may still write to: never reused, no longer counted. */
+export function forget(slot: Slot): void {
+  held -= slot.data.byteLength;
+}
+
+/** Bytes of data buffers held (in use or idle), for tests. */
+export function heldBytes(): number {
+  return held;
+}
