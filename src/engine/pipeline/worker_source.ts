@@ -38,9 +38,9 @@ function isZero(b) {
 }
 parentPort.on("message", (job) => {
   if (job.crash) {
-    // Test hook of WorkerPool.crashOneForTests: an uncaught error outside any job.
-    setImmediate(() => { throw new Error(job.crash); });
-    return;
+    // Test hook of WorkerPool.crashOneForTests: an uncaught error outside any job; the jobs
+    // queued behind it are never run.
+    throw new Error(job.crash);
   }
   const result = new Int32Array(job.result);
   const bytes = new Uint8Array(job.result);

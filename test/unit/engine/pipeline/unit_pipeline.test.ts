@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { HvbError } from "../../../../src/base/mod";
+import type { VirtualDisk } from "../../../../src/disk/mod";
+import { BUFFER_BUDGET, heldBytes, takeSlots, giveBack } from "../../../../src/engine/pipeline/buffers";
+import { forEachUnit, type UnitResult } from "../../../../src/engine/pipeline/unit_pipeline";
+import { WorkerPool } from "../../../../src/engine/pipeline/worker_pool";
+import { createVhdx, VhdxImage } from "../../../../src/vhdx/mod";
+
+const MiB = 1024 * 1024;
+const UNIT = 2 * MiB;
+const dir = mkdtempSync(path.join(tmpdir(), "hvb-pipeline-"));
+const pool = new WorkerPool(2);
+afterAll(async () => {
+  await pool.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A 24 MiB parent with data in some units, a child that overwrites sectors and zeroes a unit. */
+function chain(): { parent: string; child: string } {
+  const parent = path.join(dir, `p-${Math.random()}.vhdx`);
+  const child = path.join(dir, `c-${Math.random()}.avhdx`);
+  const p = createVhdx(parent, { virtualSize: 24 * MiB + 512 * 3, blockSize: UNIT });
+  for (const u of [0, 1, 2, 5, 9]) p.write(randomBytes(UNIT), u * UNIT);
+  p.write(randomBytes(512 * 3), 12 * UNIT);
+  p.close();
+  const c = createVhdx(child, { parentPath: parent, blockSize: UNIT });
+  c.write(randomBytes(4096), UNIT + 512);
+  c.write(randomBytes(512), 9 * UNIT + UNIT - 512);
+  c.write(new Uint8Array(UNIT), 5 * UNIT);
+  c.write(randomBytes(UNIT), 7 * UNIT);
+  c.close();
+  return { parent, child };
+}
+
+const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+describe("forEachUnit", () => {
+  it("hands every unit over in order, with the bytes read() gives, zero flags and SHA-256, through a chain", () => {
+    const { child } = chain();
+    const image = VhdxImage.open(child);
+    try {
+      const units = Array.from({ length: Math.ceil(image.virtualSize / UNIT) }, (_, i) => i);
+      const seen: number[] = [];
+      // Two buffers for 13 units: every buffer is reused several times while others are in flight.
+      forEachUnit({
+        source: image,
+        unitSize: UNIT,
+        units,
+        pool,
+        maxBuffers: 2,
+        consume: (u, data, r: UnitResult) => {
+          seen.push(u);
+          const want = new Uint8Array(Math.min(UNIT, image.virtualSize - u * UNIT));
+          image.read(want, u * UNIT);
+          expect(Buffer.compare(data, want), `unit ${u}`).toBe(0);
+          const zero = want.every((b) => b === 0);
+          expect(r.zero, `unit ${u}`).toBe(zero);
+          expect(r.sha256).toBe(zero ? undefined : sha(want));
+        },
+      });
+      expect(seen).toEqual(units);
+    } finally {
+      image.close();
+    }
+  });
+
+  it("reads other formats on the calling thread and still hashes on the pool", () => {
+    const bytes = randomBytes(5 * MiB);
+    bytes.fill(0, 2 * MiB, 4 * MiB);
+    const raw: VirtualDisk = {
+      path: "memory", type: "fixed", virtualSize: bytes.length, logicalSectorSize: 512, parent: undefined,
+      read: (buf, offset) => buf.set(bytes.subarray(offset, offset + buf.length)),
+      write: () => undefined, dataRanges: () => [], flush: () => undefined, close: () => undefined,
+    };
+    const got: Array<[number, UnitResult]> = [];
+    forEachUnit({ source: raw, unitSize: UNIT, units: [0, 1, 2], pool, consume: (u, _d, r) => got.push([u, r]) });
+    expect(got).toEqual([
+      [0, { zero: false, sha256: sha(bytes.subarray(0, UNIT)) }],
+      [1, { zero: true, sha256: undefined }],
+      [2, { zero: false, sha256: sha(bytes.subarray(2 * UNIT)) }],
+    ]);
+  });
+
+  it("stops at a failing read with an error naming the file, after the jobs in flight end, and keeps working after", () => {
+    const { child } = chain();
+    const image = VhdxImage.open(child);
+    const dirFd = openSync(dir, "r");
+    try {
+      const real = image.locate.bind(image);
+      // The read holding unit 6 "lives" in a directory: reading it fails with EISDIR on the worker.
+      image.locate = (offset = 0, length = image.virtualSize - offset) => real(offset, length).map((r) => (offset <= 6 * UNIT && offset + length > 6 * UNIT ? { ...r, fd: dirFd, path: dir } : r));
+      const seen: number[] = [];
+      let error: unknown;
+      try {
+        forEachUnit({ source: image, unitSize: UNIT, units: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], pool, maxBuffers: 3, consume: (u) => seen.push(u) });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(HvbError);
+      expect((error as HvbError).code).toBe("IoError");
+      expect((error as Error).message).toContain(dir);
+      // Handed over in order up to the failing read (units 4-7, one job), nothing after it.
+      expect(seen).toEqual([0, 1, 2, 3]);
+      image.locate = real;
+      const again: number[] = [];
+      forEachUnit({ source: image, unitSize: UNIT, units: [6, 7], pool, consume: (u) => again.push(u) });
+      expect(again).toEqual([6, 7]);
+    } finally {
+      closeSync(dirFd);
+      image.close();
+    }
+  });
+
+  it("stops when the consumer throws (a mismatch, a failed write) and rethrows that error", () => {
+    const { child } = chain();
+    const image = VhdxImage.open(child);
+    try {
+      const seen: number[] = [];
+      expect(() =>
+        forEachUnit({
+          source: image, unitSize: UNIT, units: [0, 1, 2, 3, 4, 5, 6], pool, maxBuffers: 2,
+          consume: (u) => {
+            seen.push(u);
+            if (u === 2) throw new Error("disk full");
+          },
+        }),
+      ).toThrow("disk full");
+      expect(seen).toEqual([0, 1, 2]);
+    } finally {
+      image.close();
+    }
+  });
+
+  it("fails cleanly when a worker thread dies mid-run, and the pool replaces it for the next run", () => {
+    const { child } = chain();
+    const image = VhdxImage.open(child);
+    const lone = new WorkerPool(1);
+    try {
+      const seen: number[] = [];
+      // The crash is queued ahead of the jobs posted after unit 0: those never complete.
+      expect(() =>
+        forEachUnit({
+          source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, maxBuffers: 2,
+          consume: (u) => {
+            seen.push(u);
+            if (u === 0) lone.crashOneForTests(0);
+          },
+        }),
+      ).toThrow(/worker thread stopped/);
+      expect(seen.length).toBeLessThan(6);
+      const again: number[] = [];
+      forEachUnit({ source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, consume: (u) => again.push(u) });
+      expect(again).toEqual([0, 2, 4, 6, 8, 10]);
+    } finally {
+      image.close();
+      void lone.close();
+    }
+  });
+});
+
+describe("takeSlots", () => {
+  it("keeps the buffers of all pipelines within the budget, but always gives one", () => {
+    const a = takeSlots(8 * MiB, 4, 100);
+    expect(a.length).toBe(Math.floor(BUFFER_BUDGET / (8 * MiB)));
+    const b = takeSlots(8 * MiB, 4, 5);
+    expect(b.length).toBe(1);
+    expect(heldBytes()).toBeLessThanOrEqual(BUFFER_BUDGET + 8 * MiB);
+    giveBack(a);
+    giveBack(b);
+    // Another size evicts idle buffers instead of growing past the budget.
+    const c = takeSlots(32 * MiB, 1, 100);
+    expect(heldBytes()).toBeLessThanOrEqual(BUFFER_BUDGET + 8 * MiB);
+    expect(c.length).toBeGreaterThanOrEqual(1);
+    giveBack(c);
+  });
+});
