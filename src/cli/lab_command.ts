@@ -5,6 +5,7 @@
 import { UsageError } from "../base/mod";
 import type { CommandIo } from "./io";
 import { labCim } from "./lab/lab_cim";
+import { labGroup } from "./lab/lab_group";
 import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
@@ -14,6 +15,8 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
   vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y]
          [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]
          [--volume V] [--node NODE]          V: a volume of the lab (made when new); NODE: its owner
+  group new --lab DIR --name NAME --vm A [--vm B ...]
+                                             a VM group (Msvm_VirtualSystemCollection)
   write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S
                                              a guest write (disk I counts from 0)
   migrate --lab DIR --vm N [--to NODE]       live migration (RCT keeps .rct granularity); --to: to
@@ -36,6 +39,8 @@ export async function labCommand(argv: string[], io: CommandIo): Promise<number>
       return labInit(rest, io);
     case "vm":
       return labVm(rest, io);
+    case "group":
+      return labGroup(rest, io);
     case "write":
       return labWrite(rest, io);
     case "migrate":

@@ -6,6 +6,7 @@ import type { CimInstance } from "../cim/mod";
 import type { InstanceIndex } from "./catalog";
 import { exportSettingDataPath } from "./classes/export_setting_data";
 import { referencePointPath } from "./classes/reference_point";
+import { groupPath, referencePointCollectionPath, snapshotCollectionPath } from "./classes/collections";
 import { vssdPath } from "./classes/settings";
 import { allConfigurations } from "./host/configurations";
 import { jobPath, jobExpired } from "./host/jobs";
@@ -92,6 +93,44 @@ export const ASSOCIATIONS: AssociationDef[] = [
     supers: ["CIM_SystemDevice", "CIM_SystemComponent", "CIM_Component"],
     roles: ["GroupComponent", "PartComponent"],
     pairs: (s) => s.vms.map((v) => [computerSystemPath(s.hostName, v.id), vssComponentPath(s.hostName, v.id)]),
+  },
+  {
+    name: "Msvm_CollectedVirtualSystems",
+    supers: ["CIM_CollectedMSEs", "CIM_MemberOfCollection"],
+    roles: ["Collection", "Member"],
+    pairs: (s) => (s.groups ?? []).flatMap((g) => g.vmIds.filter((id) => s.vms.some((v) => v.id === id)).map((id) => [groupPath(s.hostName, g.id), computerSystemPath(s.hostName, id)] as [string, string])),
+  },
+  {
+    name: "Msvm_CollectedSnapshots",
+    supers: ["CIM_CollectedMSEs", "CIM_MemberOfCollection"],
+    roles: ["Collection", "Member"],
+    pairs: (s) =>
+      (s.snapshotCollections ?? []).flatMap((c) =>
+        c.snapshotIds.filter((id) => s.snapshots.some((x) => x.id === id)).map((id) => [snapshotCollectionPath(s.hostName, c.id), vssdPath(s.hostName, id)] as [string, string]),
+      ),
+  },
+  {
+    name: "Msvm_CollectedReferencePoints",
+    supers: ["CIM_CollectedMSEs", "CIM_MemberOfCollection"],
+    roles: ["Collection", "Member"],
+    pairs: (s) =>
+      (s.referencePointCollections ?? []).flatMap((c) =>
+        c.referencePointIds
+          .filter((id) => s.referencePoints.some((r) => r.id === id))
+          .map((id) => [referencePointCollectionPath(s.hostName, c.id), referencePointPath(s.hostName, id)] as [string, string]),
+      ),
+  },
+  {
+    name: "Msvm_SnapshotOfVirtualSystemCollection",
+    supers: ["CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) => (s.snapshotCollections ?? []).map((c) => [groupPath(s.hostName, c.groupId), snapshotCollectionPath(s.hostName, c.id)]),
+  },
+  {
+    name: "Msvm_ReferencePointOfVirtualSystemCollection",
+    supers: ["CIM_Dependency"],
+    roles: ["Antecedent", "Dependent"],
+    pairs: (s) => (s.referencePointCollections ?? []).map((c) => [groupPath(s.hostName, c.groupId), referencePointCollectionPath(s.hostName, c.id)]),
   },
   {
     name: "Msvm_HostedService",

@@ -8,6 +8,7 @@ import { parseObjectPath, buildObjectPath } from "../cim/mod";
 import { allConfigurations } from "./host/configurations";
 import { hostInstance, plannedInstance, vmInstance } from "./classes/computer_system";
 import { exportSettingDataInstance } from "./classes/export_setting_data";
+import { groupInstance, referencePointCollectionInstance, snapshotCollectionInstance } from "./classes/collections";
 import { referencePointInstance } from "./classes/reference_point";
 import { serviceInstance } from "./classes/services";
 import { resourceInstances, vssdInstance } from "./classes/settings";
@@ -67,6 +68,23 @@ export const CLASSES: ClassDef[] = [
   serviceClass("Msvm_VirtualSystemSnapshotService", "CIM_VirtualSystemSnapshotService"),
   serviceClass("Msvm_VirtualSystemReferencePointService", "CIM_Service"),
   serviceClass("Msvm_ImageManagementService", "CIM_Service"),
+  serviceClass("Msvm_CollectionSnapshotService", "CIM_Service"),
+  serviceClass("Msvm_CollectionReferencePointService", "CIM_Service"),
+  {
+    name: "Msvm_VirtualSystemCollection",
+    supers: ["CIM_CollectionOfMSEs", "CIM_Collection", ...MANAGED],
+    list: (s) => (s.groups ?? []).map((g) => groupInstance(s, g)),
+  },
+  {
+    name: "Msvm_SnapshotCollection",
+    supers: ["CIM_Collection", ...MANAGED],
+    list: (s) => (s.snapshotCollections ?? []).map((c) => snapshotCollectionInstance(s, c)),
+  },
+  {
+    name: "Msvm_ReferencePointCollection",
+    supers: ["CIM_Collection", ...MANAGED],
+    list: (s) => (s.referencePointCollections ?? []).map((c) => referencePointCollectionInstance(s, c)),
+  },
   {
     name: "Msvm_VirtualSystemReferencePoint",
     supers: [...MANAGED],

@@ -14,6 +14,7 @@ export { initLab, readLabState, mutateLab } from "./host/state_store";
 export { guestData } from "./host/guest_data";
 export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint, type NewVmOptions } from "./host/host_ops";
 export { addFault } from "./host/faults";
+export { createGroup } from "./host/groups";
 export type {
   LabState,
   LabConfig,
@@ -35,6 +36,9 @@ export type {
   RctRecord,
   PlannedDisk,
   TrackedWrite,
+  GroupRecord,
+  SnapshotCollectionRecord,
+  ReferencePointCollectionRecord,
 } from "./host/model";
 export { guestWriteInLab } from "./host/host_ops";
 export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";

@@ -130,7 +130,7 @@ export class LabCimSession implements CimSession {
       // then works on the whole host's state.
       const target = new InstanceIndex(this.#view(state), now, this.namespace).get(path);
       if (!target) throw new CimError("CimNotFound", `Cannot invoke ${method}: no instance '${path}'`, path);
-      const fault = takeFault(state, method);
+      const fault = takeFault(state, method, p.className);
       if (fault) {
         if (fault.atPercent === undefined) return { ReturnValue: fault.code } as CimMethodResult;
         const job = startJob(

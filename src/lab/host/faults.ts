@@ -9,9 +9,14 @@ export function addFault(state: LabState, fault: { method: string; code: number;
   state.faults.push({ method: fault.method, code: fault.code, remaining: fault.times, atPercent: fault.atPercent });
 }
 
-/** Takes one shot of the first armed fault for `method`, if any. */
-export function takeFault(state: LabState, method: string): FaultRecord | undefined {
-  const f = state.faults.find((x) => x.method.toLowerCase() === method.toLowerCase() && x.remaining > 0);
+/**
+ * Takes one shot of the first armed fault for `method`, if any. A fault names a method alone
+ * (`CreateSnapshot`: whichever class's CreateSnapshot is called next) or with its class
+ * (`Msvm_CollectionSnapshotService.CreateSnapshot`), since several services share method names.
+ */
+export function takeFault(state: LabState, method: string, className = ""): FaultRecord | undefined {
+  const names = [method.toLowerCase(), `${className}.${method}`.toLowerCase()];
+  const f = state.faults.find((x) => names.includes(x.method.toLowerCase()) && x.remaining > 0);
   if (!f) return undefined;
   f.remaining--;
   state.faults = state.faults.filter((x) => x.remaining > 0);

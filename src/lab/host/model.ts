@@ -185,6 +185,34 @@ export interface FaultRecord {
   atPercent: number | undefined;
 }
 
+/** A VM group (Msvm_VirtualSystemCollection, New-VMGroup of type VMCollectionType). */
+export interface GroupRecord {
+  id: string;
+  name: string;
+  /** Member VM ids, in the order they were added. */
+  vmIds: string[];
+  createdAt: number;
+}
+
+/** A snapshot of a group (Msvm_SnapshotCollection): one checkpoint per member, taken at one cut. */
+export interface SnapshotCollectionRecord {
+  id: string;
+  groupId: string;
+  kind: SnapshotKind;
+  createdAt: number;
+  snapshotIds: string[];
+}
+
+/** A reference point of a group (Msvm_ReferencePointCollection): one reference point per member. */
+export interface ReferencePointCollectionRecord {
+  id: string;
+  groupId: string;
+  createdAt: number;
+  /** The lowest consistency among the members' reference points (1 application, 2 crash). */
+  consistencyLevel: 1 | 2;
+  referencePointIds: string[];
+}
+
 export interface LabState {
   format: typeof LAB_FORMAT;
   version: number;
@@ -205,6 +233,10 @@ export interface LabState {
   nodes?: string[];
   /** Recovery checkpoints open now and at most at once, per volume and per node (volumes.ts). */
   checkpointLoad?: CheckpointLoad;
+  /** VM groups and their collection snapshots / reference points (absent in labs made before groups). */
+  groups?: GroupRecord[];
+  snapshotCollections?: SnapshotCollectionRecord[];
+  referencePointCollections?: ReferencePointCollectionRecord[];
 }
 
 /** A volume of the lab host: a folder that stands for a volume (or a cluster shared volume). */

@@ -46,6 +46,9 @@ export const SERVICES = {
   Msvm_VirtualSystemSnapshotService: { name: "vssnapsvc", elementName: "Virtual System Snapshot Service" },
   Msvm_VirtualSystemReferencePointService: { name: "vsrefpointsvc", elementName: "Virtual System Reference Point Service" },
   Msvm_ImageManagementService: { name: "vhdsvc", elementName: "Image Management Service" },
+  // Names of the collection services are not documented (lab assumption).
+  Msvm_CollectionSnapshotService: { name: "vmcollsnapsvc", elementName: "Collection Snapshot Service" },
+  Msvm_CollectionReferencePointService: { name: "vmcollrefpointsvc", elementName: "Collection Reference Point Service" },
 } as const;
 export type ServiceClass = keyof typeof SERVICES;
 

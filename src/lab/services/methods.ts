@@ -12,6 +12,8 @@ import {
   validatePlannedSystem,
 } from "./management_service";
 import type { MethodHandler } from "./method_support";
+import { convertCollectionToReferencePoint, createCollectionSnapshot, destroyCollectionSnapshot, exportCollectionSnapshot } from "./collection_snapshot_service";
+import { destroyReferencePointCollection } from "./collection_reference_point_service";
 import { requestStateChange } from "./vm_state";
 import { getError, getErrorEx } from "./job_methods";
 
@@ -23,6 +25,15 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
   },
   msvm_virtualsystemreferencepointservice: {
     destroyreferencepoint: destroyReferencePoint,
+  },
+  msvm_collectionsnapshotservice: {
+    createsnapshot: createCollectionSnapshot,
+    destroysnapshot: destroyCollectionSnapshot,
+    converttoreferencepoint: convertCollectionToReferencePoint,
+    exportsnapshot: exportCollectionSnapshot,
+  },
+  msvm_collectionreferencepointservice: {
+    destroyreferencepoint: destroyReferencePointCollection,
   },
   msvm_imagemanagementservice: {
     getvirtualdiskchanges: getVirtualDiskChanges,
