@@ -27,6 +27,14 @@ export type HostApi = Pick<
   | "realizePlannedSystem"
   | "destroyPlannedSystem"
   | "renameSystem"
+  | "findGroup"
+  | "createGroupRecoverySnapshot"
+  | "listGroupSnapshots"
+  | "destroyGroupSnapshot"
+  | "exportGroupSnapshot"
+  | "convertGroupSnapshotToReferencePoint"
+  | "listGroupReferencePoints"
+  | "destroyGroupReferencePoint"
   // For what the typed client has no call for yet: finding the planned VMs an interrupted
   // restore left (see restore.ts, plannedSystemsIn).
   | "session"

@@ -20,3 +20,6 @@ export { chainOf, selectPoint, unitStateAt } from "./point_chain";
 export { unitSizeFor } from "./units";
 export type { EngineEvents, ProgressEvent } from "./events";
 export type { HostApi, HostVm, HostDisk, HostCheckpoint, HostReferencePoint, HostPlanned } from "./host_api";
+export { backupGroup, type GroupBackupResult } from "./backup_set/backup_group";
+export { restoreGroup, type GroupRestoreOptions, type GroupRestoreResult } from "./backup_set/restore_group";
+export { selectSet, setsOfGroup } from "./backup_set/select_set";

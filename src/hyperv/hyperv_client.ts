@@ -32,9 +32,19 @@ import { getChangedRanges } from "./rct";
 import { convertToReferencePoint, destroyReferencePoint, findReferencePoint, listReferencePoints } from "./reference_points";
 import { renameSystem } from "./rename_system";
 import { destroySystem, requestStateChange, setDiskPath } from "./system_settings";
-import type { ByteRange, Checkpoint, PlannedSystem, ReferencePoint, RequestableState, VhdSettings, VmDisk, VmInfo } from "./types";
+import type { ByteRange, Checkpoint, GroupReferencePoint, GroupSnapshot, PlannedSystem, VmGroup, ReferencePoint, RequestableState, VhdSettings, VmDisk, VmInfo } from "./types";
 import { getVhdSettings } from "./vhd_settings";
 import { findVm, getVm, listVms } from "./vm_queries";
+import { findGroup, listGroups } from "./groups";
+import {
+  convertGroupSnapshotToReferencePoint,
+  createGroupRecoverySnapshot,
+  destroyGroupReferencePoint,
+  destroyGroupSnapshot,
+  exportGroupSnapshot,
+  listGroupReferencePoints,
+  listGroupSnapshots,
+} from "./collection_snapshots";
 
 /** Options of {@link HyperVClient}. */
 export interface HyperVClientOptions {
@@ -137,6 +147,53 @@ export class HyperVClient {
   /** Removes a reference point. */
   destroyReferencePoint(rp: Pick<ReferencePoint, "path" | "instanceId">): Promise<void> {
     return destroyReferencePoint(this.#ctx, rp);
+  }
+
+  // --- VM groups (checkpointed, converted and exported as one) ---------------------------------
+
+  /** Every VM group on the host, with its members. */
+  listGroups(): Promise<VmGroup[]> {
+    return listGroups(this.#ctx);
+  }
+
+  /** The VM group with this name or CollectionID; `GroupNotFound` / `GroupAmbiguous` otherwise. */
+  findGroup(nameOrId: string): Promise<VmGroup> {
+    return findGroup(this.#ctx, nameOrId);
+  }
+
+  /** Takes a recovery checkpoint of every member at once (Msvm_CollectionSnapshotService.CreateSnapshot). */
+  createGroupRecoverySnapshot(group: VmGroup, consistency: "application" | "crash"): Promise<GroupSnapshot> {
+    return createGroupRecoverySnapshot(this.#ctx, group, consistency);
+  }
+
+  /** The group's snapshot collections that exist now. */
+  listGroupSnapshots(group: VmGroup): Promise<GroupSnapshot[]> {
+    return listGroupSnapshots(this.#ctx, group);
+  }
+
+  /** Removes a snapshot collection (every member checkpoint merges back). */
+  destroyGroupSnapshot(snap: Pick<GroupSnapshot, "path" | "groupName">): Promise<void> {
+    return destroyGroupSnapshot(this.#ctx, snap);
+  }
+
+  /** Exports every member checkpoint's configuration under `<destinationDir>/<VM id>/`. */
+  exportGroupSnapshot(snap: Pick<GroupSnapshot, "path" | "groupName">, destinationDir: string): Promise<void> {
+    return exportGroupSnapshot(this.#ctx, snap, destinationDir);
+  }
+
+  /** Converts a recovery snapshot collection into a reference point collection. */
+  convertGroupSnapshotToReferencePoint(snap: Pick<GroupSnapshot, "path" | "groupName">): Promise<GroupReferencePoint> {
+    return convertGroupSnapshotToReferencePoint(this.#ctx, snap);
+  }
+
+  /** The group's reference point collections. */
+  listGroupReferencePoints(group: VmGroup): Promise<GroupReferencePoint[]> {
+    return listGroupReferencePoints(this.#ctx, group);
+  }
+
+  /** Removes a reference point collection with every member reference point. */
+  destroyGroupReferencePoint(rp: Pick<GroupReferencePoint, "path" | "groupName">): Promise<void> {
+    return destroyGroupReferencePoint(this.#ctx, rp);
   }
 
   // --- disks ---------------------------------------------------------------------------------

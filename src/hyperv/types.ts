@@ -155,3 +155,32 @@ export const REQUESTED_STATE = {
   Reset: 11,
 } as const;
 export type RequestableState = keyof typeof REQUESTED_STATE;
+
+/** A VM group (Msvm_VirtualSystemCollection) with its members. */
+export interface VmGroup {
+  /** CollectionID. */
+  id: string;
+  /** ElementName. */
+  name: string;
+  path: string;
+  /** The member VMs, by name then id. */
+  members: VmInfo[];
+}
+
+/** A snapshot of a VM group (Msvm_SnapshotCollection): one checkpoint per member. */
+export interface GroupSnapshot {
+  path: string;
+  /** CollectionID. */
+  id: string;
+  groupName: string;
+  checkpoints: Checkpoint[];
+}
+
+/** A reference point of a VM group (Msvm_ReferencePointCollection): one reference point per member. */
+export interface GroupReferencePoint {
+  path: string;
+  /** CollectionID. */
+  id: string;
+  groupName: string;
+  referencePoints: ReferencePoint[];
+}

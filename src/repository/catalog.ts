@@ -51,6 +51,8 @@ export interface PointRecord {
   /** Reference point made on the host right after this point, if any (only on the newest). */
   referencePoint: OurReferencePoint | null;
   warnings: string[];
+  /** The backup set (sets/<id>.json) this point belongs to; absent for a point of one VM alone. */
+  setId?: string;
 }
 
 /** An interrupted prune, resumed before anything else touches the VM's folder. */
@@ -97,6 +99,7 @@ export function readCatalog(file: string): Catalog {
     if (typeof p.time !== "string" || Number.isNaN(Date.parse(p.time))) bad(`${at}.time`, "an ISO 8601 time");
     if (p.kind !== "full" && p.kind !== "incremental") bad(`${at}.kind`, "'full' or 'incremental'");
     if (!Array.isArray(p.disks)) bad(`${at}.disks`, "an array");
+    if (p.setId !== undefined && typeof p.setId !== "string") bad(`${at}.setId`, "a backup set id");
     p.disks.forEach((d, j) => {
       if (typeof d.file !== "string") bad(`${at}.disks[${j}].file`, "a string");
       if (!Number.isSafeInteger(d.virtualSize) || d.virtualSize <= 0) bad(`${at}.disks[${j}].virtualSize`, "a positive integer");

@@ -9,5 +9,6 @@ export { syncTree, hashTree, treeSize } from "./tree";
 export * from "./catalog";
 export * from "./manifest";
 export * from "./layout";
+export * from "./backup_set";
 export { acquireLock, readLock, type Lock, type LockInfo } from "./lock";
 export { readJsonDocument, writeJsonDocument, withSelfChecksum, checkSelfChecksum, type JsonDocument } from "./json_document";

@@ -23,6 +23,8 @@ export interface PointDetails {
   vmId: string;
   vmName: string;
   warnings: readonly string[];
+  /** The backup set the point belongs to (see backup_set.ts), if any. */
+  setId?: string;
 }
 
 /** Hooks between the steps of a commit. */
@@ -95,6 +97,7 @@ export class PointWriter {
       disks: [...this.disks],
       referencePoint: null,
       warnings: [...details.warnings],
+      ...(details.setId !== undefined ? { setId: details.setId } : {}),
     };
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,

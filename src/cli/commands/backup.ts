@@ -1,5 +1,6 @@
 import { type BackupResult, type BackupSetOptions, type BackupSetReport, type VmOutcome, backupSet, hasWildcard } from "../../engine/mod";
 import { UsageError, toHvbError } from "../../base/mod";
+import { backupGroups, groupSummaries } from "../group_backup";
 import { Repository } from "../../repository/mod";
 import { type ParsedArgs, optionValue, parseArgs, parseInteger, requireOption } from "../args";
 import { eventOutput } from "../event_output";
@@ -9,7 +10,7 @@ import { openFleet } from "../fleet";
 import { labDirFrom } from "../host";
 import type { CommandIo } from "../io";
 
-export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all) --repo R [--full] [--consistency application|crash]
+export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all | --group G [--group ...]) --repo R [--full] [--consistency application|crash]
                        [--no-crash-fallback] [--hash-changes] [--parallel K] [--per-volume K] [--per-host K]
                        [--clear-stale-lock] [--lab DIR] [--json]
 
@@ -25,12 +26,14 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
   --parallel K                back up at most K VMs at once (default 2); one VM's failure does not stop the others
   --per-volume K              at most K VMs at once whose disks share a volume (default: no limit; 1 on a cluster)
   --per-host K                at most K VMs at once per host or cluster node (default: no limit; 1 on a cluster)
+  --group G                   a VM group (New-VMGroup): every member checkpointed at one moment and
+                              published as one set, all or none (list --json shows each point's setId)
 `;
 
 /** `hvbackup backup`: back up one or more VMs into a repository. */
 export async function backupCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, {
-    values: ["vm", "repo", "consistency", "parallel", "per-volume", "per-host", "lab"],
+    values: ["vm", "group", "repo", "consistency", "parallel", "per-volume", "per-host", "lab"],
     flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "all", "help"],
   });
   if (args.flags.has("help")) {
@@ -40,7 +43,8 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   const out = eventOutput(io, args.flags.has("json"));
   const vms = args.options.get("vm") ?? [];
   const all = args.flags.has("all");
-  if (vms.length === 0 && !all) throw new UsageError(`Missing required option --vm (or --all)\n${BACKUP_USAGE}`);
+  const groups = args.options.get("group") ?? [];
+  if (vms.length === 0 && !all && groups.length === 0) throw new UsageError(`Missing required option --vm (or --all, or --group)\n${BACKUP_USAGE}`);
   const repo = new Repository(requireOption(args, "repo"));
   const consistency = optionValue(args, "consistency") ?? "application";
   if (consistency !== "application" && consistency !== "crash") throw new UsageError(`--consistency must be 'application' or 'crash', got '${consistency}'`);
@@ -60,18 +64,29 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
     signal: stopSignal,
   };
 
+  // Groups first, one after the other: each is one set on one host (its members' checkpoint is one call).
+  const groupResults = await backupGroups(fleet.host(fleet.nodes[0]!), repo, groups, options, out);
+  const g = groupSummaries(groupResults);
+  if (vms.length === 0 && !all) {
+    const failedGroups = groupResults.filter((r) => !r.ok);
+    if (groups.length === 1 && failedGroups.length === 1) return out.error((failedGroups[0] as { error: unknown }).error);
+    out.result(groups.length === 1 ? g.data[0] : { results: g.data }, g.human);
+    return failedGroups.length > 0 ? 1 : 0;
+  }
+
   const report = await backupSet(fleet, repo, { all, names: vms }, options, out);
-  const single = !all && vms.length === 1 && !hasWildcard(vms[0]!);
+  const single = !all && groups.length === 0 && vms.length === 1 && !hasWildcard(vms[0]!);
   const failed = report.outcomes.filter((r) => !r.ok);
   if (single && failed.length === 1) return out.error(failed[0]!.error);
   const ok = report.outcomes.filter((r) => r.ok);
-  const data = single ? pointSummary(ok[0]!.result!) : { results: report.outcomes.map(outcomeEntry), summary: setSummary(report) };
-  const human = report.outcomes
+  const data = single ? pointSummary(ok[0]!.result!) : { results: [...g.data, ...report.outcomes.map(outcomeEntry)], summary: setSummary(report) };
+  const human = (g.human ? [g.human] : [])
+    .concat(report.outcomes
     .map((r) => (r.ok ? `${r.result!.vmName}: ${r.result!.point.kind} backup ${r.result!.point.id} (${r.result!.point.consistency}-consistent), ${formatBytes(r.bytes)} added` : `${r.vm}: FAILED: ${toHvbError(r.error).message}`))
-    .concat(single ? [] : [summaryLine(report)])
+    .concat(single ? [] : [summaryLine(report)]))
     .join("\n");
   out.result(data, human);
-  return failed.length > 0 ? 1 : 0;
+  return failed.length > 0 || groupResults.some((r) => !r.ok) ? 1 : 0;
 }
 
 function limitOption(args: ParsedArgs, name: string): number | undefined {
@@ -122,11 +137,11 @@ function round(x: number): number {
 /** The restore-point record as `list --json` and `backup --json` show it. */
 export function pointSummary(r: BackupResult): Record<string, unknown> {
   const p = r.point;
-  return { id: p.id, vmName: r.vmName, vmId: r.vmId, time: p.time, kind: p.kind, consistency: p.consistency, sizeBytes: p.sizeBytes, parentId: p.parentId, disks: p.disks, warnings: r.warnings };
+  return { id: p.id, vmName: r.vmName, setId: p.setId ?? null, vmId: r.vmId, time: p.time, kind: p.kind, consistency: p.consistency, sizeBytes: p.sizeBytes, parentId: p.parentId, disks: p.disks, warnings: r.warnings };
 }
 
 /** A failed VM in a multi-VM result: the message plus the error's code and category, so the module can raise the right ErrorRecord. */
-function failedEntry(vm: string, error: unknown): Record<string, unknown> {
+export function failedEntry(vm: string, error: unknown): Record<string, unknown> {
   const e = toHvbError(error);
   return { vm, ok: false, error: e.message, code: e.code, category: e.category };
 }

@@ -16,6 +16,7 @@ export function listCommand(argv: string[], io: CommandIo): number {
     return c.points.map((p) => ({
       id: p.id,
       vmName: c.vmName,
+      setId: p.setId ?? null,
       vmId: c.vmId,
       time: p.time,
       kind: p.kind,

@@ -1,4 +1,5 @@
-import { restoreVm } from "../../engine/mod";
+import { restoreGroup, restoreVm } from "../../engine/mod";
+import { UsageError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { eventOutput } from "../event_output";
@@ -7,12 +8,32 @@ import type { CommandIo } from "../io";
 
 /**
  * `hvbackup restore --repo R --vm N [--point ID|latest|TIME] [--new-id] [--name NEWNAME]
- * [--dest DIR] [--force] [--clear-stale-lock] [--json]`
+ * [--dest DIR] [--force] [--clear-stale-lock] [--json]`, or a whole backup set:
+ * `--group NAME [--set ID|latest|TIME] [--vm N ...]` (each member into `<DIR>/<member name>`).
  */
 export async function restoreCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab"], flags: ["new-id", "force", "json", "clear-stale-lock"] });
+  const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab", "group", "set"], flags: ["new-id", "force", "json", "clear-stale-lock"] });
   const out = eventOutput(io, args.flags.has("json"));
   const repo = new Repository(requireOption(args, "repo"));
+  const group = optionValue(args, "group");
+  if (group !== undefined) {
+    if (args.options.has("point") || args.options.has("name")) throw new UsageError("--point and --name are for one VM; with --group choose the set with --set");
+    const host = await openHost(labDirFrom(args));
+    const dest = optionValue(args, "dest");
+    const set = optionValue(args, "set");
+    const members = args.options.get("vm");
+    const r = await restoreGroup(host, repo, group, {
+      ...(set !== undefined ? { set } : {}),
+      ...(dest !== undefined ? { destination: dest } : {}),
+      ...(members !== undefined ? { members } : {}),
+      newId: args.flags.has("new-id"),
+      force: args.flags.has("force"),
+      clearStaleLock: args.flags.has("clear-stale-lock"),
+    }, out);
+    out.result(r, r.members.map((m) => `Restored '${m.vmName}' (${m.vmId}) from ${m.pointId} of set ${r.setId} into ${m.destination}: ${m.disks.length} disk(s), every block checked`).join("\n"));
+    return 0;
+  }
+  if (args.options.has("set")) throw new UsageError("--set chooses a backup set of a group: give --group too");
   const vm = requireOption(args, "vm");
   const host = await openHost(labDirFrom(args));
   const point = optionValue(args, "point");

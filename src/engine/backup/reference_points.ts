@@ -69,7 +69,8 @@ export async function rotateReferencePoints(input: RotateInput): Promise<void> {
   crashPoint("backup-reference-point-recorded");
 }
 
-function recordOf(rp: HostReferencePoint, vm: HostVm): OurReferencePoint {
+/** The catalog record of a reference point made for `vm` (RCT ids by disk index). */
+export function recordOf(rp: HostReferencePoint, vm: HostVm): OurReferencePoint {
   return {
     instanceId: rp.instanceId,
     // ResilientChangeTrackingIdentifiers are index-aligned with VirtualDiskIdentifiers (the

@@ -1,0 +1,124 @@
+/**
+ * Set records: a backup of a VM group (a "set") publishes one restore point per member, each in
+ * its member's catalog. The set record `<repo>/sets/<set id>.json` ties them together and is the
+ * set's commit point (docs/design/repository.md, "Backup sets"):
+ *
+ * - written with state `committing` before the first member's catalog is written;
+ * - rewritten with state `committed` after the last one;
+ * - a set found `committing` was interrupted between the two: it is rolled back (every member
+ *   point it lists is taken out of its catalog) before anything else uses the group's points.
+ *
+ * Readers (restore --group, prune and verify of sets) use committed sets only.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import * as path from "node:path";
+import { HvbError, fsyncDir } from "../base/mod";
+import { checkSelfChecksum, writeJsonDocument } from "./json_document";
+import { isPointId } from "./layout";
+
+export const SET_FORMAT = "HyperVBackup.Set";
+export const SET_VERSION = 1;
+export const SETS_DIR = "sets";
+
+/** One member's point of a set. */
+export interface SetMember {
+  vmId: string;
+  vmName: string;
+  pointId: string;
+}
+
+/** The group's reference point collection made right after this set (only on the newest set). */
+export interface SetReferencePoint {
+  /** Msvm_ReferencePointCollection CollectionID. */
+  id: string;
+}
+
+export interface SetRecord {
+  format: typeof SET_FORMAT;
+  version: number;
+  /** `<UTC time>-<first 8 hex of the group id>`, e.g. `20261204T113000.123Z-1a2b3c4d`. */
+  id: string;
+  groupId: string;
+  groupName: string;
+  /** ISO 8601 UTC time of the group's checkpoint. */
+  time: string;
+  state: "committing" | "committed";
+  members: SetMember[];
+  referencePoint: SetReferencePoint | null;
+}
+
+/** A set id for a group's checkpoint taken at `time`. */
+export function setId(time: Date, groupId: string): string {
+  return `${time.toISOString().replace(/[-:]/g, "")}-${groupId.replace(/[^0-9A-Fa-f]/g, "").slice(0, 8).toLowerCase()}`;
+}
+
+/** True when `id` has the shape {@link setId} makes (so it is safe as a file name). */
+export function isSetId(id: string): boolean {
+  return /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{1,8}$/.test(id);
+}
+
+function setFile(root: string, id: string): string {
+  if (!isSetId(id)) throw new HvbError("SetInvalid", `'${id}' is not a backup set id`, { category: "InvalidArgument", target: id });
+  return path.join(root, SETS_DIR, `${id}.json`);
+}
+
+/** Reads and validates one set record. */
+export function readSetRecord(file: string): SetRecord {
+  if (!existsSync(file)) throw new HvbError("SetNotFound", `Backup set record '${file}' does not exist`, { category: "ObjectNotFound", target: file });
+  const damaged = (what: string): never => {
+    throw new HvbError("SetInvalid", `Backup set record '${file}' is damaged: ${what}`, { category: "InvalidData", target: file });
+  };
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    damaged(`not valid JSON (${(e as Error).message})`);
+  }
+  const r = checkSelfChecksum(data, () => damaged("its content does not match its checksum")) as Partial<SetRecord>;
+  const bad = (field: string, expected: string): never => damaged(`field '${field}' must be ${expected}`);
+  if (typeof r !== "object" || r === null) bad("(root)", "an object");
+  if (r.format !== SET_FORMAT) bad("format", `'${SET_FORMAT}'`);
+  if (typeof r.version !== "number") bad("version", "a number");
+  if (r.version! > SET_VERSION) {
+    throw new HvbError("SetInvalid", `Backup set record '${file}' has format version ${r.version}; this HyperVBackup reads up to ${SET_VERSION}: upgrade HyperVBackup`, { category: "InvalidData", target: file });
+  }
+  if (typeof r.id !== "string" || !isSetId(r.id) || `${r.id}.json` !== path.basename(file)) bad("id", "the set id its file is named after");
+  if (typeof r.groupId !== "string") bad("groupId", "a string");
+  if (typeof r.groupName !== "string") bad("groupName", "a string");
+  if (typeof r.time !== "string" || Number.isNaN(Date.parse(r.time))) bad("time", "an ISO 8601 time");
+  if (r.state !== "committing" && r.state !== "committed") bad("state", "'committing' or 'committed'");
+  if (!Array.isArray(r.members) || r.members.length === 0) bad("members", "a non-empty array");
+  r.members!.forEach((m, i) => {
+    if (typeof m !== "object" || m === null) bad(`members[${i}]`, "an object");
+    if (typeof m.vmId !== "string" || m.vmId === "") bad(`members[${i}].vmId`, "a VM id");
+    if (typeof m.vmName !== "string") bad(`members[${i}].vmName`, "a string");
+    if (typeof m.pointId !== "string" || !isPointId(m.pointId)) bad(`members[${i}].pointId`, "a restore point id");
+  });
+  if (r.referencePoint !== null && (typeof r.referencePoint !== "object" || typeof r.referencePoint?.id !== "string")) bad("referencePoint", "null or an object with an id");
+  return r as SetRecord;
+}
+
+/** Writes a set record atomically (the set's commit point when its state becomes `committed`). */
+export function writeSetRecord(root: string, record: SetRecord): void {
+  const dir = path.join(root, SETS_DIR);
+  const isNew = !existsSync(dir);
+  mkdirSync(dir, { recursive: true });
+  writeJsonDocument(setFile(root, record.id), record, 2);
+  if (isNew) fsyncDir(root);
+}
+
+/** Removes a set record (a rolled-back or pruned set). */
+export function removeSetRecord(root: string, id: string): void {
+  rmSync(setFile(root, id), { force: true });
+  if (existsSync(path.join(root, SETS_DIR))) fsyncDir(path.join(root, SETS_DIR));
+}
+
+/** Every set record of the repository, oldest first (ids sort by time). */
+export function listSetRecords(root: string): SetRecord[] {
+  const dir = path.join(root, SETS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(".json") && isSetId(n.slice(0, -5)))
+    .sort()
+    .map((n) => readSetRecord(path.join(dir, n)));
+}
