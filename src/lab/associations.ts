@@ -124,13 +124,17 @@ export const ASSOCIATIONS: AssociationDef[] = [
     name: "Msvm_SnapshotOfVirtualSystemCollection",
     supers: ["CIM_Dependency"],
     roles: ["Antecedent", "Dependent"],
-    pairs: (s) => (s.snapshotCollections ?? []).map((c) => [groupPath(s.hostName, c.groupId), snapshotCollectionPath(s.hostName, c.id)]),
+    pairs: (s) =>
+      (s.snapshotCollections ?? []).filter((c) => c.snapshotIds.some((id) => s.snapshots.some((x) => x.id === id))).map((c) => [groupPath(s.hostName, c.groupId), snapshotCollectionPath(s.hostName, c.id)]),
   },
   {
     name: "Msvm_ReferencePointOfVirtualSystemCollection",
     supers: ["CIM_Dependency"],
     roles: ["Antecedent", "Dependent"],
-    pairs: (s) => (s.referencePointCollections ?? []).map((c) => [groupPath(s.hostName, c.groupId), referencePointCollectionPath(s.hostName, c.id)]),
+    pairs: (s) =>
+      (s.referencePointCollections ?? [])
+        .filter((c) => c.referencePointIds.some((id) => s.referencePoints.some((r) => r.id === id)))
+        .map((c) => [groupPath(s.hostName, c.groupId), referencePointCollectionPath(s.hostName, c.id)]),
   },
   {
     name: "Msvm_HostedService",

@@ -9,6 +9,7 @@ import { allConfigurations } from "./host/configurations";
 import { hostInstance, plannedInstance, vmInstance } from "./classes/computer_system";
 import { exportSettingDataInstance } from "./classes/export_setting_data";
 import { groupInstance, referencePointCollectionInstance, snapshotCollectionInstance } from "./classes/collections";
+import { collectionReferencePoints, collectionSnapshots } from "./host/groups";
 import { referencePointInstance } from "./classes/reference_point";
 import { serviceInstance } from "./classes/services";
 import { resourceInstances, vssdInstance } from "./classes/settings";
@@ -78,12 +79,13 @@ export const CLASSES: ClassDef[] = [
   {
     name: "Msvm_SnapshotCollection",
     supers: ["CIM_Collection", ...MANAGED],
-    list: (s) => (s.snapshotCollections ?? []).map((c) => snapshotCollectionInstance(s, c)),
+    // A collection whose every member was removed on its own is gone too (lab assumption).
+    list: (s) => (s.snapshotCollections ?? []).filter((c) => collectionSnapshots(s, c).length > 0).map((c) => snapshotCollectionInstance(s, c)),
   },
   {
     name: "Msvm_ReferencePointCollection",
     supers: ["CIM_Collection", ...MANAGED],
-    list: (s) => (s.referencePointCollections ?? []).map((c) => referencePointCollectionInstance(s, c)),
+    list: (s) => (s.referencePointCollections ?? []).filter((c) => collectionReferencePoints(s, c).length > 0).map((c) => referencePointCollectionInstance(s, c)),
   },
   {
     name: "Msvm_VirtualSystemReferencePoint",

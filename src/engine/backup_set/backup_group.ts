@@ -64,18 +64,20 @@ export async function backupGroup(host: HostApi, repo: Repository, groupNameOrId
     throw new HvbError("InvalidArgument", `VM group '${group.name}' has no members to back up`, { category: "InvalidArgument", target: group.name });
   }
   const warnings: string[] = [];
-  const members: Member[] = [];
+  const locked = new Map<string, Member>();
   // Locks in VM id order, so two runs over overlapping groups cannot each hold half.
   const ordered = [...group.members].sort((a, b) => a.id.localeCompare(b.id));
   try {
     for (const vm of ordered) {
       const store = repo.vmStore(vm.name, vm.id);
       const lock = store.lock("backup", { clearStale: options.clearStaleLock ?? false });
-      members.push({ vm, store, lock, catalog: undefined as unknown as Catalog, hostRps: [], warnings: [], writer: undefined, kind: "full", base: undefined });
+      locked.set(vm.id, { vm, store, lock, catalog: undefined as unknown as Catalog, hostRps: [], warnings: [], writer: undefined, kind: "full", base: undefined });
     }
+    // Worked on and reported in the group's member order.
+    const members = group.members.map((vm) => locked.get(vm.id)!);
     return await backupLocked(host, repo, group, members, options, events, warnings);
   } finally {
-    for (const m of members) m.lock.release();
+    for (const m of locked.values()) m.lock.release();
   }
 }
 

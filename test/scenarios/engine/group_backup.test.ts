@@ -1,0 +1,234 @@
+/**
+ * VM groups backed up as one set (issue 11), through the CLI against the lab: a group of three
+ * VMs backs up full then incremental, every point restores bit-exact (a member alone and the
+ * whole set), and a failure at each collection method, at a member's copy, or a crash in the
+ * middle of the set commit leaves nothing behind: no new point in any member, no checkpoint,
+ * no collection snapshot, no new reference point.
+ */
+import { describe, expect, it, vi } from "vitest";
+import * as path from "node:path";
+import {
+  cimQuery,
+  events,
+  guestViewAsync,
+  guestWriteAsync,
+  hvbAsync,
+  injectFault,
+  labVmsAsync,
+  newWorldAsync,
+  okAsync,
+  recoveryCheckpoints,
+  referencePoints,
+  restoreSideBySideAsync,
+  treeHashes,
+} from "../../support/engine_harness";
+import { diskHash } from "../../support/engine_harness";
+
+vi.setConfig({ maxConcurrency: 8 });
+
+const MiB = 1024 * 1024;
+const MEMBERS = ["a", "b", "c"] as const;
+type World = Awaited<ReturnType<typeof newWorldAsync>>;
+
+interface SetPoint {
+  id: string;
+  vmName: string;
+  setId: string;
+  kind: string;
+  consistency: string;
+}
+interface SetResult {
+  group: string;
+  setId: string;
+  points: SetPoint[];
+}
+
+/** A lab with VMs a (two disks), b, c in group "g", each with some data written. */
+async function groupWorld(name: string): Promise<World> {
+  const w = await newWorldAsync(name);
+  await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "a", "--disk", "16MiB", "--disk", "8MiB"]);
+  await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "b", "--disk", "16MiB", "--guest", "linux"]);
+  await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "c", "--disk", "8MiB"]);
+  await okAsync(["lab", "group", "new", "--lab", w.lab, "--name", "g", "--vm", "a", "--vm", "b", "--vm", "c"]);
+  for (const [i, vm] of MEMBERS.entries()) await guestWriteAsync(w.lab, vm, 0, i * MiB + 512, 2 * MiB, 100 + i);
+  await guestWriteAsync(w.lab, "a", 1, 3 * MiB, 70_000, 7);
+  return w;
+}
+
+async function backupGroupAsync(w: World, extra: string[] = []): Promise<SetResult> {
+  const r = await okAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json", ...extra]);
+  const result = events(r.stdout).find((e) => e.type === "result");
+  if (!result) throw new Error(`backup printed no result: ${r.stdout}`);
+  return result.data as SetResult;
+}
+
+async function views(w: World): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const vm of MEMBERS) out[vm] = await guestViewAsync(w.lab, vm);
+  return out;
+}
+
+async function snapshotCollections(lab: string): Promise<unknown[]> {
+  return cimQuery(lab, "SELECT * FROM Msvm_SnapshotCollection");
+}
+async function referencePointCollections(lab: string): Promise<Array<Record<string, unknown>>> {
+  return cimQuery(lab, "SELECT * FROM Msvm_ReferencePointCollection");
+}
+
+describe("backup --group", () => {
+  it.concurrent("backs up a group of three full then incremental as sets; every point restores bit-exact, a member alone and the whole set", async () => {
+    const w = await groupWorld("set-roundtrip");
+    try {
+      const v1 = await views(w);
+      const s1 = await backupGroupAsync(w);
+      expect(s1.points.map((p) => [p.vmName, p.kind, p.setId])).toEqual(MEMBERS.map((m) => [m, "full", s1.setId]));
+      // One member's consistency is its own: the linux guest gives file-system consistency,
+      // recorded as application-consistent like a single VM's.
+      expect(s1.points.every((p) => p.consistency === "application")).toBe(true);
+
+      await guestWriteAsync(w.lab, "b", 0, 9 * MiB, 300_000, 200);
+      await guestWriteAsync(w.lab, "a", 1, 0, 4096, 201);
+      const v2 = await views(w);
+      const s2 = await backupGroupAsync(w);
+      expect(s2.setId).not.toBe(s1.setId);
+      expect(s2.points.map((p) => [p.vmName, p.kind])).toEqual(MEMBERS.map((m) => [m, "incremental"]));
+
+      // list --json: setId beside vmName on every point.
+      const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ vmName: string; setId: string | null; id: string }>;
+      expect(list).toHaveLength(6);
+      for (const p of list) expect([s1.setId, s2.setId]).toContain(p.setId);
+      expect(Object.keys(list[0]!).slice(0, 3)).toEqual(["id", "vmName", "setId"]);
+
+      // Host: no checkpoint, no collection snapshot; one reference point collection (the newest set's) with one per member.
+      expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+      expect(await snapshotCollections(w.lab)).toHaveLength(0);
+      expect(await referencePointCollections(w.lab)).toHaveLength(1);
+      expect(await referencePoints(w.lab)).toHaveLength(3);
+
+      // A member alone, from each set (b's full, a's incremental of two disks).
+      expect(await restoreSideBySideAsync(w, "b", s1.points[1]!.id, "b0")).toEqual(v1["b"]);
+      expect(await restoreSideBySideAsync(w, "a", s2.points[0]!.id, "a1")).toEqual(v2["a"]);
+      // The whole set, by id and as latest: every point of both sets.
+      for (const [i, sel] of [s1.setId, "latest"].entries()) {
+        const dest = path.join(w.dir, `set-${i}`);
+        await okAsync(["restore", "--repo", w.repo, "--group", "g", "--set", sel, "--new-id", "--dest", dest, "--lab", w.lab]);
+        const restored = (await labVmsAsync(w.lab)).filter((v) => v.disks.every((d) => d.path.startsWith(dest + path.sep)) && v.disks.length > 0);
+        expect(restored.map((v) => v.name).sort()).toEqual([...MEMBERS]);
+        for (const v of restored) expect(v.disks.map((d) => diskHash(d.path))).toEqual((i === 0 ? v1 : v2)[v.name]);
+      }
+      const verify = await hvbAsync(["verify", "--repo", w.repo, "--deep"]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  interface Case {
+    title: string;
+    faults: Array<{ method: string; code: number; times?: number; atPercent?: number }>;
+    /** The run still succeeds (the failure has a fallback), with this warning code. */
+    warn?: string;
+  }
+  const cases: Case[] = [
+    { title: "CreateSnapshot of the group (application, then crash)", faults: [{ method: "Msvm_CollectionSnapshotService.CreateSnapshot", code: 32768, times: 2, atPercent: 30 }] },
+    { title: "CreateSnapshot of the group returning an error", faults: [{ method: "Msvm_CollectionSnapshotService.CreateSnapshot", code: 5, times: 2 }] },
+    { title: "ExportSnapshot", faults: [{ method: "Msvm_CollectionSnapshotService.ExportSnapshot", code: 32768, atPercent: 50 }] },
+    { title: "ConvertToReferencePoint of the group", faults: [{ method: "Msvm_CollectionSnapshotService.ConvertToReferencePoint", code: 2 }] },
+    {
+      title: "ExportSnapshot, then DestroySnapshot of the group (each member's checkpoint removed alone)",
+      faults: [
+        { method: "Msvm_CollectionSnapshotService.ExportSnapshot", code: 2 },
+        { method: "Msvm_CollectionSnapshotService.DestroySnapshot", code: 32768, atPercent: 20 },
+      ],
+    },
+    {
+      title: "ConvertToReferencePoint, then DestroySnapshot of the group",
+      faults: [
+        { method: "Msvm_CollectionSnapshotService.ConvertToReferencePoint", code: 32768, atPercent: 60 },
+        { method: "Msvm_CollectionSnapshotService.DestroySnapshot", code: 2 },
+      ],
+    },
+    { title: "a member's copy (GetVirtualDiskChanges access denied)", faults: [{ method: "GetVirtualDiskChanges", code: 32769 }] },
+    {
+      title: "DestroyReferencePoint of the previous set (each member's reference point removed alone)",
+      faults: [{ method: "Msvm_CollectionReferencePointService.DestroyReferencePoint", code: 32768, atPercent: 10 }],
+      warn: "ReferencePointNotRemoved",
+    },
+  ];
+
+  // One world for every case, one after the other: each failed run must leave the world exactly
+  // as it found it, which is what lets the next case start from the same state.
+  it.concurrent("a failure at each collection method, or at a member's copy, leaves nothing behind", async () => {
+    const w = await groupWorld("set-fault");
+    try {
+      const s1 = await backupGroupAsync(w);
+      let sets = [s1.setId];
+      for (const [n, c] of cases.entries()) {
+        await guestWriteAsync(w.lab, MEMBERS[n % 3]!, 0, (n % 4) * MiB + 4096 * n, 100_000, 300 + n);
+        const before = treeHashes(w.repo);
+        const rpsBefore = (await referencePoints(w.lab)).map((r) => r.__PATH).sort();
+        for (const f of c.faults) await injectFault(w.lab, f.method, f.code, f);
+        const r = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json"]);
+        expect(await recoveryCheckpoints(w.lab), c.title).toHaveLength(0);
+        expect(await snapshotCollections(w.lab), c.title).toHaveLength(0);
+        expect(await referencePointCollections(w.lab), c.title).toHaveLength(1);
+        if (c.warn) {
+          expect(r.code, r.stdout + r.stderr).toBe(0);
+          expect(events(r.stdout).some((e) => e.type === "warning" && e.code === c.warn), c.title).toBe(true);
+          // The old reference points went one by one: only the new set's remain.
+          expect(await referencePoints(w.lab), c.title).toHaveLength(3);
+          sets.push((events(r.stdout).find((e) => e.type === "result")!.data as SetResult).setId);
+          continue;
+        }
+        expect(r.code, `${c.title}: ${r.stdout}${r.stderr}`).toBe(1);
+        expect(events(r.stdout).filter((e) => e.type === "error"), c.title).toHaveLength(1);
+        // No member has a new point; the repository is byte-for-byte as it was; the host's reference points too.
+        expect(treeHashes(w.repo), c.title).toEqual(before);
+        expect((await referencePoints(w.lab)).map((x) => x.__PATH).sort(), c.title).toEqual(rpsBefore);
+      }
+      // The next run succeeds, incrementally, and the set restores bit-exact.
+      const v = await views(w);
+      const s2 = await backupGroupAsync(w);
+      sets = [...sets, s2.setId];
+      expect(s2.points.map((p) => p.kind)).toEqual(["incremental", "incremental", "incremental"]);
+      const dest = path.join(w.dir, "after");
+      await okAsync(["restore", "--repo", w.repo, "--group", "g", "--new-id", "--dest", dest, "--lab", w.lab]);
+      for (const vm of MEMBERS) {
+        const restored = (await labVmsAsync(w.lab)).find((x) => x.name === vm && x.disks[0]!.path.startsWith(dest + path.sep))!;
+        expect(restored.disks.map((d) => diskHash(d.path))).toEqual(v[vm]);
+      }
+      const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ setId: string }>;
+      expect([...new Set(list.map((p) => p.setId))].sort()).toEqual(sets.sort());
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it.concurrent("a crash in the middle of the set commit is rolled back by the next run", async () => {
+    const w = await groupWorld("set-crash");
+    try {
+      await backupGroupAsync(w);
+      await guestWriteAsync(w.lab, "a", 0, 0, 8192, 400);
+      const before = treeHashes(w.repo);
+      // Killed after the second member's catalog was written, before the set was committed.
+      const killed = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab], { env: { HVBACKUP_CRASH_AT: "set-member-published#2" } });
+      expect(killed.signal).toBe("SIGKILL");
+      const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as unknown[];
+      expect(list).toHaveLength(5); // two members published, the third not: the set is not committed
+      const again = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json", "--clear-stale-lock"]);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(events(again.stdout).some((e) => e.type === "info" && /Rolled back backup set/.test(e.message ?? ""))).toBe(true);
+      const after = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ setId: string }>;
+      expect(after).toHaveLength(6);
+      expect(new Set(after.map((p) => p.setId)).size).toBe(2);
+      // Nothing of the interrupted run is left, in the repository or on the host.
+      for (const [k] of Object.entries(before)) expect(treeHashes(w.repo)).toHaveProperty([k]);
+      expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+      expect(await snapshotCollections(w.lab)).toHaveLength(0);
+      expect(await referencePointCollections(w.lab)).toHaveLength(1);
+      expect(await referencePoints(w.lab)).toHaveLength(3);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
