@@ -15,6 +15,24 @@ const CIMV2 = "root\\cimv2";
 const MSCLUSTER = "root\\MSCluster";
 const V2 = "root\\virtualization\\v2";
 
+/**
+ * root\MSCluster of the host when it is a cluster node (with its nodes), else undefined: the
+ * lab's when it was made with --nodes, on Windows the local one when the namespace answers.
+ */
+export async function openCluster(labDir: string | undefined): Promise<{ session: CimSession; nodes: string[] } | undefined> {
+  let session: CimSession;
+  if (labDir !== undefined) {
+    const { LabCimSession } = await import("../lab/mod");
+    session = new LabCimSession(labDir, { namespace: MSCLUSTER });
+  } else {
+    if (process.platform !== "win32") return undefined;
+    const { openWmiSession } = await import("../hyperv/mod");
+    session = await openWmiSession(MSCLUSTER);
+  }
+  const nodes = await listClusterNodes(session).catch(() => [] as string[]);
+  return nodes.length > 0 ? { session, nodes } : undefined;
+}
+
 /** Opens the fleet: the lab in `labDir`, or the local host (and its cluster) over WMI. */
 export async function openFleet(labDir: string | undefined): Promise<HostFleet> {
   const { HyperVClient } = await import("../hyperv/mod");

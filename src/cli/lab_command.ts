@@ -19,8 +19,10 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
                                              a VM group (Msvm_VirtualSystemCollection)
   write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S
                                              a guest write (disk I counts from 0)
-  migrate --lab DIR --vm N [--to NODE]       live migration (RCT keeps .rct granularity); --to: to
-                                             another node of a cluster lab
+  migrate --lab DIR --vm N [--to NODE [--after METHOD]]
+                                             live migration (RCT keeps .rct granularity); --to: to
+                                             another node of a cluster lab; --after: right after the
+                                             VM's next METHOD call (e.g. CreateSnapshot)
   crash --lab DIR                            host crash (RCT keeps .mrt granularity)
   state --lab DIR --vm N Running|Off|Saved|Paused
   guest --lab DIR --vm N --integration ok|missing|failing

@@ -16,11 +16,13 @@ const COMMAND_USAGE: Record<string, string> = {
   Restore points in a repository, oldest first. --json prints one JSON array.
 `,
   restore: `Usage: hvbackup restore --repo R --vm N [--point ID|latest|TIME] [--new-id] [--name NEW]
-                        [--dest DIR] [--force] [--clear-stale-lock] [--lab DIR] [--json]
+                        [--dest DIR] [--force] [--clear-stale-lock] [--no-cluster-role] [--lab DIR] [--json]
 
   Restores a VM from a restore point (default: latest), checking every block against its hash.
   --new-id     import under a new VM id (side by side with the original)
   --force      replace an existing VM of that id: it is exported, stopped and its files moved aside
+  --no-cluster-role   on a failover cluster, do not make the restored VM highly available
+                      (by default it gets its cluster role back)
 `,
   verify: `Usage: hvbackup verify --repo R [--vm N] [--deep] [--json]
 

@@ -43,6 +43,6 @@ export type {
 export { guestWriteInLab } from "./host/host_ops";
 export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";
 export { LOCK_FILE, withLabLock } from "./host/state_store";
-export { nodeOf, volumeOfFile } from "./host/volumes";
+export { checkNode, nodeOf, volumeOfFile } from "./host/volumes";
 export { type LabSessionOptions } from "./session";
 export type { VolumeRecord, CheckpointLoad } from "./host/model";

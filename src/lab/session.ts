@@ -10,7 +10,7 @@ import { LAB_NAMESPACES, classIsA, classesOf, findClass, InstanceIndex, pathKey 
 import { NAMESPACE } from "./host/paths";
 import { nodeView } from "./host/node_view";
 import { takeFault } from "./host/faults";
-import { deleteAfterCommit } from "./host/host_ops";
+import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
 import { Args, type MethodContext } from "./services/method_support";
 import { METHODS } from "./services/methods";
@@ -147,7 +147,8 @@ export class LabCimSession implements CimSession {
         target,
         resolve: (x) => {
           try {
-            return new InstanceIndex(state, now, this.namespace).get(x);
+            // References resolve as this node sees them: a checkpoint of a VM that moved away is not here.
+            return new InstanceIndex(this.#view(state), now, this.namespace).get(x);
           } catch {
             return undefined;
           }
@@ -157,6 +158,7 @@ export class LabCimSession implements CimSession {
         },
       };
       const outcome = handler(ctx, args);
+      migrateAfterCall(state, method, JSON.stringify(rawArgs));
       if (outcome.kind === "sync") return { ReturnValue: outcome.returnValue, ...(outcome.out ?? {}) } as CimMethodResult;
       const job = startJob(
         state,

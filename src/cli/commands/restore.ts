@@ -4,15 +4,17 @@ import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { eventOutput } from "../event_output";
 import { labDirFrom, openHost } from "../host";
+import { openCluster } from "../fleet";
+import { addVmToCluster } from "../../hyperv/mod";
 import type { CommandIo } from "../io";
 
 /**
  * `hvbackup restore --repo R --vm N [--point ID|latest|TIME] [--new-id] [--name NEWNAME]
- * [--dest DIR] [--force] [--clear-stale-lock] [--json]`, or a whole backup set:
+ * [--dest DIR] [--force] [--clear-stale-lock] [--no-cluster-role] [--json]`, or a whole backup set:
  * `--group NAME [--set ID|latest|TIME] [--vm N ...]` (each member into `<DIR>/<member name>`).
  */
 export async function restoreCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab", "group", "set"], flags: ["new-id", "force", "json", "clear-stale-lock"] });
+  const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab", "group", "set"], flags: ["new-id", "force", "json", "clear-stale-lock", "no-cluster-role"] });
   const out = eventOutput(io, args.flags.has("json"));
   const repo = new Repository(requireOption(args, "repo"));
   const group = optionValue(args, "group");
@@ -47,6 +49,10 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
     force: args.flags.has("force"),
     clearStaleLock: args.flags.has("clear-stale-lock"),
   }, out);
-  out.result(r, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked`);
+  // On a cluster the restored VM becomes highly available again (its cluster role), unless asked not to.
+  const cluster = args.flags.has("no-cluster-role") ? undefined : await openCluster(labDirFrom(args));
+  if (cluster) await addVmToCluster(cluster.session, r.vmId);
+  const role = cluster ? "; highly available again (cluster role added)" : "";
+  out.result({ ...r, clusterRole: cluster !== undefined }, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked${role}`);
   return 0;
 }

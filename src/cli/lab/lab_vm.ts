@@ -6,7 +6,7 @@ import type { CommandIo } from "../io";
 import { addFault } from "../../lab/mod";
 import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
 import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
-import { initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
+import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
   const a = parseArgs(argv, { values: ["job-ms", "nodes"] });
@@ -91,11 +91,22 @@ export function labWrite(argv: string[], io: CommandIo): number {
 }
 
 export function labMigrate(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["lab", "vm", "to"] });
+  const a = parseArgs(argv, { values: ["lab", "vm", "to", "after"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "vm");
   const to = optionValue(a, "to");
+  const after = optionValue(a, "after");
+  if (after !== undefined) {
+    if (to === undefined) throw new UsageError("--after needs --to NODE (a migration to another node of a cluster lab)");
+    mutateLab(dir, (state) => {
+      const vm = vmByName(state, name);
+      checkNode(state, to);
+      vm.migrateAfter = { method: after, to };
+    });
+    emitResult(io, { vm: name, node: to, after }, () => io.stdout(`VM '${name}' will live-migrate to node '${to}' right after its next ${after} call\n`));
+    return 0;
+  }
   const node = mutateLab(dir, (state) => {
     const vm = vmByName(state, name);
     migrateVm(state, vm, to);

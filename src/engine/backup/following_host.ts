@@ -3,11 +3,14 @@
  * that fails is checked against the cluster's owner of the VM's role; when the owner changed,
  * the call is made again on the new owner (the checkpoint, its files on the shared volume and
  * the reference points move with the VM). A failure on the node that still owns the VM is the
- * call's failure.
+ * call's failure. Creating a checkpoint is never made twice: it may have been made before the
+ * move, so that failure is the VM's (the checkpoint left is reported by the next backup).
  */
 import type { EngineEvents } from "../events";
 import type { HostApi } from "../host_api";
 import type { HostFleet } from "./fleet";
+
+const NOT_REPEATABLE = new Set<PropertyKey>(["createRecoveryCheckpoint"]);
 
 /** Where a followed VM runs now (read by the backup set's summary). */
 export interface FollowState {
@@ -36,6 +39,11 @@ export function followingHost(fleet: HostFleet, vmId: string, vmName: string, st
         } catch (e) {
           const owner = await ownerNow();
           if (owner === undefined || owner === state.node) throw e;
+          if (NOT_REPEATABLE.has(prop)) {
+            state.node = owner;
+            state.moves.push(owner);
+            throw e;
+          }
           events.warning(`VM '${vmName}' moved from node '${state.node}' to '${owner}' during its backup; following it there`, "VmMigrated");
           state.node = owner;
           state.moves.push(owner);

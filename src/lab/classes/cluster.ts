@@ -57,7 +57,7 @@ export function vmResourceInstance(state: LabState, vm: VmRecord): CimInstance {
   };
 }
 
-/** VMs that have a cluster role: every VM of a cluster lab unless restored without one. */
+/** VMs that have a cluster role: those made on a cluster lab, and those added since (AddVirtualMachine). */
 export function clusteredVms(state: LabState): VmRecord[] {
-  return (state.nodes?.length ?? 0) > 0 ? state.vms.filter((v) => v.clusterRole !== false) : [];
+  return (state.nodes?.length ?? 0) > 0 ? state.vms.filter((v) => v.clusterRole === true) : [];
 }

@@ -122,7 +122,8 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
     notes: [],
     createdAt: now,
     stateChangedAt: now,
-    ...(node === undefined ? {} : { node }),
+    // A VM made on a cluster lab is highly available, as one made in Failover Cluster Manager.
+    ...(node === undefined ? {} : { node, clusterRole: true }),
   };
   state.vms.push(vm);
   return vm;
@@ -328,6 +329,24 @@ export function migrateVm(state: LabState, vm: VmRecord, to?: string): void {
     vm.node = node;
   }
   degrade(vm.disks, state.config.rctGrain);
+}
+
+/**
+ * Runs the live migrations armed for after a call of `method` (`lab migrate --after METHOD`)
+ * of the VMs the call concerns (whose id, or the path of one of whose disks, its arguments
+ * name): a migration between a backup's checkpoint and its copy (GetVirtualDiskChanges), or
+ * between its copy and the reference point (ExportSystemDefinition), at a moment a test chooses.
+ */
+export function migrateAfterCall(state: LabState, method: string, argsText: string): void {
+  for (const vm of state.vms) {
+    const armed = vm.migrateAfter;
+    if (!armed || armed.method.toLowerCase() !== method.toLowerCase()) continue;
+    const files = [...vm.disks.map((d) => d.path), ...state.snapshots.filter((x) => x.vmId === vm.id).flatMap((x) => x.disks.map((d) => d.path))];
+    const named = argsText.toUpperCase().includes(vm.id.toUpperCase()) || files.some((f) => argsText.includes(JSON.stringify(f).slice(1, -1)));
+    if (!named) continue;
+    delete vm.migrateAfter;
+    migrateVm(state, vm, armed.to);
+  }
 }
 
 /** A host crash: running VMs go Off, only .mrt granularity survives, running jobs vanish. */

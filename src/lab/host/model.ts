@@ -102,8 +102,10 @@ export interface VmRecord {
   stateChangedAt: number;
   /** Cluster labs: the node that owns the VM's cluster role now (volumes.ts). */
   node?: string;
-  /** Cluster labs: false when the VM has no cluster role (not highly available). */
+  /** Cluster labs: true when the VM has a cluster role (is highly available). */
   clusterRole?: boolean;
+  /** A live migration armed to happen right after the next call of `method` about this VM (`lab migrate --after`). */
+  migrateAfter?: { method: string; to: string };
 }
 
 export type SnapshotKind = "recovery" | "standard";

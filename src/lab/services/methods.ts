@@ -16,6 +16,7 @@ import { convertCollectionToReferencePoint, createCollectionSnapshot, destroyCol
 import { destroyReferencePointCollection } from "./collection_reference_point_service";
 import { requestStateChange } from "./vm_state";
 import { getError, getErrorEx } from "./job_methods";
+import { addVirtualMachine } from "./cluster_service";
 
 export const METHODS: Record<string, Record<string, MethodHandler>> = {
   msvm_virtualsystemsnapshotservice: {
@@ -56,6 +57,9 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
   },
   msvm_computersystem: {
     requeststatechange: requestStateChange,
+  },
+  mscluster_cluster: {
+    addvirtualmachine: addVirtualMachine,
   },
 };
 
