@@ -21,7 +21,9 @@ const V2 = "root\\virtualization\\v2";
  */
 export async function openCluster(labDir: string | undefined): Promise<{ session: CimSession; nodes: string[] } | undefined> {
   let session: CimSession;
-  if (labDir !== undefined) {
+  if (channelRequested()) {
+    session = channelSession(MSCLUSTER, undefined);
+  } else if (labDir !== undefined) {
     const { LabCimSession } = await import("../lab/mod");
     session = new LabCimSession(labDir, { namespace: MSCLUSTER });
   } else {
