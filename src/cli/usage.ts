@@ -23,14 +23,22 @@ const COMMAND_USAGE: Record<string, string> = {
   --force      replace an existing VM of that id: it is exported, stopped and its files moved aside
   --no-cluster-role   on a failover cluster, do not make the restored VM highly available
                       (by default it gets its cluster role back)
+
+       hvbackup restore --repo R --group G [--set ID|latest|TIME] [--vm N ...] [--new-id] [--dest DIR]
+                        [--force] [--lab DIR] [--json]
+
+  Restores every member of a VM group's backup set (default: latest), each into DIR/<member name>;
+  --vm restores only the members named.
 `,
   verify: `Usage: hvbackup verify --repo R [--vm N] [--deep] [--json]
 
   Checks restore points; --deep reads every block against its hash. Exit 1 when anything is damaged.
+  Without --vm, also checks that every backup set of a VM group is whole.
 `,
-  prune: `Usage: hvbackup prune --repo R --vm N [--keep K] [--keep-since TIME] [--clear-stale-lock] [--json]
+  prune: `Usage: hvbackup prune --repo R (--vm N | --group G) [--keep K] [--keep-since TIME] [--clear-stale-lock] [--json]
 
   Keeps the newest K points and/or those taken at or after TIME, merging older increments into the full.
+  --group G keeps the newest K backup sets of the group, removing older sets whole.
 `,
   "export-disk": `Usage: hvbackup export-disk --repo R --vm N --point ID --disk I --out FILE.vhdx [--json]
 

@@ -23,3 +23,4 @@ export type { HostApi, HostVm, HostDisk, HostCheckpoint, HostReferencePoint, Hos
 export { backupGroup, type GroupBackupResult } from "./group_backup/backup_group";
 export { restoreGroup, type GroupRestoreOptions, type GroupRestoreResult } from "./group_backup/restore_group";
 export { selectSet, setsOfGroup } from "./group_backup/select_set";
+export { dropBrokenSets, pruneGroup, verifySets, type GroupPruneResult } from "./group_backup/set_retention";

@@ -1,4 +1,4 @@
-import { pruneVm } from "../../engine/mod";
+import { dropBrokenSets, pruneGroup, pruneVm } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { UsageError } from "../../base/mod";
 import { optionValue, parseArgs, parseInteger, requireOption } from "../args";
@@ -8,9 +8,10 @@ import type { CommandIo } from "../io";
 /**
  * `hvbackup prune --repo R --vm N --keep K [--keep-since TIME] [--json]`: keep the newest K points
  * and/or every point taken at or after TIME (at least one of the two; the newest is always kept).
+ * With `--group G` instead of `--vm`, the same for the group's backup sets, each removed as one.
  */
 export function pruneCommand(argv: string[], io: CommandIo): number {
-  const args = parseArgs(argv, { values: ["repo", "vm", "keep", "keep-since", "lab"], flags: ["json", "clear-stale-lock"] });
+  const args = parseArgs(argv, { values: ["repo", "vm", "group", "keep", "keep-since", "lab"], flags: ["json", "clear-stale-lock"] });
   const out = eventOutput(io, args.flags.has("json"));
   const keepText = optionValue(args, "keep");
   const sinceText = optionValue(args, "keep-since");
@@ -18,7 +19,18 @@ export function pruneCommand(argv: string[], io: CommandIo): number {
   const since = sinceText === undefined ? undefined : new Date(sinceText);
   if (since && Number.isNaN(since.getTime())) throw new UsageError(`--keep-since must be a time such as 2026-11-01 or 2026-11-01T00:00:00Z, got '${sinceText}'`);
   const keep = keepText === undefined ? 1 : parseInteger(keepText, "--keep");
-  const result = pruneVm(new Repository(requireOption(args, "repo")), requireOption(args, "vm"), keep, out, { clearStaleLock: args.flags.has("clear-stale-lock"), ...(since ? { keepSince: since } : {}) });
+  const repo = new Repository(requireOption(args, "repo"));
+  const options = { clearStaleLock: args.flags.has("clear-stale-lock"), ...(since ? { keepSince: since } : {}) };
+  const group = optionValue(args, "group");
+  if (group !== undefined) {
+    if (args.options.has("vm")) throw new UsageError("prune takes --vm or --group, not both");
+    const r = pruneGroup(repo, group, keep, out, options);
+    out.result(r, r.removedSets.length === 0 ? `${r.groupName}: nothing to prune (${r.keptSets.length} set(s))` : `${r.groupName}: removed ${r.removedSets.length} set(s) whole; ${r.keptSets.length} kept`);
+    return 0;
+  }
+  const result = pruneVm(repo, requireOption(args, "vm"), keep, out, options);
+  // A set that lost a member's point is no longer a set (restored whole or not at all).
+  dropBrokenSets(repo, out);
   out.result(result, result.removed.length === 0 ? `${result.vmName}: nothing to prune (${result.kept.length} point(s))` : `${result.vmName}: folded ${result.removed.length} point(s) into newer ones; ${result.kept.length} kept`);
   return 0;
 }

@@ -1,4 +1,4 @@
-import { verifyRepository } from "../../engine/mod";
+import { verifyRepository, verifySets } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { eventOutput } from "../event_output";
@@ -8,7 +8,16 @@ import type { CommandIo } from "../io";
 export function verifyCommand(argv: string[], io: CommandIo): number {
   const args = parseArgs(argv, { values: ["repo", "vm", "lab"], flags: ["deep", "json"] });
   const out = eventOutput(io, args.flags.has("json"));
-  const report = verifyRepository(new Repository(requireOption(args, "repo")), optionValue(args, "vm"), args.flags.has("deep"), out);
+  const repo = new Repository(requireOption(args, "repo"));
+  const vm = optionValue(args, "vm");
+  const report = verifyRepository(repo, vm, args.flags.has("deep"), out);
+  // Backup sets (VM groups) must be whole: every member's point there and sound.
+  if (vm === undefined) {
+    const sets = verifySets(repo, report.problems);
+    report.problems.push(...sets.problems);
+    report.damagedPoints.push(...[...new Set(sets.problems.map((p) => `${p.vmName}/${p.pointId}`))]);
+    report.ok = report.problems.length === 0;
+  }
   const human = report.ok
     ? `OK: ${report.pointsChecked} restore point(s) verified${report.deep ? " (every block read and checked)" : ""}`
     : [`DAMAGED: ${report.damagedPoints.length} restore point(s) cannot be restored as recorded: ${report.damagedPoints.join(", ")}`, ...report.problems.map((p) => `  ${p.vmName} ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}`)].join("\n");
