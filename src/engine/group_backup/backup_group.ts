@@ -24,6 +24,7 @@ import { type DiskPlan, type Warn, kindOf, planDisks } from "../backup/plan";
 import { recordOf, reportForeignReferencePoints } from "../backup/reference_points";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostReferencePoint, HostVm } from "../host_api";
+import { rctUnavailableReason } from "../readiness";
 import { rollBackInterruptedSets, rollBackSet } from "./set_commit";
 
 /** What a backup of a VM group produced: one point per member, all in one set. */
@@ -168,10 +169,21 @@ async function backupLocked(host: HostApi, repo: Repository, group: VmGroup, mem
     // 4. The checkpoint becomes the group's reference point (before the commit, so that a
     // failure here too leaves nothing: the set record names it for a rollback).
     events.progress({ activity, status: "Creating reference point", percent: 95 });
-    rpCollection = await host.convertGroupSnapshotToReferencePoint(snap);
-    snapAlive = false;
-    for (const m of members) m.lock.note({ groupReferencePoint: rpCollection.id });
-    crashPoint("set-reference-point-created");
+    const noRct = members.map((m) => ({ m, why: rctUnavailableReason(m.vm) })).filter((x) => x.why !== undefined);
+    if (noRct.length > 0) {
+      // A reference point of the group would carry nothing for such a member (the host refuses
+      // to make one): the checkpoint goes, and the next backup of the group copies in full.
+      for (const { m, why } of noRct) {
+        warnOf(m, events)(`'${m.vm.name}' of group '${group.name}' cannot use Resilient Change Tracking (${why}); the next backup of the group copies every disk in full (or, with --hash-changes, finds the changes by hashing)`, "RctUnavailable");
+      }
+      await destroyGroupSnapshot(host, snap, warnAll);
+      snapAlive = false;
+    } else {
+      rpCollection = await host.convertGroupSnapshotToReferencePoint(snap);
+      snapAlive = false;
+      for (const m of members) m.lock.note({ groupReferencePoint: rpCollection.id });
+      crashPoint("set-reference-point-created");
+    }
 
     // 5. The set commit.
     set = {
@@ -183,7 +195,7 @@ async function backupLocked(host: HostApi, repo: Repository, group: VmGroup, mem
       time: time.toISOString(),
       state: "committing",
       members: members.map((m) => ({ vmId: m.vm.id, vmName: m.vm.name, pointId: m.writer!.id })),
-      referencePoint: { id: rpCollection.id },
+      referencePoint: rpCollection ? { id: rpCollection.id } : null,
     };
     writeSetRecord(repo.root, set);
     crashPoint("set-record-committing");
@@ -199,7 +211,7 @@ async function backupLocked(host: HostApi, repo: Repository, group: VmGroup, mem
         warnings: m.warnings,
         setId: id,
       });
-      recordReferencePoint(m, point, rpCollection, events);
+      if (rpCollection) recordReferencePoint(m, point, rpCollection, events);
       m.store.writeCatalog(m.catalog);
       results.push({ vmName: m.vm.name, vmId: m.vm.id, point, warnings: m.warnings });
       crashPoint("set-member-published");

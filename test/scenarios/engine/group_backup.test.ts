@@ -228,6 +228,28 @@ describe("backup --group", () => {
     }
   });
 
+  it.concurrent("a group with a member without RCT is backed up whole, without a reference point, in full each time", async () => {
+    const w = await newWorldAsync("set-norct");
+    try {
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "x", "--disk", "4MiB"]);
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "y", "--disk", "4MiB", "--config-version", "5.0"]);
+      await okAsync(["lab", "group", "new", "--lab", w.lab, "--name", "g", "--vm", "x", "--vm", "y"]);
+      await guestWriteAsync(w.lab, "y", 0, 4096, 100_000, 1);
+      for (let round = 0; round < 2; round++) {
+        const r = await okAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json"]);
+        expect(events(r.stdout).some((e) => e.type === "warning" && e.code === "RctUnavailable" && /'y'/.test(e.message ?? ""))).toBe(true);
+        const set = events(r.stdout).find((e) => e.type === "result")!.data as SetResult;
+        expect(set.points.map((p) => p.kind)).toEqual(["full", "full"]);
+        expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+        expect(await snapshotCollections(w.lab)).toHaveLength(0);
+        expect(await referencePoints(w.lab)).toHaveLength(0);
+        if (round === 1) expect(await restoreSideBySideAsync(w, "y", set.points[1]!.id, "y")).toEqual(await guestViewAsync(w.lab, "y"));
+      }
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it.concurrent("a crash in the middle of the set commit is rolled back by the next run", async () => {
     const w = await groupWorld("set-crash");
     try {
