@@ -82,7 +82,8 @@ export async function backupGroup(host: HostApi, repo: Repository, groupNameOrId
   }
 }
 
-async function backupLocked(host: HostApi, repo: Repository, group: VmGroup, members: Member[], options: BackupOptions, events: EngineEvents, warnings: string[]): Promise<GroupBackupResult> {
+async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup, members: Member[], options: BackupOptions, events: EngineEvents, warnings: string[]): Promise<GroupBackupResult> {
+  let group = groupFound;
   const activity = `Backing up group ${group.name}`;
   const warnAll: Warn = (message, code) => {
     warnings.push(message);
@@ -95,7 +96,11 @@ async function backupLocked(host: HostApi, repo: Repository, group: VmGroup, mem
   for (const set of rollBackInterruptedSets(repo, group.id, storeOf, events)) {
     if (set.referencePoint) await destroyGroupReferencePointById(host, group, set.referencePoint.id, warnAll);
   }
-  await removeNotedLeftovers(host, repo, group, members, events, warnAll);
+  if (await removeNotedLeftovers(host, repo, group, members, events, warnAll)) {
+    // Removing a checkpoint merges the members' disks back: read them again for their current files.
+    for (const m of members) m.vm = await host.refreshVm(m.vm);
+    group = { ...group, members: members.map((m) => m.vm) };
+  }
   cleanExportFolders(repo, group.id);
 
   for (const m of members) {
@@ -347,9 +352,11 @@ async function destroyGroupReferencePointById(host: HostApi, group: VmGroup, id:
 /**
  * After a backup of the group died (its members' stale locks cleared with --clear-stale-lock):
  * the group checkpoint or reference point collection its locks noted, if still there and not
- * recorded by a committed set, is removed.
+ * recorded by a committed set, is removed. True when a checkpoint was removed (the members'
+ * disk files changed).
  */
-async function removeNotedLeftovers(host: HostApi, repo: Repository, group: VmGroup, members: Member[], events: EngineEvents, warn: Warn): Promise<void> {
+async function removeNotedLeftovers(host: HostApi, repo: Repository, group: VmGroup, members: Member[], events: EngineEvents, warn: Warn): Promise<boolean> {
+  let removed = false;
   const noted = members.map((m) => m.lock.cleared?.progress).filter((p): p is Record<string, unknown> => !!p && String(p["groupId"] ?? "").toLowerCase() === group.id.toLowerCase());
   const snapIds = new Set(noted.map((p) => p["groupSnapshot"]).filter((x): x is string => typeof x === "string").map((x) => x.toLowerCase()));
   const rpIds = new Set(noted.map((p) => p["groupReferencePoint"]).filter((x): x is string => typeof x === "string").map((x) => x.toLowerCase()));
@@ -357,6 +364,7 @@ async function removeNotedLeftovers(host: HostApi, repo: Repository, group: VmGr
     for (const s of await host.listGroupSnapshots(group)) {
       if (!snapIds.has(s.id.toLowerCase())) continue;
       await destroyGroupSnapshot(host, s, warn);
+      removed = true;
       events.info(`Removed checkpoint '${s.id}' of group '${group.name}', left by the interrupted backup`);
     }
   }
@@ -369,6 +377,7 @@ async function removeNotedLeftovers(host: HostApi, repo: Repository, group: VmGr
       events.info(`Removed reference point '${rpc.id}' of group '${group.name}', made by the interrupted backup but never recorded`);
     }
   }
+  return removed;
 }
 
 /** Export folders of this group left by an interrupted run (never a set record). */

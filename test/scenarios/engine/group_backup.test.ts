@@ -1,11 +1,12 @@
 /**
  * VM groups backed up as one set (issue 11), through the CLI against the lab: a group of three
  * VMs backs up full then incremental, every point restores bit-exact (a member alone and the
- * whole set), and a failure at each collection method, at a member's copy, or a crash in the
- * middle of the set commit leaves nothing behind: no new point in any member, no checkpoint,
+ * whole set), prune and verify keep sets whole, and a failure at each collection method, at a
+ * member's copy, or a crash at any step (the set commit included) leaves nothing behind: no new point in any member, no checkpoint,
  * no collection snapshot, no new reference point.
  */
 import { describe, expect, it, vi } from "vitest";
+import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import {
   cimQuery,
@@ -250,31 +251,53 @@ describe("backup --group", () => {
     }
   });
 
-  it.concurrent("a crash in the middle of the set commit is rolled back by the next run", async () => {
-    const w = await groupWorld("set-crash");
+  // Every place a group backup can die: the next run (clearing the stale locks) removes what the
+  // dead one made, a set caught mid-commit is rolled back, and the repository holds whole sets only.
+  it.concurrent("a crash at any step of a group backup leaves only whole sets once the next run has cleared it", async () => {
+    const w = await groupWorld("set-crash-all");
     try {
       await backupGroupAsync(w);
-      await guestWriteAsync(w.lab, "a", 0, 0, 8192, 400);
-      const before = treeHashes(w.repo);
-      // Killed after the second member's catalog was written, before the set was committed.
-      const killed = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab], { env: { HVBACKUP_CRASH_AT: "set-member-published#2" } });
-      expect(killed.signal).toBe("SIGKILL");
-      const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as unknown[];
-      expect(list).toHaveLength(5); // two members published, the third not: the set is not committed
-      const again = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json", "--clear-stale-lock"]);
-      expect(again.code, again.stdout + again.stderr).toBe(0);
-      expect(events(again.stdout).some((e) => e.type === "info" && /Rolled back backup set/.test(e.message ?? ""))).toBe(true);
-      const after = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ setId: string }>;
-      expect(after).toHaveLength(6);
-      expect(new Set(after.map((p) => p.setId)).size).toBe(2);
-      // Nothing of the interrupted run is left, in the repository or on the host.
-      for (const [k] of Object.entries(before)) expect(treeHashes(w.repo)).toHaveProperty([k]);
-      expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
-      expect(await snapshotCollections(w.lab)).toHaveLength(0);
-      expect(await referencePointCollections(w.lab)).toHaveLength(1);
-      expect(await referencePoints(w.lab)).toHaveLength(3);
+      let sets = 1;
+      const points = ["set-checkpoint-created", "set-member-copied#2", "set-config-exported", "set-reference-point-created", "set-record-committing", "set-member-published#2", "set-committed"];
+      for (const [n, at] of points.entries()) {
+        await guestWriteAsync(w.lab, "b", 0, n * MiB, 50_000, 500 + n);
+        const killed = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab], { env: { HVBACKUP_CRASH_AT: at } });
+        expect(killed.signal, at).toBe("SIGKILL");
+        if (at === "set-committed") sets++; // committed before the kill: a whole set
+        if (at === "set-member-published#2") {
+          // Killed after the second member's catalog was written: two members show the point, the set is not committed.
+          expect(JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout), at).toHaveLength(sets * 3 + 2);
+        }
+        const again = await hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json", "--clear-stale-lock"]);
+        expect(again.code, `${at}: ${again.stdout}${again.stderr}`).toBe(0);
+        if (at === "set-member-published#2" || at === "set-record-committing") {
+          expect(events(again.stdout).some((e) => e.type === "info" && /Rolled back backup set/.test(e.message ?? "")), at).toBe(true);
+        }
+        sets++;
+        await expectClean(w, sets, at);
+      }
+      const verify = await hvbAsync(["verify", "--repo", w.repo]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     } finally {
       w.cleanup();
     }
   });
 });
+
+/** Nothing left of an interrupted run: whole sets only, no checkpoint, one reference point per member. */
+async function expectClean(w: World, sets: number, label = ""): Promise<void> {
+  const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ setId: string | null; vmName: string }>;
+  expect(list, label).toHaveLength(sets * 3);
+  const bySet = new Map<string, string[]>();
+  for (const p of list) bySet.set(String(p.setId), [...(bySet.get(String(p.setId)) ?? []), p.vmName]);
+  for (const members of bySet.values()) expect(members.sort(), label).toEqual([...MEMBERS]);
+  expect(readdirSync(path.join(w.repo, "sets")).filter((n) => n.endsWith(".json")), label).toHaveLength(sets);
+  expect(readdirSync(path.join(w.repo, "sets")).filter((n) => !n.endsWith(".json")), label).toEqual([]);
+  for (const vm of readdirSync(w.repo).filter((n) => n !== "sets")) {
+    expect(readdirSync(path.join(w.repo, vm, "points")).filter((n) => n.endsWith(".partial")), label).toEqual([]);
+  }
+  expect(await recoveryCheckpoints(w.lab), label).toHaveLength(0);
+  expect(await snapshotCollections(w.lab), label).toHaveLength(0);
+  expect(await referencePointCollections(w.lab), label).toHaveLength(1);
+  expect(await referencePoints(w.lab), label).toHaveLength(3);
+}
