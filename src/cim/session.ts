@@ -64,6 +64,11 @@ export interface CimSession {
    * Rejects only when the call itself cannot be made (unknown class, method or path).
    */
   invokeMethod(path: string, method: string, args?: Record<string, unknown>): Promise<CimMethodResult>;
+  /**
+   * Deletes the instance at `path` (WMI's DeleteInstance; e.g. a Win32_ShadowCopy). Optional:
+   * a transport that cannot delete leaves it out, and callers say what they could not remove.
+   */
+  deleteInstance?(path: string): Promise<void>;
 }
 
 /** Failures of the session itself (not of a method: those are ReturnValues). */

@@ -63,7 +63,7 @@ export async function openFleet(labDir: string | undefined): Promise<HostFleet> 
   const clientFor = async (node: string | undefined): Promise<HyperVClient> => new HyperVClient(await sessionFor(V2, node), pollMs === undefined ? {} : { pollMs });
   if (nodes.length === 0) {
     const host = await clientFor(undefined);
-    return { nodes: ["localhost"], clustered: false, host: () => host, clusteredVms: async () => [], volumes };
+    return { nodes: ["localhost"], clustered: false, host: () => host, clusteredVms: async () => [], volumes, cimv2: volumeSession };
   }
   const hosts = new Map<string, HostApi>();
   for (const n of nodes) hosts.set(n, await clientFor(n));
@@ -77,5 +77,6 @@ export async function openFleet(labDir: string | undefined): Promise<HostFleet> 
     },
     clusteredVms: () => listClusteredVms(cluster),
     volumes,
+    cimv2: volumeSession,
   };
 }

@@ -50,3 +50,4 @@ export {
   type ChannelRef,
   type ChannelRequest,
 } from "./transports/channel_session";
+export { type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf } from "./shadow_copies";

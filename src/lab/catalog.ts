@@ -20,6 +20,7 @@ import type { ServiceClass } from "./host/paths";
 import { NAMESPACE } from "./host/paths";
 import { CLUSTER_NAMESPACE, clusterInstance, clusteredVms, nodeInstance, resourceGroupInstance, vmResourceInstance } from "./classes/cluster";
 import { CIMV2_NAMESPACE, volumeInstance } from "./classes/volume";
+import { shadowCopyInstance } from "./classes/shadow_copy";
 
 export interface ClassDef {
   name: string;
@@ -108,6 +109,7 @@ export const CLASSES: ClassDef[] = [
     list: (s) => s.vms.map((v) => exportSettingDataInstance(s, v)),
   },
   { name: "Win32_Volume", supers: ["CIM_StorageVolume", "CIM_StorageExtent", "CIM_LogicalDevice", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => (s.volumes ?? []).map((v) => volumeInstance(s, v)) },
+  { name: "Win32_ShadowCopy", supers: ["CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED], namespace: CIMV2_NAMESPACE, list: (s) => (s.shadowCopies ?? []).map((x) => shadowCopyInstance(s, x)) },
   { name: "MSCluster_Cluster", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => ((s.nodes?.length ?? 0) > 0 ? [clusterInstance(s)] : []) },
   { name: "MSCluster_Node", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => (s.nodes ?? []).map((n) => nodeInstance(s, n)) },
   { name: "MSCluster_ResourceGroup", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => clusteredVms(s).map((v) => resourceGroupInstance(s, v)) },

@@ -9,6 +9,8 @@ import { ASSOCIATIONS, associationInstances } from "./associations";
 import { LAB_NAMESPACES, classIsA, classesOf, findClass, InstanceIndex, pathKey } from "./catalog";
 import { NAMESPACE } from "./host/paths";
 import { nodeView } from "./host/node_view";
+import { removeShadowCopy } from "./host/shadow_copies";
+import * as fs from "node:fs";
 import { takeFault } from "./host/faults";
 import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
@@ -16,6 +18,9 @@ import { Args, type MethodContext } from "./services/method_support";
 import { METHODS } from "./services/methods";
 import type { LabState } from "./host/model";
 import { mutateLab, readLabState } from "./host/state_store";
+
+/** Classes whose methods the lab serves on the class itself (static methods). */
+const STATIC_CLASSES = new Set(["win32_shadowcopy"]);
 
 /** Which namespace, and on a cluster lab which node, a {@link LabCimSession} talks to. */
 export interface LabSessionOptions {
@@ -63,6 +68,25 @@ export class LabCimSession implements CimSession {
   async associators(path: string, options: AssociatorsOptions = {}): Promise<CimInstance[]> {
     return this.associatorsSync(path, options);
   }
+  async deleteInstance(path: string): Promise<void> {
+    this.deleteInstanceSync(path);
+  }
+
+  /**
+   * DeleteInstance: only Win32_ShadowCopy can be deleted in the lab (its folder goes after the
+   * commit); anything else is refused as WMI refuses classes whose provider cannot delete.
+   */
+  deleteInstanceSync(path: string): void {
+    const p = parseObjectPath(path);
+    if (p.className.toLowerCase() !== "win32_shadowcopy") throw new CimError("CimInvalidMethod", `Cannot delete '${path}': the lab deletes only Win32_ShadowCopy instances`, path);
+    const folder = mutateLab(this.dir, (state) => {
+      const f = removeShadowCopy(state, String(p.keys["ID"] ?? ""));
+      if (f === undefined) throw new CimError("CimNotFound", `Cannot delete '${path}': no such shadow copy`, path);
+      return f;
+    });
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+
   async invokeMethod(path: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {
     return this.invokeMethodSync(path, method, args);
   }
@@ -128,7 +152,8 @@ export class LabCimSession implements CimSession {
       purgeJobs(state, now);
       // The target must be visible to this session (a VM on another node is not); the method
       // then works on the whole host's state.
-      const target = new InstanceIndex(this.#view(state), now, this.namespace).get(path);
+      // A path without keys names the class: a static method (Win32_ShadowCopy.Create).
+      const target = Object.keys(p.keys).length === 0 && STATIC_CLASSES.has(p.className.toLowerCase()) ? { __CLASS: p.className, __PATH: path } : new InstanceIndex(this.#view(state), now, this.namespace).get(path);
       if (!target) throw new CimError("CimNotFound", `Cannot invoke ${method}: no instance '${path}'`, path);
       const fault = takeFault(state, method, p.className);
       if (fault) {

@@ -11,7 +11,7 @@ import { labDirFrom } from "../host";
 import type { CommandIo } from "../io";
 
 export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all | --group G [--group ...]) --repo R [--full] [--consistency application|crash]
-                       [--no-crash-fallback] [--hash-changes] [--parallel K] [--per-volume K] [--per-host K]
+                       [--no-crash-fallback] [--hash-changes] [--parallel K] [--per-volume K] [--per-host K] [--storage-snapshot]
                        [--clear-stale-lock] [--lab DIR] [--json]
 
   First run of a VM: a full backup. Then RCT incremental: only what changed since the last point.
@@ -26,6 +26,11 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
   --parallel K                back up at most K VMs at once (default 2); one VM's failure does not stop the others
   --per-volume K              at most K VMs at once whose disks share a volume (default: no limit; 1 on a cluster)
   --per-host K                at most K VMs at once per host or cluster node (default: no limit; 1 on a cluster)
+  --storage-snapshot          one storage snapshot for the whole set: every VM takes its checkpoint, one volume
+                              shadow copy is taken per volume, every checkpoint becomes its reference point at
+                              once (VMs are back on their base disks within seconds), and the disks are copied
+                              from the shadow copies (the limits then apply to the copies); without VSS a
+                              warning says so and each VM is backed up from its own checkpoint
   --group G                   a VM group (New-VMGroup): every member checkpointed at one moment and
                               published as one set, all or none (list --json shows each point's setId)
 `;
@@ -34,7 +39,7 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
 export async function backupCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, {
     values: ["vm", "group", "repo", "consistency", "parallel", "per-volume", "per-host", "lab"],
-    flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "all", "help"],
+    flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "all", "storage-snapshot", "help"],
   });
   if (args.flags.has("help")) {
     io.stdout(BACKUP_USAGE);
@@ -62,6 +67,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
     ...(perVolume === undefined ? {} : { perVolume }),
     ...(perHost === undefined ? {} : { perHost }),
     signal: stopSignal,
+    storageSnapshot: args.flags.has("storage-snapshot"),
   };
 
   // Groups first, one after the other: each is one set on one host (its members' checkpoint is one call).
@@ -115,6 +121,7 @@ function setSummary(report: BackupSetReport): Record<string, unknown> {
     medianCheckpointSeconds: round(median(ran.map((r) => r.checkpointSeconds))),
     limits: report.limits,
     peaks: report.peaks,
+    storageSnapshot: report.storageSnapshot,
   };
 }
 

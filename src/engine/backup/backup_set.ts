@@ -15,6 +15,8 @@ import { CheckpointMeter, meteredHost } from "./checkpoint_meter";
 import type { HostFleet } from "./fleet";
 import { type FollowState, followingHost } from "./following_host";
 import { type VmSelection, resolveSelection } from "./selection";
+import { SlotLimiter } from "../slot_limiter";
+import { type SnapshotVmState, StorageSnapshotRun, cleanupSnapshotVm, storageSnapshotHost } from "./storage_snapshot";
 
 /** How a set runs. */
 export interface BackupSetOptions extends BackupOptions {
@@ -24,6 +26,11 @@ export interface BackupSetOptions extends BackupOptions {
   perVolume?: number;
   /** VMs at once per node (default: unlimited; 1 on a cluster). */
   perHost?: number;
+  /**
+   * One storage snapshot for the set (storage_snapshot.ts): every VM checkpoints at once, one
+   * shadow copy per volume, every checkpoint converted at once; the limits then apply to copies.
+   */
+  storageSnapshot?: boolean;
 }
 
 /** One VM's outcome in a set. */
@@ -53,6 +60,8 @@ export interface BackupSetReport {
   limits: { parallel: number; perVolume: number | null; perHost: number | null };
   /** Most VMs that ran at once, overall and per `volume:ROOT` / `host:NODE`, as scheduled. */
   peaks: SchedulerPeaks;
+  /** True when the set ran with one storage snapshot (some volumes may still have had none: see the warnings). */
+  storageSnapshot: boolean;
   seconds: number;
 }
 
@@ -72,26 +81,44 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
   const outcomes: VmOutcome[] = failures.map((f) => ({
     vm: f.name, vmId: undefined, node: undefined, volumes: [], ok: false, result: undefined, error: f.error, bytes: 0, seconds: 0, checkpointSeconds: 0,
   }));
+  let snapshotRun: StorageSnapshotRun | undefined;
+  let slots: SlotLimiter | undefined;
+  if (options.storageSnapshot) {
+    if (fleet.cimv2) {
+      snapshotRun = new StorageSnapshotRun(fleet.cimv2, volumes, vms.length, events);
+      slots = new SlotLimiter({ total: options.parallel, perKind });
+    } else {
+      events.warning("No storage snapshot: this connection to the host cannot reach root\\cimv2 (Win32_ShadowCopy); backing up each VM from its own checkpoint", "StorageSnapshotUnavailable");
+    }
+  }
   const tasks: ScheduledTask<VmOutcome>[] = vms.map(({ vm, node }) => {
     const roots = [...new Set(vm.disks.map((d) => volumeRootOf(d.hostResource, volumes)))];
+    const resources = [{ kind: "host", name: node }, ...roots.map((r) => ({ kind: "volume", name: r }))];
     const outcome: VmOutcome = { vm: vm.name, vmId: vm.id, node, volumes: roots, ok: false, result: undefined, error: undefined, bytes: 0, seconds: 0, checkpointSeconds: 0 };
     outcomes.push(outcome);
     return {
       key: vm.name,
-      resources: [{ kind: "host", name: node }, ...roots.map((r) => ({ kind: "volume", name: r }))],
+      // With a storage snapshot every VM starts at once (they checkpoint together); the slots
+      // limit the copies instead.
+      resources: snapshotRun ? [] : resources,
       run: async () => {
         const meter = new CheckpointMeter();
         const follow: FollowState = { node, moves: [node] };
         const base = fleet.clustered ? followingHost(fleet, vm.id, vm.name, follow, events) : fleet.host(node);
+        const snap: SnapshotVmState = { arrived: false, release: undefined, early: undefined };
+        const metered = meteredHost(base, meter);
+        const host = snapshotRun && slots ? storageSnapshotHost(metered, snapshotRun, snap, () => slots.acquire(resources), vm.name, events) : metered;
         const t0 = performance.now();
         try {
-          outcome.result = await backupVm(meteredHost(base, meter), repo, vm.id, options, events);
+          outcome.result = await backupVm(host, repo, vm.id, options, events);
           outcome.ok = true;
           outcome.bytes = outcome.result.point.sizeBytes;
         } catch (e) {
           outcome.error = e;
           if (vms.length + failures.length > 1) events.warning(`Backup of '${vm.name}' failed: ${(e as Error).message}`, "BackupFailed");
         } finally {
+          if (snapshotRun && !snap.arrived) snapshotRun.depart();
+          cleanupSnapshotVm(snap);
           outcome.seconds = (performance.now() - t0) / 1000;
           outcome.checkpointSeconds = meter.seconds;
           outcome.node = follow.node;
@@ -100,11 +127,17 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
       },
     };
   });
-  const run = await runScheduled(tasks, { total: options.parallel, perKind });
+  let run: Awaited<ReturnType<typeof runScheduled<VmOutcome>>>;
+  try {
+    run = await runScheduled(tasks, snapshotRun ? { total: Math.max(1, tasks.length) } : { total: options.parallel, perKind });
+  } finally {
+    await snapshotRun?.finish();
+  }
   return {
     outcomes,
     limits: { parallel: options.parallel, perVolume: perVolume ?? null, perHost: perHost ?? null },
-    peaks: run.peaks,
+    peaks: slots ? slots.peaks : run.peaks,
+    storageSnapshot: snapshotRun !== undefined,
     seconds: (performance.now() - began) / 1000,
   };
 }

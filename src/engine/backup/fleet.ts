@@ -3,6 +3,7 @@
  * cluster, each reached through its own {@link HostApi}, with what the cluster knows about
  * whose VM runs where and the volumes the VMs' files are on.
  */
+import type { CimSession } from "../../cim/mod";
 import type { ClusteredVm, HostVolume } from "../../hyperv/mod";
 import type { HostApi } from "../host_api";
 
@@ -17,6 +18,8 @@ export interface HostFleet {
   clusteredVms(): Promise<ClusteredVm[]>;
   /** The host's volumes (Win32_Volume); the same on every node of a cluster for its shared volumes. */
   volumes(): Promise<HostVolume[]>;
+  /** root\cimv2 of the host (shadow copies); absent when the fleet cannot reach it. */
+  cimv2?: CimSession;
 }
 
 /** A fleet of one standalone host. */

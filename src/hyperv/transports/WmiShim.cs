@@ -26,6 +26,12 @@ public class Startup
         if (op == "get") return Get(scope, (string)req["path"]);
         if (op == "associators") return Associators(scope, (string)req["path"], Str(req, "resultClass"), Str(req, "assocClass"));
         if (op == "invoke") return InvokeMethod(scope, (string)req["path"], (string)req["method"], (IDictionary<string, object>)req["args"]);
+        if (op == "delete")
+        {
+            // DeleteInstance: how a Win32_ShadowCopy is removed (it has no Delete method).
+            using (ManagementObject o = new ManagementObject(scope, new ManagementPath((string)req["path"]), null)) o.Delete();
+            return null;
+        }
         throw new ArgumentException("Unknown operation '" + op + "'");
     }
 

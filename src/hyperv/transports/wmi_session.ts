@@ -53,6 +53,10 @@ class WmiSession implements CimSession {
   async invokeMethod(objectPath: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {
     return (await this.call({ op: "invoke", path: objectPath, method, args })) as CimMethodResult;
   }
+
+  async deleteInstance(objectPath: string): Promise<void> {
+    await this.call({ op: "delete", path: objectPath });
+  }
 }
 
 function wmiError(e: unknown): HvbError {

@@ -235,6 +235,8 @@ export interface LabState {
   nodes?: string[];
   /** Recovery checkpoints open now and at most at once, per volume and per node (volumes.ts). */
   checkpointLoad?: CheckpointLoad;
+  /** Volume shadow copies that exist (shadow_copies.ts). */
+  shadowCopies?: ShadowCopyRecord[];
   /** VM groups and their collection snapshots / reference points (absent in labs made before groups). */
   groups?: GroupRecord[];
   snapshotCollections?: SnapshotCollectionRecord[];
@@ -295,4 +297,15 @@ export const KNOWN_CONFIG_VERSIONS = [
 export function configVersionHasRct(version: string): boolean {
   const [maj, min] = version.split(".").map(Number) as [number, number];
   return maj > 6 || (maj === 6 && min >= 2);
+}
+
+/** A volume shadow copy: a frozen view of a volume's VM files at one instant. */
+export interface ShadowCopyRecord {
+  /** `{GUID}` (Win32_ShadowCopy.ID). */
+  id: string;
+  /** The volume's name (VolumeRecord.name). */
+  volume: string;
+  /** The folder holding the frozen files, laid out as below the volume root (DeviceObject). */
+  folder: string;
+  createdAt: number;
 }

@@ -17,6 +17,7 @@ import { destroyReferencePointCollection } from "./collection_reference_point_se
 import { requestStateChange } from "./vm_state";
 import { getError, getErrorEx } from "./job_methods";
 import { addVirtualMachine } from "./cluster_service";
+import { createShadowCopy } from "./shadow_copy_service";
 
 export const METHODS: Record<string, Record<string, MethodHandler>> = {
   msvm_virtualsystemsnapshotservice: {
@@ -60,6 +61,9 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
   },
   mscluster_cluster: {
     addvirtualmachine: addVirtualMachine,
+  },
+  win32_shadowcopy: {
+    create: createShadowCopy,
   },
 };
 

@@ -101,3 +101,28 @@ describe("runScheduled", () => {
     expect((await runScheduled([], { total: 1 })).outcomes).toEqual([]);
   });
 });
+
+describe("SlotLimiter", () => {
+  it("gives slots within the limits, earliest fitting waiter first, and each release once", async () => {
+    const { SlotLimiter } = await import("../../../src/engine/slot_limiter");
+    const lim = new SlotLimiter({ total: 2, perKind: { volume: 1 } });
+    const order: string[] = [];
+    const take = (name: string, volume: string) => lim.acquire([{ kind: "volume", name: volume }]).then((release) => (order.push(name), release));
+    const a = await take("a", "V0");
+    const pb = take("b", "V0"); // waits for a
+    const c = await take("c", "V1"); // V1 is free: goes before b
+    expect(order).toEqual(["a", "c"]);
+    const pd = take("d", "V1");
+    a();
+    a(); // a second release changes nothing
+    const b = await pb;
+    expect(order).toEqual(["a", "c", "b"]);
+    c();
+    const d = await pd;
+    b();
+    d();
+    expect(order).toEqual(["a", "c", "b", "d"]);
+    expect(lim.peaks.perResource).toEqual({ "volume:V0": 1, "volume:V1": 1 });
+    expect(lim.peaks.total).toBe(2);
+  });
+});

@@ -24,3 +24,14 @@ describe("volumeRootOf", () => {
     expect(volumeRootOf("/tmp/x.vhdx", [])).toBe("/");
   });
 });
+
+describe("shadowPathOf", () => {
+  it("puts a file below its volume root under the shadow copy's device object", async () => {
+    const { shadowPathOf } = await import("../../../src/hyperv/shadow_copies");
+    const dev = "\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy7";
+    expect(shadowPathOf("C:\\ClusterStorage\\Volume1\\vms\\a.avhdx", { volume: "C:\\ClusterStorage\\Volume1\\", deviceObject: dev })).toBe(`${dev}\\vms\\a.avhdx`);
+    expect(shadowPathOf("c:\\VMs\\b.vhdx", { volume: "C:\\", deviceObject: dev })).toBe(`${dev}\\VMs\\b.vhdx`);
+    expect(shadowPathOf("/lab/volumes/V1/vms/x/d.vhdx", { volume: "/lab/volumes/V1/", deviceObject: "/lab/shadows/S" })).toBe("/lab/shadows/S/vms/x/d.vhdx");
+    expect(() => shadowPathOf("D:\\x.vhdx", { volume: "C:\\", deviceObject: dev })).toThrow(/not on volume/);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * One storage snapshot per backup set (`--storage-snapshot`): every VM of the set takes its
+ * recovery checkpoint; once all have (or failed before), one volume shadow copy is taken per
+ * volume their frozen files are on; every checkpoint is then exported and converted to its
+ * reference point at once, so each VM is back on its base disks within seconds; the copies read
+ * the frozen files from the shadow copies, throttled by the set's limits; the shadow copies are
+ * deleted at the end.
+ *
+ * The backup of one VM (backup.ts) is unchanged: it talks to a host that does the above behind
+ * the calls it already makes. Its checkpoint comes back with disk paths inside the shadow copy,
+ * its later export copies the early export, its conversion returns the reference point made
+ * early, and removing the checkpoint after a failure removes that reference point. A VM whose
+ * volume got no shadow copy (no VSS, provider refused) removes its checkpoint, waits for its
+ * turn and takes a new one: the flow without the option, said in a warning.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { toHvbError } from "../../base/mod";
+import type { CimSession } from "../../cim/mod";
+import { type HostVolume, type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf, volumeRootOf } from "../../hyperv/mod";
+import type { EngineEvents } from "../events";
+import type { HostApi, HostCheckpoint, HostReferencePoint } from "../host_api";
+
+/** The set-wide part: who has checkpointed, the shadow copies, their removal. */
+export class StorageSnapshotRun {
+  #arrived = 0;
+  #departed = 0;
+  readonly #frozenFiles: string[] = [];
+  #shadows: Promise<Map<string, ShadowCopy | null>> | undefined;
+  #release!: () => void;
+  readonly #barrier = new Promise<void>((r) => (this.#release = r));
+  readonly #taken: ShadowCopy[] = [];
+
+  constructor(
+    private readonly cimv2: CimSession,
+    readonly volumes: readonly HostVolume[],
+    private readonly expected: number,
+    private readonly events: EngineEvents,
+  ) {
+    if (expected === 0) this.#release();
+  }
+
+  /** A VM has its checkpoint: waits for every other VM, then for the shadow copies. */
+  async arrive(checkpoint: HostCheckpoint): Promise<Map<string, ShadowCopy | null>> {
+    this.#arrived++;
+    this.#frozenFiles.push(...checkpoint.disks.map((d) => d.path));
+    this.#check();
+    await this.#barrier;
+    this.#shadows ??= this.#takeShadows();
+    return this.#shadows;
+  }
+
+  /** A VM ended without reaching its checkpoint: no one waits for it. */
+  depart(): void {
+    this.#departed++;
+    this.#check();
+  }
+
+  #check(): void {
+    if (this.#arrived + this.#departed >= this.expected) this.#release();
+  }
+
+  async #takeShadows(): Promise<Map<string, ShadowCopy | null>> {
+    const roots = [...new Set(this.#frozenFiles.map((f) => volumeRootOf(f, this.volumes)))];
+    const out = new Map<string, ShadowCopy | null>();
+    for (const root of roots) {
+      try {
+        const s = await createShadowCopy(this.cimv2, root);
+        this.#taken.push(s);
+        out.set(root, s);
+        this.events.info(`Shadow copy ${s.id} of volume '${root}' freezes the checkpoints of the set on it`);
+      } catch (e) {
+        out.set(root, null);
+        this.events.warning(`No storage snapshot of volume '${root}' (${toHvbError(e).message}); its VMs are backed up without one, each from its own checkpoint`, "StorageSnapshotUnavailable");
+      }
+    }
+    return out;
+  }
+
+  /** Deletes every shadow copy taken (a failure is a warning naming the copy to remove by hand). */
+  async finish(): Promise<void> {
+    for (const s of this.#taken.splice(0)) {
+      try {
+        await deleteShadowCopy(this.cimv2, s);
+      } catch (e) {
+        this.events.warning(`Could not remove shadow copy ${s.id} of '${s.volume}': ${toHvbError(e).message}`, "ShadowCopyLeft");
+      }
+    }
+  }
+}
+
+/** One VM's part, read by the backup set. */
+export interface SnapshotVmState {
+  /** The VM took its checkpoint and reached the barrier (else the set must not wait for it). */
+  arrived: boolean;
+  /** Gives back the VM's copy slot (set once it has one). */
+  release: (() => void) | undefined;
+  early: { checkpointId: string; referencePoint: HostReferencePoint; exportDir: string; exported: string } | undefined;
+}
+
+/** `host` for one VM of a storage-snapshot set (see the file comment). */
+export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: SnapshotVmState, acquireSlot: () => Promise<() => void>, vmName: string, events: EngineEvents): HostApi {
+  const overrides: Partial<HostApi> = {
+    createRecoveryCheckpoint: async (...args) => {
+      const cp = await host.createRecoveryCheckpoint(...args);
+      vm.arrived = true;
+      const shadows = await run.arrive(cp);
+      const frozen = cp.disks.map((d) => {
+        const s = shadows.get(volumeRootOf(d.path, run.volumes));
+        return s ? { ...d, path: shadowPathOf(d.path, s) } : undefined;
+      });
+      if (frozen.every((d) => d !== undefined)) {
+        const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-config-"));
+        const exported = await host.exportConfiguration(cp, exportDir);
+        vm.early = { checkpointId: cp.instanceId, referencePoint: await host.convertToReferencePoint(cp), exportDir, exported };
+        vm.release = await acquireSlot();
+        return { ...cp, disks: frozen as HostCheckpoint["disks"] };
+      }
+      events.warning(`VM '${vmName}' is backed up without a storage snapshot: its checkpoint is removed now and taken again when its turn to copy comes`, "StorageSnapshotFallback");
+      await host.destroyCheckpoint(cp);
+      vm.release = await acquireSlot();
+      return host.createRecoveryCheckpoint(...args);
+    },
+    exportConfiguration: async (target, destinationDir, options) => {
+      const early = vm.early;
+      if (!early || (target as HostCheckpoint).instanceId !== early.checkpointId) return host.exportConfiguration(target, destinationDir, options);
+      fs.cpSync(early.exportDir, destinationDir, { recursive: true });
+      return destinationDir + early.exported.slice(early.exportDir.length);
+    },
+    convertToReferencePoint: async (cp) => {
+      const early = vm.early;
+      if (early && (cp as HostCheckpoint).instanceId === early.checkpointId) return early.referencePoint;
+      return host.convertToReferencePoint(cp);
+    },
+    destroyCheckpoint: async (cp) => {
+      const early = vm.early;
+      // The checkpoint became a reference point early; a failed backup must not leave that behind.
+      if (early && (cp as HostCheckpoint).instanceId === early.checkpointId) return host.destroyReferencePoint(early.referencePoint);
+      return host.destroyCheckpoint(cp);
+    },
+  };
+  return new Proxy(host, {
+    get(target, prop) {
+      if (Object.prototype.hasOwnProperty.call(overrides, prop)) return overrides[prop as keyof HostApi];
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Removes what a VM's early export left in the temporary folder. */
+export function cleanupSnapshotVm(vm: SnapshotVmState): void {
+  if (vm.early) fs.rmSync(vm.early.exportDir, { recursive: true, force: true });
+  vm.release?.();
+}
