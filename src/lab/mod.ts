@@ -45,4 +45,4 @@ export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateN
 export { LOCK_FILE, withLabLock } from "./host/state_store";
 export { checkNode, nodeOf, volumeOfFile } from "./host/volumes";
 export { type LabSessionOptions } from "./session";
-export type { VolumeRecord, CheckpointLoad } from "./host/model";
+export type { VolumeRecord, CheckpointLoad, ShadowCopyRecord } from "./host/model";
