@@ -36,10 +36,18 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
   if (wanted && members.length !== wanted.length) {
     throw new HvbError("VmNotInRepository", `Backup set ${set.id} of group '${set.groupName}' has no member ${options.members!.filter((w) => !members.some((m) => m.vmName.toLowerCase() === w.toLowerCase() || m.vmId.toLowerCase() === w.toLowerCase())).map((w) => `'${w}'`).join(", ")} (members: ${set.members.map((m) => m.vmName).join(", ")})`, { category: "ObjectNotFound", target: set.id });
   }
+  // Every member's point first, so a set that cannot be restored whole is refused before any VM is touched.
+  for (const m of members) {
+    const catalog = repo.findVm(m.vmId).readCatalog();
+    if (!catalog.points.some((p) => p.id === m.pointId && p.setId === set.id)) {
+      throw new HvbError("PointNotFound", `Backup set ${set.id} of group '${set.groupName}' cannot be restored whole: member '${m.vmName}' no longer has its point ${m.pointId} (run 'hvbackup verify --repo ${repo.root}')`, { category: "ObjectNotFound", target: set.id });
+    }
+  }
   const results: RestoreResult[] = [];
   for (const m of members) {
-    results.push(
-      await restoreVm(
+    try {
+      results.push(
+        await restoreVm(
         host,
         repo,
         m.vmId,
@@ -50,9 +58,14 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
           ...(options.force !== undefined ? { force: options.force } : {}),
           ...(options.clearStaleLock !== undefined ? { clearStaleLock: options.clearStaleLock } : {}),
         },
-        events,
-      ),
-    );
+          events,
+        ),
+      );
+    } catch (e) {
+      if (results.length === 0 || !(e instanceof HvbError)) throw e;
+      // Say what is already back, so the operator knows which VMs to keep or remove.
+      throw new HvbError(e.code, `${e.message} (restoring member '${m.vmName}' of set ${set.id}; already restored: ${results.map((r) => `'${r.vmName}' (${r.vmId}) in ${r.destination}`).join(", ")})`, { category: e.category, target: e.target ?? set.id, cause: e });
+    }
   }
   return { setId: set.id, groupName: set.groupName, members: results };
 }
