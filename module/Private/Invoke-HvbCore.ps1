@@ -173,6 +173,8 @@ function Invoke-HvbCore {
     $progressIds = [System.Collections.Generic.Dictionary[string, int]]::new([System.StringComparer]::Ordinal)
     $errorEvents = 0
     $resultEvents = 0
+    $line = $null
+    $answeredLine = $null
     try {
         try {
             [void]$process.Start()
@@ -216,7 +218,15 @@ function Invoke-HvbCore {
                     if ($quiet) { $Cmdlet.WriteVerbose($message) } else { $Cmdlet.WriteWarning($message) }
                 }
                 'info' { $Cmdlet.WriteVerbose([string](Get-HvbProperty $Item 'message' '')) }
-                'host-request' { $process.StandardInput.WriteLine((Invoke-HvbHostRequest -Request $Item -Connection $connection)) }
+                'host-request' {
+                    # Answered inside a finally block, which a stop (Ctrl+C) does not interrupt: a
+                    # request the host carried out (a checkpoint made) must reach the core, or it
+                    # could not clean up what it does not know about.
+                    try { } finally {
+                        $process.StandardInput.WriteLine((Invoke-HvbHostRequest -Request $Item -Connection $connection))
+                        $answeredLine = $line
+                    }
+                }
                 'result' {
                     $resultEvents++
                     $data.Add((Get-HvbProperty $Item 'data' $null))
@@ -287,11 +297,20 @@ function Invoke-HvbCore {
                 $process.StandardInput.WriteLine('{"type":"cancel"}')
                 $deadline = [datetime]::UtcNow.AddMinutes(2)
                 $ended = $false
+                # The stop may have come between reading a host request and answering it: the
+                # core waits for that answer before it can clean up, so it is answered first.
+                $backlog = [System.Collections.Generic.List[string]]::new()
+                if ($null -ne $line -and $line -cne $answeredLine) { $backlog.Add($line) }
                 while (-not $ended -and [datetime]::UtcNow -lt $deadline) {
-                    $pendingLine = $process.StandardOutput.ReadLineAsync()
-                    while (-not $pendingLine.Wait(250)) { if ([datetime]::UtcNow -ge $deadline) { break } }
-                    if (-not $pendingLine.IsCompleted) { break }
-                    $text = $pendingLine.Result
+                    if ($backlog.Count -gt 0) {
+                        $text = $backlog[0]
+                        $backlog.RemoveAt(0)
+                    } else {
+                        $pendingLine = $process.StandardOutput.ReadLineAsync()
+                        $left = $deadline - [datetime]::UtcNow
+                        if ($left -le [timespan]::Zero -or -not $pendingLine.Wait($left)) { break }
+                        $text = $pendingLine.Result
+                    }
                     if ($null -eq $text) { $ended = $true; continue }
                     if (-not $text.Trim().StartsWith('{')) { continue }
                     $stopEvent = $null

@@ -172,14 +172,14 @@ function global:ConvertFrom-HvbStandInLab {
 function global:Get-CimInstance {
     [CmdletBinding()]
     param([string] $Namespace = 'root\cimv2', [string] $Query, [string] $ClassName, [object] $InputObject, [object] $CimSession, [string] $ComputerName)
-    if ($null -ne $CimSession) { $global:HvbStandIn.Log.Add("CimSession:$($CimSession.Name)") }
+    if ($null -ne $CimSession) { [void]$global:HvbStandIn.Log.Add("CimSession:$($CimSession.Name)") }
     if ($null -ne $InputObject) {
         $path = ConvertTo-HvbStandInPath $InputObject
-        $global:HvbStandIn.Log.Add("Get-CimInstance:$path")
+        [void]$global:HvbStandIn.Log.Add("Get-CimInstance:$path")
         return (ConvertFrom-HvbStandInLab (Invoke-HvbStandInLab @('cim', 'get', '--path', $path) -Namespace $InputObject.CimSystemProperties.Namespace -ComputerName $ComputerName))
     }
     if (-not $Query) { $Query = "SELECT * FROM $ClassName" }
-    $global:HvbStandIn.Log.Add("Get-CimInstance:$Query")
+    [void]$global:HvbStandIn.Log.Add("Get-CimInstance:$Query")
     foreach ($row in (Invoke-HvbStandInLab @('cim', 'query', $Query) -Namespace $Namespace -ComputerName $ComputerName)) { ConvertFrom-HvbStandInLab $row }
 }
 
@@ -189,7 +189,7 @@ function global:Get-CimAssociatedInstance {
     $words = @('cim', 'associators', '--path', (ConvertTo-HvbStandInPath $InputObject))
     if ($Association) { $words += @('--assoc-class', $Association) }
     if ($ResultClassName) { $words += @('--result-class', $ResultClassName) }
-    $global:HvbStandIn.Log.Add("Get-CimAssociatedInstance:$($InputObject.CimSystemProperties.ClassName):$Association`:$ResultClassName")
+    [void]$global:HvbStandIn.Log.Add("Get-CimAssociatedInstance:$($InputObject.CimSystemProperties.ClassName):$Association`:$ResultClassName")
     foreach ($row in (Invoke-HvbStandInLab $words -Namespace $InputObject.CimSystemProperties.Namespace -ComputerName $ComputerName)) { ConvertFrom-HvbStandInLab $row }
 }
 
@@ -205,7 +205,7 @@ function global:Get-CimClass {
     # other classes come back without properties, and the module infers types from values.
     [CmdletBinding()]
     param([string] $Namespace, [string] $ClassName, [object] $CimSession)
-    $global:HvbStandIn.Log.Add("Get-CimClass:$ClassName")
+    [void]$global:HvbStandIn.Log.Add("Get-CimClass:$ClassName")
     $types = @{
         Msvm_VirtualSystemSnapshotSettingData = @{ ConsistencyLevel = 'UInt8'; IgnoreNonSnapshottableDisks = 'Boolean'; GuestBackupType = 'UInt8'; ElementName = 'String' }
         Msvm_VirtualSystemExportSettingData   = @{ CopySnapshotConfiguration = 'UInt8'; CopyVmRuntimeInformation = 'Boolean'; CopyVmStorage = 'Boolean'; CreateVmExportSubdirectory = 'Boolean'; SnapshotVirtualSystem = 'String'; DifferentialBackupBase = 'String'; BackupIntent = 'UInt8'; CaptureLiveState = 'UInt8'; ExcludedVirtualHardDisks = 'StringArray' }
@@ -219,7 +219,7 @@ function global:Invoke-CimMethod {
     [CmdletBinding()]
     param([object] $InputObject, [string] $MethodName, [System.Collections.IDictionary] $Arguments, [object] $CimSession, [string] $ComputerName)
     $path = ConvertTo-HvbStandInPath $InputObject
-    $global:HvbStandIn.Log.Add("Invoke-CimMethod:$($InputObject.CimSystemProperties.ClassName).$MethodName")
+    [void]$global:HvbStandIn.Log.Add("Invoke-CimMethod:$($InputObject.CimSystemProperties.ClassName).$MethodName")
     $convert = $null
     $convert = {
         param($Value)
@@ -241,5 +241,7 @@ function global:Invoke-CimMethod {
         $shaped = New-HvbStandInInstance -ClassName 'Out' -Server '' -Properties ([ordered]@{ $p.Name = $p.Value }) -Keys @()
         $outs.Add($shaped.CimInstanceProperties[0])
     }
+    # A test hook: told each method that ran (channel.test.ts stops a backup after CreateSnapshot).
+    if ($global:HvbStandIn.ContainsKey('OnInvoke')) { & $global:HvbStandIn.OnInvoke $MethodName }
     [pscustomobject]@{ ReturnValue = [uint32]$result.ReturnValue; OutParameters = $outs.ToArray() }
 }

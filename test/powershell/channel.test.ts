@@ -8,6 +8,7 @@
  * the restored disk are compared with the VM's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_BUNDLE, keyValues, psQuote, ROOT } from "./_pwsh";
 import { cli, diskBytes, lab, labVms, listPoints, ps, repo, setUpLab, work } from "./_backup_lab";
@@ -58,5 +59,45 @@ $restored = Get-VMBackup -Path ./repo -VMName web01 -Latest | Restore-VMFromBack
     expect(copy.id).not.toBe(original.id);
     expect(diskBytes(copy.disks[0]!.path, "copy").equals(diskBytes(original.disks[0]!.path, "orig"))).toBe(true);
     void repo;
+  }, 180_000);
+
+  it("a backup stopped (StopProcessing) once its checkpoint exists leaves no checkpoint, no lock and no staging", () => {
+    // The backup runs in a second runspace; the stand-in of Invoke-CimMethod flags CreateSnapshot,
+    // and this runspace then calls Stop() on it, as Ctrl+C does. The module sends the core a
+    // cancel line and answers the host requests of its cleanup.
+    const r = ps(`
+$shared = [hashtable]::Synchronized(@{ Made = $false })
+$runspace = [runspacefactory]::CreateRunspace([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$runspace.Open()
+$runspace.SessionStateProxy.SetVariable('Shared', $shared)
+$pipeline = [powershell]::Create()
+$pipeline.Runspace = $runspace
+[void]$pipeline.AddScript(${psQuote(`Import-Module ${psQuote(join(ROOT, "HyperVBackup.psd1"))}
+${standIns(lab)}
+$global:HvbStandIn['OnInvoke'] = { param($Method) if ($Method -eq 'CreateSnapshot') { $Shared.Made = $true } }
+New-RecoveryBackup -VMName sql01 -Path ${psQuote(join(work.dir, "repo"))} -Confirm:$false
+'finished'`)})
+$handle = $pipeline.BeginInvoke()
+while (-not $shared.Made -and -not $handle.IsCompleted) { [System.Threading.Thread]::Sleep(20) }
+"MADE=$($shared.Made)"
+$pipeline.Stop()
+"STATE=$($pipeline.InvocationStateInfo.State)"
+"OUTPUT=$(@($pipeline.Streams.Error | ForEach-Object { $_.FullyQualifiedErrorId }) -join ',')"
+$runspace.Close()
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    expect(kv["MADE"]).toBe("True");
+    expect(kv["STATE"]).toBe("Stopped");
+    const recovery = JSON.parse(cli(["lab", "cim", "query", "--lab", lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'"], work.dir)) as unknown[];
+    expect(recovery).toEqual([]);
+    const store = readdirSync(join(work.dir, "repo")).find((d) => d.startsWith("sql01_"));
+    if (store !== undefined) {
+      const left = readdirSync(join(work.dir, "repo", store), { recursive: true }).map(String);
+      expect(left.filter((f) => f.endsWith(".lock") || f.includes(".partial"))).toEqual([]);
+    }
+    expect(listPoints().filter((p) => p.vmName === "sql01")).toEqual([]);
+    // The next backup runs without a stale lock to clear.
+    cli(["backup", "--vm", "sql01", "--repo", join(work.dir, "repo"), "--lab", lab, "--json"], work.dir);
   }, 180_000);
 });
