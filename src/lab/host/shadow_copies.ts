@@ -20,6 +20,36 @@ function filesOn(state: LabState, volumes: readonly VolumeRecord[], volume: Volu
   return [...new Set(all.map((f) => path.resolve(f)))].filter((f) => volumeOfFile(volumes, f)?.name === volume.name && fs.existsSync(f));
 }
 
+/**
+ * A copy of `src` that stays as it is whatever happens to `src` later: a reflink where the file
+ * system has them (copy-on-write, instant), else a copy that skips zero runs (the disk files are
+ * sparse: writing their holes as zeros would cost time and space a shadow copy does not).
+ */
+function frozenCopy(src: string, dest: string): void {
+  try {
+    fs.copyFileSync(src, dest, fs.constants.COPYFILE_FICLONE_FORCE);
+    return;
+  } catch {
+    /* no reflinks here: copy the data runs */
+  }
+  const chunk = Buffer.alloc(1024 * 1024);
+  const zeros = Buffer.alloc(chunk.length);
+  const size = fs.statSync(src).size;
+  const from = fs.openSync(src, "r");
+  const to = fs.openSync(dest, "w");
+  try {
+    for (let off = 0; off < size; off += chunk.length) {
+      const n = fs.readSync(from, chunk, 0, Math.min(chunk.length, size - off), off);
+      const part = chunk.subarray(0, n);
+      if (!part.equals(zeros.subarray(0, n))) fs.writeSync(to, part, 0, n, off);
+    }
+    fs.ftruncateSync(to, size);
+  } finally {
+    fs.closeSync(from);
+    fs.closeSync(to);
+  }
+}
+
 /** Takes a shadow copy of `volume`; the caller commits the state. */
 export function takeShadowCopy(state: LabState, dir: string, volume: VolumeRecord, now: number): ShadowCopyRecord {
   const id = `{${newGuid()}}`;
@@ -27,7 +57,7 @@ export function takeShadowCopy(state: LabState, dir: string, volume: VolumeRecor
   for (const f of filesOn(state, labVolumes(state, dir), volume)) {
     const dest = path.join(folder, path.relative(volume.root, f));
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.copyFileSync(f, dest, fs.constants.COPYFILE_FICLONE);
+    frozenCopy(f, dest);
   }
   fs.mkdirSync(folder, { recursive: true });
   const record: ShadowCopyRecord = { id, volume: volume.name, folder, createdAt: now };
