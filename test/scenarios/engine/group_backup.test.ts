@@ -251,6 +251,39 @@ describe("backup --group", () => {
     }
   });
 
+  it.concurrent("backups of a member alone and of its group interleave: each builds on the other's point and reference point", async () => {
+    const w = await newWorldAsync("set-mixed");
+    try {
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "x", "--disk", "4MiB"]);
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "y", "--disk", "4MiB"]);
+      await okAsync(["lab", "group", "new", "--lab", w.lab, "--name", "g", "--vm", "x", "--vm", "y"]);
+      await guestWriteAsync(w.lab, "x", 0, 0, 200_000, 1);
+      await okAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab]);
+      await guestWriteAsync(w.lab, "x", 0, MiB, 100_000, 2);
+      const single = events((await okAsync(["backup", "--vm", "x", "--repo", w.repo, "--lab", w.lab, "--json"])).stdout).find((e) => e.type === "result")!.data as SetPoint & { disks: Array<{ method: string }> };
+      expect([single.kind, single.setId, single.disks[0]!.method]).toEqual(["incremental", null, "rct"]);
+      await guestWriteAsync(w.lab, "x", 0, 2 * MiB, 100_000, 3);
+      await guestWriteAsync(w.lab, "y", 0, 3 * MiB, 100_000, 4);
+      const view = { x: await guestViewAsync(w.lab, "x"), y: await guestViewAsync(w.lab, "y") };
+      const r = await okAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      const set = events(r.stdout).find((e) => e.type === "result")!.data as { points: Array<SetPoint & { parentId: string; disks: Array<{ method: string }> }> };
+      expect(set.points.map((p) => [p.vmName, p.kind, p.disks[0]!.method])).toEqual([["x", "incremental", "rct"], ["y", "incremental", "rct"]]);
+      expect(set.points[0]!.parentId).toBe(single.id);
+      expect(events(r.stdout).filter((e) => e.type === "warning")).toEqual([]);
+      // One reference point per member, the newest set's; the single backup's and the first set's are gone.
+      expect(await referencePoints(w.lab)).toHaveLength(2);
+      expect(await referencePointCollections(w.lab)).toHaveLength(1);
+      const dest = path.join(w.dir, "mixed");
+      await okAsync(["restore", "--repo", w.repo, "--group", "g", "--new-id", "--dest", dest, "--lab", w.lab]);
+      for (const vm of ["x", "y"] as const) {
+        const back = (await labVmsAsync(w.lab)).find((v) => v.name === vm && v.disks[0]!.path.startsWith(dest + path.sep))!;
+        expect(back.disks.map((d) => diskHash(d.path))).toEqual(view[vm]);
+      }
+    } finally {
+      w.cleanup();
+    }
+  });
+
   // Every place a group backup can die: the next run (clearing the stale locks) removes what the
   // dead one made, a set caught mid-commit is rolled back, and the repository holds whole sets only.
   it.concurrent("a crash at any step of a group backup leaves only whole sets once the next run has cleared it", async () => {
