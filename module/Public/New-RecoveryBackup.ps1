@@ -53,6 +53,18 @@ function New-RecoveryBackup {
         Back up from a lab host (an emulated Hyper-V host in this folder, made with
         `hvbackup lab init`) instead of the local Hyper-V host. For rehearsals and tests; the
         HYPERVBACKUP_LAB environment variable does the same.
+    .PARAMETER ComputerName
+        Back up on another Hyper-V host: the command runs there through PowerShell remoting
+        (HyperVBackup must be installed there), its disks are read there and the repository is
+        written from there, so give -Path as that host sees it (a UNC path its computer account
+        can write). Bound from a VM object of Get-VM -ComputerName, so such a VM is backed up on
+        its own host, never mistaken for a local VM of the same name. This computer's own name,
+        '.' or 'localhost' run here.
+    .PARAMETER Credential
+        Credentials for the connection to -ComputerName.
+    .PARAMETER CimSession
+        The CimSession the module's host requests use here (the local host only: a session to
+        another computer is refused, use -ComputerName for that; see docs/windows.md).
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one. When several
         VMs are backed up, the restore points of those that succeeded are returned first.
@@ -116,6 +128,15 @@ function New-RecoveryBackup {
         [ValidateNotNullOrEmpty()]
         [string] $LabPath,
 
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [string] $ComputerName,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $Credential,
+
+        [object] $CimSession,
+
         [switch] $EnableException
     )
 
@@ -123,6 +144,10 @@ function New-RecoveryBackup {
         # Every VM of the pipeline, in order, once; backed up by one core run in end{}.
         $vms = [System.Collections.Generic.List[string]]::new()
         $seen = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+        # VMs of other hosts (-ComputerName, or a Get-VM object's ComputerName), per host: backed
+        # up on that host, never mistaken for a local VM of the same name.
+        $remoteVms = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.List[string]]]::new([System.StringComparer]::OrdinalIgnoreCase)
+        $session = Resolve-HvbCimSession -CimSession $CimSession -Cmdlet $PSCmdlet
     }
 
     process {
@@ -132,6 +157,15 @@ function New-RecoveryBackup {
         } else {
             $names = @($VMName)
         }
+        if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
+            $list = $null
+            if (-not $remoteVms.TryGetValue($ComputerName, [ref] $list)) {
+                $list = [System.Collections.Generic.List[string]]::new()
+                $remoteVms[$ComputerName] = $list
+            }
+            foreach ($name in $names) { if (-not [string]::IsNullOrWhiteSpace($name) -and -not $list.Contains($name)) { $list.Add($name) } }
+            return
+        }
         foreach ($name in $names) {
             if ([string]::IsNullOrWhiteSpace($name)) { continue }
             if ($seen.Add($name)) { $vms.Add($name) }
@@ -139,6 +173,18 @@ function New-RecoveryBackup {
     }
 
     end {
+        foreach ($remote in $remoteVms.GetEnumerator()) {
+            $approvedThere = [System.Collections.Generic.List[string]]::new()
+            foreach ($vm in $remote.Value) {
+                if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$vm' on '$($remote.Key)'") -Action "Back up on '$($remote.Key)' to '$Path'" -EnableException $EnableException)) { $approvedThere.Add($vm) }
+            }
+            if ($approvedThere.Count -eq 0) { continue }
+            $forwarded = @{}
+            foreach ($key in $PSBoundParameters.Keys) { $forwarded[$key] = $PSBoundParameters[$key] }
+            [void]$forwarded.Remove('VMId')
+            $forwarded['VMName'] = $approvedThere.ToArray()
+            Invoke-HvbRemoteCommand -ComputerName $remote.Key -Credential $Credential -CommandName 'New-RecoveryBackup' -Parameters $forwarded
+        }
         if ($vms.Count -eq 0) { return }
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
         $action = "Back up to '$repository'"
@@ -177,7 +223,7 @@ function New-RecoveryBackup {
         if ($approved.Count -gt 1) { $target = $repository }
         # A failed VM of several is reported by the core as a warning and in the results; it
         # becomes an ErrorRecord below, so the warning goes to the verbose stream.
-        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() -ErrorHandling Collect `
+        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $arguments.ToArray() -ErrorHandling Collect `
             -TargetObject $target -ProgressActivity 'Backing up' -QuietWarningCode 'BackupFailed'
 
         $failures = [System.Collections.Generic.List[System.Management.Automation.ErrorRecord]]::new()

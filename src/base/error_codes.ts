@@ -88,6 +88,7 @@ export type HvbErrorCode =
   | "RctIdInvalid"
   | "RctNotSupported"
   | "ReferencePointNotFound"
+  | "RemoteCimSession"
   | "RepositoryNotFound"
   | "RepositoryPathEscape"
   | "RepositoryPathInvalid"

@@ -1,0 +1,64 @@
+/**
+ * Remote hosts: a VM object whose ComputerName is another host (as Get-VM -ComputerName HV02
+ * gives) is backed up on that host through PowerShell remoting, never as the local VM of the
+ * same name; this computer's own name runs here; a CimSession to another computer is refused.
+ * Invoke-Command is replaced by a function that records what it was asked to run (no remoting
+ * endpoint exists here); the lab shows that nothing happened locally.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keyValues } from "./_pwsh";
+import { listPoints, ps, setUpLab, work } from "./_backup_lab";
+
+beforeAll(() => setUpLab(), 300_000);
+afterAll(() => work?.remove());
+
+const FAKE_REMOTING = `
+$global:RemoteCalls = [System.Collections.Generic.List[object]]::new()
+function global:Invoke-Command {
+    param([string[]] $ComputerName, [scriptblock] $ScriptBlock, [object[]] $ArgumentList, [pscredential] $Credential)
+    $global:RemoteCalls.Add([pscustomobject]@{ ComputerName = $ComputerName -join ','; Command = $ArgumentList[0]; Parameters = $ArgumentList[1]; User = $(if ($Credential) { $Credential.UserName } else { '' }) })
+    [pscustomobject]@{ PSTypeName = 'Deserialized.HyperVBackup.RestorePoint'; VMName = $ArgumentList[1].VMName -join ','; PSComputerName = $ComputerName -join ',' }
+}
+`;
+
+describe("remote hosts", () => {
+  it("a Get-VM object of another host is backed up on that host; this computer's name runs here", () => {
+    const r = ps(`${FAKE_REMOTING}
+$password = [System.Security.SecureString]::new(); foreach ($c in 'pw'.ToCharArray()) { $password.AppendChar($c) }
+$credential = [pscredential]::new('CONTOSO\\backup', $password)
+$remote = [pscustomobject]@{ Name = 'web01'; ComputerName = 'HV02' } | New-RecoveryBackup -Path '\\\\nas\\hv-backups' -LabPath ./lab -Credential $credential -Full -Confirm:$false
+"REMOTECALLS=$($global:RemoteCalls.Count)"
+"REMOTEHOST=$($global:RemoteCalls[0].ComputerName)"
+"REMOTECOMMAND=$($global:RemoteCalls[0].Command)"
+"REMOTEVM=$($global:RemoteCalls[0].Parameters.VMName -join ',')"
+"REMOTEPATH=$($global:RemoteCalls[0].Parameters.Path)"
+"REMOTEFULL=$($global:RemoteCalls[0].Parameters.Full) $($global:RemoteCalls[0].Parameters.Full.GetType().Name)"
+"REMOTECONFIRM=$($global:RemoteCalls[0].Parameters.Confirm)"
+"REMOTEKEYS=$(@($global:RemoteCalls[0].Parameters.Keys | Where-Object { $_ -in 'ComputerName', 'Credential', 'CimSession' }).Count)"
+"REMOTEUSER=$($global:RemoteCalls[0].User)"
+"RETURNED=$($remote.PSComputerName):$($remote.VMName)"
+$local = [pscustomobject]@{ Name = 'sql01'; ComputerName = [System.Environment]::MachineName } | New-RecoveryBackup -Path ./repo -LabPath ./lab -Confirm:$false
+"LOCALCALLS=$($global:RemoteCalls.Count)"
+"LOCAL=$($local.VMName):$($local.Kind)"
+$session = [pscustomobject]@{ ComputerName = 'HV03'; Name = 'CimSession1' }
+try { New-RecoveryBackup -VMName sql01 -Path ./repo -LabPath ./lab -CimSession $session -Confirm:$false -ErrorAction Stop; "REFUSED=no" } catch { "REFUSED=$($_.FullyQualifiedErrorId)" }
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    expect(kv["REMOTECALLS"]).toBe("1");
+    expect(kv["REMOTEHOST"]).toBe("HV02");
+    expect(kv["REMOTECOMMAND"]).toBe("New-RecoveryBackup");
+    expect(kv["REMOTEVM"]).toBe("web01");
+    expect(kv["REMOTEPATH"]).toBe("\\\\nas\\hv-backups");
+    expect(kv["REMOTEFULL"]).toBe("True Boolean");
+    expect(kv["REMOTECONFIRM"]).toBe("False");
+    expect(kv["REMOTEKEYS"]).toBe("0");
+    expect(kv["REMOTEUSER"]).toBe("CONTOSO\\backup");
+    expect(kv["RETURNED"]).toBe("HV02:web01");
+    // Nothing of web01 was backed up here: the local lab VM of that name is untouched.
+    expect(listPoints().filter((p) => p.vmName === "web01")).toEqual([]);
+    expect(kv["LOCALCALLS"]).toBe("1");
+    expect(kv["LOCAL"]).toBe("sql01:Full");
+    expect(kv["REFUSED"]).toMatch(/^RemoteCimSession,New-RecoveryBackup/);
+  }, 180_000);
+});
