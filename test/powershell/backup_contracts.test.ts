@@ -33,11 +33,11 @@ interface Contract {
 
 const CONTRACTS: Record<string, Contract> = {
   "New-RecoveryBackup": {
-    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "LabPath", "EnableException"],
+    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "LabPath", "ComputerName", "Credential", "CimSession", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.RestorePoint"],
-    pipeline: { VMName: "True/True", VMId: "False/True", Path: "False/False" },
+    pipeline: { VMName: "True/True", VMId: "False/True", Path: "False/False", ComputerName: "False/True" },
     aliases: { VMName: ["Name"], Path: ["Repository"] },
     mandatory: ["VMName", "VMId", "Path"],
     sets: ["ById", "ByName"],
