@@ -10,6 +10,8 @@ function Invoke-HvbHostRequest {
           get          Get-CimInstance -InputObject (a key-only instance of the target)
           associators  Get-CimAssociatedInstance -InputObject -Association -ResultClassName
           invoke       Get-CimInstance -InputObject, then Invoke-CimMethod -MethodName -Arguments
+          class        Get-CimClass -Namespace -ClassName: the class's properties and their CIM
+                       types (the core reads them before it builds an embedded instance)
         each with -CimSession when the command was given one, or -ComputerName when the request
         names another node (a cluster's). Returns the answer line: the
         result as {"id","ok":true,"result"}, a failure as {"id","ok":false,"error":{code,message}}
@@ -102,6 +104,20 @@ function Invoke-HvbHostRequest {
                     $result[[string]$out.Name] = ConvertTo-HvbWireValue -Value $out.Value -CimType ([string]$out.CimType)
                 }
                 if ($null -eq $result['ReturnValue']) { $result['ReturnValue'] = $answer.ReturnValue }
+            }
+            'class' {
+                $namespace = [string](Get-HvbProperty $Request 'namespace' 'root\virtualization\v2')
+                $class = Get-CimClass @session -Namespace $namespace -ClassName ([string]$Request.className) -ErrorAction Stop
+                $properties = [System.Collections.Generic.List[object]]::new()
+                foreach ($property in @($class.CimClassProperties)) {
+                    # CimType names: UInt8, StringArray, Instance...; the core wants uint8, string + isArray, object.
+                    $type = [string]$property.CimType
+                    $isArray = $type.EndsWith('Array')
+                    if ($isArray) { $type = $type.Substring(0, $type.Length - 5) }
+                    if ($type -eq 'Instance') { $type = 'object' }
+                    $properties.Add([ordered]@{ name = [string]$property.Name; type = $type.ToLowerInvariant(); isArray = $isArray })
+                }
+                $result = [ordered]@{ className = [string]$class.CimClassName; properties = $properties.ToArray() }
             }
             default { throw [System.ArgumentException]::new("Unknown host request '$op'.") }
         }

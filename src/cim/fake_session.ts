@@ -3,6 +3,7 @@
  * associations, method handlers, jobs that run for a few polls, and every call recorded.
  * It knows nothing of Hyper-V; tests build the host they need on top of it. Folder-private.
  */
+import type { CimClassSchema } from "./class_schema";
 import type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "./session";
 import { CimError } from "./session";
 import { parseObjectPath, sameObjectPath } from "./object_path";
@@ -40,7 +41,20 @@ export class FakeCimSession implements CimSession {
   // Classes this host serves (lowercase): every class ever put, handled or declared. A real
   // host rejects a query or call on any other class (WBEM_E_INVALID_CLASS), and so does the fake.
   readonly #classes = new Set<string>(["msvm_concretejob"]);
+  readonly #schemas = new Map<string, CimClassSchema>();
   #nextJob = 1;
+
+  /** Declares a class's schema (what {@link getClass} answers); the class is served from then on. */
+  defineClass(schema: CimClassSchema): void {
+    this.#classes.add(schema.className.toLowerCase());
+    this.#schemas.set(schema.className.toLowerCase(), schema);
+  }
+
+  async getClass(className: string): Promise<CimClassSchema> {
+    const s = this.#schemas.get(className.toLowerCase());
+    if (!s) throw new CimError("CimInvalidClass", `Invalid class: this host has no schema for '${className}'`, className);
+    return { className: s.className, properties: s.properties.map((p) => ({ ...p })) };
+  }
 
   /** Adds or replaces an instance. */
   put(instance: CimInstance): CimInstance {

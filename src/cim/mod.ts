@@ -10,5 +10,6 @@ export * from "./session";
 export * from "./object_path";
 export * from "./wql";
 export * from "./embedded";
+export * from "./class_schema";
 export * from "./values";
 export { FakeCimSession, type MethodHandler, type FakeJobOptions } from "./fake_session";

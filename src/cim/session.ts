@@ -16,6 +16,7 @@
  * (DMTF CIM_ConcreteJob.JobState) is used by {@link waitForJob}.
  */
 import { HvbError } from "../base/mod";
+import type { CimClassSchema } from "./class_schema";
 
 /** A scalar CIM value as it crosses the seam. */
 export type CimScalar = string | number | boolean | null;
@@ -69,6 +70,12 @@ export interface CimSession {
    * a transport that cannot delete leaves it out, and callers say what they could not remove.
    */
   deleteInstance?(path: string): Promise<void>;
+  /**
+   * The schema of `className` as this host declares it (properties, types). Hosts of different
+   * versions declare different properties; rejects with `CimInvalidClass` for a class the host
+   * does not have.
+   */
+  getClass(className: string): Promise<CimClassSchema>;
 }
 
 /** Failures of the session itself (not of a method: those are ReturnValues). */
@@ -82,7 +89,7 @@ export class CimError extends HvbError {
   }
 }
 
-export type CimErrorCode = "CimNotFound" | "CimInvalidClass" | "CimInvalidMethod" | "CimInvalidParameter" | "CimInvalidQuery";
+export type CimErrorCode = "CimNotFound" | "CimInvalidClass" | "CimInvalidMethod" | "CimInvalidParameter" | "CimInvalidQuery" | "CimTypeMismatch";
 
 // WBEM_E_* values from the WMI error constants (wbemcli.h / "WMI Error Constants" page).
 const WBEM_STATUS: Record<CimErrorCode, number> = {
@@ -91,6 +98,7 @@ const WBEM_STATUS: Record<CimErrorCode, number> = {
   CimInvalidMethod: 0x80041055,
   CimInvalidParameter: 0x80041008,
   CimInvalidQuery: 0x80041017,
+  CimTypeMismatch: 0x80041005,
 };
 const CIM_ERROR_CATEGORY = {
   CimNotFound: "ObjectNotFound",
@@ -98,6 +106,7 @@ const CIM_ERROR_CATEGORY = {
   CimInvalidMethod: "InvalidArgument",
   CimInvalidParameter: "InvalidArgument",
   CimInvalidQuery: "InvalidArgument",
+  CimTypeMismatch: "InvalidArgument",
 } as const;
 
 /** DMTF CIM_ConcreteJob.JobState values. */

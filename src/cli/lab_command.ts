@@ -10,8 +10,10 @@ import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labV
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
 
-  init DIR [--job-ms N] [--nodes N]          create a lab host in DIR (--nodes: a cluster of N nodes
-                                             sharing a cluster shared volume)
+  init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025]
+                                             create a lab host in DIR (--nodes: a cluster of N nodes
+                                             sharing a cluster shared volume; --host-version: the
+                                             Windows Server it poses as, default 2022 or HVB_HOST_VERSION)
   vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y]
          [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]
          [--volume V] [--node NODE]          V: a volume of the lab (made when new); NODE: its owner

@@ -11,6 +11,7 @@ import { SYSTEM_TYPE, VSSD_CLASS, readConfiguration } from "./configuration";
 import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, VmInfo } from "./types";
 import { vmCheckpointSettings } from "./vm_queries";
+import { embedForHost } from "./host_classes";
 import { stringOrUndefined } from "../cim/mod";
 
 export const SNAPSHOT_SERVICE = "Msvm_VirtualSystemSnapshotService";
@@ -67,7 +68,12 @@ export async function createRecoveryCheckpoint(
     ctx,
     svc,
     "CreateSnapshot",
-    { AffectedSystem: vm.path, SnapshotSettings: snapshotSettings(consistency, options), SnapshotType: SNAPSHOT_TYPE_RECOVERY },
+    {
+      AffectedSystem: vm.path,
+      // GuestBackupType is new in 1703: a host without it takes the guest's default backup type.
+      SnapshotSettings: await embedForHost(ctx, snapshotSettings(consistency, options), { optional: ["GuestBackupType"], purpose: "a recovery checkpoint" }),
+      SnapshotType: SNAPSHOT_TYPE_RECOVERY,
+    },
     subjects.vm(vm.name),
   );
   let vssd: CimInstance | undefined;

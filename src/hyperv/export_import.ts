@@ -10,6 +10,7 @@ import { SYSTEM_TYPE, currentSettings, generationOf, readConfiguration } from ".
 import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
 import type { Checkpoint, PlannedSystem, VmInfo } from "./types";
 import { describeVm } from "./vm_queries";
+import { embedForHost } from "./host_classes";
 import { stringOrUndefined, toEmbedded, wqlString } from "../cim/mod";
 
 export const MANAGEMENT_SERVICE = "Msvm_VirtualSystemManagementService";
@@ -40,11 +41,18 @@ export function joinHostPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
 
+/** Msvm_VirtualSystemExportSettingData.BackupIntent values (class page, Windows 10 / Server 2016+). */
+export const BACKUP_INTENT = { preserveChain: 0, merge: 1 } as const;
+
 /**
  * The embedded export settings for a configuration-only export (pure): the VM's template with
- * CopyVmStorage and CopyVmRuntimeInformation false; for a checkpoint
- * CopySnapshotConfiguration 3 (ExportOneSnapshotForBackup) with SnapshotVirtualSystem = its
- * path, for a VM 1 (ExportNoSnapshots) with CaptureLiveState 0 (no saved state).
+ * CopyVmStorage and CopyVmRuntimeInformation false; DisableDifferentialOfIgnoredStorage true
+ * (else the host creates differencing disks of the production disks in the export folder; the
+ * property is 1709+, {@link exportConfiguration} leaves it out on older hosts); BackupIntent 1
+ * (BackupIntentMerge: our points are merged into a full at restore, never used as Hyper-V
+ * differential sets); for a checkpoint CopySnapshotConfiguration 3
+ * (ExportOneSnapshotForBackup) with SnapshotVirtualSystem = its path, for a VM 1
+ * (ExportNoSnapshots) with CaptureLiveState 0 (no saved state).
  */
 export function exportSettings(template: CimInstance | undefined, checkpointPath: string | undefined, options: ExportOptions = {}): { __CLASS: string; [k: string]: unknown } {
   const base = template ? toEmbedded(template) : { __CLASS: EXPORT_SETTING_DATA_CLASS };
@@ -53,6 +61,8 @@ export function exportSettings(template: CimInstance | undefined, checkpointPath
     CopyVmRuntimeInformation: false,
     CreateVmExportSubdirectory: options.createSubdirectory ?? false,
     DifferentialBackupBase: null,
+    BackupIntent: BACKUP_INTENT.merge,
+    DisableDifferentialOfIgnoredStorage: true,
   };
   return checkpointPath !== undefined
     ? { ...base, ...common, CopySnapshotConfiguration: COPY_SNAPSHOT_CONFIGURATION.exportOneSnapshotForBackup, SnapshotVirtualSystem: checkpointPath }
@@ -74,7 +84,16 @@ export async function exportConfiguration(ctx: ClientContext, target: VmInfo | C
     ctx,
     svc,
     "ExportSystemDefinition",
-    { ComputerSystem: vmPath, ExportDirectory: destinationDir, ExportSettingData: exportSettings(templates[0], cp?.path, options) },
+    {
+      ComputerSystem: vmPath,
+      ExportDirectory: destinationDir,
+      ExportSettingData: await embedForHost(ctx, exportSettings(templates[0], cp?.path, options), {
+        // 1709+; without it (Server 2016) the host leaves differencing disks in the export
+        // folder, which the caller discards (it keeps only the configuration files).
+        optional: ["DisableDifferentialOfIgnoredStorage"],
+        purpose: "exporting a configuration",
+      }),
+    },
     cp ? subjects.checkpoint(cp.name, vmName) : subjects.vm(vmName),
   );
   return options.createSubdirectory ? joinHostPath(destinationDir, vmName) : destinationDir;

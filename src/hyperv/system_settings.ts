@@ -9,6 +9,7 @@ import { MANAGEMENT_SERVICE } from "./export_import";
 import { type ClientContext, type Subject, runMethod, servicePath, subjects } from "./jobs";
 import { REQUESTED_STATE, type PlannedSystem, type RequestableState, type VmDisk, type VmInfo } from "./types";
 import { toEmbedded } from "../cim/mod";
+import { embedForHost } from "./host_classes";
 
 function subjectOf(target: { name: string; path: string }): Subject {
   return /Msvm_PlannedComputerSystem/i.test(target.path) ? subjects.plannedVm(target.name) : subjects.vm(target.name);
@@ -29,7 +30,7 @@ export async function setDiskPath(ctx: ClientContext, target: VmInfo | PlannedSy
   }
   const sasd = await ctx.session.getInstance(disk.sasdPath);
   const svc = await servicePath(ctx, MANAGEMENT_SERVICE);
-  await runMethod(ctx, svc, "ModifyResourceSettings", { ResourceSettings: [toEmbedded(sasd, { HostResource: [newPath] })] }, subjectOf(target));
+  await runMethod(ctx, svc, "ModifyResourceSettings", { ResourceSettings: [await embedForHost(ctx, toEmbedded(sasd, { HostResource: [newPath] }))] }, subjectOf(target));
   const after = await readConfiguration(ctx, target.settingsPath);
   const now = after.disks.find((d) => d.instanceId === disk.instanceId) ?? after.disks.find((d) => d.index === diskIndex);
   if (!now) throw new HvbError("DiskNotFound", `Disk ${diskIndex} of ${subjectOf(target).text} vanished after ModifyResourceSettings`, { category: "InvalidData", target: target.name });

@@ -21,6 +21,7 @@ import { NAMESPACE } from "./host/paths";
 import { CLUSTER_NAMESPACE, clusterInstance, clusteredVms, nodeInstance, resourceGroupInstance, vmResourceInstance } from "./classes/cluster";
 import { CIMV2_NAMESPACE, volumeInstance } from "./classes/volume";
 import { shadowCopyInstance } from "./classes/shadow_copy";
+import { asOnHost } from "./classes/schemas";
 
 export interface ClassDef {
   name: string;
@@ -148,7 +149,8 @@ export class InstanceIndex {
   readonly #classes: ClassDef[];
   constructor(state: LabState, now: number, namespace: string = NAMESPACE) {
     this.#classes = classesOf(namespace);
-    this.all = this.#classes.flatMap((c) => c.list(state, now));
+    // Each instance as the lab's host version shows it (no property its release lacks).
+    this.all = this.#classes.flatMap((c) => c.list(state, now).map((i) => asOnHost(i, i.__CLASS, state.config.hostVersion)));
     for (const i of this.all) this.#byKey.set(pathKey(i.__PATH), i);
   }
   get(path: string): CimInstance | undefined {

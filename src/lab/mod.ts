@@ -46,3 +46,12 @@ export { LOCK_FILE, withLabLock } from "./host/state_store";
 export { checkNode, nodeOf, volumeOfFile } from "./host/volumes";
 export { type LabSessionOptions } from "./session";
 export type { VolumeRecord, CheckpointLoad, ShadowCopyRecord } from "./host/model";
+export {
+  HOST_VERSIONS,
+  DEFAULT_HOST_VERSION,
+  MAX_CONFIG_VERSION,
+  defaultHostVersion,
+  hostRunsConfigVersion,
+  parseHostVersion,
+  type HostVersion,
+} from "./host/host_versions";

@@ -2,7 +2,7 @@
  * The lab host as a {@link CimSession}: queries and associations are answered from a snapshot
  * of the state file; every method call runs under the lab lock and commits atomically.
  */
-import { CimError, type AssociatorsOptions, type CimInstance, type CimMethodResult, type CimSession } from "../cim/mod";
+import { CimError, type AssociatorsOptions, type CimClassSchema, type CimInstance, type CimMethodResult, type CimSession, toCimDtd20 } from "../cim/mod";
 import { parseObjectPath } from "../cim/mod";
 import { matchesWhere, parseWql, propertyOf } from "../cim/mod";
 import { ASSOCIATIONS, associationInstances } from "./associations";
@@ -16,6 +16,9 @@ import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
 import { Args, type MethodContext } from "./services/method_support";
 import { METHODS } from "./services/methods";
+import { checkArguments } from "./services/method_parameters";
+import { asOnHost, classSchema } from "./classes/schemas";
+import type { HostVersion } from "./host/host_versions";
 import type { LabState } from "./host/model";
 import { mutateLab, readLabState } from "./host/state_store";
 
@@ -91,6 +94,17 @@ export class LabCimSession implements CimSession {
     return this.invokeMethodSync(path, method, args);
   }
 
+  async getClass(className: string): Promise<CimClassSchema> {
+    return this.getClassSync(className);
+  }
+
+  /** The schema of `className` on this lab's host version (see classes/schemas.ts). */
+  getClassSync(className: string): CimClassSchema {
+    const schema = classSchema(className, readLabState(this.dir).config.hostVersion);
+    if (!schema) throw new CimError("CimInvalidClass", `Invalid class: the lab declares no schema for '${className}'`, className);
+    return schema;
+  }
+
   querySync(wql: string): CimInstance[] {
     const q = parseWql(wql);
     const state = this.#read();
@@ -145,10 +159,11 @@ export class LabCimSession implements CimSession {
       if (!findClass(p.className)) throw new CimError("CimInvalidClass", `Cannot invoke ${method}: class '${p.className}' is not served by the lab`, p.className);
       throw new CimError("CimInvalidMethod", `Cannot invoke ${p.className}.${method}: the lab does not emulate this method`, method);
     }
-    const args = new Args(rawArgs);
     let toDelete: string[] = [];
     const result = mutateLab(this.dir, (state: LabState) => {
       const now = this.now();
+      // Checked as WMI checks a call before it reaches the provider (method_parameters.ts).
+      const args = new Args(checkArguments(state.config.hostVersion, p.className, method, rawArgs));
       purgeJobs(state, now);
       // The target must be visible to this session (a VM on another node is not); the method
       // then works on the whole host's state.
@@ -184,7 +199,7 @@ export class LabCimSession implements CimSession {
       };
       const outcome = handler(ctx, args);
       migrateAfterCall(state, method, JSON.stringify(rawArgs));
-      if (outcome.kind === "sync") return { ReturnValue: outcome.returnValue, ...(outcome.out ?? {}) } as CimMethodResult;
+      if (outcome.kind === "sync") return { ReturnValue: outcome.returnValue, ...embeddedAsText(outcome.out, state.config.hostVersion) } as CimMethodResult;
       const job = startJob(
         state,
         {
@@ -195,11 +210,28 @@ export class LabCimSession implements CimSession {
         },
         now,
       );
-      return { ReturnValue: 4096, ...(outcome.out ?? {}), Job: jobPath(state.hostName, job.id) } as CimMethodResult;
+      return { ReturnValue: 4096, ...embeddedAsText(outcome.out, state.config.hostVersion), Job: jobPath(state.hostName, job.id) } as CimMethodResult;
     });
     deleteAfterCommit(toDelete);
     return result;
   }
+}
+
+/**
+ * Out-parameters as WMI returns them: every embedded instance (an object with `__CLASS`) as
+ * CIM-DTD 2.0 text of the class as this host version declares it.
+ */
+function embeddedAsText(out: Record<string, unknown> | undefined, version: HostVersion): Record<string, unknown> {
+  const res: Record<string, unknown> = {};
+  const one = (v: unknown): unknown => {
+    if (!v || typeof v !== "object" || Array.isArray(v) || typeof (v as { __CLASS?: unknown }).__CLASS !== "string") return v;
+    const cls = (v as { __CLASS: string }).__CLASS;
+    const schema = classSchema(cls, version);
+    if (!schema) throw new Error(`lab: no schema declared for embedded out-parameter class ${cls}`);
+    return toCimDtd20(schema, asOnHost(v as Record<string, unknown>, cls, version));
+  };
+  for (const [k, v] of Object.entries(out ?? {})) res[k] = Array.isArray(v) ? v.map(one) : one(v);
+  return res;
 }
 
 function findViaSuperclass(index: InstanceIndex, path: string, className: string): CimInstance | undefined {

@@ -72,6 +72,9 @@ async function respond(lab: CimSession, line: string): Promise<string> {
       case "associators":
         result = (await lab.associators(pathOf(r.target!), { ...(r.resultClass ? { resultClass: r.resultClass } : {}), ...(r.assocClass ? { assocClass: r.assocClass } : {}) })).map(wireInstance);
         break;
+      case "class":
+        result = await lab.getClass((r as unknown as { className: string }).className);
+        break;
       case "invoke": {
         const args: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(r.args ?? {})) args[k] = labArg(v);

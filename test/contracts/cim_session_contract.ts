@@ -21,7 +21,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { HvbError } from "../../src/base/mod";
-import { JOB_STARTED, JobState, waitForJob, type CimErrorCode, type CimInstance, type CimSession } from "../../src/cim/mod";
+import { JOB_STARTED, JobState, embeddedInstance, toCimDtd20, waitForJob, type CimErrorCode, type CimInstance, type CimSession } from "../../src/cim/mod";
 
 /** ElementName of the one VM of the minimal host. */
 export const CONTRACT_VM = "contract-vm";
@@ -67,7 +67,8 @@ async function createSnapshot(session: CimSession): Promise<string> {
   const vm = await vmOf(session);
   const r = await session.invokeMethod(await serviceOf(session, "Msvm_VirtualSystemSnapshotService"), "CreateSnapshot", {
     AffectedSystem: vm.__PATH,
-    SnapshotSettings: { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: 2, IgnoreNonSnapshottableDisks: true },
+    // As WMI carries it: CIM-DTD 2.0 text typed by the host's own schema of the class.
+    SnapshotSettings: toCimDtd20(await session.getClass("Msvm_VirtualSystemSnapshotSettingData"), { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: 2, IgnoreNonSnapshottableDisks: true }),
     SnapshotType: 2,
   });
   expect(r.ReturnValue).toBe(JOB_STARTED);
@@ -120,7 +121,19 @@ export function describeCimSessionContract(name: string, makeHost: () => Contrac
       const { session } = await makeHost();
       const r = await session.invokeMethod(await serviceOf(session, "Msvm_ImageManagementService"), "GetVirtualHardDiskState", { Path: await diskOf(session) });
       expect(r.ReturnValue).toBe(0);
-      expect(r["State"]).toBeDefined();
+      // Embedded out-parameters come back as CIM-DTD 2.0 text, numbers typed, as real WMI returns them.
+      expect(typeof r["State"]).toBe("string");
+      expect(embeddedInstance(r["State"], "State")).toMatchObject({ __CLASS: "Msvm_VirtualHardDiskState", FileSize: expect.any(Number), InUse: expect.any(Boolean) });
+    });
+
+    it("getClass answers the host's schema; a property the class lacks cannot be written, an unknown class rejects", async () => {
+      const { session } = await makeHost();
+      const schema = await session.getClass("msvm_virtualsystemsnapshotsettingdata");
+      expect(schema.className).toBe("Msvm_VirtualSystemSnapshotSettingData");
+      expect(schema.properties).toContainEqual({ name: "ConsistencyLevel", type: "uint8", isArray: false });
+      expect(() => toCimDtd20(schema, { __CLASS: schema.className, NoSuchProperty: 1 })).toThrow(/Not found/);
+      expect(() => toCimDtd20(schema, { __CLASS: schema.className, ConsistencyLevel: 300 })).toThrow(/Type mismatch/);
+      await rejectsWith(session.getClass("Msvm_NoSuchClass"), "CimInvalidClass");
     });
 
     it("an unknown class, method or ill-typed parameter rejects the call with its CimErrorCode", async () => {

@@ -3,7 +3,7 @@
  * contract test builds (one VM, one disk, the image-management and snapshot services). The
  * methods' parameter checks live in the seed's handlers, as a real provider's live in the provider.
  */
-import { buildObjectPath, CimError, FakeCimSession, type CimInstance } from "../../src/cim/mod";
+import { buildObjectPath, CimError, FakeCimSession, toCimDtd20, type CimClassSchema, type CimInstance } from "../../src/cim/mod";
 import { CONTRACT_VM, describeCimSessionContract } from "./cim_session_contract";
 
 const HOST = "FAKEHOST";
@@ -23,6 +23,14 @@ function service(className: string): CimInstance {
   return at(className, { CreationClassName: className, Name: className, SystemCreationClassName: "Msvm_ComputerSystem", SystemName: HOST });
 }
 
+const STATE_SCHEMA: CimClassSchema = {
+  className: "Msvm_VirtualHardDiskState",
+  properties: [
+    { name: "FileSize", type: "uint64", isArray: false },
+    { name: "InUse", type: "boolean", isArray: false },
+  ],
+};
+
 function seededFake(): { session: FakeCimSession; failNextJob: (method: string, errorCode: number) => void } {
   const fake = new FakeCimSession();
   fake.put(system(HOST, HOST));
@@ -33,12 +41,20 @@ function seededFake(): { session: FakeCimSession; failNextJob: (method: string, 
   const sasd = fake.put(at("Msvm_StorageAllocationSettingData", { InstanceID: `Microsoft:${VM_ID}\\disk0` }, { HostResource: [DISK] }));
   fake.associate(vm.__PATH, vssd.__PATH, "Msvm_SettingsDefineState");
   fake.associate(vssd.__PATH, sasd.__PATH, "Msvm_VirtualSystemSettingDataComponent");
+  fake.defineClass(STATE_SCHEMA);
+  fake.defineClass({
+    className: "Msvm_VirtualSystemSnapshotSettingData",
+    properties: [
+      { name: "ConsistencyLevel", type: "uint8", isArray: false },
+      { name: "IgnoreNonSnapshottableDisks", type: "boolean", isArray: false },
+    ],
+  });
   fake.put(service("Msvm_ImageManagementService"));
   fake.put(service("Msvm_VirtualSystemSnapshotService"));
 
   fake.on("Msvm_ImageManagementService", "GetVirtualHardDiskState", (_path, args) => {
     if (typeof args["Path"] !== "string") throw new CimError("CimInvalidParameter", `Parameter Path must be a string, got ${JSON.stringify(args["Path"])}`, "Path");
-    return { ReturnValue: 0, State: { __CLASS: "Msvm_VirtualHardDiskState", FileSize: 4 * 1024 * 1024, InUse: false } };
+    return { ReturnValue: 0, State: toCimDtd20(STATE_SCHEMA, { __CLASS: "Msvm_VirtualHardDiskState", FileSize: 4 * 1024 * 1024, InUse: false }) };
   });
   const failures = new Map<string, number>();
   const jobMethod = (method: string) => () => {

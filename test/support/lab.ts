@@ -3,12 +3,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isJobActive, type CimInstance } from "../../src/cim/mod";
+import { isJobActive, toCimDtd20, type CimInstance } from "../../src/cim/mod";
 import { openDisk } from "../../src/disks/mod";
 import { createVm, type NewVmOptions } from "../../src/lab/mod";
 import type { LabConfig } from "../../src/lab/mod";
 import { LabCimSession } from "../../src/lab/mod";
-import { initLab, mutateLab } from "../../src/lab/mod";
+import { initLab, mutateLab, hostRunsConfigVersion, MAX_CONFIG_VERSION } from "../../src/lab/mod";
 
 export const MiB = 1024 * 1024;
 export const CLI = path.resolve(__dirname, "../../module/bin/hvbackup.cjs");
@@ -26,7 +26,7 @@ export function newLab(config: Partial<LabConfig> = {}): TestLab {
 
 export function addVm(lab: TestLab, o: Partial<NewVmOptions> & { name: string }): string {
   return mutateLab(lab.dir, (s) =>
-    createVm(s, lab.dir, { diskSizes: [16 * MiB], configVersion: "9.0", generation: 2, guest: "windows", scsi: true, format: "vhdx", ...o }, Date.now()),
+    createVm(s, lab.dir, { diskSizes: [16 * MiB], configVersion: hostRunsConfigVersion(s.config.hostVersion, "9.0") ? "9.0" : MAX_CONFIG_VERSION[s.config.hostVersion], generation: 2, guest: "windows", scsi: true, format: "vhdx", ...o }, Date.now()),
   ).id;
 }
 
@@ -51,7 +51,7 @@ export interface Waited {
 
 /** Invokes a method; when it started a job, waits for it and returns the job and its affected elements. */
 export async function call(lab: TestLab, path: string, method: string, args: Record<string, unknown>): Promise<Waited> {
-  const result = lab.session.invokeMethodSync(path, method, args) as Record<string, unknown>;
+  const result = lab.session.invokeMethodSync(path, method, asText(lab, args)) as Record<string, unknown>;
   if (result["ReturnValue"] !== 4096) return { result, job: undefined, affected: [] };
   let job = lab.session.getInstanceSync(String(result["Job"]));
   while (isJobActive(Number(job["JobState"]))) {
@@ -62,8 +62,26 @@ export async function call(lab: TestLab, path: string, method: string, args: Rec
   return { result, job, affected };
 }
 
-export function snapshotSettings(level: 1 | 2): Record<string, unknown> {
-  return { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: level, IgnoreNonSnapshottableDisks: true };
+/**
+ * Arguments as the WMI transport sends them: embedded instances given as objects become
+ * CIM-DTD 2.0 text typed by the lab's schema (strings pass through: a test may send raw text).
+ */
+export function asText(lab: TestLab, args: Record<string, unknown>): Record<string, unknown> {
+  const one = (v: unknown): unknown =>
+    v && typeof v === "object" && !Array.isArray(v) && typeof (v as { __CLASS?: unknown }).__CLASS === "string"
+      ? toCimDtd20(lab.session.getClassSync((v as { __CLASS: string }).__CLASS), v as Record<string, unknown>)
+      : v;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = Array.isArray(v) ? v.map(one) : one(v);
+  return out;
+}
+
+/** Msvm_VirtualSystemSnapshotSettingData as CIM-DTD 2.0 text (the two properties every host version has). */
+export function snapshotSettings(level: 1 | 2): string {
+  return toCimDtd20(
+    { className: "Msvm_VirtualSystemSnapshotSettingData", properties: [{ name: "ConsistencyLevel", type: "uint8", isArray: false }, { name: "IgnoreNonSnapshottableDisks", type: "boolean", isArray: false }] },
+    { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: level, IgnoreNonSnapshottableDisks: true },
+  );
 }
 
 /** Takes a recovery checkpoint of `vm` and returns its VSSD (asserting the job completed). */

@@ -1,6 +1,6 @@
 /** `hvbackup lab cim query|invoke|associators`: the lab's WMI seam from the command line. */
 import { UsageError } from "../../base/mod";
-import { isJobActive } from "../../cim/mod";
+import { isJobActive, toCimDtd20 } from "../../cim/mod";
 import { type ParsedArgs, optionValue, parseArgs, requireOption } from "../args";
 import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
@@ -65,7 +65,7 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
         throw new UsageError(`--args must be a JSON object: ${(e as Error).message}`);
       }
       if (typeof args !== "object" || args === null || Array.isArray(args)) throw new UsageError("--args must be a JSON object");
-      const result: Record<string, unknown> = session.invokeMethodSync(requireOption(a, "path"), requireOption(a, "method"), args as Record<string, unknown>);
+      const result: Record<string, unknown> = session.invokeMethodSync(requireOption(a, "path"), requireOption(a, "method"), asTransport(session, args as Record<string, unknown>));
       if (a.flags.has("wait") && result["ReturnValue"] === 4096 && typeof result["Job"] === "string") {
         const jobPath = result["Job"];
         let job = session.getInstanceSync(jobPath);
@@ -82,4 +82,19 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
     default:
       throw new UsageError(USAGE);
   }
+}
+
+/**
+ * Arguments as a WMI transport sends them: an embedded instance given as a JSON object with
+ * `__CLASS` becomes CIM-DTD 2.0 text typed by the lab's class schema (as the Windows transport's
+ * ManagementClass.CreateInstance + GetText does); text passes through unchanged.
+ */
+function asTransport(session: LabCimSession, args: Record<string, unknown>): Record<string, unknown> {
+  const one = (v: unknown): unknown =>
+    v && typeof v === "object" && !Array.isArray(v) && typeof (v as { __CLASS?: unknown }).__CLASS === "string"
+      ? toCimDtd20(session.getClassSync((v as { __CLASS: string }).__CLASS), v as Record<string, unknown>)
+      : v;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = Array.isArray(v) ? v.map(one) : one(v);
+  return out;
 }

@@ -7,18 +7,21 @@ import { addFault } from "../../lab/mod";
 import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
 import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
 import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
+import { MAX_CONFIG_VERSION, defaultHostVersion, hostRunsConfigVersion, parseHostVersion } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["job-ms", "nodes"] });
-  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N]");
+  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version"] });
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025]");
   const jobMs = optionValue(a, "job-ms");
   const nodesText = optionValue(a, "nodes");
   const nodes = nodesText === undefined ? 0 : parseInteger(nodesText, "--nodes");
   if (nodesText !== undefined && (nodes < 2 || nodes > 16)) throw new UsageError("--nodes must be from 2 to 16 (a cluster lab)");
+  const hv = optionValue(a, "host-version");
+  const hostVersion = hv === undefined ? defaultHostVersion() : parseHostVersion(hv, "--host-version");
   const dir = a.positionals[0]!;
-  const state = initLab(dir, jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }, undefined, nodes);
+  const state = initLab(dir, { hostVersion, ...(jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }) }, undefined, nodes);
   const cluster = nodes > 0 ? ` as a ${nodes}-node cluster (${(state.nodes ?? []).join(", ")}) sharing '${state.volumes?.find((v) => v.csv)?.root ?? ""}'` : "";
-  emitResult(io, { lab: dir, nodes: state.nodes ?? [] }, () => io.stdout(`Created lab host in '${dir}'${cluster}\n`));
+  emitResult(io, { lab: dir, nodes: state.nodes ?? [], hostVersion }, () => io.stdout(`Created lab host in '${dir}' (Windows Server ${hostVersion})${cluster}\n`));
   return 0;
 }
 
@@ -45,8 +48,11 @@ export function labVm(argv: string[], io: CommandIo): number {
   const disks = (a.options.get("disk") ?? []).map((s) => parseSize(s, "--disk"));
   if (disks.length === 0) throw new UsageError("Missing required option --disk (give it once per disk)");
   for (const d of disks) if (d <= 0 || d % (1024 * 1024) !== 0) throw new UsageError(`--disk sizes must be whole MiB, got ${d} bytes`);
-  const configVersion = optionValue(a, "config-version") ?? "9.0";
+  // 9.0 unless the host's release runs only older versions (Server 2016: 8.0).
+  const hostVersion = readLabState(dir).config.hostVersion;
+  const configVersion = optionValue(a, "config-version") ?? (hostRunsConfigVersion(hostVersion, "9.0") ? "9.0" : MAX_CONFIG_VERSION[hostVersion]);
   if (!KNOWN_CONFIG_VERSIONS.includes(configVersion)) throw new UsageError(`--config-version must be one of ${KNOWN_CONFIG_VERSIONS.join(", ")}, got '${configVersion}'`);
+  if (!hostRunsConfigVersion(hostVersion, configVersion)) throw new UsageError(`--config-version ${configVersion} does not run on Windows Server ${hostVersion} (at most ${MAX_CONFIG_VERSION[hostVersion]})`);
   const genText = optionValue(a, "generation") ?? "2";
   if (genText !== "1" && genText !== "2") throw new UsageError(`--generation must be 1 or 2, got '${genText}'`);
   const guest = optionValue(a, "guest") ?? "windows";

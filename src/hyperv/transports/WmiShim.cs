@@ -25,6 +25,7 @@ public class Startup
         if (op == "query") return Query(scope, (string)req["wql"]);
         if (op == "get") return Get(scope, (string)req["path"]);
         if (op == "associators") return Associators(scope, (string)req["path"], Str(req, "resultClass"), Str(req, "assocClass"));
+        if (op == "class") return ClassSchema(scope, (string)req["className"]);
         if (op == "invoke") return InvokeMethod(scope, (string)req["path"], (string)req["method"], (IDictionary<string, object>)req["args"]);
         if (op == "delete")
         {
@@ -74,6 +75,50 @@ public class Startup
         if (resultClass != null) where.Add("ResultClass=" + resultClass);
         if (where.Count > 0) wql += " WHERE " + string.Join(" ", where.ToArray());
         return Query(scope, wql);
+    }
+
+    // The class as this host declares it: what the client reads before it builds an embedded
+    // instance, so that it never sets a property this Windows release lacks.
+    static object ClassSchema(ManagementScope scope, string className)
+    {
+        ManagementClass cls = new ManagementClass(scope, new ManagementPath(className), null);
+        cls.Get();
+        List<object> props = new List<object>();
+        foreach (PropertyData p in cls.Properties)
+        {
+            Dictionary<string, object> d = new Dictionary<string, object>();
+            d["name"] = p.Name;
+            d["type"] = CimTypeName(p.Type);
+            d["isArray"] = p.IsArray;
+            props.Add(d);
+        }
+        Dictionary<string, object> result = new Dictionary<string, object>();
+        result["className"] = cls.ClassPath.ClassName;
+        result["properties"] = props.ToArray();
+        return result;
+    }
+
+    static string CimTypeName(CimType type)
+    {
+        switch (type)
+        {
+            case CimType.Boolean: return "boolean";
+            case CimType.SInt8: return "sint8";
+            case CimType.UInt8: return "uint8";
+            case CimType.SInt16: return "sint16";
+            case CimType.UInt16: return "uint16";
+            case CimType.SInt32: return "sint32";
+            case CimType.UInt32: return "uint32";
+            case CimType.SInt64: return "sint64";
+            case CimType.UInt64: return "uint64";
+            case CimType.Real32: return "real32";
+            case CimType.Real64: return "real64";
+            case CimType.Char16: return "char16";
+            case CimType.DateTime: return "datetime";
+            case CimType.Reference: return "reference";
+            case CimType.Object: return "object";
+            default: return "string";
+        }
     }
 
     static object InvokeMethod(ManagementScope scope, string path, string method, IDictionary<string, object> args)

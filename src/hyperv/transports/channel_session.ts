@@ -10,6 +10,7 @@
  * {"type":"host-request","id":8,"op":"get","target":REF,"node":null}
  * {"type":"host-request","id":9,"op":"associators","target":REF,"node":null,"resultClass":"C"|null,"assocClass":"A"|null}
  * {"type":"host-request","id":10,"op":"invoke","target":REF,"node":null,"method":"CreateSnapshot","args":{"Name":VALUE}}
+ * {"type":"host-request","id":11,"op":"class","namespace":"root\\virtualization\\v2","node":null,"className":"C"}
  * ```
  * `node` names another computer (a cluster node) the request is for; null is the host itself.
  * REF is `{"className","namespace","host","keys":{name: value}}`: the object path, parsed here so
@@ -23,6 +24,7 @@
  * {"id":7,"ok":true,"result":[INSTANCE, ...]}            query, associators
  * {"id":8,"ok":true,"result":INSTANCE}                   get
  * {"id":10,"ok":true,"result":{"ReturnValue":4096,"Job":{"$ref":INSTANCE}}}
+ * {"id":11,"ok":true,"result":{"className":"C","properties":[{"name":"P","type":"uint8","isArray":false}, ...]}}
  * {"id":8,"ok":false,"error":{"code":"CimNotFound","message":"..."}}
  * ```
  * INSTANCE is `{"__CLASS","__NAMESPACE","__SERVER","__KEYS":[key names], property: value...}`;
@@ -36,7 +38,9 @@ import {
   CimError,
   parseObjectPath,
   type AssociatorsOptions,
+  type CimClassSchema,
   type CimErrorCode,
+  type CimTypeName,
   type CimInstance,
   type CimMethodResult,
   type CimSession,
@@ -59,7 +63,8 @@ export type ChannelRequest =
   | { op: "query"; namespace: string; node: string | null; wql: string }
   | { op: "get"; target: ChannelRef; node: string | null }
   | { op: "associators"; target: ChannelRef; node: string | null; resultClass: string | null; assocClass: string | null }
-  | { op: "invoke"; target: ChannelRef; node: string | null; method: string; args: Record<string, unknown> };
+  | { op: "invoke"; target: ChannelRef; node: string | null; method: string; args: Record<string, unknown> }
+  | { op: "class"; namespace: string; node: string | null; className: string };
 
 /** One answer line, parsed. */
 export interface ChannelAnswer {
@@ -69,7 +74,7 @@ export interface ChannelAnswer {
   error?: { code?: string; message?: string };
 }
 
-const CIM_CODES: ReadonlySet<string> = new Set<CimErrorCode>(["CimNotFound", "CimInvalidClass", "CimInvalidMethod", "CimInvalidParameter", "CimInvalidQuery"]);
+const CIM_CODES: ReadonlySet<string> = new Set<CimErrorCode>(["CimNotFound", "CimInvalidClass", "CimInvalidMethod", "CimInvalidParameter", "CimInvalidQuery", "CimTypeMismatch"]);
 
 interface Pending {
   resolve(value: unknown): void;
@@ -151,6 +156,15 @@ export class ChannelCimSession implements CimSession {
   async associators(path: string, options: AssociatorsOptions = {}): Promise<CimInstance[]> {
     const result = await this.channel.request({ op: "associators", target: this.#ref(path), node: this.node, resultClass: options.resultClass ?? null, assocClass: options.assocClass ?? null });
     return instances(result, "associators", this.namespace);
+  }
+
+  async getClass(className: string): Promise<CimClassSchema> {
+    const result = (await this.channel.request({ op: "class", namespace: this.namespace, node: this.node, className })) as Partial<CimClassSchema> | null;
+    if (!result || typeof result.className !== "string" || !Array.isArray(result.properties)) throw protocolError(`class ${className} answered ${JSON.stringify(result)?.slice(0, 120)}`);
+    return {
+      className: result.className,
+      properties: result.properties.map((p) => ({ name: String(p.name), type: String(p.type).toLowerCase() as CimTypeName, isArray: p.isArray === true })),
+    };
   }
 
   async invokeMethod(path: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "../../cim/mod";
+import type { AssociatorsOptions, CimClassSchema, CimInstance, CimMethodResult, CimSession } from "../../cim/mod";
 import { CimError } from "../../cim/mod";
 import { HvbError } from "../../base/mod";
 import WMI_SHIM_SOURCE from "./WmiShim.cs";
@@ -48,6 +48,10 @@ class WmiSession implements CimSession {
 
   async associators(objectPath: string, options: AssociatorsOptions = {}): Promise<CimInstance[]> {
     return (await this.call({ op: "associators", path: objectPath, resultClass: options.resultClass ?? null, assocClass: options.assocClass ?? null })) as CimInstance[];
+  }
+
+  async getClass(className: string): Promise<CimClassSchema> {
+    return (await this.call({ op: "class", className })) as CimClassSchema;
   }
 
   async invokeMethod(objectPath: string, method: string, args: Record<string, unknown> = {}): Promise<CimMethodResult> {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { HvbError } from "../../base/mod";
+import { DEFAULT_HOST_VERSION, type HostVersion } from "./host_versions";
 
 export const LAB_FORMAT = "hvbackup-lab";
 export const LAB_FORMAT_VERSION = 1;
@@ -30,6 +31,8 @@ export interface LabConfig {
   mrtGrain: number;
   /** GetVirtualDiskChanges processes at most this many bytes per call (ProcessedByteLength). */
   rctMaxProcessed: number;
+  /** The Windows Server release the lab poses as: its class schemas and configuration versions. */
+  hostVersion: HostVersion;
 }
 
 export const DEFAULT_CONFIG: LabConfig = {
@@ -38,6 +41,7 @@ export const DEFAULT_CONFIG: LabConfig = {
   rctGrain: 256 * 1024,
   mrtGrain: 2 * 1024 * 1024,
   rctMaxProcessed: 8 * 1024 * 1024,
+  hostVersion: DEFAULT_HOST_VERSION,
 };
 
 /** One guest write as change tracking remembers it. */

@@ -20,6 +20,7 @@ import { crashPoint } from "../../base/mod";
 import { processAlive } from "../../base/mod";
 import { initialVolumes, nodeNames } from "./volumes";
 import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
+import { DEFAULT_HOST_VERSION, defaultHostVersion } from "./host_versions";
 
 export const STATE_FILE = "lab.json";
 export const LOCK_FILE = "lab.lock";
@@ -46,7 +47,7 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
     hostName,
     createdAt: Date.now(),
     seq: 0,
-    config: { ...DEFAULT_CONFIG, ...config },
+    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...config },
     vms: [],
     planned: [],
     snapshots: [],
@@ -90,6 +91,8 @@ export function readLabState(dir: string): LabState {
       target: file,
     });
   }
+  // Labs made before host versions existed pose as the default release.
+  state.config.hostVersion ??= DEFAULT_HOST_VERSION;
   return state;
 }
 

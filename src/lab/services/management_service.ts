@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../../base/mod";
-import { copyFlattened, detectFormatSafe } from "../host/disk_files";
+import { copyFlattened, createChildDisk, detectFormatSafe } from "../host/disk_files";
 import { configView } from "../host/config_lookup";
 import { resetDiskTracking } from "../host/host_ops";
 import { A, B, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, prop, sync } from "./method_support";
@@ -23,6 +23,7 @@ import {
   type VmRecord,
 } from "../host/model";
 import { computerSystemPath, plannedSystemPath } from "../host/paths";
+import { hostRunsConfigVersion } from "../host/host_versions";
 import { newRct } from "../host/rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
 import { writeFileAtomic } from "../../base/mod";
@@ -58,7 +59,12 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
   const copySnapshots = num("CopySnapshotConfiguration", 0);
   const copyStorage = bool("CopyVmStorage", false);
   const subdir = bool("CreateVmExportSubdirectory", true);
+  // Class page: "by default this is set to false, which means that differencing disks are
+  // created for the storage that is not going to be copied over to the export destination".
+  const differencingForIgnored = !copyStorage && !bool("DisableDifferentialOfIgnoredStorage", false);
+  const backupIntent = num("BackupIntent", 0);
   if (![0, 1, 2, 3].includes(copySnapshots)) return sync(B.InvalidParameter);
+  if (![0, 1].includes(backupIntent)) return sync(B.InvalidParameter);
   let snapshot = undefined;
   if (copySnapshots === 2 || copySnapshots === 3) {
     const ref = prop(esd, "SnapshotVirtualSystem");
@@ -99,7 +105,14 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
   for (const d of view.disks) {
     if (excludedIds.includes(`microsoft:${vm.id}\\${d.deviceKey}\\l`.toLowerCase())) continue;
     let file = d.path;
-    if (copyStorage) {
+    if (differencingForIgnored) {
+      const base = vm.disks.find((x) => x.deviceKey === d.deviceKey)?.baseName ?? path.parse(d.path).name;
+      const name = `${base}_${newGuid()}.${d.format === "vhdx" ? "avhdx" : "avhd"}`;
+      const dest = path.join(target, "Virtual Hard Disks", name);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      createChildDisk(d.path, dest, d.format);
+      file = path.join("Virtual Hard Disks", name);
+    } else if (copyStorage) {
       const name = `${vm.disks.find((x) => x.deviceKey === d.deviceKey)?.baseName ?? path.parse(d.path).name}.${d.format}`;
       const dest = path.join(target, "Virtual Hard Disks", name);
       copyFlattened(d.path, dest, d.format);
@@ -188,7 +201,9 @@ function plannedOfRef(ctx: MethodContext, ref: string | undefined): PlannedRecor
 
 /** Why a planned VM cannot be realized, or undefined when it can. */
 function validatePlanned(ctx: MethodContext, p: PlannedRecord): string | undefined {
-  if (!KNOWN_CONFIG_VERSIONS.includes(p.configVersion)) return `configuration version ${p.configVersion} is not supported by this host`;
+  if (!KNOWN_CONFIG_VERSIONS.includes(p.configVersion) || !hostRunsConfigVersion(ctx.state.config.hostVersion, p.configVersion)) {
+    return `configuration version ${p.configVersion} is not supported by this host`;
+  }
   if (ctx.state.vms.some((v) => v.id.toLowerCase() === p.id.toLowerCase())) return `a virtual machine with identifier ${p.id} already exists`;
   for (const d of p.disks) {
     if (!fs.existsSync(d.path)) return `the virtual hard disk '${d.path}' was not found`;

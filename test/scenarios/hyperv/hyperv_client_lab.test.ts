@@ -27,6 +27,7 @@ function counting(inner: CimSession, counts: Map<string, number>): CimSession {
     query: (w) => inner.query(w),
     getInstance: (p) => inner.getInstance(p),
     associators: (p, o) => inner.associators(p, o),
+    getClass: (c) => inner.getClass(c),
     invokeMethod: (p, m, a) => {
       counts.set(m, (counts.get(m) ?? 0) + 1);
       return inner.invokeMethod(p, m, a);

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { guestData } from "../../../src/lab/mod";
+import { embeddedInstance } from "../../../src/cim/mod";
 import { guestWrite, setVmState } from "../../../src/lab/mod";
 import { vmByName } from "../../../src/lab/mod";
 import { mutateLab, readLabState } from "../../../src/lab/mod";
@@ -142,11 +143,11 @@ describe("image management", () => {
     const ims = servicePath(lab, "Msvm_ImageManagementService");
     const sd = lab.session.invokeMethodSync(ims, "GetVirtualHardDiskSettingData", { Path: top });
     expect(sd.ReturnValue).toBe(0);
-    const s = sd["SettingData"] as Record<string, unknown>;
+    const s = embeddedInstance(sd["SettingData"], "SettingData");
     expect(s).toMatchObject({ __CLASS: "Msvm_VirtualHardDiskSettingData", Type: 4, Format: 3, MaxInternalSize: 16 * MiB, LogicalSectorSize: 512 });
     expect(String(s["ParentPath"])).toMatch(/a\.vhdx$/);
     const st = lab.session.invokeMethodSync(ims, "GetVirtualHardDiskState", { Path: top });
-    expect((st["State"] as Record<string, unknown>)["InUse"]).toBe(true);
+    expect(embeddedInstance(st["State"], "State")["InUse"]).toBe(true);
     expect(lab.session.invokeMethodSync(ims, "GetVirtualHardDiskSettingData", { Path: `${top}.nope` }).ReturnValue).toBe(32779);
   });
 

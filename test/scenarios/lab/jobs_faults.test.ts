@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addFault } from "../../../src/lab/mod";
+import { embeddedInstance } from "../../../src/cim/mod";
 import { readLabState, mutateLab } from "../../../src/lab/mod";
 import { addVm, call, newLab, one, servicePath, snapshotSettings, vmPath } from "../../support/lab";
 
@@ -102,7 +103,7 @@ describe("Msvm_ConcreteJob.GetErrorEx", () => {
     expect(bad.job?.["OperationalStatus"]).toEqual([6, 17]);
     const e = lab.session.invokeMethodSync(bad.job!.__PATH, "GetErrorEx", {});
     expect(e.ReturnValue).toBe(0);
-    const errors = e["Errors"] as Record<string, unknown>[];
+    const errors = (e["Errors"] as unknown[]).map((x) => embeddedInstance(x, "Errors"));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ __CLASS: "Msvm_Error", MessageID: "32768" });
     const good = await call(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768 });

@@ -4,7 +4,7 @@ import { vmByName } from "../../../src/lab/mod";
 import { mutateLab, readLabState } from "../../../src/lab/mod";
 import * as path from "node:path";
 import { createVhdx } from "../../../src/vhdx/mod";
-import { addVm, allChanges, call, convert, diskFilesOf, MiB, newLab, one, recoveryCheckpoint, servicePath, vmPath, type TestLab } from "../../support/lab";
+import { addVm, allChanges, asText, call, convert, diskFilesOf, MiB, newLab, one, recoveryCheckpoint, servicePath, vmPath, type TestLab } from "../../support/lab";
 import type { CimInstance } from "../../../src/cim/mod";
 
 const KiB = 1024;
@@ -119,7 +119,7 @@ describe("GetVirtualDiskChanges", () => {
     const sasd = one(lab.session.associatorsSync(live2.__PATH, { resultClass: "Msvm_StorageAllocationSettingData" }));
     const { __PATH: _p, ...body } = sasd;
     void _p;
-    const m = lab.session.invokeMethodSync(servicePath(lab, "Msvm_VirtualSystemManagementService"), "ModifyResourceSettings", { ResourceSettings: [{ ...body, HostResource: [replacement] }] });
+    const m = lab.session.invokeMethodSync(servicePath(lab, "Msvm_VirtualSystemManagementService"), "ModifyResourceSettings", asText(lab, { ResourceSettings: [{ ...body, HostResource: [replacement] }] }));
     expect(m.ReturnValue).toBe(0);
     expect(allChanges(lab, replacement, rctId(rp2), 16 * MiB).code).toBe(32773);
     const rp3 = await backup(lab, "a");

@@ -9,12 +9,12 @@ import { jobSucceeded, waitForJob, type CimInstance } from "../../../src/cim/mod
 import { crashHost, guestWrite, migrateVm, setVmState } from "../../../src/lab/mod";
 import { vmByName } from "../../../src/lab/mod";
 import { mutateLab } from "../../../src/lab/mod";
-import { addVm, MiB, newLab, one, readBytes, type TestLab } from "../../support/lab";
+import { addVm, asText, MiB, newLab, one, readBytes, type TestLab } from "../../support/lab";
 
 const SIZE = 16 * MiB;
 
 async function invokeAndWait(lab: TestLab, path: string, method: string, args: Record<string, unknown>): Promise<CimInstance[]> {
-  const r = await lab.session.invokeMethod(path, method, args);
+  const r = await lab.session.invokeMethod(path, method, asText(lab, args));
   if (r.ReturnValue === 0) return [];
   expect(r.ReturnValue).toBe(4096);
   const job = await waitForJob(lab.session, String(r["Job"]), { pollMs: 5, timeoutMs: 10_000 });

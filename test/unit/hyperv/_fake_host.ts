@@ -6,7 +6,7 @@
  * Folder-private.
  */
 import type { CimInstance, CimMethodResult } from "../../../src/cim/mod";
-import { FakeCimSession } from "../../../src/cim/mod";
+import { FakeCimSession, parseInstanceXml, type CimPropertySchema } from "../../../src/cim/mod";
 import { buildObjectPath } from "../../../src/cim/mod";
 
 const HOST = "FAKEHOST";
@@ -68,8 +68,13 @@ export class FakeHost {
     image: servicePathOf("Msvm_ImageManagementService", "vhdsvc"),
   };
 
-  constructor() {
+  /**
+   * @param release which Windows release's class schemas the host declares: "2016" lacks
+   * GuestBackupType (1703) and DisableDifferentialOfIgnoredStorage / ExcludedVirtualHardDisks (1709).
+   */
+  constructor(release: "2016" | "current" = "current") {
     const s = this.session;
+    for (const schema of fakeSchemas(release)) s.defineClass(schema);
     s.put({ __CLASS: "Msvm_ComputerSystem", __PATH: path("Msvm_ComputerSystem", { CreationClassName: "Msvm_ComputerSystem", Name: HOST }), Name: HOST, ElementName: HOST, Caption: "Hosting Computer System", EnabledState: 2 });
     for (const [cls, p] of [
       ["Msvm_VirtualSystemSnapshotService", this.services.snapshot],
@@ -193,7 +198,7 @@ export class FakeHost {
     const vmId = String(vm["Name"]);
     const { spec, vssd } = this.#specOf(vmId);
     const cpId = `Microsoft:CP-${this.#seq++}`;
-    this.lastSnapshotSettings = a["SnapshotSettings"] as Record<string, unknown>;
+    this.lastSnapshotSettings = parseInstanceXml(String(a["SnapshotSettings"]));
     let created = "";
     const job = this.session.startJob({
       onFinish: () => {
@@ -302,14 +307,14 @@ export class FakeHost {
   #export(a: Record<string, unknown>): CimMethodResult {
     const g = this.#guard("ExportSystemDefinition");
     if (g) return g;
-    this.exports.push({ dir: String(a["ExportDirectory"]), settings: a["ExportSettingData"] as Record<string, unknown> });
+    this.exports.push({ dir: String(a["ExportDirectory"]), settings: parseInstanceXml(String(a["ExportSettingData"])) });
     return { ReturnValue: 4096, Job: this.session.startJob({ runningPolls: 3 }) };
   }
 
   #modify(a: Record<string, unknown>): CimMethodResult {
     const g = this.#guard("ModifyResourceSettings");
     if (g) return g;
-    const settings = a["ResourceSettings"] as Record<string, unknown>[];
+    const settings = (a["ResourceSettings"] as string[]).map((t) => parseInstanceXml(t));
     for (const rs of settings) {
       const target = [...this.session.instances.values()].find((i) => i["InstanceID"] === rs["InstanceID"] && i.__CLASS === rs["__CLASS"]);
       if (!target) return { ReturnValue: 4 };
@@ -335,8 +340,8 @@ export const DUP1_ID = "8C3E4051-3333-4444-8555-B66677778888";
 export const DUP2_ID = "9D4F5162-4444-4555-8666-C77788889999";
 
 /** A host with web01 (gen 2, two SCSI disks, VSS ok), db01 (gen 1, IDE only, no VSS component) and two VMs named "dup". */
-export function standardFakeHost(): FakeHost {
-  const h = new FakeHost();
+export function standardFakeHost(release: "2016" | "current" = "current"): FakeHost {
+  const h = new FakeHost(release);
   h.addVm({
     name: "web01",
     id: WEB01_ID,
@@ -362,3 +367,37 @@ export function standardFakeHost(): FakeHost {
   h.addVm({ name: "dup", id: DUP2_ID, disks: [{ controller: "scsi", address: 0, file: "/vms/dup2/a.vhdx" }], vssStatus: [3] });
   return h;
 }
+
+/** The schemas of the classes the client sends embedded (types as on the Msvm_* class pages). */
+function fakeSchemas(release: "2016" | "current"): { className: string; properties: CimPropertySchema[] }[] {
+  const p = (name: string, type: CimPropertySchema["type"], isArray = false): CimPropertySchema => ({ name, type, isArray });
+  const newer = release === "current";
+  const setting = [p("InstanceID", "string"), p("Caption", "string"), p("ElementName", "string")];
+  return [
+    { className: "Msvm_VirtualSystemSnapshotSettingData", properties: [...setting, p("ConsistencyLevel", "uint8"), p("IgnoreNonSnapshottableDisks", "boolean"), ...(newer ? [p("GuestBackupType", "uint8")] : [])] },
+    {
+      className: "Msvm_VirtualSystemExportSettingData",
+      properties: [
+        ...setting,
+        p("CaptureLiveState", "uint8"),
+        p("CopySnapshotConfiguration", "uint8"),
+        p("CopyVmRuntimeInformation", "boolean"),
+        p("CopyVmStorage", "boolean"),
+        p("CreateVmExportSubdirectory", "boolean"),
+        p("SnapshotVirtualSystem", "string"),
+        p("BackupIntent", "uint8"),
+        p("DifferentialBackupBase", "string"),
+        ...(newer ? [p("DisableDifferentialOfIgnoredStorage", "boolean"), p("ExcludedVirtualHardDisks", "string", true)] : []),
+      ],
+    },
+    {
+      className: "Msvm_StorageAllocationSettingData",
+      properties: [...setting, p("ResourceType", "uint16"), p("ResourceSubType", "string"), p("Parent", "string"), p("HostResource", "string", true), p("Address", "string"), p("AddressOnParent", "string")],
+    },
+    {
+      className: "Msvm_VirtualSystemSettingData",
+      properties: [...setting, p("VirtualSystemIdentifier", "string"), p("VirtualSystemType", "string"), p("VirtualSystemSubType", "string"), p("Version", "string"), p("CreationTime", "datetime"), p("Parent", "string"), p("Notes", "string", true)],
+    },
+  ];
+}
+

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HvbError } from "../../../src/base/mod";
 import { HyperVClient } from "../../../src/hyperv/hyperv_client";
 import { HyperVMethodError } from "../../../src/hyperv/method_errors";
-import { parseInstanceXml } from "../../../src/cim/mod";
+import { parseInstanceXml, toCimDtd20 } from "../../../src/cim/mod";
 import { DB01_ID, WEB01_ID, standardFakeHost } from "./_fake_host";
 
 function setup(options: { jobTimeoutMs?: number } = {}) {
@@ -79,11 +79,11 @@ describe("HyperVClient: recovery checkpoints", () => {
     const cp = await hv.createRecoveryCheckpoint(vm, "application");
     const call = host.session.calls.find((c) => c.method === "CreateSnapshot")!;
     expect(call.path).toBe(host.services.snapshot);
-    expect(call.args).toEqual({
-      AffectedSystem: vm.path,
-      SnapshotType: 32768,
-      SnapshotSettings: { __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: 1, IgnoreNonSnapshottableDisks: true },
-    });
+    expect(call.args).toEqual({ AffectedSystem: vm.path, SnapshotType: 32768, SnapshotSettings: expect.any(String) });
+    // Embedded as WMI carries it: CIM-DTD 2.0 text typed by the host's schema.
+    expect(call.args["SnapshotSettings"]).toBe(
+      '<INSTANCE CLASSNAME="Msvm_VirtualSystemSnapshotSettingData"><PROPERTY NAME="ConsistencyLevel" TYPE="uint8"><VALUE>1</VALUE></PROPERTY><PROPERTY NAME="IgnoreNonSnapshottableDisks" TYPE="boolean"><VALUE>TRUE</VALUE></PROPERTY></INSTANCE>',
+    );
     expect(cp.systemType).toBe("Microsoft:Hyper-V:Snapshot:Recovery");
     expect(cp.requestedConsistency).toBe("application");
     expect(cp.vmId).toBe(WEB01_ID);
@@ -198,6 +198,26 @@ describe("HyperVClient: reference points", () => {
   });
 });
 
+describe("HyperVClient: the host's class schemas (Windows Server 2016 lacks 1703/1709 properties)", () => {
+  it("leaves out GuestBackupType and DisableDifferentialOfIgnoredStorage where the host's classes lack them", async () => {
+    const host = standardFakeHost("2016");
+    const hv = new HyperVClient(host.session, { pollMs: 1 });
+    const vm = await hv.findVm("web01");
+    const cp = await hv.createRecoveryCheckpoint(vm, "application", { guestBackupType: "full" });
+    expect(host.lastSnapshotSettings).toEqual({ __CLASS: "Msvm_VirtualSystemSnapshotSettingData", ConsistencyLevel: 1, IgnoreNonSnapshottableDisks: true });
+    await hv.exportConfiguration(cp, "/backup/staging");
+    expect(host.exports[0]!.settings).not.toHaveProperty("DisableDifferentialOfIgnoredStorage");
+    expect(host.exports[0]!.settings).toMatchObject({ BackupIntent: 1, CopySnapshotConfiguration: 3 });
+  });
+
+  it("a property the host's class lacks fails as WMI fails: Not found", async () => {
+    const host = standardFakeHost("2016");
+    // What the client did before it read the schema: send every property it knows of.
+    const schema = await host.session.getClass("Msvm_VirtualSystemExportSettingData");
+    expect(() => toCimDtd20(schema, { __CLASS: schema.className, DisableDifferentialOfIgnoredStorage: true })).toThrow(/Not found/);
+  });
+});
+
 describe("HyperVClient: export, disks, state", () => {
   it("exports a checkpoint's configuration for backup without storage", async () => {
     const { host, hv } = setup();
@@ -209,12 +229,14 @@ describe("HyperVClient: export, disks, state", () => {
     expect(call.path).toBe(host.services.management);
     expect(call.args["ComputerSystem"]).toBe(vm.path);
     expect(call.args["ExportDirectory"]).toBe("/backup/staging");
-    expect(call.args["ExportSettingData"]).toEqual({
+    expect(host.exports[0]!.settings).toEqual({
       __CLASS: "Msvm_VirtualSystemExportSettingData",
       CopyVmStorage: false,
       CopyVmRuntimeInformation: false,
       CreateVmExportSubdirectory: false,
       DifferentialBackupBase: null,
+      BackupIntent: 1,
+      DisableDifferentialOfIgnoredStorage: true,
       CopySnapshotConfiguration: 3,
       SnapshotVirtualSystem: cp.path,
     });
@@ -235,7 +257,7 @@ describe("HyperVClient: export, disks, state", () => {
     expect(disk.hostResource).toBe("/restore/data.vhdx");
     expect(disk.index).toBe(1);
     const call = host.session.calls.find((c) => c.method === "ModifyResourceSettings")!;
-    const rs = (call.args["ResourceSettings"] as Record<string, unknown>[])[0]!;
+    const rs = parseInstanceXml((call.args["ResourceSettings"] as string[])[0]!);
     expect(rs).toMatchObject({ __CLASS: "Msvm_StorageAllocationSettingData", InstanceID: vm.disks[1]!.instanceId, HostResource: ["/restore/data.vhdx"], ResourceSubType: "Microsoft:Hyper-V:Virtual Hard Disk" });
     expect(rs["__PATH"]).toBeUndefined();
     expect((await hv.refreshVm(vm)).disks[0]!.hostResource).toBe("/vms/web01/os.vhdx");
@@ -266,13 +288,18 @@ describe("parseInstanceXml", () => {
       '<PROPERTY NAME="ParentPath" TYPE="string"></PROPERTY>' +
       '<PROPERTY NAME="MaxInternalSize" TYPE="uint64"><VALUE>1073741824</VALUE></PROPERTY>' +
       '<PROPERTY.ARRAY NAME="HostResource" TYPE="string"><VALUE.ARRAY><VALUE>x</VALUE><VALUE>y</VALUE></VALUE.ARRAY></PROPERTY.ARRAY>' +
+      '<PROPERTY NAME="Huge" TYPE="uint64"><VALUE>18446744073709551615</VALUE></PROPERTY>' +
+      '<PROPERTY NAME="InUse" TYPE="boolean"><VALUE>TRUE</VALUE></PROPERTY>' +
       "</INSTANCE>";
+    // Values in WMI's types: integers as numbers (beyond 2^53 as decimal text), booleans as booleans.
     expect(parseInstanceXml(xml)).toEqual({
       __CLASS: "Msvm_VirtualHardDiskSettingData",
       Path: "C:\\VMs\\a & b.vhdx",
       ParentPath: null,
-      MaxInternalSize: "1073741824",
+      MaxInternalSize: 1073741824,
       HostResource: ["x", "y"],
+      Huge: "18446744073709551615",
+      InUse: true,
     });
   });
 });
