@@ -8,6 +8,7 @@ import { exportSettingDataPath } from "./classes/export_setting_data";
 import { referencePointPath } from "./classes/reference_point";
 import { groupPath, referencePointCollectionPath, snapshotCollectionPath } from "./classes/collections";
 import { vssdPath } from "./classes/settings";
+import { serviceSettingsPath } from "./classes/services";
 import { allConfigurations } from "./host/configurations";
 import { jobPath, jobExpired } from "./host/jobs";
 import type { LabState } from "./host/model";
@@ -72,6 +73,13 @@ export const ASSOCIATIONS: AssociationDef[] = [
     supers: ["CIM_Dependency"],
     roles: ["Antecedent", "Dependent"],
     pairs: (s) => s.referencePoints.map((r) => [computerSystemPath(s.hostName, r.vmId), referencePointPath(s.hostName, r.id)]),
+  },
+  {
+    // The management service and its settings (the host's default folders).
+    name: "Msvm_ElementSettingData",
+    supers: ["CIM_ElementSettingData"],
+    roles: ["ManagedElement", "SettingData"],
+    pairs: (s) => [[servicePath(s.hostName, "Msvm_VirtualSystemManagementService", SERVICES.Msvm_VirtualSystemManagementService.name), serviceSettingsPath(s.hostName)]],
   },
   {
     name: "Msvm_SystemExportSettingData",

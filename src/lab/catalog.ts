@@ -11,7 +11,7 @@ import { exportSettingDataInstance } from "./classes/export_setting_data";
 import { groupInstance, referencePointCollectionInstance, snapshotCollectionInstance } from "./classes/collections";
 import { collectionReferencePoints, collectionSnapshots } from "./host/groups";
 import { referencePointInstance } from "./classes/reference_point";
-import { serviceInstance } from "./classes/services";
+import { serviceInstance, serviceSettingsInstance } from "./classes/services";
 import { resourceInstances, vssdInstance } from "./classes/settings";
 import { vssComponentInstance } from "./classes/vss_component";
 import { jobExpired, jobInstance } from "./host/jobs";
@@ -108,6 +108,11 @@ export const CLASSES: ClassDef[] = [
     name: "Msvm_VirtualSystemExportSettingData",
     supers: [...SETTING],
     list: (s) => s.vms.map((v) => exportSettingDataInstance(s, v)),
+  },
+  {
+    name: "Msvm_VirtualSystemManagementServiceSettingData",
+    supers: [...SETTING],
+    list: (s) => [serviceSettingsInstance(s)],
   },
   { name: "Win32_Volume", supers: ["CIM_StorageVolume", "CIM_StorageExtent", "CIM_LogicalDevice", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => (s.volumes ?? []).map((v) => volumeInstance(s, v)) },
   { name: "Win32_ShadowCopy", supers: ["CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED], namespace: CIMV2_NAMESPACE, list: (s) => (s.shadowCopies ?? []).map((x) => shadowCopyInstance(s, x)) },

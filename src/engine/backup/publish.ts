@@ -2,6 +2,7 @@ import { crashPoint } from "../../base/mod";
 import type { Catalog, PointDetails, PointRecord, PointWriter } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostCheckpoint } from "../host_api";
+import { exportConfigurationOnly } from "./configuration_export";
 
 /** What {@link publishPoint} adds to the staged disks. */
 export interface PublishInput {
@@ -22,9 +23,9 @@ export interface PublishInput {
 export async function publishPoint(input: PublishInput): Promise<PointRecord> {
   const { writer } = input;
   input.events.progress({ activity: input.activity, status: "Exporting configuration", percent: 92 });
-  // Exported into the point's folder itself, so it is laid out like a Hyper-V export
-  // (Virtual Machines/, Snapshots/, Virtual Hard Disks/) that Import-VM can read.
-  await input.host.exportConfiguration(input.checkpoint, writer.staging);
+  // Laid out in the point like a Hyper-V export (Virtual Machines/, Snapshots/, Virtual Hard
+  // Disks/) that Import-VM can read; only the configuration of the export is kept.
+  await exportConfigurationOnly(input.host, input.checkpoint, writer.staging, input.events);
   crashPoint("backup-config-exported");
   writer.addConfiguration();
   return writer.commit(input.catalog, input.details, { beforePublish: () => crashPoint("backup-before-publish") });

@@ -33,6 +33,9 @@ export interface LabConfig {
   rctMaxProcessed: number;
   /** The Windows Server release the lab poses as: its class schemas and configuration versions. */
   hostVersion: HostVersion;
+  /** The host's default folders (Msvm_VirtualSystemManagementServiceSettingData), set at init inside the lab. */
+  defaultExternalDataRoot: string;
+  defaultVirtualHardDiskPath: string;
 }
 
 export const DEFAULT_CONFIG: LabConfig = {
@@ -42,6 +45,8 @@ export const DEFAULT_CONFIG: LabConfig = {
   mrtGrain: 2 * 1024 * 1024,
   rctMaxProcessed: 8 * 1024 * 1024,
   hostVersion: DEFAULT_HOST_VERSION,
+  defaultExternalDataRoot: "",
+  defaultVirtualHardDiskPath: "",
 };
 
 /** One guest write as change tracking remembers it. */

@@ -47,7 +47,7 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
     hostName,
     createdAt: Date.now(),
     seq: 0,
-    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...config },
+    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...defaultFolders(abs), ...config },
     vms: [],
     planned: [],
     snapshots: [],
@@ -59,6 +59,11 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
   };
   withLabLock(abs, () => writeStateAtomic(abs, state));
   return state;
+}
+
+/** The host's default folders of a lab in `abs` (as Hyper-V's are under ProgramData and Public Documents). */
+function defaultFolders(abs: string): { defaultExternalDataRoot: string; defaultVirtualHardDiskPath: string } {
+  return { defaultExternalDataRoot: path.join(abs, "Hyper-V"), defaultVirtualHardDiskPath: path.join(abs, "Hyper-V", "Virtual Hard Disks") };
 }
 
 /** Reads the lab state without locking (readers never see a half-written file). */
@@ -91,8 +96,9 @@ export function readLabState(dir: string): LabState {
       target: file,
     });
   }
-  // Labs made before host versions existed pose as the default release.
+  // Labs made before host versions and default folders existed.
   state.config.hostVersion ??= DEFAULT_HOST_VERSION;
+  if (!state.config.defaultExternalDataRoot) Object.assign(state.config, defaultFolders(path.resolve(dir)));
   return state;
 }
 
