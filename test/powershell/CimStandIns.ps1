@@ -94,7 +94,7 @@ function global:ConvertFrom-HvbStandInDtd {
             '^boolean$' { return [bool]::Parse($Value) }
             '^(u|s)int(8|16|32|64)$' { return [long]$Value }
             '^real' { return [double]::Parse($Value, [System.Globalization.CultureInfo]::InvariantCulture) }
-            '^string$' { return $Value }
+            '^(string|datetime|char16|reference)$' { return $Value }
             default { throw "The stand-in WMI does not know DTD type '$Type'" }
         }
     }
@@ -201,17 +201,21 @@ function global:New-CimInstance {
 }
 
 function global:Get-CimClass {
-    # The MOF types of the classes the core embeds that the lab documents (docs/lab-fidelity.md);
-    # other classes come back without properties, and the module infers types from values.
+    # The class as the lab's host version declares it (`lab cim class`), with CimType names as
+    # the cmdlet gives them (UInt8, StringArray, Instance...); a class the lab declares no schema
+    # for comes back without properties, and the module infers types from values.
     [CmdletBinding()]
     param([string] $Namespace, [string] $ClassName, [object] $CimSession)
     [void]$global:HvbStandIn.Log.Add("Get-CimClass:$ClassName")
-    $types = @{
-        Msvm_VirtualSystemSnapshotSettingData = @{ ConsistencyLevel = 'UInt8'; IgnoreNonSnapshottableDisks = 'Boolean'; GuestBackupType = 'UInt8'; ElementName = 'String' }
-        Msvm_VirtualSystemExportSettingData   = @{ CopySnapshotConfiguration = 'UInt8'; CopyVmRuntimeInformation = 'Boolean'; CopyVmStorage = 'Boolean'; CreateVmExportSubdirectory = 'Boolean'; SnapshotVirtualSystem = 'String'; DifferentialBackupBase = 'String'; BackupIntent = 'UInt8'; CaptureLiveState = 'UInt8'; ExcludedVirtualHardDisks = 'StringArray' }
-    }
+    $names = @{ boolean = 'Boolean'; uint8 = 'UInt8'; sint8 = 'SInt8'; uint16 = 'UInt16'; sint16 = 'SInt16'; uint32 = 'UInt32'; sint32 = 'SInt32'
+        uint64 = 'UInt64'; sint64 = 'SInt64'; real32 = 'Real32'; real64 = 'Real64'; string = 'String'; char16 = 'Char16'; datetime = 'DateTime'
+        reference = 'Reference'; object = 'Instance' }
     $properties = @()
-    if ($types.ContainsKey($ClassName)) { $properties = @(foreach ($entry in $types[$ClassName].GetEnumerator()) { [pscustomobject]@{ Name = $entry.Key; CimType = $entry.Value } }) }
+    $schema = $null
+    try { $schema = Invoke-HvbStandInLab @('cim', 'class', '--class', $ClassName) -Namespace $Namespace } catch { if ([string]$_.Exception.NativeErrorCode -ne 'InvalidClass') { throw } }
+    if ($null -ne $schema) {
+        $properties = @(foreach ($p in $schema.properties) { [pscustomobject]@{ Name = [string]$p.name; CimType = $names[[string]$p.type] + $(if ($p.isArray) { 'Array' } else { '' }) } })
+    }
     [pscustomobject]@{ CimClassName = $ClassName; CimClassProperties = $properties; CimClassMethods = @() }
 }
 

@@ -1,4 +1,4 @@
-/** `hvbackup lab cim query|invoke|associators`: the lab's WMI seam from the command line. */
+/** `hvbackup lab cim query|get|class|invoke|associators`: the lab's WMI seam from the command line. */
 import { UsageError } from "../../base/mod";
 import { isJobActive, toCimDtd20 } from "../../cim/mod";
 import { type ParsedArgs, optionValue, parseArgs, requireOption } from "../args";
@@ -9,6 +9,7 @@ import { LabCimSession } from "../../lab/mod";
 const USAGE = `Usage:
   hvbackup lab cim query --lab DIR "WQL"
   hvbackup lab cim get --lab DIR --path OBJPATH
+  hvbackup lab cim class --lab DIR --class NAME
   hvbackup lab cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
   hvbackup lab cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]
   (each subcommand also takes --namespace NS, default root\\virtualization\\v2, and --node N on a cluster lab)`;
@@ -36,6 +37,13 @@ export async function labCim(argv: string[], io: CommandIo): Promise<number> {
       if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
       const instance = labSession(a).getInstanceSync(requireOption(a, "path"));
       emitResult(io, instance, () => io.stdout(`${JSON.stringify(instance, null, 1)}\n`));
+      return 0;
+    }
+    case "class": {
+      const a = parseArgs(rest, { values: ["lab", "class", "namespace", "node"] });
+      if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+      const schema = labSession(a).getClassSync(requireOption(a, "class"));
+      emitResult(io, schema, () => io.stdout(`${JSON.stringify(schema, null, 1)}\n`));
       return 0;
     }
     case "associators": {
