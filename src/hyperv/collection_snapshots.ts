@@ -6,6 +6,7 @@
  * Msvm_CollectionReferencePointService.DestroyReferencePoint. Members are reached through
  * Msvm_CollectedSnapshots / Msvm_CollectedReferencePoints.
  */
+import { embedForHost } from "./host_classes";
 import { HvbError } from "../base/mod";
 import type { CimInstance } from "../cim/mod";
 import { stringOrUndefined } from "../cim/mod";
@@ -56,7 +57,7 @@ export async function createGroupRecoverySnapshot(ctx: ClientContext, group: VmG
     ctx,
     svc,
     "CreateSnapshot",
-    { Collection: group.path, SnapshotSettings: snapshotSettings(consistency), SnapshotType: COLLECTION_SNAPSHOT_TYPE_RECOVERY },
+    { Collection: group.path, SnapshotSettings: await embedForHost(ctx, snapshotSettings(consistency), { purpose: "a VM group's checkpoint" }), SnapshotType: COLLECTION_SNAPSHOT_TYPE_RECOVERY },
     groupSubject(group),
   );
   let collection: CimInstance | undefined = (await affectedElements(ctx, outcome, SNAPSHOT_COLLECTION_CLASS))[0];
@@ -93,7 +94,7 @@ export async function destroyGroupSnapshot(ctx: ClientContext, snap: Pick<GroupS
 export async function exportGroupSnapshot(ctx: ClientContext, snap: Pick<GroupSnapshot, "path" | "groupName">, destinationDir: string): Promise<void> {
   const svc = await servicePath(ctx, COLLECTION_SNAPSHOT_SERVICE);
   const settings = { __CLASS: "Msvm_CollectionSnapshotExportSettingData", CopyVmStorage: false, BackupIntent: BACKUP_INTENT_PRESERVE_CHAIN, DifferentialBackupBase: null };
-  await runMethod(ctx, svc, "ExportSnapshot", { SnapshotCollection: snap.path, ExportDirectory: destinationDir, ExportSettingData: settings }, groupSubject({ name: snap.groupName }));
+  await runMethod(ctx, svc, "ExportSnapshot", { SnapshotCollection: snap.path, ExportDirectory: destinationDir, ExportSettingData: await embedForHost(ctx, settings, { purpose: "exporting a VM group's checkpoint" }) }, groupSubject({ name: snap.groupName }));
 }
 
 async function describeGroupReferencePoint(ctx: ClientContext, c: CimInstance, groupName: string): Promise<GroupReferencePoint> {

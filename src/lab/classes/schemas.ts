@@ -67,6 +67,8 @@ const DEFS: Record<string, Prop[]> = {
     p("ExcludedVirtualHardDisks", "string", true, BUILD.v1709),
     p("DifferentialBackupBase", "string"),
   ],
+  // msvm-collectionsnapshotexportsettingdata (BackupIntent is uint16 there: 1 PreserveChain, 2 Merge).
+  Msvm_CollectionSnapshotExportSettingData: [...SETTING, p("CopyVmStorage", "boolean"), p("DifferentialBackupBase", "string"), p("BackupIntent", "uint16")],
   // msvm-virtualsystemsettingdata (the properties the lab fills; GuestState*/automatic checkpoints 1709+).
   Msvm_VirtualSystemSettingData: [
     ...SETTING,

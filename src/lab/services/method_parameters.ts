@@ -30,6 +30,19 @@ export const METHOD_PARAMETERS: Record<string, Record<string, Param[]>> = {
   msvm_virtualsystemreferencepointservice: {
     destroyreferencepoint: [ref("AffectedReferencePoint")],
   },
+  // msvm-collectionsnapshotservice / msvm-collectionreferencepointservice (VM groups, Server 2016+).
+  msvm_collectionsnapshotservice: {
+    createsnapshot: [ref("Collection"), emb("SnapshotSettings", "Msvm_VirtualSystemSnapshotSettingData"), str("SnapshotType")],
+    destroysnapshot: [ref("AffectedSnapshotCollection")],
+    converttoreferencepoint: [ref("AffectedSnapshotCollection"), str("ReferencePointSettings")],
+    exportsnapshot: [ref("SnapshotCollection"), str("ExportDirectory"), emb("ExportSettingData", "Msvm_CollectionSnapshotExportSettingData")],
+  },
+  msvm_collectionreferencepointservice: {
+    destroyreferencepoint: [ref("AffectedReferencePointCollection")],
+  },
+  mscluster_cluster: {
+    addvirtualmachine: [str("VirtualMachine")],
+  },
   msvm_imagemanagementservice: {
     getvirtualdiskchanges: [str("Path"), str("TargetSnapshotId"), str("LimitId"), str("ByteOffset"), str("ByteLength")],
     getvirtualharddisksettingdata: [str("Path")],
