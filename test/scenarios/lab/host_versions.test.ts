@@ -56,9 +56,9 @@ describe("lab host versions", () => {
     // A value typed otherwise than the class declares.
     const wrongType = `<INSTANCE CLASSNAME="${SNAP}"><PROPERTY NAME="ConsistencyLevel" TYPE="string"><VALUE>1</VALUE></PROPERTY></INSTANCE>`;
     expect(() => lab.session.invokeMethodSync(svc, "CreateSnapshot", { ...base, SnapshotSettings: wrongType })).toThrow(expect.objectContaining({ code: "CimTypeMismatch" }));
-    // Another class than the parameter's.
+    // Another class than the parameter's: WMI passes the string, the provider answers Invalid Parameter.
     const other = toCimDtd20(lab.session.getClassSync("Msvm_VirtualSystemExportSettingData"), { __CLASS: "Msvm_VirtualSystemExportSettingData", BackupIntent: 1 });
-    expect(() => lab.session.invokeMethodSync(svc, "CreateSnapshot", { ...base, SnapshotSettings: other })).toThrow(expect.objectContaining({ code: "CimInvalidParameter" }));
+    expect(lab.session.invokeMethodSync(svc, "CreateSnapshot", { ...base, SnapshotSettings: other }).ReturnValue).toBe(4);
   });
 
   it("every property of every instance the lab serves is in its class's declared schema", async () => {
