@@ -32,6 +32,7 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
   ls --lab DIR [--json]                      VMs (with their node), volumes, and the most recovery
                                              checkpoints that existed at once per volume and node
   cim query --lab DIR "WQL"
+  cim get --lab DIR --path OBJPATH           one instance by object path (each cim command: [--namespace NS] [--node N])
   cim invoke --lab DIR --path OBJPATH --method NAME --args JSON [--wait]
   cim associators --lab DIR --path OBJPATH [--result-class C] [--assoc-class A]
 `;

@@ -13,6 +13,7 @@ import { exportDiskCommand } from "./commands/export_disk";
 import { listCommand } from "./commands/list";
 import { pruneCommand } from "./commands/prune";
 import { readinessCommand } from "./commands/readiness";
+import { doctorCommand } from "./commands/doctor";
 import { restoreCommand } from "./commands/restore";
 import { verifyCommand } from "./commands/verify";
 
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   "export-disk": exportDiskCommand,
   cleanup: cleanupCommand,
   readiness: readinessCommand,
+  doctor: doctorCommand,
 };
 
 const USAGE = `Usage: hvbackup <command> [options]
@@ -42,6 +44,7 @@ Commands:
   export-disk one disk of one point as a standalone VHDX
   cleanup     remove lingering recovery checkpoints and stale reference points
   readiness   what the next backup of a VM will do, and why
+  doctor      preflight checks of the host, its VMs and a repository (before trusting backups)
   lab         the lab host: an emulated Hyper-V host over real VHDX files
   vhdx info|check|convert   inspect, validate and convert VHDX files
   demo        back up and restore a VM on a freshly made lab host (--vhdx: the VHDX tools)

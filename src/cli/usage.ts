@@ -6,11 +6,13 @@
  * complains about a missing `--lab`.
  */
 import { BACKUP_USAGE } from "./commands/backup";
+import { DOCTOR_USAGE } from "./commands/doctor";
 import { USAGE as LAB_USAGE } from "./lab_command";
 import { USAGE as VHDX_USAGE } from "./vhdx_command";
 
 const COMMAND_USAGE: Record<string, string> = {
   backup: BACKUP_USAGE,
+  doctor: DOCTOR_USAGE,
   list: `Usage: hvbackup list --repo R [--vm N] [--json]
 
   Restore points in a repository, oldest first. --json prints one JSON array.

@@ -13,9 +13,9 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 const PATHS = [
-  [], ["backup"], ["list"], ["restore"], ["verify"], ["prune"], ["export-disk"], ["cleanup"], ["readiness"], ["demo"],
+  [], ["backup"], ["list"], ["restore"], ["verify"], ["prune"], ["export-disk"], ["cleanup"], ["readiness"], ["doctor"], ["demo"],
   ["lab"], ["lab", "init"], ["lab", "vm", "new"], ["lab", "write"], ["lab", "migrate"], ["lab", "crash"], ["lab", "state"],
-  ["lab", "guest"], ["lab", "fail"], ["lab", "ls"], ["lab", "cim", "query"], ["lab", "cim", "invoke"], ["lab", "cim", "associators"],
+  ["lab", "guest"], ["lab", "fail"], ["lab", "ls"], ["lab", "cim", "query"], ["lab", "cim", "get"], ["lab", "cim", "invoke"], ["lab", "cim", "associators"],
   ["vhdx"], ["vhdx", "info"], ["vhdx", "check"], ["vhdx", "convert"],
 ];
 
