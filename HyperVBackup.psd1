@@ -25,6 +25,7 @@
         'Restore-VMFromBackup'
         'Test-VhdxFile'
         'Test-VMBackup'
+        'Test-VMBackupHost'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

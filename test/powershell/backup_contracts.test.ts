@@ -95,6 +95,14 @@ const CONTRACTS: Record<string, Contract> = {
     aliases: { VMName: ["Name"], Path: ["Repository"] },
     mandatory: ["VMName"],
   },
+  "Test-VMBackupHost": {
+    parameters: ["VMName", "Path", "OutFile", "LabPath", "ComputerName", "Credential", "CimSession", "EnableException"],
+    shouldProcess: false,
+    outputType: ["HyperVBackup.HostCheck"],
+    pipeline: { VMName: "True/True", Path: "False/False" },
+    aliases: { VMName: ["Name"], Path: ["Repository"] },
+    mandatory: [],
+  },
   "Clear-VMBackupCheckpoint": {
     parameters: ["VMName", "Path", "PassThru", "LabPath", "EnableException"],
     shouldProcess: true,
@@ -150,7 +158,7 @@ $help = Get-Help ${name} -Full
       expect(kv[`${name}.PARAMS`]!.split(",").sort()).toEqual([...contract.parameters].sort());
       expect(kv[`${name}.WHATIF`]).toBe(contract.shouldProcess ? "True" : "False");
       if (contract.confirmImpact) expect(kv[`${name}.CONFIRMIMPACT`]).toBe(contract.confirmImpact);
-      expect(kv[`${name}.MANDATORY`]!.split(",").sort()).toEqual([...contract.mandatory].sort());
+      expect(kv[`${name}.MANDATORY`]!.split(",").filter((p) => p !== "").sort()).toEqual([...contract.mandatory].sort());
       if (contract.sets) expect(kv[`${name}.SETS`]!.split(",").sort()).toEqual([...contract.sets].sort());
       expect(kv[`${name}.OUTPUTTYPE`]!.split(",").sort()).toEqual([...contract.outputType].sort());
       for (const [parameter, binding] of Object.entries(contract.pipeline)) {

@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyValues } from "./_pwsh";
-import { listPoints, ps, setUpLab, work } from "./_backup_lab";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, lab, listPoints, ps, setUpLab, work } from "./_backup_lab";
 
 beforeAll(() => setUpLab(), 300_000);
 afterAll(() => work?.remove());
@@ -60,5 +62,35 @@ try { New-RecoveryBackup -VMName sql01 -Path ./repo -LabPath ./lab -CimSession $
     expect(kv["LOCALCALLS"]).toBe("1");
     expect(kv["LOCAL"]).toBe("sql01:Full");
     expect(kv["REFUSED"]).toMatch(/^RemoteCimSession,New-RecoveryBackup/);
+  }, 180_000);
+});
+
+describe("Test-VMBackupHost", () => {
+  it("gives one HostCheck per check on the lab, failed ones with a remedy, and writes -OutFile", () => {
+    cli(["lab", "vm", "new", "--lab", lab, "--name", "old01", "--disk", "8MiB", "--config-version", "5.0", "--vhd"], work.dir);
+    const r = ps(`
+$checks = Test-VMBackupHost -LabPath ./lab -Path ./repo-doctor -OutFile ./report.json -ErrorVariable e -ErrorAction SilentlyContinue
+"TYPES=$(@($checks | ForEach-Object { $_.PSObject.TypeNames[0] } | Where-Object { $_ -ne 'HyperVBackup.HostCheck' }).Count)"
+"COUNT=$(@($checks).Count)"
+"FAILED=$(@($checks | Where-Object { -not $_.Passed } | ForEach-Object { $_.Name }) -join ';')"
+"REMEDIES=$(@($checks | Where-Object { -not $_.Passed -and [string]::IsNullOrEmpty($_.Remedy) }).Count)"
+"ERRORS=$($e.Count)"
+$one = Test-VMBackupHost -LabPath ./lab -VMName web01
+"ONE=$(@($one | ForEach-Object { $_.Name }) -join ';')"
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    expect(kv["TYPES"]).toBe("0");
+    // Host (2) + per VM (5 each: web01, sql01, old01) + the repository, which does not exist.
+    expect(Number(kv["COUNT"])).toBe(2 + 3 * 5 + 1);
+    expect(kv["FAILED"]).toBe("old01: configuration version;old01: disk format;Repository");
+    expect(kv["REMEDIES"]).toBe("0");
+    expect(kv["ERRORS"]).toBe("0");
+    expect(kv["ONE"]!.split(";").filter((n) => n.startsWith("web01:"))).toHaveLength(5);
+    expect(kv["ONE"]!.split(";").some((n) => n.startsWith("old01"))).toBe(false);
+    const report = JSON.parse(readFileSync(join(work.dir, "report.json"), "utf8")) as { passed: boolean; checks: Array<{ name: string; passed: boolean; remedy: string }> };
+    expect(report.passed).toBe(false);
+    expect(report.checks).toHaveLength(Number(kv["COUNT"]));
+    expect(report.checks.find((c) => c.name === "Repository")!.remedy).not.toBe("");
   }, 180_000);
 });
