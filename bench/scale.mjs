@@ -1,11 +1,14 @@
-// Scale benchmark (issue 12): N lab VMs (default 50) over 2 volumes, all backed up in one run.
+// Scale benchmark (issue 12).
+// Part A: N lab VMs (default 50) over 2 volumes, all backed up in one run:
 //   1. full backup --all under --parallel 4 --per-volume 2: time, peak RSS, and the most recovery
 //      checkpoints the lab saw at once per volume (must not exceed the limit)
 //   2. incremental --all without a storage snapshot: time and median seconds a VM ran on a checkpoint
 //   3. incremental --all with --storage-snapshot: the same figures
 //   4. every point verified (--deep) and one VM restored
+// Part B: seconds on a checkpoint with and without --storage-snapshot when copies dominate
+//   (M VMs, default 8, each changing --heavy-mib MiB, default 128, between backups).
 // Not a test: it prints figures (and exits 1 if a limit was not honoured or a VM failed).
-// Usage: npm run build && node bench/scale.mjs [--vms 50] [--disk-mib 64] [--write-mib 8]
+// Usage: npm run build && node bench/scale.mjs [--vms 50] [--disk-mib 64] [--write-mib 8] [--heavy-vms 8] [--heavy-mib 128]
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +24,8 @@ const opt = (name, dflt) => {
 const vms = opt("--vms", Number(process.env.HVB_SCALE_VMS) || 50);
 const diskMiB = opt("--disk-mib", 64);
 const writeMiB = opt("--write-mib", 8);
+const heavyVms = opt("--heavy-vms", 8);
+const heavyMiB = opt("--heavy-mib", 128);
 const dir = mkdtempSync(path.join(process.env.BENCH_DIR ?? tmpdir(), "hvb-bench-scale-"));
 const lab = path.join(dir, "lab");
 const repo = path.join(dir, "repo");
@@ -70,8 +75,14 @@ const fmt = (x, d = 2) => x.toFixed(d);
 const names = Array.from({ length: vms }, (_, i) => `vm${String(i).padStart(3, "0")}`);
 let failed = false;
 
-function writeAll(seed) {
-  for (const [i, n] of names.entries()) hvb("lab", "write", "--lab", lab, "--vm", n, "--disk", "0", "--offset", String(((i * 7 + seed) % Math.max(1, diskMiB / writeMiB - 1)) * writeMiB * MiB), "--length", String(writeMiB * MiB), "--seed", `${seed}-${i}`);
+function writeAll(seed, theLab = lab, theNames = names, perVm = writeMiB, disk = diskMiB) {
+  for (const [i, n] of theNames.entries()) {
+    for (let done = 0; done < perVm; done += Math.min(256, perVm - done)) {
+      const len = Math.min(256, perVm - done);
+      const slot = ((i * 7 + seed) * perVm + done) % Math.max(1, disk - len);
+      hvb("lab", "write", "--lab", theLab, "--vm", n, "--disk", "0", "--offset", String(slot * MiB), "--length", String(len * MiB), "--seed", `${seed}-${i}-${done}`);
+    }
+  }
 }
 
 try {
@@ -80,13 +91,13 @@ try {
   writeAll(1);
   console.log(`${vms} VMs over 2 volumes, ${diskMiB} MiB disks, ${writeMiB} MiB written per VM between backups`);
   const rows = [];
-  const run = async (label, extra) => {
-    const r = await timed(["backup", "--all", "--repo", repo, "--lab", lab, "--parallel", "4", "--per-volume", "2", "--json", ...extra]);
+  const run = async (label, extra, theLab = lab, theRepo = repo, count = vms) => {
+    const r = await timed(["backup", "--all", "--repo", theRepo, "--lab", theLab, "--parallel", "4", "--per-volume", "2", "--json", ...extra]);
     const data = resultOf(r.stdout);
     const ok = data.results.filter((x) => x.ok).length;
-    if (ok !== vms) failed = true;
+    if (ok !== count) failed = true;
     const cps = data.results.map((x) => x.checkpointSeconds);
-    rows.push({ label, seconds: r.seconds, peakMiB: r.peakMiB, ok, medianCp: median(cps), maxCp: Math.max(...cps), bytes: data.summary.bytes });
+    rows.push({ label, seconds: r.seconds, peakMiB: r.peakMiB, ok: `${ok}/${count}`, medianCp: median(cps), maxCp: Math.max(...cps), bytes: data.summary.bytes });
   };
   await run("full, --parallel 4 --per-volume 2", []);
   const ls = JSON.parse(hvb("lab", "ls", "--lab", lab, "--json"));
@@ -98,10 +109,24 @@ try {
   writeAll(3);
   await run("incremental, --storage-snapshot", ["--storage-snapshot"]);
 
+  // Part B: fewer VMs whose copies take real time.
+  const labB = path.join(dir, "labB");
+  const repoB = path.join(dir, "repoB");
+  const namesB = Array.from({ length: heavyVms }, (_, i) => `big${i}`);
+  const diskB = heavyMiB * 4;
+  hvb("lab", "init", labB, "--job-ms", "0");
+  for (const [i, n] of namesB.entries()) hvb("lab", "vm", "new", "--lab", labB, "--name", n, "--disk", `${diskB}MiB`, "--volume", i % 2 ? "V1" : "V2");
+  writeAll(1, labB, namesB, heavyMiB, diskB);
+  await run(`B: full, ${heavyVms} VMs x ${heavyMiB} MiB`, [], labB, repoB, heavyVms);
+  writeAll(2, labB, namesB, heavyMiB, diskB);
+  await run(`B: incremental, ${heavyMiB} MiB changed per VM`, [], labB, repoB, heavyVms);
+  writeAll(3, labB, namesB, heavyMiB, diskB);
+  await run(`B: incremental, ${heavyMiB} MiB changed per VM, --storage-snapshot`, ["--storage-snapshot"], labB, repoB, heavyVms);
+
   console.log("");
   console.log("| run | VMs ok | time (s) | peak RSS (MiB) | added (MiB) | median s on a checkpoint | max s on a checkpoint | median as % of run |");
   console.log("|---|---|---|---|---|---|---|---|");
-  for (const r of rows) console.log(`| ${r.label} | ${r.ok}/${vms} | ${fmt(r.seconds)} | ${fmt(r.peakMiB, 0)} | ${fmt(r.bytes / MiB, 1)} | ${fmt(r.medianCp)} | ${fmt(r.maxCp)} | ${fmt((100 * r.medianCp) / r.seconds, 1)} |`);
+  for (const r of rows) console.log(`| ${r.label} | ${r.ok} | ${fmt(r.seconds)} | ${fmt(r.peakMiB, 0)} | ${fmt(r.bytes / MiB, 1)} | ${fmt(r.medianCp)} | ${fmt(r.maxCp)} | ${fmt((100 * r.medianCp) / r.seconds, 1)} |`);
   console.log("");
   console.log(`Most recovery checkpoints at once per volume in the full run, as the lab recorded them (limit 2): ${peaks.join(", ")}${honoured ? "" : "  <-- LIMIT EXCEEDED"}`);
   const v = await timed(["verify", "--repo", repo, "--deep"]);
