@@ -5,7 +5,7 @@
  * roles from root\MSCluster.
  */
 import { existsSync } from "node:fs";
-import type { HostApi, HostFleet } from "../engine/mod";
+import { type HostApi, type HostFleet, findOnFleet } from "../engine/mod";
 import { HvbError } from "../base/mod";
 import type { CimSession } from "../cim/mod";
 import { type HyperVClient, listClusterNodes, listClusteredVms, listVolumes } from "../hyperv/mod";
@@ -33,6 +33,21 @@ export async function openCluster(labDir: string | undefined): Promise<{ session
   }
   const nodes = await listClusterNodes(session).catch(() => [] as string[]);
   return nodes.length > 0 ? { session, nodes } : undefined;
+}
+
+/**
+ * The host a one-VM command should talk to: on a cluster, the node that runs the VM named
+ * `nameOrId` (found through root\MSCluster, then on every node); elsewhere, or when no node has
+ * it, the host itself (whose "not found" the command then reports).
+ */
+export async function openHostOfVm(labDir: string | undefined, nameOrId: string): Promise<HostApi> {
+  const fleet = await openFleet(labDir);
+  if (!fleet.clustered) return fleet.host(fleet.nodes[0]!);
+  try {
+    return fleet.host((await findOnFleet(fleet, nameOrId)).node);
+  } catch {
+    return fleet.host(fleet.nodes[0]!);
+  }
 }
 
 /** Opens the fleet: the lab in `labDir`, or the local host (and its cluster) over WMI. */

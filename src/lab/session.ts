@@ -199,6 +199,8 @@ export class LabCimSession implements CimSession {
       };
       const outcome = handler(ctx, args);
       migrateAfterCall(state, method, JSON.stringify(rawArgs));
+      // A VM a method made on a cluster lab (RealizePlannedSystem) runs on the node that made it.
+      if ((state.nodes?.length ?? 0) > 0) for (const v of state.vms) v.node ??= this.node ?? state.nodes![0]!;
       if (outcome.kind === "sync") return { ReturnValue: outcome.returnValue, ...embeddedAsText(outcome.out, state.config.hostVersion) } as CimMethodResult;
       const job = startJob(
         state,

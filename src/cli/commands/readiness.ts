@@ -2,15 +2,16 @@ import { readiness } from "../../engine/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { eventOutput } from "../event_output";
-import { labDirFrom, openHost } from "../host";
+import { labDirFrom } from "../host";
+import { openHostOfVm } from "../fleet";
 import type { CommandIo } from "../io";
 
 /** `hvbackup readiness --vm N [--repo R] [--json]`: what the next backup will do, and why. */
 export async function readinessCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json", "hash-changes"] });
   const out = eventOutput(io, args.flags.has("json"));
-  const host = await openHost(labDirFrom(args));
   const vm = requireOption(args, "vm");
+  const host = await openHostOfVm(labDirFrom(args), vm);
   const repoPath = optionValue(args, "repo");
   let catalog;
   if (repoPath !== undefined) {

@@ -4,7 +4,7 @@ import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
 import { eventOutput } from "../event_output";
 import { labDirFrom, openHost } from "../host";
-import { openCluster } from "../fleet";
+import { openCluster, openHostOfVm } from "../fleet";
 import { addVmToCluster } from "../../hyperv/mod";
 import type { CommandIo } from "../io";
 
@@ -37,7 +37,8 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
   }
   if (args.options.has("set")) throw new UsageError("--set chooses a backup set of a group: give --group too");
   const vm = requireOption(args, "vm");
-  const host = await openHost(labDirFrom(args));
+  // On a cluster: the node running the VM (a --force restore replaces it there).
+  const host = await openHostOfVm(labDirFrom(args), vm);
   const point = optionValue(args, "point");
   const name = optionValue(args, "name");
   const dest = optionValue(args, "dest");

@@ -51,6 +51,9 @@ describe("a two-node lab cluster", () => {
       expect(onNode1).toHaveLength(0);
       const one = await hvbAsync(["backup", "--vm", "vm2", "--repo", w.repo, "--lab", w.lab, "--json"]);
       expect(one.code, one.stderr).toBe(0);
+      // The one-VM commands find it there too.
+      expect((await hvbAsync(["readiness", "--vm", "vm2", "--repo", w.repo, "--lab", w.lab])).code).toBe(0);
+      expect((await hvbAsync(["cleanup", "--vm", "vm2", "--repo", w.repo, "--lab", w.lab])).code).toBe(0);
 
       const all = await hvbAsync(["backup", "--all", "--repo", w.repo, "--lab", w.lab, "--parallel", "4", "--json"]);
       expect(all.code, all.stderr).toBe(0);
