@@ -12,6 +12,11 @@ export interface Slot {
 /** Room for the error message in a result buffer. */
 export const MESSAGE_MAX = 1024;
 
+/** Where the error message starts in a result buffer of `unitsPerSlot` units. */
+export function messageOffset(unitsPerSlot: number): number {
+  return 8 + unitsPerSlot * 33;
+}
+
 let held = 0;
 const idle: Slot[] = [];
 
@@ -22,7 +27,8 @@ const idle: Slot[] = [];
  * pipelines, since a pipeline never holds more than it took here.
  */
 export function takeSlots(bytes: number, unitsPerSlot: number, want: number): Slot[] {
-  const resultBytes = 8 + unitsPerSlot * 33 + MESSAGE_MAX;
+  // Whole Int32 words: the status words are read through an Int32Array over the buffer.
+  const resultBytes = Math.ceil((messageOffset(unitsPerSlot) + MESSAGE_MAX) / 4) * 4;
   const out: Slot[] = [];
   while (out.length < want) {
     const i = idle.findIndex((s) => s.data.byteLength === bytes && s.result.byteLength === resultBytes);

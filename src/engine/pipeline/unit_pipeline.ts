@@ -1,7 +1,7 @@
 import { HvbError } from "../../base/mod";
 import type { VirtualDisk } from "../../disk/mod";
 import { VhdxImage } from "../../vhdx/mod";
-import { MESSAGE_MAX, type Slot, TARGET_READ, forget, giveBack, takeSlots } from "./buffers";
+import { MESSAGE_MAX, messageOffset, type Slot, TARGET_READ, forget, giveBack, takeSlots } from "./buffers";
 import { type PoolWorker, type WorkerPool, sharedPool } from "./worker_pool";
 
 /** What the pipeline learned about one unit. */
@@ -79,7 +79,7 @@ export function forEachUnit(options: UnitPipelineOptions): void {
         const slot = free.pop()!;
         const batch = batches[next++]!;
         try {
-          inFlight.push({ batch, slot, worker: pool.post(jobFor(batch, slot, unitSize, source, mapped)) });
+          inFlight.push({ batch, slot, worker: pool.post(jobFor(batch, slot, unitSize, unitsPerSlot, source, mapped)) });
         } catch (e) {
           free.push(slot);
           failure = { error: e };
@@ -95,7 +95,7 @@ export function forEachUnit(options: UnitPipelineOptions): void {
           if (!pool.isDead(head.worker)) break;
           failure ??= { error: new Error("A hashing worker thread stopped unexpectedly; nothing was published (run the command again)") };
         } else if (status === FAILED) {
-          const text = Buffer.from(head.slot.result).subarray(8 + unitsPerSlot * 33, 8 + unitsPerSlot * 33 + result[1]!).toString();
+          const text = Buffer.from(head.slot.result).subarray(messageOffset(unitsPerSlot), messageOffset(unitsPerSlot) + result[1]!).toString();
           failure ??= { error: new HvbError("IoError", `Reading '${source.path}' at ${head.batch.offset} (${head.batch.length} bytes) failed: ${text}`, { category: "ReadError", target: source.path }) };
         } else if (!failure) {
           try {
@@ -131,7 +131,7 @@ function batchesOf(units: readonly number[], unitSize: number, perSlot: number, 
   return out;
 }
 
-function jobFor(batch: Batch, slot: Slot, unitSize: number, source: VirtualDisk, mapped: VhdxImage | undefined): Parameters<WorkerPool["post"]>[0] {
+function jobFor(batch: Batch, slot: Slot, unitSize: number, unitsPerSlot: number, source: VirtualDisk, mapped: VhdxImage | undefined): Parameters<WorkerPool["post"]>[0] {
   const runs: number[] = [];
   const paths: string[] = [];
   if (mapped) {
@@ -144,9 +144,8 @@ function jobFor(batch: Batch, slot: Slot, unitSize: number, source: VirtualDisk,
   }
   const unitBytes: number[] = [];
   for (let i = 0; i < batch.count; i++) unitBytes.push(i * unitSize, Math.min(unitSize, batch.length - i * unitSize));
-  const perSlot = (slot.result.byteLength - 8 - MESSAGE_MAX) / 33;
   Atomics.store(new Int32Array(slot.result), 0, PENDING);
-  return { data: slot.data, length: batch.length, runs, paths, units: unitBytes, result: slot.result, messageAt: 8 + perSlot * 33, messageMax: MESSAGE_MAX };
+  return { data: slot.data, length: batch.length, runs, paths, units: unitBytes, result: slot.result, messageAt: messageOffset(unitsPerSlot), messageMax: MESSAGE_MAX };
 }
 
 function handOver(done: InFlight, unitSize: number, consume: UnitConsumer): void {

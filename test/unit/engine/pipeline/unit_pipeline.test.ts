@@ -83,6 +83,10 @@ describe("forEachUnit", () => {
       [1, { zero: true, sha256: undefined }],
       [2, { zero: false, sha256: sha(bytes.subarray(2 * UNIT)) }],
     ]);
+    // One 8 MiB unit per buffer (an odd count, as for disks over 256 GiB): a short last unit.
+    const big: Array<[number, UnitResult]> = [];
+    forEachUnit({ source: raw, unitSize: 4 * UNIT, units: [0], pool, consume: (u, _d, r) => big.push([u, r]) });
+    expect(big).toEqual([[0, { zero: false, sha256: sha(bytes) }]]);
   });
 
   it("stops at a failing read with an error naming the file, after the jobs in flight end, and keeps working after", () => {
