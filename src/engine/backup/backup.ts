@@ -1,11 +1,11 @@
-import { HvbError, crashPoint, isHvbError } from "../../base/mod";
+import { HvbError, crashPoint } from "../../base/mod";
 import type { Catalog, Consistency, PointRecord, PointWriter } from "../../repository/mod";
 import type { Lock } from "../../repository/mod";
 import type { Repository, VmStore } from "../../repository/mod";
 import { pointId } from "../../repository/mod";
 import type { EngineEvents } from "../events";
-import type { HostApi, HostCheckpoint, HostVm } from "../host_api";
-import { destroyCheckpointPatiently } from "./checkpoints";
+import type { HostApi, HostVm } from "../host_api";
+import { createBackupCheckpoint, destroyCheckpointPatiently } from "./checkpoints";
 import { copyDisks } from "./copy";
 import { removeLeftovers } from "./leftovers";
 import { type DiskPlan, type Warn, kindOf, planDisks } from "./plan";
@@ -108,24 +108,24 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
   options.signal?.throwIfAborted();
   // 1. Recovery checkpoint, with the consistency policy.
   events.progress({ activity, status: "Creating recovery checkpoint", percent: 0 });
-  const wanted = options.consistency ?? "application";
-  let consistency: Consistency = wanted;
-  let checkpoint: HostCheckpoint;
-  try {
-    checkpoint = await host.createRecoveryCheckpoint(vm, wanted);
-  } catch (e) {
-    if (wanted !== "application" || options.fallbackToCrash === false || !isHvbError(e)) throw e;
-    warn(`Application-consistent checkpoint of '${vm.name}' failed (${e.message}); taking a crash-consistent one instead`, "ConsistencyFallback");
-    consistency = "crash";
-    checkpoint = await host.createRecoveryCheckpoint(vm, "crash");
-  }
-  lock.note({ checkpoint: checkpoint.instanceId });
-  crashPoint("backup-checkpoint-created");
+  const { checkpoint, consistency } = await createBackupCheckpoint({
+    host,
+    vm,
+    wanted: options.consistency ?? "application",
+    fallbackToCrash: options.fallbackToCrash !== false,
+    before: lingering.map((c) => c.instanceId),
+    warn,
+    events,
+  });
 
   const time = new Date();
   let writer: PointWriter | undefined;
   let published = false;
   try {
+    // Inside the block that removes the checkpoint on failure: a full disk that stops the lock
+    // from recording it must not leave it behind.
+    lock.note({ checkpoint: checkpoint.instanceId });
+    crashPoint("backup-checkpoint-created");
     options.signal?.throwIfAborted();
     // 2. Decide per disk how to find its data (plan.ts), then copy it (copy.ts).
     const base = options.full ? undefined : last;
@@ -163,13 +163,19 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     return { vmName: vm.name, vmId: vm.id, point, warnings };
   } catch (e) {
     if (!published) {
-      // Never leave a checkpoint behind, nor half a point.
+      // Never leave a checkpoint behind, nor half a point. The staging folder goes first: when
+      // the repository shares a full volume with the VM, the host needs that space to merge the
+      // checkpoint away. Each step runs whatever became of the other.
+      try {
+        writer?.abort();
+      } catch (abortError) {
+        events.warning(`Could not remove the unfinished point of '${vm.name}': ${(abortError as Error).message}; the next run removes it`, "StagingLeft");
+      }
       try {
         await destroyCheckpointPatiently(host, checkpoint);
       } catch (cleanupError) {
         events.warning(`Could not remove the recovery checkpoint of '${vm.name}' after a failure: ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
       }
-      writer?.abort();
     }
     throw e;
   }

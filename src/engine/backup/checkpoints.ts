@@ -1,5 +1,10 @@
 import { isHvbError } from "../../base/mod";
-import type { HostApi, HostCheckpoint } from "../host_api";
+import { JOB_STARTED, isJobActive } from "../../cim/mod";
+import { isHyperVMethodError } from "../../hyperv/mod";
+import type { Consistency } from "../../repository/mod";
+import type { EngineEvents } from "../events";
+import type { HostApi, HostCheckpoint, HostVm } from "../host_api";
+import type { Warn } from "./plan";
 
 /**
  * DestroySnapshot, tried again after a pause when the host refuses (a VM busy with another
@@ -20,4 +25,86 @@ export async function destroyCheckpointPatiently(host: HostApi, checkpoint: Host
       if (still && !still.some((c) => c.instanceId === checkpoint.instanceId)) return;
     }
   }
+}
+
+/** What {@link createBackupCheckpoint} needs. */
+export interface BackupCheckpointRequest {
+  host: HostApi;
+  vm: HostVm;
+  wanted: Consistency;
+  /** Retry crash-consistent when the guest could not take part in an application-consistent one. */
+  fallbackToCrash: boolean;
+  /** InstanceIDs of the VM's recovery checkpoints before this run (never touched). */
+  before: readonly string[];
+  warn: Warn;
+  events: EngineEvents;
+}
+
+/**
+ * CreateSnapshot with the consistency policy, covering every way it can fail after the host
+ * made a checkpoint. After any failure the VM's recovery checkpoints are searched for one this
+ * call made (a job lost in a host crash, a job that failed after the checkpoint was taken) and
+ * each is removed; a job that still runs is left alone (acting on its checkpoint meanwhile is
+ * unsafe) and said. Crash consistency is tried instead only when the CreateSnapshot job itself
+ * ran and failed (the guest could not take part: its VSS) and no checkpoint was made; a refused
+ * call, a timeout, a lost job or any other error fails the backup.
+ */
+export async function createBackupCheckpoint(r: BackupCheckpointRequest): Promise<{ checkpoint: HostCheckpoint; consistency: Consistency }> {
+  try {
+    return { checkpoint: await r.host.createRecoveryCheckpoint(r.vm, r.wanted), consistency: r.wanted };
+  } catch (e) {
+    const made = await removeCheckpointsMadeBy(r, e);
+    if (r.wanted !== "application" || !r.fallbackToCrash || !guestCouldNotTakePart(e) || made > 0) throw e;
+    r.warn(`Application-consistent checkpoint of '${r.vm.name}' failed (${(e as Error).message}); taking a crash-consistent one instead`, "ConsistencyFallback");
+  }
+  try {
+    return { checkpoint: await r.host.createRecoveryCheckpoint(r.vm, "crash"), consistency: "crash" };
+  } catch (e) {
+    await removeCheckpointsMadeBy(r, e);
+    throw e;
+  }
+}
+
+/**
+ * True when the CreateSnapshot job ran and ended in failure (JobState 10 Exception, or another
+ * final state that is not success): what Hyper-V answers when the guest's VSS cannot produce
+ * an application-consistent checkpoint. Not for a refused call (a ReturnValue), a job that
+ * timed out or vanished, or an error of the client.
+ */
+export function guestCouldNotTakePart(e: unknown): boolean {
+  return isHyperVMethodError(e) && e.code === "HyperVMethodFailed" && e.returnValue === JOB_STARTED && e.jobState !== undefined && !isJobActive(e.jobState);
+}
+
+/**
+ * After a failed CreateSnapshot: removes the recovery checkpoints that were not there before
+ * (the call made them) and returns how many it found. When the job still runs (a timeout), or
+ * the checkpoints cannot be listed, nothing is touched and a warning says so.
+ */
+async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknown): Promise<number> {
+  const jobPath = isHyperVMethodError(error) ? error.jobPath : undefined;
+  if (jobPath && isHyperVMethodError(error) && error.code === "HyperVJobTimeout") {
+    const job = await r.host.session.getInstance(jobPath).catch(() => undefined);
+    if (job && isJobActive(Number(job["JobState"]))) {
+      r.warn(`The CreateSnapshot job on '${r.vm.name}' is still running on the host ('${jobPath}'); the checkpoint it makes is left to it: the next backup reports it and 'hvbackup cleanup --vm ${r.vm.name}' removes it`, "CheckpointJobRunning");
+      return 0;
+    }
+  }
+  let now: HostCheckpoint[];
+  try {
+    now = await r.host.listCheckpoints(r.vm, "recovery");
+  } catch (listError) {
+    r.warn(`Could not check whether the failed CreateSnapshot left a recovery checkpoint on '${r.vm.name}' (${(listError as Error).message}); run 'hvbackup cleanup --vm ${r.vm.name}'`, "CheckpointLeft");
+    return 0;
+  }
+  const before = new Set(r.before);
+  const made = now.filter((c) => !before.has(c.instanceId));
+  for (const cp of made) {
+    try {
+      await destroyCheckpointPatiently(r.host, cp);
+      r.events.info(`Removed recovery checkpoint '${cp.name || cp.instanceId}' of '${r.vm.name}', made by the CreateSnapshot that failed`);
+    } catch (destroyError) {
+      r.warn(`Could not remove the recovery checkpoint '${cp.name || cp.instanceId}' that the failed CreateSnapshot made on '${r.vm.name}': ${(destroyError as Error).message}; run 'hvbackup cleanup --vm ${r.vm.name}'`, "CheckpointLeft");
+    }
+  }
+  return made.length;
 }

@@ -79,10 +79,11 @@ interface BackupFault {
 }
 
 const backupFaults: BackupFault[] = [
-  { title: "CreateSnapshot refused twice (application, then the crash-consistent retry)", faults: [{ method: "CreateSnapshot", code: 32775, times: 2 }], outcome: { fail: /CreateSnapshot failed on VM 'v': 32775/ } },
+  // A refused call is not the guest failing: no crash-consistent retry (issue 13 A7).
+  { title: "CreateSnapshot refused: no fallback to crash consistency", faults: [{ method: "CreateSnapshot", code: 32775 }], outcome: { fail: /CreateSnapshot failed on VM 'v': 32775/ } },
   { title: "CreateSnapshot jobs failing at 40%", faults: [{ method: "CreateSnapshot", code: 32768, times: 2, atPercent: 40 }], outcome: { fail: /CreateSnapshot failed on VM 'v'.*Injected failure/ } },
   { title: "CreateSnapshot refused with --consistency crash (no fallback to try)", faults: [{ method: "CreateSnapshot", code: 32768 }], extra: ["--consistency", "crash"], outcome: { fail: /CreateSnapshot failed on VM 'v'/ } },
-  { title: "CreateSnapshot refused once: falls back to crash consistency", faults: [{ method: "CreateSnapshot", code: 32775 }], outcome: { warn: "ConsistencyFallback" } },
+  { title: "CreateSnapshot job failing once (the guest): falls back to crash consistency", faults: [{ method: "CreateSnapshot", code: 32768, atPercent: 40 }], outcome: { warn: "ConsistencyFallback" } },
   { title: "ExportSystemDefinition refused", faults: [{ method: "ExportSystemDefinition", code: 32768 }], outcome: { fail: /ExportSystemDefinition failed on checkpoint/ } },
   { title: "ExportSystemDefinition job failing at 50%", faults: [{ method: "ExportSystemDefinition", code: 32768, atPercent: 50 }], outcome: { fail: /ExportSystemDefinition failed on checkpoint.*Injected failure/ } },
   {
