@@ -26,6 +26,14 @@ function Get-VMBackupReadiness {
         the same.
     .PARAMETER EnableException
         Turn a failure (an unknown VM) into a terminating error instead of a non-terminating one.
+    .PARAMETER ComputerName
+        Ask another Hyper-V host, through PowerShell remoting (HyperVBackup must be installed
+        there; give -Path as that host sees it). Bound from a Get-VM object's ComputerName, so a
+        VM of another host is never taken for a local VM of the same name.
+    .PARAMETER Credential
+        Credentials for the connection to -ComputerName.
+    .PARAMETER CimSession
+        The CimSession the host requests use (the local host only; see docs/windows.md).
     .EXAMPLE
         PS C:\> Get-VMBackupReadiness -VMName web01 -Path \\nas\hv-backups
         Shows whether web01's next backup to that repository will be an RCT incremental, and if not, why.
@@ -63,10 +71,30 @@ function Get-VMBackupReadiness {
         [ValidateNotNullOrEmpty()]
         [string] $LabPath,
 
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [string] $ComputerName,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $Credential,
+
+        [object] $CimSession,
+
         [switch] $EnableException
     )
 
+    begin {
+        $session = Resolve-HvbCimSession -CimSession $CimSession -Cmdlet $PSCmdlet
+    }
+
     process {
+        if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
+            # A VM of another host (a Get-VM object's ComputerName): asked there, never here.
+            $forwarded = @{}
+            foreach ($key in $PSBoundParameters.Keys) { $forwarded[$key] = $PSBoundParameters[$key] }
+            Invoke-HvbRemoteCommand -ComputerName $ComputerName -Credential $Credential -CommandName 'Get-VMBackupReadiness' -Parameters $forwarded
+            return
+        }
         foreach ($name in $VMName) {
             $arguments = [System.Collections.Generic.List[string]]::new()
             foreach ($word in 'readiness', '--vm', $name) { $arguments.Add($word) }
@@ -78,7 +106,7 @@ function Get-VMBackupReadiness {
                 $arguments.Add('--lab')
                 $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))
             }
-            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() `
+            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $arguments.ToArray() `
                 -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $name `
                 -ProgressActivity "Looking at $name"
             if ($outcome.ExitCode -ne 0) { continue }

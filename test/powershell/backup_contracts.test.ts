@@ -88,10 +88,10 @@ const CONTRACTS: Record<string, Contract> = {
     mandatory: ["Path", "VMName", "DestinationPath"],
   },
   "Get-VMBackupReadiness": {
-    parameters: ["VMName", "Path", "LabPath", "EnableException"],
+    parameters: ["VMName", "Path", "LabPath", "ComputerName", "Credential", "CimSession", "EnableException"],
     shouldProcess: false,
     outputType: ["HyperVBackup.BackupReadiness"],
-    pipeline: { VMName: "True/True", Path: "False/False" },
+    pipeline: { VMName: "True/True", Path: "False/False", ComputerName: "False/True" },
     aliases: { VMName: ["Name"], Path: ["Repository"] },
     mandatory: ["VMName"],
   },

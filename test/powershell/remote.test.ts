@@ -43,6 +43,8 @@ $local = [pscustomobject]@{ Name = 'sql01'; ComputerName = [System.Environment]:
 "LOCALCALLS=$($global:RemoteCalls.Count)"
 "LOCAL=$($local.VMName):$($local.Kind)"
 $session = [pscustomobject]@{ ComputerName = 'HV03'; Name = 'CimSession1' }
+$readiness = [pscustomobject]@{ Name = 'web01'; ComputerName = 'HV02' } | Get-VMBackupReadiness -LabPath ./lab
+"READINESSCALL=$($global:RemoteCalls[1].Command) $($global:RemoteCalls[1].ComputerName) $($global:RemoteCalls[1].Parameters.VMName -join ',')"
 try { New-RecoveryBackup -VMName sql01 -Path ./repo -LabPath ./lab -CimSession $session -Confirm:$false -ErrorAction Stop; "REFUSED=no" } catch { "REFUSED=$($_.FullyQualifiedErrorId)" }
 `);
     expect(r.stderr).toBe("");
@@ -61,6 +63,7 @@ try { New-RecoveryBackup -VMName sql01 -Path ./repo -LabPath ./lab -CimSession $
     expect(listPoints().filter((p) => p.vmName === "web01")).toEqual([]);
     expect(kv["LOCALCALLS"]).toBe("1");
     expect(kv["LOCAL"]).toBe("sql01:Full");
+    expect(kv["READINESSCALL"]).toBe("Get-VMBackupReadiness HV02 web01");
     expect(kv["REFUSED"]).toMatch(/^RemoteCimSession,New-RecoveryBackup/);
   }, 180_000);
 });
