@@ -104,6 +104,12 @@ export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: 
   const overrides: Partial<HostApi> = {
     createRecoveryCheckpoint: async (...args) => {
       const cp = await host.createRecoveryCheckpoint(...args);
+      // A second checkpoint of the same backup (its crash-consistent retry) comes after the
+      // set's moment: it is backed up from its own files, in its turn.
+      if (vm.arrived) {
+        vm.release ??= await acquireSlot();
+        return cp;
+      }
       vm.arrived = true;
       const shadows = await run.arrive(cp);
       const frozen = cp.disks.map((d) => {
@@ -111,9 +117,18 @@ export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: 
         return s ? { ...d, path: shadowPathOf(d.path, s) } : undefined;
       });
       if (frozen.every((d) => d !== undefined)) {
+        // Past this point the checkpoint exists: a failure here is not the checkpoint's (the
+        // backup must not retry it as one), so the VM goes on from its own checkpoint.
         const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-config-"));
-        const exported = await host.exportConfiguration(cp, exportDir);
-        vm.early = { checkpointId: cp.instanceId, referencePoint: await host.convertToReferencePoint(cp), exportDir, exported };
+        try {
+          const exported = await host.exportConfiguration(cp, exportDir);
+          vm.early = { checkpointId: cp.instanceId, referencePoint: await host.convertToReferencePoint(cp), exportDir, exported };
+        } catch (e) {
+          fs.rmSync(exportDir, { recursive: true, force: true });
+          events.warning(`VM '${vmName}' is backed up from its own checkpoint: exporting or converting it with the storage snapshot failed (${toHvbError(e).message})`, "StorageSnapshotFallback");
+          vm.release = await acquireSlot();
+          return cp;
+        }
         vm.release = await acquireSlot();
         return { ...cp, disks: frozen as HostCheckpoint["disks"] };
       }

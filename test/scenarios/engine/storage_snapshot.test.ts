@@ -57,6 +57,15 @@ describe("backup --storage-snapshot", () => {
       const s2 = resultOf<SetResult>(r2.stdout);
       expect(s2.results.every((r) => r.point.kind === "incremental")).toBe(true);
       expect(await restoreSideBySideAsync(w, "vm2", s2.results.find((r) => r.vm === "vm2")!.point.id, "snap")).toEqual(want);
+
+      // A VM whose early export fails goes on from its own checkpoint; nothing is left behind.
+      await okAsync(["lab", "fail", "--lab", w.lab, "--method", "ExportSystemDefinition", "--code", "32768"]);
+      const r3 = await hvbAsync(["backup", "--vm", "vm1", "--vm", "vm3", "--storage-snapshot", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      expect(r3.code, r3.stderr).toBe(0);
+      expect(resultOf<SetResult>(r3.stdout).summary.succeeded).toBe(2);
+      expect(events(r3.stdout).filter((e) => e.code === "StorageSnapshotFallback")).toHaveLength(1);
+      expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+      expect(await shadowCopies(w.lab)).toHaveLength(0);
     } finally {
       w.cleanup();
     }
