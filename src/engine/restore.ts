@@ -11,6 +11,7 @@ import type { EngineEvents } from "./events";
 import { flattenPointDisk } from "./flatten";
 import type { HostApi, HostVm } from "./host_api";
 import { selectPoint } from "./point_chain";
+import { defaultDestination } from "./restore_destination";
 import { sha256Hex } from "./units";
 
 /** How to restore. */
@@ -64,7 +65,9 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
     const point = selectPoint(catalog, options.point);
     checkConfiguration(store, point.id, catalog.vmName);
     const name = options.name ?? catalog.vmName;
-    const destination = path.resolve(options.destination ?? name);
+    // Without --dest: a folder named after the VM in the current folder, the name made safe
+    // (the catalog's vmName is input and could be an absolute path or hold '..').
+    const destination = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination(process.cwd(), name);
     const activity = `Restoring ${catalog.vmName} (${point.id})`;
 
     // An existing VM with the id we would give the restored one.

@@ -54,6 +54,8 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
   const cluster = args.flags.has("no-cluster-role") ? undefined : await openCluster(labDirFrom(args));
   if (cluster) await addVmToCluster(cluster.session, r.vmId);
   const role = cluster ? "; highly available again (cluster role added)" : "";
-  out.result({ ...r, clusterRole: cluster !== undefined }, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked${role}`);
+  // What was moved aside holds everything the replaced VM wrote since its last backup: say where.
+  const aside = r.replacedFilesMovedTo ? `\nThe replaced VM's configuration export and disk files were moved to '${r.replacedFilesMovedTo}'` : "";
+  out.result({ ...r, clusterRole: cluster !== undefined }, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked${role}${aside}`);
   return 0;
 }
