@@ -1,5 +1,5 @@
 /** Bytes of data buffers all pipelines of the process may hold at once. */
-export const BUFFER_BUDGET = 96 * 1024 * 1024;
+export const BUFFER_BUDGET = 64 * 1024 * 1024;
 /** Bytes one read aims for: several 2 MiB units per read and per job. */
 export const TARGET_READ = 8 * 1024 * 1024;
 

@@ -27,7 +27,7 @@ export interface UnitPipelineOptions {
   consume: UnitConsumer;
   /** The pool to use (tests); the process's shared pool by default. */
   pool?: WorkerPool;
-  /** Buffers in flight at most (tests); by default two per worker plus two. */
+  /** Buffers in flight at most (tests); by default one per worker plus two (one being written, one being read). */
   maxBuffers?: number;
 }
 
@@ -66,7 +66,7 @@ export function forEachUnit(options: UnitPipelineOptions): void {
   const pool = options.pool ?? sharedPool();
   const unitsPerSlot = Math.max(1, Math.floor(TARGET_READ / unitSize));
   const batches = batchesOf(units, unitSize, unitsPerSlot, source.virtualSize);
-  const want = Math.min(batches.length, options.maxBuffers ?? pool.size * 2 + 2);
+  const want = Math.min(batches.length, options.maxBuffers ?? pool.size + 2);
   const slots = takeSlots(unitSize * unitsPerSlot, unitsPerSlot, want);
   const free = [...slots];
   const inFlight: InFlight[] = [];
