@@ -1,9 +1,9 @@
-// A minimal PowerShell host over the System.Management.Automation engine from NuGet.
+// A minimal PowerShell host over the PowerShell 7 engine from NuGet (Microsoft.PowerShell.SDK).
 //
 // It accepts the subset of pwsh's command line the project uses (-NoProfile, -NonInteractive,
 // -File script.ps1 [args], -Command "..." / -Command -) so that build/pwsh can stand in for a real
-// pwsh where none is installed. The engine it hosts has only the Microsoft.PowerShell.Core
-// cmdlets; see docs/powershell-host.md for what that means for module authors.
+// pwsh where none is installed. The engine has the whole PowerShell 7 cmdlet set (Utility,
+// Management, Security, ...), autoloaded from the SDK's module folder; see docs/powershell-host.md.
 //
 // Streams: output is formatted by Out-Default and written to stdout; Write-Host, warnings, verbose
 // and debug messages go to stdout as pwsh writes them; each ErrorRecord is one line on stderr.
@@ -25,7 +25,7 @@ namespace HyperVBackup.PsHost
         private const string Usage =
             "Usage: pwsh [-NoProfile] [-NonInteractive] [-NoLogo] [-ExecutionPolicy P]\n" +
             "            (-File script.ps1 [args...] | -Command \"text\" | -Command -)\n" +
-            "This is the HyperVBackup test host (System.Management.Automation, core cmdlets only).\n";
+            "This is the HyperVBackup test host (PowerShell 7 engine from Microsoft.PowerShell.SDK).\n";
 
         public static int Run(string[] args)
         {

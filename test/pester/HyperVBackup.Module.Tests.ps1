@@ -1,7 +1,7 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 <#
     Pester 5 tests of the HyperVBackup module for Windows PowerShell 5.1 and PowerShell 7, on a
-    Hyper-V host or any machine with Node.js 20+. Run them with test/pester/Invoke-HvbPester.ps1.
+    Hyper-V host or any machine with Node.js 20+. Run them with build/Invoke-HvbPester.ps1.
 
     - Parameter contracts: an accidental rename or removal of a parameter fails here.
     - -WhatIf: Convert-VhdxFile writes nothing.
@@ -13,19 +13,23 @@
     their contract, -WhatIf and output-type tests in HyperVBackup.Backup.Tests.ps1.
 #>
 
-BeforeDiscovery {
-    # -Skip is decided during discovery, before BeforeAll runs.
-    $repoRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($PSScriptRoot, '..', '..'))
-    $script:NodeAvailable = [bool](Get-Command node -CommandType Application -ErrorAction Ignore) -and
-        [System.IO.File]::Exists([System.IO.Path]::Combine($repoRoot, 'module', 'bin', 'hvbackup.cjs'))
-    $script:HyperVAvailable = [bool](Get-Command New-VHD -ErrorAction Ignore)
-}
-
 BeforeAll {
     $script:RepoRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($PSScriptRoot, '..', '..'))
     $script:Manifest = [System.IO.Path]::Combine($script:RepoRoot, 'HyperVBackup.psd1')
     Get-Module HyperVBackup | Remove-Module -Force
     Import-Module $script:Manifest -Force -ErrorAction Stop
+
+    # Why the tests that run the core, and the host tests, cannot run here ($null when they can):
+    # such a test is reported as skipped with the reason.
+    $script:NodeSkipReason = $null
+    if (-not (Get-Command node -CommandType Application -ErrorAction Ignore) -or
+        -not [System.IO.File]::Exists([System.IO.Path]::Combine($script:RepoRoot, 'module', 'bin', 'hvbackup.cjs'))) {
+        $script:NodeSkipReason = 'needs Node.js 20+ on PATH and a built core (npm run build)'
+    }
+    $script:HostSkipReason = $script:NodeSkipReason
+    if (-not (Get-Command New-VM -ErrorAction Ignore)) {
+        $script:HostSkipReason = 'needs a Hyper-V host: the Hyper-V PowerShell module (New-VM, New-VHD) is not available here'
+    }
 
     $script:CommonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters +
         [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
@@ -111,7 +115,8 @@ Describe 'Get-VhdxFileInfo' {
         }
     }
 
-    It 'reads a VHDX made by New-VHD' -Tag 'HyperV' -Skip:(-not $script:HyperVAvailable -or -not $script:NodeAvailable) {
+    It 'reads a VHDX made by New-VHD' -Tag 'HyperV', 'Node' {
+        if ($script:HostSkipReason) { Set-ItResult -Skipped -Because $script:HostSkipReason }
         $file = Join-Path $TestDrive 'hyperv.vhdx'
         New-VHD -Path $file -SizeBytes 64MB -Dynamic | Out-Null
         $info = Get-VhdxFileInfo -Path $file
@@ -122,15 +127,32 @@ Describe 'Get-VhdxFileInfo' {
         $info.LogicalSectorSize | Should -Be (Get-VHD -Path $file).LogicalSectorSize
     }
 
-    It 'reports a file that is not a VHDX with the core error code' -Tag 'Node' -Skip:(-not $script:NodeAvailable) {
+    It 'reports a file that is not a VHDX with the core error code' -Tag 'Node' {
+        if ($script:NodeSkipReason) { Set-ItResult -Skipped -Because $script:NodeSkipReason }
         $file = Join-Path $TestDrive 'not-a-disk.vhdx'
         [System.IO.File]::WriteAllBytes($file, [byte[]]::new(65536))
         $record = $null
         try { Get-VhdxFileInfo -Path $file -ErrorAction Stop } catch { $record = $_ }
         $record | Should -Not -BeNullOrEmpty
-        $record.FullyQualifiedErrorId | Should -BeLike 'VhdxFormat,Get-VhdxFileInfo'
+        $record.FullyQualifiedErrorId | Should -BeLike 'VhdxNotVhdx,Get-VhdxFileInfo'
         $record.CategoryInfo.Category | Should -Be 'InvalidData'
         $record.TargetObject | Should -Be $file
+    }
+
+    It 'writes one ErrorRecord when the core cannot run (no runtime)' {
+        $saved = $env:HVBACKUP_NODE, $env:HVBACKUP_CLI
+        try {
+            # A source checkout (no bin/hvbackup executable) whose node is missing.
+            $env:HVBACKUP_CLI = [System.IO.Path]::Combine($script:RepoRoot, 'module', 'HyperVBackup.psm1')
+            $env:HVBACKUP_NODE = Join-Path $TestDrive 'no-such-node'
+            $records = $null
+            Get-VhdxFileInfo -Path (Join-Path $TestDrive 'any.vhdx') -ErrorAction SilentlyContinue -ErrorVariable records
+            @($records).Count | Should -Be 1
+            $records[0].FullyQualifiedErrorId | Should -Be 'NodeNotFound,Get-VhdxFileInfo'
+            $records[0].Exception.Message | Should -BeLike '*no-such-node*'
+        } finally {
+            $env:HVBACKUP_NODE, $env:HVBACKUP_CLI = $saved
+        }
     }
 }
 
@@ -205,7 +227,8 @@ Describe 'Convert-VhdxFile' {
         }
     }
 
-    It 'converts a real VHDX to raw and back' -Tag 'HyperV', 'Node' -Skip:(-not $script:NodeAvailable -or -not $script:HyperVAvailable) {
+    It 'converts a real VHDX to raw and back' -Tag 'HyperV', 'Node' {
+        if ($script:HostSkipReason) { Set-ItResult -Skipped -Because $script:HostSkipReason }
         $vhdx = Join-Path $TestDrive 'real.vhdx'
         New-VHD -Path $vhdx -SizeBytes 64MB -Dynamic | Out-Null
         $raw = Convert-VhdxFile -Path $vhdx -DestinationPath (Join-Path $TestDrive 'real.raw') -PassThru

@@ -1,7 +1,7 @@
 /**
  * Runs PowerShell scripts through build/pwsh for the module tests. Unless HVB_USE_REAL_PWSH is set,
- * the core-only engine in build/PsHost is used even where a real pwsh is installed, so the tests
- * prove the module needs nothing beyond Microsoft.PowerShell.Core (docs/powershell-host.md).
+ * the engine in build/PsHost (Microsoft.PowerShell.SDK 7.6.9) is used even where a real pwsh is
+ * installed, so every machine runs the same engine (docs/powershell-host.md).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -71,7 +71,7 @@ export function prepare(): void {
 
 /**
  * Lines of the form `KEY=value` that a test script prints with `"KEY=$value"`, as a map (the
- * engine has no ConvertTo-Json). A key printed twice keeps the last value.
+ * tests were written for an engine without ConvertTo-Json). A key printed twice keeps the last value.
  */
 export function keyValues(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};

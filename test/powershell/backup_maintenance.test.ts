@@ -1,5 +1,5 @@
 /**
- * Test-VMBackup, Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness and Clear-VMBackupCheckpoint on a real PowerShell engine (build/pwsh, the core-only engine unless HVB_USE_REAL_PWSH is
+ * Test-VMBackup, Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness and Clear-VMBackupCheckpoint on a real PowerShell engine (build/pwsh, the Microsoft.PowerShell.SDK engine unless HVB_USE_REAL_PWSH is
  * set), against a lab host made with the CLI in a temporary folder (_backup_lab.ts). The tests
  * of a describe block run in order and share the lab and repository.
  */

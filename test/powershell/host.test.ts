@@ -1,6 +1,6 @@
 /**
- * build/pwsh itself: pwsh's command line, exit codes, streams. These run the core-only engine
- * (build/PsHost) unless HVB_USE_REAL_PWSH is set.
+ * build/pwsh itself: pwsh's command line, exit codes, streams. These run the engine of
+ * build/PsHost (Microsoft.PowerShell.SDK) unless HVB_USE_REAL_PWSH is set.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
@@ -94,11 +94,16 @@ describe("build/pwsh", () => {
     expect(r.stderr).toContain("PROGRESS: Copying: half");
   });
 
-  it("has only the Microsoft.PowerShell.Core cmdlets when it is the built-in engine", () => {
+  it("has the PowerShell 7 cmdlet set (Microsoft.PowerShell.SDK) when it is the built-in engine", () => {
     if (process.env["HVB_USE_REAL_PWSH"] && process.env["HVB_USE_REAL_PWSH"] !== "0") return;
-    const r = runPwsh(["-NoProfile", "-Command", "\"SOURCES=\" + ((Get-Command -CommandType Cmdlet | ForEach-Object Source | Where-Object { $_ -ne 'Microsoft.PowerShell.Core' }) -join ',')\n\"HOST=\" + $Host.Name"]);
+    // Pester needs Utility and Management; the SDK's modules are autoloaded from its own folder.
+    const r = runPwsh(["-NoProfile", "-Command", "\"SOURCES=\" + ((Get-Command -CommandType Cmdlet | ForEach-Object Source | Sort-Object -Unique) -join ',')\n\"HOST=\" + $Host.Name\n\"VERSION=\" + $PSVersionTable.PSVersion"]);
     expect(r.stdout).toContain("HOST=HyperVBackup.PsHost");
-    expect(r.stdout).toMatch(/^SOURCES=$/m);
+    expect(r.stdout).toMatch(/^VERSION=7\.6\.9$/m);
+    const sources = /^SOURCES=(.*)$/m.exec(r.stdout)?.[1]?.split(",") ?? [];
+    for (const module of ["Microsoft.PowerShell.Core", "Microsoft.PowerShell.Utility", "Microsoft.PowerShell.Management", "Microsoft.PowerShell.Security"]) {
+      expect(sources).toContain(module);
+    }
   });
 
   it("rejects an unknown parameter with exit code 64", () => {
