@@ -35,7 +35,7 @@
             Tags         = @('Hyper-V', 'HyperV', 'Backup', 'Restore', 'VHDX', 'VHD', 'RCT', 'ChangeTracking', 'Incremental', 'Checkpoint', 'Windows', 'PSEdition_Desktop', 'PSEdition_Core')
             ProjectUri   = 'https://github.com/HyperVBackup/HyperVBackup'
             LicenseUri   = 'https://github.com/HyperVBackup/HyperVBackup/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: first preview. Backup and restore of Hyper-V VMs: New-RecoveryBackup, Get-VMBackup, Restore-VMFromBackup, Test-VMBackup, Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness, Clear-VMBackupCheckpoint. VHDX tools: Get-VhdxFileInfo, Test-VhdxFile, Convert-VhdxFile. All over the bundled core (needs Node.js 20 or later).'
+            ReleaseNotes = '0.1.0: first preview. Backup and restore of Hyper-V VMs: New-RecoveryBackup, Get-VMBackup, Restore-VMFromBackup, Test-VMBackup, Remove-VMBackup, Export-VMBackupDisk, Get-VMBackupReadiness, Clear-VMBackupCheckpoint. VHDX tools: Get-VhdxFileInfo, Test-VhdxFile, Convert-VhdxFile. All over the bundled hvbackup core; the published package carries its own Windows x64 runtime (in a source checkout the core runs on Node.js 20 or later).'
         }
     }
 }

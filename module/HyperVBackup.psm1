@@ -1,9 +1,8 @@
 # HyperVBackup root module: loads the private helpers, then the public commands, one per file.
 #
-# Runs on Windows PowerShell 5.1, PowerShell 7 and the core-only engine used in tests
-# (build/pwsh): language features, Microsoft.PowerShell.Core cmdlets and .NET only - no
-# Join-Path, Test-Path, Write-Warning or ConvertFrom-Json here or in the files it loads.
-# See docs/powershell-host.md.
+# Runs on Windows PowerShell 5.1 and PowerShell 7 with one code path: language features,
+# Microsoft.PowerShell.Core cmdlets and .NET only - no Join-Path, Test-Path, Write-Warning or
+# ConvertFrom-Json here or in the files it loads. See docs/powershell-host.md.
 
 Set-StrictMode -Version 3.0
 

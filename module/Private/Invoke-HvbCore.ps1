@@ -1,7 +1,7 @@
 function Invoke-HvbCore {
     <#
     .SYNOPSIS
-        Runs the bundled core (node bin/hvbackup.cjs ... --events) and relays what it reports.
+        Runs the core (bin/hvbackup.exe, or node bin/hvbackup.cjs ... --events) and relays what it reports.
     .DESCRIPTION
         Starts `node <module>/bin/hvbackup.cjs <ArgumentList> --events` with System.Diagnostics.Process
         and reads its standard output line by line: with --events every line is one JSON object,
@@ -36,9 +36,10 @@ function Invoke-HvbCore {
         staging); host requests it makes while cleaning up are still answered, for up to two
         minutes, after which the core is killed (the next run finds a stale lock and says so).
 
-        node is $env:HVBACKUP_NODE if set, otherwise `node` on PATH. $env:HVBACKUP_CLI can point at
-        another bundle (development). Returns one HyperVBackup.CoreOutcome: ExitCode, Data,
-        Errors (ErrorRecords not yet written, for -ErrorHandling Collect), StandardError.
+        What starts the core is Resolve-HvbCore's answer: the package's bin/hvbackup.exe, or node
+        with bin/hvbackup.cjs in a source checkout ($env:HVBACKUP_NODE, $env:HVBACKUP_CLI).
+        Returns one HyperVBackup.CoreOutcome: ExitCode, Data, Errors (ErrorRecords not yet
+        written, for -ErrorHandling Collect), StandardError.
     .PARAMETER ArgumentList
         The words after `hvbackup`, e.g. 'vhdx', 'info', 'C:\disks\a.vhdx'. --events is appended.
     .PARAMETER Cmdlet
@@ -112,24 +113,16 @@ function Invoke-HvbCore {
         }
     }
 
-    $node = Resolve-HvbNode
-    $cli = $env:HVBACKUP_CLI
-    if ([string]::IsNullOrEmpty($cli)) {
-        $cli = [System.IO.Path]::Combine($script:HvbModuleRoot, 'bin', 'hvbackup.cjs')
-    }
-    if ($null -eq $node) {
-        & $report (ConvertTo-HvbErrorRecord -Code 'NodeNotFound' -Category 'ObjectNotFound' -Target 'node' `
-                -Message 'Cannot find Node.js: install Node.js 20 or later and put node on PATH, or set $env:HVBACKUP_NODE to node''s full path.')
+    # The packaged executable, or node with the bundle (Resolve-HvbCore); one record if neither runs.
+    $core = Resolve-HvbCore
+    if ($core -is [System.Management.Automation.ErrorRecord]) {
+        & $report $core
         return (& $outcome $null '')
     }
-    if (-not [System.IO.File]::Exists($cli)) {
-        & $report (ConvertTo-HvbErrorRecord -Code 'CoreNotFound' -Category 'ObjectNotFound' -Target $cli `
-                -Message "Cannot find the HyperVBackup core at '$cli': the module is incomplete (in a source checkout, run 'npm run build').")
-        return (& $outcome $null '')
-    }
+    $node = $core.FileName
 
     $words = [System.Collections.Generic.List[string]]::new()
-    $words.Add($cli)
+    foreach ($word in $core.Arguments) { $words.Add($word) }
     foreach ($word in $ArgumentList) { $words.Add($word) }
     $words.Add('--events')
 
@@ -167,6 +160,7 @@ function Invoke-HvbCore {
     }
 
     $Cmdlet.WriteVerbose("Running: $node $($words -join ' ')")
+    $started = $false
     $process = [System.Diagnostics.Process]::new()
     $process.StartInfo = $startInfo
     $progressShown = $false
@@ -177,7 +171,7 @@ function Invoke-HvbCore {
     $answeredLine = $null
     try {
         try {
-            [void]$process.Start()
+            $started = $process.Start()
         } catch {
             & $report (ConvertTo-HvbErrorRecord -Code 'NodeNotFound' -Category 'ResourceUnavailable' -Target $node `
                     -Message "Cannot start '$node': $($_.Exception.Message)" -InnerException $_.Exception)
@@ -323,7 +317,8 @@ function Invoke-HvbCore {
             } catch { $null = $_ }
         }
         try {
-            if (-not $process.HasExited) { $process.Kill() }
+            # Only a process that started can be asked: HasExited throws otherwise (one failure, one record).
+            if ($started -and -not $process.HasExited) { $process.Kill() }
         } catch { $null = $_ }
         try { $process.StandardInput.Close() } catch { $null = $_ }
         $process.Dispose()
