@@ -102,8 +102,9 @@ if ($OutputFile) {
 $result = Invoke-Pester -Configuration $configuration
 
 # Pester counts a file that fails to load or discover, and a failing BeforeAll/AfterAll, apart
-# from failed tests: both must fail the run.
-$failedContainers = @($result.Containers | Where-Object { $_.Result -eq 'Failed' })
+# from failed tests: both must fail the run. (A file whose tests failed is 'Failed' too, without
+# an error of its own: that is counted once, as its tests.)
+$failedContainers = @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and @($_.ErrorRecord).Count -gt 0 })
 $failedBlocks = @($result.FailedBlocks)
 foreach ($container in $failedContainers) {
     $reason = @($container.ErrorRecord | ForEach-Object { $_.ToString() }) -join '; '

@@ -26,4 +26,6 @@ foreach ($folder in 'Private', 'Public') {
     }
 }
 
+Register-HvbArgumentCompleter -CommandName $publicNames.ToArray()
+
 Export-ModuleMember -Function $publicNames.ToArray() -Variable @() -Alias @()

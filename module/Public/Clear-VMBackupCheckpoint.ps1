@@ -30,6 +30,9 @@ function Clear-VMBackupCheckpoint {
         Clean up a VM of a lab host (an emulated Hyper-V host in this folder) instead of the
         local Hyper-V host. For rehearsals and tests; the HYPERVBACKUP_LAB environment variable
         does the same.
+    .PARAMETER ClearStaleLock
+        Take over the repository lock of a run that no longer exists (the error LockStale says
+        when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one.
     .EXAMPLE
@@ -71,6 +74,8 @@ function Clear-VMBackupCheckpoint {
         [ValidateNotNullOrEmpty()]
         [string] $LabPath,
 
+        [switch] $ClearStaleLock,
+
         [switch] $EnableException
     )
 
@@ -79,6 +84,7 @@ function Clear-VMBackupCheckpoint {
         foreach ($name in $VMName) {
             $arguments = [System.Collections.Generic.List[string]]::new()
             foreach ($word in 'cleanup', '--vm', $name) { $arguments.Add($word) }
+            if ($ClearStaleLock) { $arguments.Add('--clear-stale-lock') }
             if ($PSBoundParameters.ContainsKey('Path')) {
                 $arguments.Add('--repo')
                 $arguments.Add((Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet))

@@ -27,6 +27,9 @@ function Export-VMBackupDisk {
     .PARAMETER DestinationPath
         The .vhdx file to create, or an existing folder: then the file is named
         <VMName>_<RestorePointId>_disk<DiskIndex>.vhdx inside it.
+    .PARAMETER ClearStaleLock
+        Take over the repository lock of a run that no longer exists (the error LockStale says
+        when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one.
     .EXAMPLE
@@ -77,6 +80,8 @@ function Export-VMBackupDisk {
         [ValidateNotNullOrEmpty()]
         [string] $DestinationPath,
 
+        [switch] $ClearStaleLock,
+
         [switch] $EnableException
     )
 
@@ -99,8 +104,10 @@ function Export-VMBackupDisk {
 
         if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ($destination) -Action ("Export disk $DiskIndex of restore point $point of '$VMName' as a VHDX file") -EnableException $EnableException)) { return }
 
-        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList 'export-disk', '--repo', $repository, '--vm', $VMName, `
-            '--point', $point, '--disk', ([string]$DiskIndex), '--out', $destination `
+        $arguments = [System.Collections.Generic.List[string]]::new()
+        foreach ($word in 'export-disk', '--repo', $repository, '--vm', $VMName, '--point', $point, '--disk', ([string]$DiskIndex), '--out', $destination) { $arguments.Add($word) }
+        if ($ClearStaleLock) { $arguments.Add('--clear-stale-lock') }
+        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -ArgumentList $arguments.ToArray() `
             -ErrorHandling $errorHandling -TargetObject $destination -ProgressActivity "Exporting disk $DiskIndex of $VMName"
         if ($outcome.ExitCode -ne 0) { return }
         foreach ($data in $outcome.Data) {

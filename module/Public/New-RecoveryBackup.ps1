@@ -65,6 +65,9 @@ function New-RecoveryBackup {
     .PARAMETER CimSession
         The CimSession the module's host requests use here (the local host only: a session to
         another computer is refused, use -ComputerName for that; see docs/windows.md).
+    .PARAMETER ClearStaleLock
+        Take over the repository lock of a run that no longer exists (the error LockStale says
+        when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one. When several
         VMs are backed up, the restore points of those that succeeded are returned first.
@@ -136,6 +139,8 @@ function New-RecoveryBackup {
         $Credential,
 
         [object] $CimSession,
+
+        [switch] $ClearStaleLock,
 
         [switch] $EnableException
     )
@@ -210,6 +215,7 @@ function New-RecoveryBackup {
         if ($ConsistencyLevel -eq 'CrashConsistent') { $arguments.Add('crash') } else { $arguments.Add('application') }
         if ($NoCrashFallback) { $arguments.Add('--no-crash-fallback') }
         if ($HashChangeDetection) { $arguments.Add('--hash-changes') }
+        if ($ClearStaleLock) { $arguments.Add('--clear-stale-lock') }
         if ($PSBoundParameters.ContainsKey('ThrottleLimit')) {
             $arguments.Add('--parallel')
             $arguments.Add([string]$ThrottleLimit)

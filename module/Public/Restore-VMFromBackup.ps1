@@ -33,7 +33,8 @@ function Restore-VMFromBackup {
         Restore the newest restore point taken at or before this time (local time unless the
         value says otherwise), e.g. '2026-11-20 23:00'. It is an error if every point is newer.
     .PARAMETER NewVMId
-        Give the restored VM a new id, so that it can run beside the original.
+        Give the restored VM a new id, so that it can run beside the original. Alias:
+        GenerateNewId, the name Import-VM gives the same choice.
     .PARAMETER NewName
         The restored VM's name; by default the name it had when it was backed up. Use it with
         -NewVMId to tell the copy from the original.
@@ -48,6 +49,9 @@ function Restore-VMFromBackup {
         Restore onto a lab host (an emulated Hyper-V host in this folder) instead of the local
         Hyper-V host. For rehearsals and tests; the HYPERVBACKUP_LAB environment variable does
         the same.
+    .PARAMETER ClearStaleLock
+        Take over the repository lock of a run that no longer exists (the error LockStale says
+        when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one.
     .EXAMPLE
@@ -93,6 +97,7 @@ function Restore-VMFromBackup {
         [Parameter(Mandatory, ParameterSetName = 'ByTime')]
         [datetime] $PointInTime,
 
+        [Alias('GenerateNewId')]
         [switch] $NewVMId,
 
         [ValidateNotNullOrEmpty()]
@@ -106,6 +111,8 @@ function Restore-VMFromBackup {
         [Parameter(DontShow)]
         [ValidateNotNullOrEmpty()]
         [string] $LabPath,
+
+        [switch] $ClearStaleLock,
 
         [switch] $EnableException
     )
@@ -147,6 +154,7 @@ function Restore-VMFromBackup {
             $arguments.Add('--force')
             if (-not $NewVMId) { $as += ', replacing the existing VM (it is stopped and its files are moved aside)' }
         }
+        if ($ClearStaleLock) { $arguments.Add('--clear-stale-lock') }
         if ($PSBoundParameters.ContainsKey('LabPath')) {
             $arguments.Add('--lab')
             $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))

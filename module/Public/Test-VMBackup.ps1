@@ -13,11 +13,14 @@ function Test-VMBackup {
         Returns one HyperVBackup.VerifyReport per VM (or one for the whole repository when no VM
         is given): IsValid, Deep, PointsChecked, DamagedPoints (the ids of points that cannot be
         restored as recorded), Problems (VMName, RestorePointId, Disk, Message) and Repository.
-        Each problem is also written as a warning. With -Quiet the command returns only $true
-        when everything checked is intact, otherwise $false.
+        After the report, each damaged restore point is written as one ErrorRecord (ErrorId
+        RestorePointDamaged, category InvalidData, TargetObject the restore point id, the message
+        naming the VM, the point and every problem found in it), so -ErrorAction Stop or a try/catch
+        stops a script on a bad backup. A failure to check at all (missing repository, unknown VM)
+        is also one ErrorRecord.
 
-        Damage is the answer, not an error. Only a failure to check at all (missing repository,
-        unknown VM) is written as an error.
+        With -Quiet the command returns only $true when everything checked is intact, otherwise
+        $false, and writes the problems to the verbose stream instead of as errors.
     .PARAMETER Path
         The repository folder. Alias: Repository. Taken from the Repository property of piped
         restore points.
@@ -35,13 +38,16 @@ function Test-VMBackup {
         error. Damaged restore points are never an error: they are the answer.
     .EXAMPLE
         PS C:\> Test-VMBackup -Path \\nas\hv-backups -VMName web01 -Deep
-        Reads every block of every restore point of web01 and compares it with its hash; returns a report and warns about each problem.
+        Reads every block of every restore point of web01 and compares it with its hash; returns a report, then an error per damaged restore point.
     .EXAMPLE
         PS C:\> if (-not (Test-VMBackup -Path D:\Backups -Quiet)) { Send-MailMessage -Subject 'Backup damaged' ... }
         Checks every restore point in the repository and sends a mail when any is damaged.
     .EXAMPLE
         PS C:\> Get-VMBackup -Path D:\Backups -Latest | Test-VMBackup -Deep | Where-Object { -not $_.IsValid } | ForEach-Object Problems
         Checks each VM of the repository in depth and lists the problems of the damaged ones.
+    .EXAMPLE
+        PS C:\> try { Test-VMBackup -Path D:\Backups -Deep -ErrorAction Stop } catch { Write-EventLog -LogName Application -Source Backup -EntryType Error -EventId 1 -Message $_ }
+        Stops at the first damaged restore point and logs which point it is and what is wrong with it.
     .EXAMPLE
         PS C:\> Test-VMBackup D:\Backups web01, sql01
         Checks the restore points of web01 and of sql01 (structure only) and returns a report per VM.
@@ -123,14 +129,12 @@ function Test-VMBackup {
                         Message        = [string](Get-HvbProperty $problem 'message' '')
                     }
                 })
-            foreach ($problem in $problems) {
-                $where = "$($problem.VMName) $($problem.RestorePointId)"
-                if ($null -ne $problem.Disk) { $where += " disk $($problem.Disk)" }
-                $PSCmdlet.WriteWarning("${where}: $($problem.Message)")
-            }
             $isValid = [bool](Get-HvbProperty $report 'ok' $false)
             if (-not $isValid) { $allValid = $false }
-            if ($Quiet) { continue }
+            if ($Quiet) {
+                foreach ($problem in $problems) { $PSCmdlet.WriteVerbose("$($problem.VMName) $($problem.RestorePointId): $($problem.Message)") }
+                continue
+            }
             [pscustomobject]@{
                 PSTypeName    = 'HyperVBackup.VerifyReport'
                 IsValid       = $isValid
@@ -140,6 +144,22 @@ function Test-VMBackup {
                 DamagedPoints = [string[]]@(foreach ($id in @(Get-HvbProperty $report 'damagedPoints' @())) { if ($null -ne $id) { [string]$id } })
                 Problems      = $problems
                 Repository    = $repository
+            }
+            # One ErrorRecord per damaged point (all its problems in one message), after the report.
+            $byPoint = [System.Collections.Specialized.OrderedDictionary]::new([System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($problem in $problems) {
+                $key = "$($problem.VMName)|$($problem.RestorePointId)"
+                if (-not $byPoint.Contains($key)) { $byPoint[$key] = [System.Collections.Generic.List[object]]::new() }
+                $byPoint[$key].Add($problem)
+            }
+            foreach ($group in $byPoint.Values) {
+                $first = $group[0]
+                $details = @(foreach ($problem in $group) {
+                        if ($null -ne $problem.Disk) { "disk $($problem.Disk): $($problem.Message)" } else { $problem.Message }
+                    }) -join '; '
+                $record = ConvertTo-HvbErrorRecord -Code 'RestorePointDamaged' -Category 'InvalidData' -Target $first.RestorePointId `
+                    -Message "Restore point $($first.RestorePointId) of '$($first.VMName)' in '$repository' cannot be restored as recorded: $details"
+                Write-HvbErrorRecord -Cmdlet $PSCmdlet -Record $record -EnableException $EnableException
             }
         }
     }

@@ -83,6 +83,7 @@ export type HvbErrorCode =
   | "PlannedSystemNotFound"
   | "PointIdInvalid"
   | "PointNotFound"
+  | "PointNotOldest"
   | "PruneInterrupted"
   | "RawNotFile"
   | "RawRange"

@@ -38,9 +38,11 @@ const COMMAND_USAGE: Record<string, string> = {
   Without --vm, also checks that every backup set of a VM group is whole.
 `,
   prune: `Usage: hvbackup prune --repo R (--vm N | --group G) [--keep K] [--keep-since TIME] [--clear-stale-lock] [--json]
+       hvbackup prune --repo R --vm N --point ID [--clear-stale-lock] [--json]
 
   Keeps the newest K points and/or those taken at or after TIME, merging older increments into the full.
   --group G keeps the newest K backup sets of the group, removing older sets whole.
+  --point ID removes that one point, folding it into the next; it must be the VM's oldest.
 `,
   "export-disk": `Usage: hvbackup export-disk --repo R --vm N --point ID --disk I --out FILE.vhdx [--json]
 

@@ -22,20 +22,25 @@ export interface PruneResult {
 
 /**
  * Keeps the newest `keep` restore points of a VM (and, with `keepSince`, every point taken at or
- * after that time), forward-incremental-forever: the oldest full
+ * after that time), or, with `pointId`, removes that one point, which must be the oldest and not
+ * the only one (a newer point depends on every older one, so only the oldest can be folded into
+ * the next; a caller removing several points removes them oldest first). Forward-incremental-forever: the oldest full
  * is merged with the increment after it, which becomes the new full (DESIGN.md "Retention").
  * Each merge is recorded in the catalog first (pendingMerge), every step is idempotent, and the
  * catalog is rewritten last, so an interrupted prune is finished by running it again.
  */
-export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, events: EngineEvents, options: { clearStaleLock?: boolean; keepSince?: Date } = {}): PruneResult {
+export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, events: EngineEvents, options: { clearStaleLock?: boolean; keepSince?: Date; pointId?: string } = {}): PruneResult {
   if (!Number.isSafeInteger(keep) || keep < 1) {
     throw new HvbError("Usage", `--keep must be at least 1 (the newest point is never removed), got ${keep}`, { category: "InvalidArgument", target: "keep" });
   }
   // A point stays when it is among the newest `keep` or (with keepSince) taken at or after it.
   const since = options.keepSince?.getTime();
   if (since !== undefined && Number.isNaN(since)) throw new HvbError("Usage", "--keep-since must be a time", { category: "InvalidArgument", target: "keep-since" });
+  const pointId = options.pointId;
   const mayRemove = (points: readonly PointRecord[]): boolean =>
-    points.length > keep && (since === undefined || Date.parse(points[0]!.time) < since);
+    pointId !== undefined
+      ? points.length > 1 && points[0]!.id === pointId
+      : points.length > keep && (since === undefined || Date.parse(points[0]!.time) < since);
   repo.requireExists();
   const store = repo.findVm(vmNameOrId);
   const lock = store.lock("prune", { clearStale: options.clearStaleLock ?? false });
@@ -49,6 +54,7 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
       catalog = store.readCatalog();
     }
     for (const orphan of store.removeOrphans()) events.info(`Removed '${orphan}', left by an interrupted run`);
+    if (pointId !== undefined) requireOldest(catalog, pointId);
     while (mayRemove(catalog.points)) {
       const oldest = catalog.points[0]!;
       const next = catalog.points[1]!;
@@ -70,6 +76,18 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
     return { vmName: catalog.vmName, removed, kept: catalog.points.map((p) => p.id) };
   } finally {
     lock.release();
+  }
+}
+
+/** Checks, under the lock, that `pointId` is a point of the catalog that one fold removes. */
+function requireOldest(catalog: Catalog, pointId: string): void {
+  const index = catalog.points.findIndex((p) => p.id === pointId);
+  if (index < 0) throw new HvbError("PointNotFound", `VM '${catalog.vmName}' has no restore point '${pointId}'`, { category: "ObjectNotFound", target: pointId });
+  if (catalog.points.length === 1) {
+    throw new HvbError("PointNotOldest", `'${pointId}' is the only restore point of '${catalog.vmName}': the newest point is never removed`, { category: "InvalidOperation", target: pointId });
+  }
+  if (index > 0) {
+    throw new HvbError("PointNotOldest", `'${pointId}' is not the oldest restore point of '${catalog.vmName}': newer points depend on older ones, so points are removed oldest first; remove the ${index} older point(s) first (the oldest is '${catalog.points[0]!.id}'), or apply a retention that keeps the newest points`, { category: "InvalidOperation", target: pointId });
   }
 }
 

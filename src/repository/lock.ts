@@ -52,7 +52,7 @@ export function acquireLock(file: string, operation: string, options: { clearSta
       }
       const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.operation}, since ${holder.started})` : "an unknown process (unreadable lock file)";
       if (stale) {
-        throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous ${holder?.operation ?? "run"} was interrupted. Make sure no other HyperVBackup command is working on this VM, then run the command again with --clear-stale-lock: it clears the lock and removes or finishes what the interrupted run left`, { category: "ResourceBusy", target: file });
+        throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous ${holder?.operation ?? "run"} was interrupted. Make sure no other HyperVBackup command is working on this VM, then run the command again with --clear-stale-lock (-ClearStaleLock in PowerShell): it clears the lock and removes or finishes what the interrupted run left`, { category: "ResourceBusy", target: file });
       }
       throw new HvbError("LockHeld", `'${file}' is locked by ${who}: another operation on this VM is running`, { category: "ResourceBusy", target: file });
     }

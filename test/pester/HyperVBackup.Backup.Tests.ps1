@@ -13,14 +13,14 @@
 BeforeDiscovery {
     # Parameter contracts: name -> own parameters, ShouldProcess, ConfirmImpact, output types.
     $script:Contracts = @(
-        @{ Name = 'New-RecoveryBackup'; Parameters = 'ConsistencyLevel', 'EnableException', 'Full', 'HashChangeDetection', 'LabPath', 'NoCrashFallback', 'Path', 'ThrottleLimit', 'VMId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
+        @{ Name = 'New-RecoveryBackup'; Parameters = 'ClearStaleLock', 'ConsistencyLevel', 'EnableException', 'Full', 'HashChangeDetection', 'LabPath', 'NoCrashFallback', 'Path', 'ThrottleLimit', 'VMId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
         @{ Name = 'Get-VMBackup'; Parameters = 'EnableException', 'Latest', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.RestorePoint') }
-        @{ Name = 'Restore-VMFromBackup'; Parameters = 'DestinationPath', 'EnableException', 'Force', 'LabPath', 'NewName', 'NewVMId', 'Path', 'PointInTime', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.RestoreResult') }
+        @{ Name = 'Restore-VMFromBackup'; Parameters = 'ClearStaleLock', 'DestinationPath', 'EnableException', 'Force', 'LabPath', 'NewName', 'NewVMId', 'Path', 'PointInTime', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.RestoreResult') }
         @{ Name = 'Test-VMBackup'; Parameters = 'Deep', 'EnableException', 'Path', 'Quiet', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.VerifyReport', 'System.Boolean') }
-        @{ Name = 'Remove-VMBackup'; Parameters = 'EnableException', 'KeepLast', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.PruneResult') }
-        @{ Name = 'Export-VMBackupDisk'; Parameters = 'DestinationPath', 'DiskIndex', 'EnableException', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Low'; OutputType = @('HyperVBackup.ExportedDisk') }
+        @{ Name = 'Remove-VMBackup'; Parameters = 'ClearStaleLock', 'EnableException', 'KeepLast', 'KeepSince', 'PassThru', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.PruneResult') }
+        @{ Name = 'Export-VMBackupDisk'; Parameters = 'ClearStaleLock', 'DestinationPath', 'DiskIndex', 'EnableException', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Low'; OutputType = @('HyperVBackup.ExportedDisk') }
         @{ Name = 'Get-VMBackupReadiness'; Parameters = 'EnableException', 'LabPath', 'Path', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.BackupReadiness') }
-        @{ Name = 'Clear-VMBackupCheckpoint'; Parameters = 'EnableException', 'LabPath', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.CleanupResult') }
+        @{ Name = 'Clear-VMBackupCheckpoint'; Parameters = 'ClearStaleLock', 'EnableException', 'LabPath', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.CleanupResult') }
     )
 }
 
@@ -217,19 +217,83 @@ Describe 'Backup commands with the core mocked' {
         Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 0 -Exactly -ParameterFilter { $ArgumentList[0] -eq 'prune' }
     }
 
-    It 'Test-VMBackup -Quiet answers $false for a damaged repository and writes a warning per problem' {
+    It 'Remove-VMBackup passes -KeepLast, -KeepSince (as UTC) and -ClearStaleLock to prune' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            if ($ArgumentList[0] -eq 'prune') { return (New-FakeOutcome ([pscustomobject]@{ vmName = 'web01'; removed = @('a-full'); kept = @('b-incr') })) }
+            New-FakeOutcome (, @((New-FakePoint -Id 'a-full'), (New-FakePoint -Id 'b-incr' -Kind incremental)))
+        }
+        $since = [datetime]::new(2026, 11, 1, 0, 0, 0, [System.DateTimeKind]::Utc)
+        $result = Remove-VMBackup -Path $TestDrive -VMName web01 -KeepLast 3 -KeepSince $since -ClearStaleLock -Confirm:$false -PassThru
+        $result.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.PruneResult'
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 1 -Exactly -ParameterFilter {
+            ($ArgumentList -join ' ') -like 'prune --repo * --vm web01 --keep 3 --keep-since 2026-11-01T00:00:00.000Z --clear-stale-lock'
+        }
+        Remove-VMBackup -Path $TestDrive -VMName web01 -KeepSince $since -Confirm:$false
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 1 -Exactly -ParameterFilter {
+            ($ArgumentList -join ' ') -like 'prune --repo * --vm web01 --keep-since 2026-11-01T00:00:00.000Z'
+        }
+    }
+
+    It 'Remove-VMBackup removes piped restore points oldest first with prune --point, and stops at the first failure' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            switch ($ArgumentList[0]) {
+                'prune' {
+                    if ($ArgumentList -contains 'c-incr') {
+                        $record = [System.Management.Automation.ErrorRecord]::new([System.InvalidOperationException]::new('not the oldest'), 'PointNotOldest', 'InvalidOperation', 'c-incr')
+                        $Cmdlet.WriteError($record)
+                        return [pscustomobject]@{ ExitCode = 1; Data = @(); Errors = @(); StandardError = '' }
+                    }
+                    return (New-FakeOutcome ([pscustomobject]@{ vmName = 'web01'; removed = @($ArgumentList[-1]); kept = @() }))
+                }
+                default {
+                    New-FakeOutcome (, @((New-FakePoint -Id 'a-full'), (New-FakePoint -Id 'b-incr' -Kind incremental), (New-FakePoint -Id 'c-incr' -Kind incremental), (New-FakePoint -Id 'd-incr' -Kind incremental)))
+                }
+            }
+        }
+        $piped = foreach ($id in 'd-incr', 'b-incr', 'a-full', 'c-incr') {
+            [pscustomobject]@{ PSTypeName = 'HyperVBackup.RestorePoint'; VMName = 'web01'; RestorePointId = $id; Repository = $TestDrive }
+        }
+        $failures = $null
+        $results = @($piped | Remove-VMBackup -Confirm:$false -PassThru -ErrorVariable failures -ErrorAction SilentlyContinue)
+        @($results | ForEach-Object { $_.Removed }) | Should -Be @('a-full', 'b-incr')
+        @($failures).Count | Should -Be 1
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 3 -Exactly -ParameterFilter { $ArgumentList[0] -eq 'prune' -and $ArgumentList -contains '--point' }
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 0 -Exactly -ParameterFilter { $ArgumentList -contains 'd-incr' }
+    }
+
+    It 'Restore-VMFromBackup takes -GenerateNewId, the name Import-VM uses, for -NewVMId' {
+        (Get-Command Restore-VMFromBackup).Parameters['NewVMId'].Aliases | Should -Contain 'GenerateNewId'
+        Mock -ModuleName HyperVBackup Invoke-HvbCore { New-FakeOutcome ([pscustomobject]@{ vmName = 'copy'; vmId = 'A9B2C3D4-0000-4000-8000-000000000001'; pointId = 'a-full' }) }
+        $null = Restore-VMFromBackup -Path $TestDrive -VMName web01 -RestorePointId a-full -GenerateNewId -ClearStaleLock -Confirm:$false
+        Should -Invoke -ModuleName HyperVBackup Invoke-HvbCore -Times 1 -Exactly -ParameterFilter {
+            $ArgumentList -contains '--new-id' -and $ArgumentList -contains '--clear-stale-lock'
+        }
+    }
+
+    It 'Test-VMBackup answers $false with -Quiet, and otherwise writes one ErrorRecord per damaged point after the report' {
         Mock -ModuleName HyperVBackup Invoke-HvbCore {
             New-FakeOutcome ([pscustomobject]@{
-                    ok = $false; deep = $true; pointsChecked = 2; damagedPoints = @('b-incr')
-                    problems = @([pscustomobject]@{ vmName = 'web01'; pointId = 'b-incr'; disk = 0; message = 'block 3: hash mismatch' })
+                    ok = $false; deep = $true; pointsChecked = 3; damagedPoints = @('b-incr', 'c-incr')
+                    problems = @(
+                        [pscustomobject]@{ vmName = 'web01'; pointId = 'b-incr'; disk = 0; message = 'block 3: hash mismatch' }
+                        [pscustomobject]@{ vmName = 'web01'; pointId = 'b-incr'; disk = 1; message = 'block 9: hash mismatch' }
+                        [pscustomobject]@{ vmName = 'web01'; pointId = 'c-incr'; disk = $null; message = 'manifest missing' }
+                    )
                 }) 1
         }
-        Test-VMBackup -Path $TestDrive -Deep -Quiet -WarningVariable warned -WarningAction SilentlyContinue | Should -BeFalse
-        @($warned).Count | Should -Be 1
-        $report = Test-VMBackup -Path $TestDrive -Deep -WarningAction SilentlyContinue
+        $quietErrors = $null
+        Test-VMBackup -Path $TestDrive -Deep -Quiet -ErrorVariable quietErrors | Should -BeFalse
+        @($quietErrors).Count | Should -Be 0
+        $damaged = $null
+        $report = Test-VMBackup -Path $TestDrive -Deep -ErrorVariable damaged -ErrorAction SilentlyContinue
         $report.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.VerifyReport'
         $report.IsValid | Should -BeFalse
         $report.Problems[0].PSObject.TypeNames[0] | Should -Be 'HyperVBackup.VerifyProblem'
+        @($damaged).Count | Should -Be 2
+        $damaged[0].FullyQualifiedErrorId | Should -Be 'RestorePointDamaged,Test-VMBackup'
+        $damaged[0].TargetObject | Should -Be 'b-incr'
+        $damaged[0].Exception.Message | Should -BeLike '*disk 0: block 3*disk 1: block 9*'
+        { Test-VMBackup -Path $TestDrive -Deep -ErrorAction Stop } | Should -Throw -ErrorId 'RestorePointDamaged,Test-VMBackup'
     }
 
     It 'Export-VMBackupDisk -WhatIf does not run the core' {

@@ -33,7 +33,7 @@ interface Contract {
 
 const CONTRACTS: Record<string, Contract> = {
   "New-RecoveryBackup": {
-    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "LabPath", "ComputerName", "Credential", "CimSession", "EnableException"],
+    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "LabPath", "ComputerName", "Credential", "CimSession", "ClearStaleLock", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.RestorePoint"],
@@ -52,12 +52,12 @@ const CONTRACTS: Record<string, Contract> = {
     sets: ["All", "ById", "Latest"],
   },
   "Restore-VMFromBackup": {
-    parameters: ["Path", "VMName", "RestorePointId", "PointInTime", "NewVMId", "NewName", "DestinationPath", "Force", "LabPath", "EnableException"],
+    parameters: ["Path", "VMName", "RestorePointId", "PointInTime", "NewVMId", "NewName", "DestinationPath", "Force", "LabPath", "ClearStaleLock", "EnableException"],
     shouldProcess: true,
     confirmImpact: "High",
     outputType: ["HyperVBackup.RestoreResult"],
     pipeline: { Path: "False/True", VMName: "False/True", RestorePointId: "False/True" },
-    aliases: { Path: ["Repository"], RestorePointId: ["Id"] },
+    aliases: { Path: ["Repository"], RestorePointId: ["Id"], NewVMId: ["GenerateNewId"] },
     mandatory: ["Path", "VMName", "PointInTime"],
     sets: ["ByRestorePoint", "ByTime"],
   },
@@ -70,16 +70,17 @@ const CONTRACTS: Record<string, Contract> = {
     mandatory: ["Path"],
   },
   "Remove-VMBackup": {
-    parameters: ["Path", "VMName", "KeepLast", "PassThru", "EnableException"],
+    parameters: ["Path", "VMName", "KeepLast", "KeepSince", "RestorePointId", "ClearStaleLock", "PassThru", "EnableException"],
     shouldProcess: true,
     confirmImpact: "High",
     outputType: ["HyperVBackup.PruneResult"],
-    pipeline: { Path: "False/True", VMName: "True/True", KeepLast: "False/False" },
-    aliases: { Path: ["Repository"], VMName: ["Name"] },
-    mandatory: ["Path", "VMName", "KeepLast"],
+    pipeline: { Path: "False/True", VMName: "True/True", KeepLast: "False/False", RestorePointId: "False/True" },
+    aliases: { Path: ["Repository"], VMName: ["Name"], RestorePointId: ["Id"] },
+    mandatory: ["Path", "VMName", "KeepLast", "KeepSince", "RestorePointId"],
+    sets: ["KeepLast", "KeepSince", "RestorePoint"],
   },
   "Export-VMBackupDisk": {
-    parameters: ["Path", "VMName", "RestorePointId", "DiskIndex", "DestinationPath", "EnableException"],
+    parameters: ["Path", "VMName", "RestorePointId", "DiskIndex", "DestinationPath", "ClearStaleLock", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Low",
     outputType: ["HyperVBackup.ExportedDisk"],
@@ -104,7 +105,7 @@ const CONTRACTS: Record<string, Contract> = {
     mandatory: [],
   },
   "Clear-VMBackupCheckpoint": {
-    parameters: ["VMName", "Path", "PassThru", "LabPath", "EnableException"],
+    parameters: ["VMName", "Path", "PassThru", "LabPath", "ClearStaleLock", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.CleanupResult"],

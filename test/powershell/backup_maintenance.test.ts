@@ -40,7 +40,7 @@ $report
     expect(r.stdout).toMatch(/IsValid\s+VMName\s+Deep\s+Points\s+Damaged\s+Problems\s+Repository/);
   });
 
-  it("Test-VMBackup reports damage as the answer, with a warning per problem, not as an error", () => {
+  it("Test-VMBackup reports damage in its report and as one ErrorRecord per damaged point, which -ErrorAction Stop catches", () => {
     const copy = join(work.dir, "repo-damaged");
     cpSync(repo, copy, { recursive: true });
     const vmDir = readdirSync(copy).find((d) => d.startsWith("web01_"))!;
@@ -52,12 +52,18 @@ $report
     for (let i = bytes.length - 4096; i < bytes.length - 2048; i++) bytes[i] = bytes[i]! ^ 0xff;
     writeFileSync(disk, bytes);
     const r = ps(`
-$report = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -WarningVariable warned -WarningAction SilentlyContinue
+$report = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -ErrorVariable damaged -ErrorAction SilentlyContinue -WarningVariable warned
 "VALID=$($report.IsValid)"
 "DAMAGED=$(@($report.DamagedPoints).Count -gt 0)"
 "PROBLEMS=$(@($report.Problems).Count -gt 0) $(@($report.Problems)[0].PSObject.TypeNames[0])"
-"WARNED=$(@($warned).Count -eq @($report.Problems).Count)"
-"QUIET=$(Test-VMBackup -Path ./repo-damaged -Deep -Quiet -WarningAction SilentlyContinue)"
+"ERRORS=$(@($damaged).Count -eq @($report.DamagedPoints).Count) $(@($damaged)[0].FullyQualifiedErrorId) $(@($damaged)[0].CategoryInfo.Category)"
+"TARGETS=$(@($damaged | ForEach-Object { $_.TargetObject }) -join ',' -eq (@($report.DamagedPoints) -join ','))"
+"WARNED=$(@($warned).Count)"
+$caught = 'nothing'
+try { $null = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -ErrorAction Stop; } catch { $caught = $_.FullyQualifiedErrorId }
+"CAUGHT=$caught"
+$Error.Clear()
+"QUIET=$(Test-VMBackup -Path ./repo-damaged -Deep -Quiet) $($Error.Count)"
 `);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -65,8 +71,11 @@ $report = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -WarningVariabl
     expect(kv["VALID"]).toBe("False");
     expect(kv["DAMAGED"]).toBe("True");
     expect(kv["PROBLEMS"]).toBe("True HyperVBackup.VerifyProblem");
-    expect(kv["WARNED"]).toBe("True");
-    expect(kv["QUIET"]).toBe("False");
+    expect(kv["ERRORS"]).toBe("True RestorePointDamaged,Test-VMBackup InvalidData");
+    expect(kv["TARGETS"]).toBe("True");
+    expect(kv["WARNED"]).toBe("0");
+    expect(kv["CAUGHT"]).toBe("RestorePointDamaged,Test-VMBackup");
+    expect(kv["QUIET"]).toBe("False 0");
   });
 
   it("without -Confirm:$false a non-interactive session cannot confirm: Remove-VMBackup and Restore-VMFromBackup change nothing and say why", () => {
@@ -126,6 +135,38 @@ Remove-VMBackup -Path ./repo -VMName nope -KeepLast 1 -Confirm:$false -ErrorVari
     expect(kv["DEEP"]).toBe("True");
     expect(kv["UNKNOWN"]).toBe("VmNotInRepository,Remove-VMBackup");
     expect(listPoints("web01").map((p) => p.id)).toEqual(listed.slice(-2).map((p) => p.id));
+  });
+
+  it("Remove-VMBackup takes piped restore points: the oldest goes, a newer one or the last one is refused with one ErrorRecord", () => {
+    const listed = listPoints("web01");
+    expect(listed.length).toBe(2);
+    const before = snapshot(repo);
+    const refused = ps(`
+Remove-VMBackup -Path ./repo -VMName web01 -KeepSince ([datetime]::UtcNow.AddDays(1)) -WhatIf
+$points = @(Get-VMBackup -Path ./repo -VMName web01)
+$points[0] | Remove-VMBackup -Confirm:$false -ErrorVariable e1 -ErrorAction SilentlyContinue
+"NEWER=$(@($e1).Count) $($e1[0].FullyQualifiedErrorId) $($e1[0].TargetObject)"
+`);
+    expect(refused.stderr).toBe("");
+    expect(refused.stdout).toContain(`What if: Performing the operation "Merge 1 restore point(s) (${listed[0]!.id}) into newer ones, keeping those taken since `);
+    expect(keyValues(refused.stdout)["NEWER"]).toBe(`1 PointNotOldest,Remove-VMBackup ${listed[1]!.id}`);
+    expect(snapshot(repo)).toBe(before);
+
+    const r = ps(`
+$points = @(Get-VMBackup -Path ./repo -VMName web01)
+$result = $points[1] | Remove-VMBackup -Confirm:$false -PassThru
+"REMOVED=$(@($result.Removed) -join ',') KEPT=$(@($result.Kept) -join ',')"
+"DEEP=$(Test-VMBackup -Path ./repo -VMName web01 -Deep -Quiet)"
+Get-VMBackup -Path ./repo -VMName web01 | Remove-VMBackup -Confirm:$false -ErrorVariable e2 -ErrorAction SilentlyContinue
+"LAST=$(@($e2).Count) $($e2[0].FullyQualifiedErrorId)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["REMOVED"]).toBe(`${listed[0]!.id} KEPT=${listed[1]!.id}`);
+    expect(kv["DEEP"]).toBe("True");
+    expect(kv["LAST"]).toBe("1 PointNotOldest,Remove-VMBackup");
+    expect(listPoints("web01").map((p) => p.id)).toEqual([listed[1]!.id]);
   });
 
   it("Export-VMBackupDisk writes one disk of a point as a standalone VHDX", () => {

@@ -107,7 +107,7 @@ Import-Module ${psQuote(manifest)}
     expect(kv["FORMATS"]).toBe("HyperVBackup.Format.ps1xml");
     expect(kv["LICENSEURI"]).toMatch(/^https:\/\//);
     const publicCommands = readdirSync(join(ROOT, "module", "Public")).filter((f) => f.endsWith(".ps1")).map((f) => f.slice(0, -4)).sort();
-    expect(kv["EXPORTED"]!.split(",")).toEqual(publicCommands);
+    expect(kv["EXPORTED"]!.split(",").sort()).toEqual(publicCommands);
     expect(kv["HELP"]).toBe("True");
   });
 
