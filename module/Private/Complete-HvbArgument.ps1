@@ -37,7 +37,7 @@ function Complete-HvbArgument {
             if ($ParameterName -eq 'RestorePointId' -and $FakeBoundParameters.Contains('VMName')) { $vm = @($FakeBoundParameters['VMName'])[0] }
             $points = @(Get-HvbRestorePointList -Repository (& $resolve ([string]$FakeBoundParameters['Path'])) -VMName $vm -Cmdlet $PSCmdlet -ErrorHandling Throw)
             if ($ParameterName -eq 'RestorePointId') {
-                foreach ($point in (Sort-HvbRestorePoint -InputObject $points)) {
+                foreach ($point in (ConvertTo-HvbSortedRestorePoint -InputObject $points)) {
                     $candidates.Add(@($point.RestorePointId, "$($point.VMName) $($point.Time) $($point.Kind)"))
                 }
             } else {

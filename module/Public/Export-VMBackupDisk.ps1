@@ -94,7 +94,7 @@ function Export-VMBackupDisk {
         if ([System.IO.Directory]::Exists($destination)) {
             if ($point -eq 'latest') {
                 # Name the file after the point it holds.
-                $newest = @(Sort-HvbRestorePoint -InputObject @(Get-HvbRestorePointList -Repository $repository -VMName $VMName `
+                $newest = @(ConvertTo-HvbSortedRestorePoint -InputObject @(Get-HvbRestorePointList -Repository $repository -VMName $VMName `
                             -Cmdlet $PSCmdlet -ErrorHandling $errorHandling))
                 if ($newest.Count -eq 0) { return }
                 $point = $newest[0].RestorePointId

@@ -113,7 +113,7 @@ function Get-VMBackup {
             }
         }
 
-        $sorted = @(Sort-HvbRestorePoint -InputObject $points.ToArray())
+        $sorted = @(ConvertTo-HvbSortedRestorePoint -InputObject $points.ToArray())
         if ($Latest) {
             $shown = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
             foreach ($point in $sorted) {

@@ -165,7 +165,7 @@ function Remove-VMBackup {
 
             # What would go, as the core decides it (read-only, also under -WhatIf): oldest first,
             # while more than -KeepLast remain and the oldest is older than -KeepSince.
-            $points = @(Sort-HvbRestorePoint -InputObject @(Get-HvbRestorePointList -Repository $repository -VMName $name `
+            $points = @(ConvertTo-HvbSortedRestorePoint -InputObject @(Get-HvbRestorePointList -Repository $repository -VMName $name `
                         -Cmdlet $PSCmdlet -ErrorHandling $errorHandling))
             if ($points.Count -eq 0) { continue }
             [System.Array]::Reverse($points)

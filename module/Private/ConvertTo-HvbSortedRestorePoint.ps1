@@ -1,11 +1,11 @@
-function Sort-HvbRestorePoint {
+function ConvertTo-HvbSortedRestorePoint {
     <#
     .SYNOPSIS
         Orders restore points by VM name, then newest first (Sort-Object is a Utility cmdlet).
     .PARAMETER InputObject
         HyperVBackup.RestorePoint objects.
     .EXAMPLE
-        PS C:\> Sort-HvbRestorePoint -InputObject $points
+        PS C:\> ConvertTo-HvbSortedRestorePoint -InputObject $points
         Returns the points of each VM newest first, the VMs in name order.
     #>
     [CmdletBinding()]
