@@ -10,6 +10,7 @@
 // A host then needs nothing else: no Node.js, no npm, no compiler, no network (docs/windows.md).
 //
 //   node build/package.mjs [--runtime win-x64|host] [--out DIR]
+//   node build/package.mjs --fetch      only fetch and check the Windows runtime (build/setup.sh)
 //
 // --runtime host makes bin/hvbackup from the node running this script instead (the same layout
 // for this machine: the tests run the cmdlets of that package against the lab). --out replaces
@@ -46,7 +47,7 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { runtime: "win-x64", out: null };
+  const options = { runtime: "win-x64", out: null, fetchOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     const value = () => {
@@ -55,7 +56,8 @@ function parseArgs(argv) {
     };
     if (word === "--runtime") options.runtime = value();
     else if (word === "--out") options.out = resolve(value());
-    else fail(`unknown argument '${word}' (usage: node build/package.mjs [--runtime win-x64|host] [--out DIR])`);
+    else if (word === "--fetch") options.fetchOnly = true;
+    else fail(`unknown argument '${word}' (usage: node build/package.mjs [--runtime win-x64|host] [--out DIR] | --fetch)`);
   }
   if (!["win-x64", "host"].includes(options.runtime)) fail(`--runtime must be win-x64 or host, not '${options.runtime}'`);
   return options;
@@ -187,6 +189,10 @@ async function makeExecutable(runtime, bundle, target) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.fetchOnly) {
+    process.stdout.write(`package: ${windowsNodeTarball()}\n`);
+    return;
+  }
   const rootManifest = readFileSync(join(ROOT, "HyperVBackup.psd1"), "utf8");
   const version = readVersion(rootManifest);
   const out = options.out ?? join(ROOT, "dist", "HyperVBackup", version);

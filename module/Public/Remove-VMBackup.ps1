@@ -84,9 +84,9 @@ function Remove-VMBackup {
         [ValidateNotNullOrEmpty()]
         [string] $Path,
 
-        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName, ParameterSetName = 'KeepLast')]
-        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName, ParameterSetName = 'KeepSince')]
         [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'RestorePoint')]
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName, ParameterSetName = 'KeepSince')]
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName, ParameterSetName = 'KeepLast')]
         [Alias('Name')]
         [ValidateNotNullOrEmpty()]
         [string[]] $VMName,

@@ -13,10 +13,11 @@ function Test-VMBackup {
         Returns one HyperVBackup.VerifyReport per VM (or one for the whole repository when no VM
         is given): IsValid, Deep, PointsChecked, DamagedPoints (the ids of points that cannot be
         restored as recorded), Problems (VMName, RestorePointId, Disk, Message) and Repository.
-        After the report, each damaged restore point is written as one ErrorRecord (ErrorId
-        RestorePointDamaged, category InvalidData, TargetObject the restore point id, the message
-        naming the VM, the point and every problem found in it), so -ErrorAction Stop or a try/catch
-        stops a script on a bad backup. A failure to check at all (missing repository, unknown VM)
+        After the report, each damaged restore point (one with a problem, or one that depends on
+        such a point) is written as one ErrorRecord (ErrorId RestorePointDamaged, category
+        InvalidData, TargetObject the restore point id, the message naming the VM, the point and
+        every problem found in it), so -ErrorAction Stop or a try/catch stops a script on a bad
+        backup. A failure to check at all (missing repository, unknown VM)
         is also one ErrorRecord.
 
         With -Quiet the command returns only $true when everything checked is intact, otherwise
@@ -145,20 +146,29 @@ function Test-VMBackup {
                 Problems      = $problems
                 Repository    = $repository
             }
-            # One ErrorRecord per damaged point (all its problems in one message), after the report.
+            # One ErrorRecord per damaged point, after the report: its own problems in one message,
+            # or, for a point that is intact itself, the damaged older points it depends on.
             $byPoint = [System.Collections.Specialized.OrderedDictionary]::new([System.StringComparer]::OrdinalIgnoreCase)
             foreach ($problem in $problems) {
-                $key = "$($problem.VMName)|$($problem.RestorePointId)"
+                $key = "$($problem.VMName)/$($problem.RestorePointId)"
                 if (-not $byPoint.Contains($key)) { $byPoint[$key] = [System.Collections.Generic.List[object]]::new() }
                 $byPoint[$key].Add($problem)
             }
-            foreach ($group in $byPoint.Values) {
-                $first = $group[0]
-                $details = @(foreach ($problem in $group) {
-                        if ($null -ne $problem.Disk) { "disk $($problem.Disk): $($problem.Message)" } else { $problem.Message }
-                    }) -join '; '
-                $record = ConvertTo-HvbErrorRecord -Code 'RestorePointDamaged' -Category 'InvalidData' -Target $first.RestorePointId `
-                    -Message "Restore point $($first.RestorePointId) of '$($first.VMName)' in '$repository' cannot be restored as recorded: $details"
+            foreach ($damaged in @(Get-HvbProperty -Object $report -Name 'damagedPoints' -Default @())) {
+                $key = [string]$damaged
+                $slash = $key.LastIndexOf('/')
+                $vm = $key.Substring(0, [System.Math]::Max($slash, 0))
+                $pointId = $key.Substring($slash + 1)
+                if ($byPoint.Contains($key)) {
+                    $details = @(foreach ($problem in $byPoint[$key]) {
+                            if ($null -ne $problem.Disk) { "disk $($problem.Disk): $($problem.Message)" } else { $problem.Message }
+                        }) -join '; '
+                } else {
+                    $older = @(foreach ($other in $byPoint.Keys) { if ($other.StartsWith("$vm/", [System.StringComparison]::OrdinalIgnoreCase)) { $other.Substring($vm.Length + 1) } })
+                    $details = "it depends on damaged older restore point(s) ($($older -join ', '))"
+                }
+                $record = ConvertTo-HvbErrorRecord -Code 'RestorePointDamaged' -Category 'InvalidData' -Target $pointId `
+                    -Message "Restore point $pointId of '$vm' in '$repository' cannot be restored as recorded: $details"
                 Write-HvbErrorRecord -Cmdlet $PSCmdlet -Record $record -EnableException $EnableException
             }
         }

@@ -273,7 +273,7 @@ Describe 'Backup commands with the core mocked' {
     It 'Test-VMBackup answers $false with -Quiet, and otherwise writes one ErrorRecord per damaged point after the report' {
         Mock -ModuleName HyperVBackup Invoke-HvbCore {
             New-FakeOutcome ([pscustomobject]@{
-                    ok = $false; deep = $true; pointsChecked = 3; damagedPoints = @('b-incr', 'c-incr')
+                    ok = $false; deep = $true; pointsChecked = 4; damagedPoints = @('web01/b-incr', 'web01/c-incr', 'web01/d-incr')
                     problems = @(
                         [pscustomobject]@{ vmName = 'web01'; pointId = 'b-incr'; disk = 0; message = 'block 3: hash mismatch' }
                         [pscustomobject]@{ vmName = 'web01'; pointId = 'b-incr'; disk = 1; message = 'block 9: hash mismatch' }
@@ -289,10 +289,11 @@ Describe 'Backup commands with the core mocked' {
         $report.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.VerifyReport'
         $report.IsValid | Should -BeFalse
         $report.Problems[0].PSObject.TypeNames[0] | Should -Be 'HyperVBackup.VerifyProblem'
-        @($damaged).Count | Should -Be 2
+        @($damaged).Count | Should -Be 3
         $damaged[0].FullyQualifiedErrorId | Should -Be 'RestorePointDamaged,Test-VMBackup'
-        $damaged[0].TargetObject | Should -Be 'b-incr'
+        @($damaged | ForEach-Object { $_.TargetObject }) | Should -Be @('b-incr', 'c-incr', 'd-incr')
         $damaged[0].Exception.Message | Should -BeLike '*disk 0: block 3*disk 1: block 9*'
+        $damaged[2].Exception.Message | Should -BeLike '*depends on damaged older restore point(s) (b-incr, c-incr)*'
         { Test-VMBackup -Path $TestDrive -Deep -ErrorAction Stop } | Should -Throw -ErrorId 'RestorePointDamaged,Test-VMBackup'
     }
 

@@ -57,7 +57,7 @@ $report = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -ErrorVariable 
 "DAMAGED=$(@($report.DamagedPoints).Count -gt 0)"
 "PROBLEMS=$(@($report.Problems).Count -gt 0) $(@($report.Problems)[0].PSObject.TypeNames[0])"
 "ERRORS=$(@($damaged).Count -eq @($report.DamagedPoints).Count) $(@($damaged)[0].FullyQualifiedErrorId) $(@($damaged)[0].CategoryInfo.Category)"
-"TARGETS=$(@($damaged | ForEach-Object { $_.TargetObject }) -join ',' -eq (@($report.DamagedPoints) -join ','))"
+"TARGETS=$((@($damaged | ForEach-Object { "web01/$($_.TargetObject)" }) -join ',') -eq (@($report.DamagedPoints) -join ','))"
 "WARNED=$(@($warned).Count)"
 $caught = 'nothing'
 try { $null = Test-VMBackup -Path ./repo-damaged -VMName web01 -Deep -ErrorAction Stop; } catch { $caught = $_.FullyQualifiedErrorId }
@@ -257,5 +257,24 @@ $result = Clear-VMBackupCheckpoint -VMName sql01 -Path ./repo -LabPath ./lab -Co
     expect(next.nextBackup).toBe("incremental");
     expect(next.disks.map((d) => d.method)).toEqual(["rct", "rct"]);
   });
-});
 
+  it("completes -VMName from the repository, the lab or the host, and -RestorePointId from the repository", () => {
+    const ids = listPoints("sql01").map((p) => p.id).reverse();
+    const r = ps(`
+function Complete([string] $Line) { @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object { $_.CompletionText }) -join ',' }
+"REPO=$(Complete 'Get-VMBackup -Path ./repo -VMName ')"
+"REPOPREFIX=$(Complete 'Remove-VMBackup -Path ./repo -VMName s')"
+"LAB=$(Complete 'New-RecoveryBackup -LabPath ./lab -VMName ')"
+"IDS=$(Complete 'Restore-VMFromBackup -Path ./repo -VMName sql01 -RestorePointId ')"
+"NOREPO=$(Complete 'Get-VMBackup -Path ./no-such-repo -VMName ' | Where-Object { $_ -notlike './*' })"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["REPO"]!.split(",").sort()).toEqual(["sql01", "web01"]);
+    expect(kv["REPOPREFIX"]).toBe("sql01");
+    expect(kv["LAB"]!.split(",").sort()).toEqual(labVms().map((v) => v.name).sort());
+    expect(kv["IDS"]).toBe(ids.join(","));
+    expect(kv["NOREPO"]).toBe("");
+  });
+});
