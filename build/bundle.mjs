@@ -3,7 +3,9 @@
 import { build } from "esbuild";
 import { chmodSync } from "node:fs";
 
-const outfile = "module/bin/hvbackup.cjs";
+// `node build/bundle.mjs [OUTFILE]`: build/package.mjs bundles into a file of its own, so that a
+// package build never rewrites module/bin/hvbackup.cjs while tests run it.
+const outfile = process.argv[2] ?? "module/bin/hvbackup.cjs";
 await build({
   entryPoints: ["src/cli/main.ts"],
   outfile,

@@ -197,8 +197,10 @@ async function main() {
   const version = readVersion(rootManifest);
   const out = options.out ?? join(ROOT, "dist", "HyperVBackup", version);
 
-  execFileSync(process.execPath, [join(ROOT, "build", "bundle.mjs")], { cwd: ROOT, stdio: "inherit" });
-  const bundle = join(ROOT, "module", "bin", "hvbackup.cjs");
+  // The core bundled afresh into a file of this run (not module/bin, which tests may be running).
+  const bundleDir = mkdtempSync(join(tmpdir(), "hvb-bundle-"));
+  const bundle = join(bundleDir, "hvbackup.cjs");
+  execFileSync(process.execPath, [join(ROOT, "build", "bundle.mjs"), bundle], { cwd: ROOT, stdio: "inherit" });
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -213,7 +215,11 @@ async function main() {
   copyInto(out, "LICENSE", "LICENSE");
   copyInto(out, "CHANGELOG.md", "CHANGELOG.md");
   mkdirSync(join(out, "bin"));
-  await makeExecutable(options.runtime, bundle, join(out, "bin", options.runtime === "win-x64" ? "hvbackup.exe" : "hvbackup"));
+  try {
+    await makeExecutable(options.runtime, bundle, join(out, "bin", options.runtime === "win-x64" ? "hvbackup.exe" : "hvbackup"));
+  } finally {
+    rmSync(bundleDir, { recursive: true, force: true });
+  }
 
   const files = [...listFiles(out), "HyperVBackup.psd1"].sort();
   writeFileSync(join(out, "HyperVBackup.psd1"), packageManifest(rootManifest, files));
