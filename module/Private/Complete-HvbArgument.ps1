@@ -7,7 +7,8 @@ function Complete-HvbArgument {
         Register-ArgumentCompleter's script block. Reads what the command line already has:
           -VMName of a command with a repository (-Path given): the VMs backed up there.
           -VMName of a host command: the VMs of the lab (-LabPath) or of this host (Hyper-V's
-             Get-VM when the Hyper-V module is there, else Msvm_ComputerSystem over CIM).
+             Get-VM when the Hyper-V module is there, else Msvm_ComputerSystem over CIM; on
+             -ComputerName when the command line has it).
           -RestorePointId (-Path and usually -VMName given): the restore point ids, newest
              first, with time and kind as the tooltip.
         Completion must never disturb the prompt: any failure completes nothing.
@@ -50,9 +51,14 @@ function Complete-HvbArgument {
                 foreach ($machine in @(Get-HvbProperty $data 'vms' @())) { $candidates.Add(@([string]$machine.name, "$($machine.name) ($($machine.state))")) }
             }
         } elseif ($null -ne (Get-Command -Name 'Get-VM' -Module 'Hyper-V' -ErrorAction Ignore)) {
-            foreach ($machine in @(& 'Hyper-V\Get-VM' -ErrorAction Ignore)) { $candidates.Add(@([string]$machine.Name, "$($machine.Name) ($($machine.State))")) }
+            # The VMs of the host the command will work on: -ComputerName when it is given.
+            $where = @{}
+            if ($FakeBoundParameters.Contains('ComputerName')) { $where['ComputerName'] = [string]$FakeBoundParameters['ComputerName'] }
+            foreach ($machine in @(& 'Hyper-V\Get-VM' @where -ErrorAction Ignore)) { $candidates.Add(@([string]$machine.Name, "$($machine.Name) ($($machine.State))")) }
         } elseif ($null -ne (Get-Command -Name 'Get-CimInstance' -ErrorAction Ignore)) {
-            foreach ($machine in @(& 'CimCmdlets\Get-CimInstance' -Namespace 'root/virtualization/v2' -ClassName 'Msvm_ComputerSystem' -Filter "Caption = 'Virtual Machine'" -ErrorAction Ignore)) {
+            $where = @{}
+            if ($FakeBoundParameters.Contains('ComputerName')) { $where['ComputerName'] = [string]$FakeBoundParameters['ComputerName'] }
+            foreach ($machine in @(& 'CimCmdlets\Get-CimInstance' @where -Namespace 'root/virtualization/v2' -ClassName 'Msvm_ComputerSystem' -Filter "Caption = 'Virtual Machine'" -ErrorAction Ignore)) {
                 $candidates.Add(@([string]$machine.ElementName, [string]$machine.ElementName))
             }
         }

@@ -13,7 +13,7 @@
 BeforeDiscovery {
     # Parameter contracts: name -> own parameters, ShouldProcess, ConfirmImpact, output types.
     $script:Contracts = @(
-        @{ Name = 'New-RecoveryBackup'; Parameters = 'ClearStaleLock', 'ConsistencyLevel', 'EnableException', 'Full', 'HashChangeDetection', 'LabPath', 'NoCrashFallback', 'Path', 'ThrottleLimit', 'VMId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
+        @{ Name = 'New-RecoveryBackup'; Parameters = 'CimSession', 'ClearStaleLock', 'ComputerName', 'ConsistencyLevel', 'Credential', 'EnableException', 'Full', 'HashChangeDetection', 'LabPath', 'NoCrashFallback', 'Path', 'ThrottleLimit', 'VMId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
         @{ Name = 'Get-VMBackup'; Parameters = 'EnableException', 'Latest', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.RestorePoint') }
         @{ Name = 'Restore-VMFromBackup'; Parameters = 'ClearStaleLock', 'DestinationPath', 'EnableException', 'Force', 'LabPath', 'NewName', 'NewVMId', 'Path', 'PointInTime', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.RestoreResult') }
         @{ Name = 'Test-VMBackup'; Parameters = 'Deep', 'EnableException', 'Path', 'Quiet', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.VerifyReport', 'System.Boolean') }
