@@ -32,7 +32,7 @@ function Complete-HvbArgument {
     # (text, tooltip) pairs, in the order they should be offered.
     $candidates = [System.Collections.Generic.List[object]]::new()
     try {
-        if ($ParameterName -eq 'RestorePointId' -or $FakeBoundParameters.Contains('Path') -and $CommandName -notin 'New-RecoveryBackup', 'Get-VMBackupReadiness', 'Clear-VMBackupCheckpoint') {
+        if ($ParameterName -eq 'RestorePointId' -or $FakeBoundParameters.Contains('Path') -and $CommandName -notin 'New-RecoveryBackup', 'Get-VMBackupReadiness', 'Clear-VMBackupCheckpoint', 'Test-VMBackupHost') {
             if (-not $FakeBoundParameters.Contains('Path')) { return }
             $vm = $null
             if ($ParameterName -eq 'RestorePointId' -and $FakeBoundParameters.Contains('VMName')) { $vm = @($FakeBoundParameters['VMName'])[0] }
