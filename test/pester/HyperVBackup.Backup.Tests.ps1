@@ -19,7 +19,7 @@ BeforeDiscovery {
         @{ Name = 'Test-VMBackup'; Parameters = 'Deep', 'EnableException', 'Path', 'Quiet', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.VerifyReport', 'System.Boolean') }
         @{ Name = 'Remove-VMBackup'; Parameters = 'ClearStaleLock', 'EnableException', 'KeepLast', 'KeepSince', 'PassThru', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.PruneResult') }
         @{ Name = 'Export-VMBackupDisk'; Parameters = 'ClearStaleLock', 'DestinationPath', 'DiskIndex', 'EnableException', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Low'; OutputType = @('HyperVBackup.ExportedDisk') }
-        @{ Name = 'Get-VMBackupReadiness'; Parameters = 'EnableException', 'LabPath', 'Path', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.BackupReadiness') }
+        @{ Name = 'Get-VMBackupReadiness'; Parameters = 'CimSession', 'ComputerName', 'Credential', 'EnableException', 'LabPath', 'Path', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.BackupReadiness') }
         @{ Name = 'Clear-VMBackupCheckpoint'; Parameters = 'ClearStaleLock', 'EnableException', 'LabPath', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.CleanupResult') }
     )
 }
