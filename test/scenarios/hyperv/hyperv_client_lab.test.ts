@@ -51,7 +51,7 @@ describe.skipIf(!labReady)("HyperVClient on the lab host", () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "hvb-hyperv-"));
     dir = join(root, "lab");
-    lab("init", dir, "--job-ms", "20");
+    lab("init", dir, "--job-ms", "20", "--host-version", "2022");
     const created = JSON.parse(lab("vm", "new", "--lab", dir, "--name", "web01", "--disk", "64MiB", "--disk", "32MiB")) as { id: string; disks: { path: string }[] };
     vmId = created.id;
     lab("vm", "new", "--lab", dir, "--name", "old01", "--disk", "16MiB", "--config-version", "5.0", "--generation", "1", "--no-scsi", "--guest", "none");

@@ -176,7 +176,7 @@ describe("image management", () => {
 
 describe("export options and in-place restore", () => {
   it("leaves out disks named in ExcludedVirtualHardDisks and rejects ids that name no disk (32773)", async () => {
-    const lab = newLab();
+    const lab = newLab({ hostVersion: "2022" }); // ExcludedVirtualHardDisks is 1709+
     addVm(lab, { name: "a", diskSizes: [16 * MiB, 16 * MiB] });
     const snap = await recoveryCheckpoint(lab, "a");
     const vmms = servicePath(lab, "Msvm_VirtualSystemManagementService");

@@ -88,7 +88,7 @@ describe("lab host versions", () => {
   });
 
   it("ExportSystemDefinition without DisableDifferentialOfIgnoredStorage creates differencing disks of the VM's disks in the export folder", async () => {
-    const lab = newLab();
+    const lab = newLab({ hostVersion: "2022" }); // the property is 1709+
     addVm(lab, { name: "a" });
     const cp = await recoveryCheckpoint(lab, "a");
     const vmms = servicePath(lab, "Msvm_VirtualSystemManagementService");

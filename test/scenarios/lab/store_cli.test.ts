@@ -24,7 +24,7 @@ function runAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise
 
 function newCliLab(): string {
   const dir = path.join(tmpDir(), "lab");
-  cliOk(["lab", "init", dir, "--job-ms", "50"]);
+  cliOk(["lab", "init", dir, "--job-ms", "50", "--host-version", "2022"]);
   return dir;
 }
 
