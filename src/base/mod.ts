@@ -12,3 +12,4 @@ export { stagingPathFor, fsyncDir, publishFile, writeFileAtomic } from "./atomic
 export { crashPoint } from "./crash_point";
 export { processAlive } from "./process_alive";
 export { stripLongPathPrefix, windowsPathParts, windowsBaseName, isDrivePath, isUncPath, isRootedWindowsPath, relativeWindowsPath } from "./windows_path";
+export { openRegularFile, readRegularFile } from "./regular_file";

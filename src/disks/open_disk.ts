@@ -4,7 +4,7 @@
  * differencing VHD) is legacy VHD.
  */
 import * as fs from "node:fs";
-import { HvbError } from "../base/mod";
+import { HvbError, openRegularFile } from "../base/mod";
 import type { VirtualDisk } from "../disk/mod";
 import { VhdxImage } from "../vhdx/mod";
 import { VhdImage } from "../vhd/mod";
@@ -24,7 +24,7 @@ export interface OpenDiskOptions {
  * detectDiskFormat("disk.avhdx"); // "vhdx"
  */
 export function detectDiskFormat(path: string): DiskFileFormat {
-  const fd = fs.openSync(path, "r");
+  const fd = openRegularFile(path, "r", "disk file");
   try {
     const head = Buffer.alloc(8);
     fs.readSync(fd, head, 0, 8, 0);

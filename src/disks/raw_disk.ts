@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
-import { HvbError } from "../base/mod";
+import { HvbError, openRegularFile } from "../base/mod";
 import type { ByteRange, VirtualDisk } from "../disk/mod";
 
 /**
@@ -13,13 +13,12 @@ export class RawDisk implements VirtualDisk {
   #fd: number;
 
   constructor(readonly path: string, readonly logicalSectorSize = 512) {
-    this.#fd = openSync(path, "r");
+    // Only a regular file: reads of a folder fail with an EISDIR that names no file, and a
+    // FIFO would block forever.
+    this.#fd = openRegularFile(path, "r", "disk image", (kind) => {
+      throw new HvbError("RawNotFile", `Cannot read '${path}': it is ${kind}, not a disk image`, { category: "InvalidArgument", target: path });
+    });
     const st = fstatSync(this.#fd);
-    if (st.isDirectory()) {
-      // Reads of a folder fail with an EISDIR that names no file.
-      closeSync(this.#fd);
-      throw new HvbError("RawNotFile", `Cannot read '${path}': it is a folder, not a disk image`, { category: "InvalidArgument", target: path });
-    }
     this.virtualSize = st.size;
   }
 

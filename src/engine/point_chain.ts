@@ -38,7 +38,9 @@ export function unitStateAt(store: VmStore, catalog: Catalog, pointId: string, d
 }
 
 /**
- * Selects a restore point: an id, `latest`, or a time (the newest point at or before it).
+ * Selects a restore point: an id, `latest` (the last committed: catalogs list points in commit
+ * order, so a point dated in the future by a wrong clock is not "latest" forever), or a time
+ * (the point with the latest time at or before it).
  */
 export function selectPoint(catalog: Catalog, selector: string | undefined): PointRecord {
   const points = catalog.points;
@@ -54,5 +56,6 @@ export function selectPoint(catalog: Catalog, selector: string | undefined): Poi
   if (candidates.length === 0) {
     throw new HvbError("PointNotFound", `VM '${catalog.vmName}' has no restore point at or before ${new Date(t).toISOString()} (the oldest is ${points[0]!.time})`, { category: "ObjectNotFound", target: selector });
   }
-  return candidates[candidates.length - 1]!;
+  // The latest time at or before the one asked; of equal times, the last committed.
+  return candidates.reduce((best, p) => (Date.parse(p.time) >= Date.parse(best.time) ? p : best));
 }

@@ -5,6 +5,7 @@ import type { Catalog, PointRecord } from "../repository/mod";
 import { DISKS_DIR, MANIFEST_FILE } from "../repository/mod";
 import { writeManifest } from "../repository/mod";
 import type { Repository, VmStore } from "../repository/mod";
+import { checkPoints, pointsUsingFolder, readDiskFacts, realFileInside, requireConsistent } from "../repository/mod";
 import { fsyncDir } from "../base/mod";
 import { crashPoint } from "../base/mod";
 import { mergeVhdxIntoParent } from "../vhdx/mod";
@@ -47,20 +48,30 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
   try {
     const removed: string[] = [];
     let catalog = store.readCatalog();
+    // Prune deletes and rewrites files: it acts only when the files say what the catalog says
+    // (checker.ts), and decides what depends on what from the files themselves.
+    requireConsistent(store, checkPoints(store, catalog), "prune");
     if (catalog.pendingMerge) {
       events.info(`Finishing the interrupted merge of '${catalog.pendingMerge.fromId}' into '${catalog.pendingMerge.intoId}'`);
+      checkMergeState(store, catalog);
       removed.push(catalog.pendingMerge.fromId);
       finishMerge(store, catalog);
       catalog = store.readCatalog();
     }
-    for (const orphan of store.removeOrphans()) events.info(`Removed '${orphan}', left by an interrupted run`);
+    for (const orphan of store.removeOrphans(catalog)) events.info(`Removed '${orphan}', left by an interrupted run`);
     if (pointId !== undefined) requireOldest(catalog, pointId);
     while (mayRemove(catalog.points)) {
       const oldest = catalog.points[0]!;
       const next = catalog.points[1]!;
       events.progress({ activity: `Pruning ${catalog.vmName}`, status: `folding ${oldest.id} into ${next.id}`, percent: 0 });
+      const report = checkPoints(store, catalog);
+      requireConsistent(store, report, "prune");
+      const users = pointsUsingFolder(report, store.pointDir(oldest.id)).filter((id) => id !== oldest.id);
       if (next.kind === "full" || next.parentId !== oldest.id) {
-        // The next point does not depend on the oldest: drop it whole.
+        // The next point does not depend on the oldest — and neither does any file: drop it whole.
+        if (users.length > 0) {
+          throw new HvbError("RepositoryInconsistent", `Refusing to prune '${oldest.id}' of '${catalog.vmName}': the catalog says nothing depends on it, but the disk files of ${users.join(", ")} name files in it as their parents. Nothing was changed — run 'hvbackup verify'`, { category: "InvalidData", target: store.dir });
+        }
         catalog.points.shift();
         store.writeCatalog(catalog);
         rmSync(store.pointDir(oldest.id), { recursive: true, force: true });
@@ -105,7 +116,9 @@ function finishMerge(store: VmStore, catalog: Catalog): void {
   const intoDir = store.pointDir(into.id);
 
   const newDisks = into.disks.map((disk) => {
-    if (disk.method === "full" || !disk.file.endsWith(".avhdx")) return disk;
+    // The catalog's method is not trusted: a disk is merged when its file name says increment,
+    // which checkMergeState has matched with the file itself.
+    if (!disk.file.endsWith(".avhdx")) return disk;
     const childFile = store.pointFile(into.id, disk.file);
     const targetRel = `${DISKS_DIR}/${path.basename(disk.file, ".avhdx")}.vhdx`;
     const target = store.pointFile(into.id, targetRel);
@@ -157,4 +170,45 @@ function finishMerge(store: VmStore, catalog: Catalog): void {
   rec.sizeBytes = treeSize(intoDir);
   c.pendingMerge = null;
   store.writeCatalog(c);
+}
+
+/**
+ * Before an interrupted merge is finished: every file it will touch is where and what the
+ * catalog says. Each increment of `into` is either still a differencing file whose parent (read
+ * from its parent locator) is the same disk of `from`, or already merged and moved (then a
+ * standalone `.vhdx` in `into`'s folder). Anything else is refused, nothing touched.
+ */
+function checkMergeState(store: VmStore, catalog: Catalog): void {
+  const { fromId, intoId } = catalog.pendingMerge!;
+  const from = catalog.points.find((p) => p.id === fromId)!;
+  const into = catalog.points.find((p) => p.id === intoId)!;
+  const refuse = (what: string): never => {
+    throw new HvbError("RepositoryInconsistent", `Refusing to finish the interrupted merge of '${fromId}' into '${intoId}' of '${catalog.vmName}': ${what}. Nothing was changed — run 'hvbackup verify'`, { category: "InvalidData", target: store.dir });
+  };
+  const intoDir = store.pointDir(intoId);
+  const fromDir = store.pointDir(fromId);
+  for (const disk of into.disks) {
+    const what = `disk ${disk.index} of ${intoId}`;
+    try {
+      if (!disk.file.endsWith(".avhdx")) {
+        if (readDiskFacts(store.pointFile(intoId, disk.file), intoDir, what).differencing) refuse(`${what} ('${disk.file}') is a differencing file, the catalog records a full copy`);
+        continue;
+      }
+      const target = store.pointFile(intoId, `${DISKS_DIR}/${path.basename(disk.file, ".avhdx")}.vhdx`);
+      if (existsSync(target)) {
+        if (readDiskFacts(target, intoDir, what).differencing) refuse(`the merged file '${target}' is a differencing file`);
+        continue;
+      }
+      const fromDisk = from.disks.find((d) => d.index === disk.index);
+      if (!fromDisk) refuse(`${what} has no parent disk in '${fromId}'`);
+      const child = store.pointFile(intoId, disk.file);
+      if (!existsSync(child)) continue; // reported by finishMerge as a broken chain
+      const facts = readDiskFacts(child, intoDir, what);
+      const parentReal = realFileInside(store.pointFile(fromId, fromDisk!.file), fromDir, `disk ${disk.index} of ${fromId}`);
+      if (!facts.differencing || facts.parent?.real !== parentReal) refuse(`'${disk.file}' of ${intoId} ${facts.differencing ? `names '${facts.parent?.real || "a missing file"}' as its parent, not '${fromDisk!.file}' of ${fromId}` : "is not a differencing file"}`);
+    } catch (e) {
+      if (e instanceof HvbError && e.code !== "RepositoryInconsistent") refuse(e.message);
+      throw e;
+    }
+  }
 }

@@ -1,16 +1,17 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
-import type { PointRecord } from "../repository/mod";
+import type { Catalog, Manifest, PointRecord } from "../repository/mod";
+import { LIMITS, checkPoints } from "../repository/mod";
 import { CONFIG_DIR, DISKS_DIR } from "../repository/mod";
 import type { Repository, VmStore } from "../repository/mod";
 import type { LockInfo } from "../repository/mod";
-import { fsyncDir, stagingPathFor } from "../base/mod";
+import { fsyncDir, readRegularFile, stagingPathFor } from "../base/mod";
 import { crashPoint } from "../base/mod";
 import type { EngineEvents } from "./events";
 import { flattenPointDisk } from "./flatten";
 import type { HostApi, HostVm } from "./host_api";
-import { selectPoint } from "./point_chain";
+import { chainOf, selectPoint } from "./point_chain";
 import { defaultDestination } from "./restore_destination";
 import { sha256Hex } from "./units";
 
@@ -63,7 +64,11 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
       throw new HvbError("PruneInterrupted", `A prune of '${catalog.vmName}' was interrupted; run 'hvbackup prune' again to finish it first`, { category: "InvalidOperation", target: store.dir });
     }
     const point = selectPoint(catalog, options.point);
-    checkConfiguration(store, point.id, catalog.vmName);
+    // Everything the restore will read — the point and the points it depends on — is first
+    // checked against the catalog (manifests, file types and places, links read from the disk
+    // files, configuration hashes): a repository that says one thing and holds another is
+    // refused before anything is made.
+    const manifest = checkRestorable(store, catalog, point.id);
     const name = options.name ?? catalog.vmName;
     // Without --dest: a folder named after the VM in the current folder, the name made safe
     // (the catalog's vmName is input and could be an absolute path or hold '..').
@@ -104,7 +109,7 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
         crashPoint("restore-disk-written");
       });
       // 2. Configuration, as an export folder would hold it.
-      const configFile = placeConfiguration(store.pointDir(point.id), destination, created, note);
+      const configFile = placeConfiguration(store, point.id, manifest, destination, created, note);
       events.progress({ activity, status: "Importing configuration", percent: 88 });
 
       // 3. The VM being replaced: export it (the way back), stop it, unregister it, move its disks aside.
@@ -150,34 +155,38 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
   }
 }
 
-/** Refuses a point whose exported configuration does not match the hashes in its manifest. */
-function checkConfiguration(store: VmStore, pointId: string, vmName: string): void {
-  for (const f of store.readManifest(pointId).configuration) {
-    const file = store.pointFile(pointId, f.file);
-    if (!existsSync(file) || sha256Hex(readFileSync(file)) !== f.sha256) {
-      throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${vmName}': the backup is damaged: configuration file '${f.file}' is ${existsSync(file) ? "not what was backed up (SHA-256 mismatch)" : "missing"} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
-    }
+/** Runs the repository checker on a point's chain; returns the point's manifest. */
+function checkRestorable(store: VmStore, catalog: Catalog, pointId: string): Manifest {
+  const report = checkPoints(store, catalog, { points: chainOf(catalog, pointId).map((p) => p.id), hashConfiguration: true });
+  if (report.problems.length > 0) {
+    const p = report.problems[0]!;
+    throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${catalog.vmName}' cannot be restored as recorded — restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s))` : ""} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
   }
+  return report.manifests.get(pointId)!;
 }
 
-/** Copies a point's configuration next to the restored disks; returns the definition file. */
-function placeConfiguration(pointDir: string, destination: string, created: string[], note: () => void): string {
-  const from = path.join(pointDir, CONFIG_DIR);
-  if (!existsSync(from)) throw new HvbError("RestorePointDamaged", `Restore point '${pointDir}' has no '${CONFIG_DIR}' folder`, { category: "InvalidData", target: pointDir });
-  const to = path.join(destination, CONFIG_DIR);
-  mkdirSync(to, { recursive: true });
-  mkdirSync(path.join(destination, "Snapshots"), { recursive: true });
+/**
+ * Copies exactly the configuration files the point's manifest lists (each checked against its
+ * SHA-256 as it is copied) next to the restored disks; returns the VM definition, the one
+ * `.vmcx` the manifest lists. A file planted in the point's folder is never imported.
+ */
+function placeConfiguration(store: VmStore, pointId: string, manifest: Manifest, destination: string, created: string[], note: () => void): string {
   let definition: string | undefined;
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const target = path.join(to, entry.name);
+  mkdirSync(path.join(destination, "Snapshots"), { recursive: true });
+  for (const f of manifest.configuration) {
+    const bytes = readRegularFile(store.pointFile(pointId, f.file), LIMITS.maxConfigurationFileSize, "configuration file");
+    if (sha256Hex(bytes) !== f.sha256) {
+      throw new HvbError("RestorePointDamaged", `Restore point '${pointId}': configuration file '${f.file}' is not what was backed up (SHA-256 mismatch) — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
+    }
+    const target = path.join(destination, ...f.file.split("/"));
+    mkdirSync(path.dirname(target), { recursive: true });
     created.push(target);
     note();
-    copyFileSync(path.join(from, entry.name), target);
-    if (/\.(vmcx|xml)$/i.test(entry.name)) definition = target;
+    writeFileSync(target, bytes);
+    if (f.file.startsWith(`${CONFIG_DIR}/`) && f.file.split("/").length === 2 && /\.vmcx$/i.test(f.file)) definition = target;
   }
-  fsyncDir(to);
-  if (!definition) throw new HvbError("RestorePointDamaged", `Restore point '${pointDir}' holds no VM definition (.vmcx) in '${CONFIG_DIR}'`, { category: "InvalidData", target: pointDir });
+  fsyncDir(path.join(destination, CONFIG_DIR));
+  if (!definition) throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' holds no VM definition (.vmcx) in '${CONFIG_DIR}'`, { category: "InvalidData", target: pointId });
   return definition;
 }
 

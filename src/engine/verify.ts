@@ -1,14 +1,13 @@
 import { redundantCopyProblems } from "../vhdx/mod";
-import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
 import type { Repository, VmStore } from "../repository/mod";
+import { checkPoints } from "../repository/mod";
 import { checkVhdx } from "../vhdx/mod";
 import { VhdxImage } from "../vhdx/mod";
 import { deepCheckDisk } from "./deep_verify";
 import type { EngineEvents } from "./events";
 import { chainOf } from "./point_chain";
-import { sha256Hex } from "./units";
 
 /** One problem found by verify. */
 export interface VerifyProblem {
@@ -27,20 +26,42 @@ export interface VerifyReport {
   /** Ids of points that cannot be restored as recorded. */
   damagedPoints: string[];
   problems: VerifyProblem[];
+  /** VMs not verified because another operation holds their lock (not damage: run verify again). */
+  skipped: Array<{ vmName: string; reason: string }>;
 }
 
 /**
- * Verifies restore points: every catalogued file exists, every disk file and its chain pass
- * the VHDX structural check, the configuration matches its hashes; with `deep`, every unit a
- * point stored is read back through its chain and compared with the manifest's SHA-256.
- * A point is damaged when it or any point it depends on has a problem.
+ * Verifies restore points: the repository checker (catalog, manifests and files agree, files are
+ * regular and inside the repository, nothing unlisted, chains as the files say), every disk file
+ * passes the VHDX structural check, the configuration matches its hashes; with `deep`, every unit
+ * a point stored is read back through its chain and compared with the manifest's SHA-256.
+ * A point is damaged when it or any point it depends on has a problem. Each VM is verified under
+ * its shared lock, so a prune or backup in progress is never reported as damage, and one VM's
+ * damage never stops the others' verification.
  */
 export function verifyRepository(repo: Repository, vmNameOrId: string | undefined, deep: boolean, events: EngineEvents): VerifyReport {
   repo.requireExists();
   const stores = vmNameOrId === undefined ? repo.listVms() : [repo.findVm(vmNameOrId)];
-  const report: VerifyReport = { ok: true, deep, pointsChecked: 0, damagedPoints: [], problems: [] };
-  for (const store of stores) verifyVm(store, deep, report, events);
-  report.ok = report.problems.length === 0;
+  const report: VerifyReport = { ok: true, deep, pointsChecked: 0, damagedPoints: [], problems: [], skipped: [] };
+  for (const store of stores) {
+    let lock;
+    try {
+      lock = store.sharedLock("verify");
+    } catch (e) {
+      if (!(e instanceof HvbError) || (e.code !== "LockHeld" && e.code !== "LockStale")) throw e;
+      // Asked for this one VM: its lock is the answer. In a whole-repository run, the others go on.
+      if (vmNameOrId !== undefined) throw e;
+      report.skipped.push({ vmName: path.basename(store.dir), reason: e.message });
+      events.warning(`Not verified: ${e.message}`, "VerifySkipped");
+      continue;
+    }
+    try {
+      verifyVm(store, deep, report, events);
+    } finally {
+      lock.release();
+    }
+  }
+  report.ok = report.problems.length === 0 && report.skipped.length === 0;
   return report;
 }
 
@@ -61,38 +82,21 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
     report.problems.push({ vmName: catalog.vmName, pointId, disk, message });
     bad.add(pointId);
   };
+  const checked = checkPoints(store, catalog, { hashConfiguration: true });
+  for (const p of checked.problems) problem(p.pointId, p.disk, p.message);
+  if (catalog.pendingMerge) {
+    problem(catalog.pendingMerge.intoId, null, `an interrupted prune is merging '${catalog.pendingMerge.fromId}' into it: run 'hvbackup prune' again to finish`);
+  }
   const total = catalog.points.length;
   catalog.points.forEach((point, n) => {
     events.progress({ activity: `Verifying ${catalog.vmName}`, status: point.id, percent: Math.floor((n / Math.max(total, 1)) * 100) });
     report.pointsChecked++;
-    let manifest;
-    try {
-      manifest = store.readManifest(point.id);
-    } catch (e) {
-      problem(point.id, null, (e as Error).message);
-      return;
-    }
-    for (const f of manifest.configuration) {
-      try {
-        const p = store.pointFile(point.id, f.file);
-        if (!existsSync(p)) problem(point.id, null, `configuration file '${f.file}' is missing`);
-        else if (sha256Hex(readFileSync(p)) !== f.sha256) problem(point.id, null, `configuration file '${f.file}' does not match its SHA-256`);
-      } catch (e) {
-        problem(point.id, null, (e as Error).message);
-      }
-    }
+    const manifest = checked.manifests.get(point.id);
+    // A point whose files are not what the catalog says is not read further: its files may be
+    // anything (a FIFO, a link out of the repository).
+    if (!manifest || bad.has(point.id)) return;
     for (const disk of point.disks) {
-      let file: string;
-      try {
-        file = store.pointFile(point.id, disk.file);
-      } catch (e) {
-        problem(point.id, disk.index, (e as Error).message);
-        continue;
-      }
-      if (!existsSync(file)) {
-        problem(point.id, disk.index, `disk file '${disk.file}' is missing`);
-        continue;
-      }
+      const file = store.pointFile(point.id, disk.file);
       const check = checkVhdx(file);
       for (const p of check.problems) problem(point.id, disk.index, p);
       if (check.ok) for (const p of redundantCopyProblems(file)) problem(point.id, disk.index, p);

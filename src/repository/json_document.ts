@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { HvbError } from "../base/mod";
+import { existsSync } from "node:fs";
+import { HvbError, readRegularFile } from "../base/mod";
 import { writeFileAtomic } from "../base/mod";
 
 /**
@@ -16,17 +16,25 @@ export interface JsonDocument {
 }
 
 /**
- * Reads `file` as a `kind` (`Catalog`, `Manifest`): missing → `<kind>Missing`; not JSON, wrong
+ * Reads `file` as a `kind` (`Catalog`, `Manifest`) of at most `maxBytes`: missing → `<kind>Missing`; not JSON, wrong
  * checksum or (through `bad`) a wrong field → `<kind>Invalid`, naming the file and the field.
  */
-export function readJsonDocument(file: string, kind: "Catalog" | "Manifest"): JsonDocument {
+export function readJsonDocument(file: string, kind: "Catalog" | "Manifest", maxBytes: number): JsonDocument {
   if (!existsSync(file)) throw new HvbError(`${kind}Missing`, `${kind} '${file}' does not exist`, { category: "ObjectNotFound", target: file });
   const damaged = (what: string): never => {
     throw new HvbError(`${kind}Invalid`, `${kind} '${file}' is damaged: ${what}`, { category: "InvalidData", target: file });
   };
+  let bytes: Buffer;
+  try {
+    // Only a regular file (a FIFO would block forever) of a bounded size (checked before reading).
+    bytes = readRegularFile(file, maxBytes, kind.toLowerCase());
+  } catch (e) {
+    if (e instanceof HvbError && (e.code === "NotARegularFile" || e.code === "FileTooLarge")) damaged(e.message);
+    throw e;
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
+    data = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
     damaged(`not valid JSON (${(e as Error).message})`);
   }

@@ -1,8 +1,11 @@
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync, fsyncSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import * as path from "node:path";
+import * as v from "valibot";
 import { HvbError } from "../base/mod";
 import { processAlive } from "../base/mod";
-import { writeFileAtomic } from "../base/mod";
+import { readRegularFile, writeFileAtomic } from "../base/mod";
 
 /** What a lock file records about its owner. */
 export interface LockInfo {
@@ -62,6 +65,13 @@ export function acquireLock(file: string, operation: string, options: { clearSta
     } finally {
       closeSync(fd);
     }
+    // Readers (verify) register before they look for this file, and this looks for them after
+    // creating it: of a reader and a writer starting together, at least one sees the other.
+    const reader = liveReaders(file)[0];
+    if (reader) {
+      rmSync(file, { force: true });
+      throw new HvbError("LockHeld", `'${file}' is in use by process ${reader.pid} on ${reader.host} (${reader.operation}, since ${reader.started}): wait for it to finish`, { category: "ResourceBusy", target: file });
+    }
     let released = false;
     return {
       file,
@@ -83,13 +93,79 @@ export function acquireLock(file: string, operation: string, options: { clearSta
   throw new HvbError("LockHeld", `Cannot lock '${file}'`, { category: "ResourceBusy", target: file });
 }
 
+/** What a lock file must hold to be read as a lock (anything else is an unreadable, stale lock). */
+const LockInfoSchema = v.object({
+  pid: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  host: v.pipe(v.string(), v.maxLength(1024)),
+  operation: v.pipe(v.string(), v.maxLength(64)),
+  started: v.pipe(v.string(), v.maxLength(64)),
+  progress: v.optional(v.record(v.string(), v.unknown())),
+});
+
 /** The owner recorded in a lock file, or undefined when it is missing or unreadable. */
 export function readLock(file: string): LockInfo | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    const v = JSON.parse(readFileSync(file, "utf8")) as LockInfo;
-    return typeof v.pid === "number" && typeof v.host === "string" ? v : undefined;
+    const r = v.safeParse(LockInfoSchema, JSON.parse(readRegularFile(file, 1024 * 1024, "lock file").toString("utf8")));
+    return r.success ? (r.output as LockInfo) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A held shared lock; release it in a `finally`. */
+export interface SharedLock {
+  readonly file: string;
+  release(): void;
+}
+
+/**
+ * Takes a shared (read) lock beside the exclusive lock `file`: any number of readers at once,
+ * never together with an exclusive holder. A reader registers a file of its own
+ * (`<file>.reader-<pid>-<random>`) and then checks that no exclusive lock is held; an exclusive
+ * holder creates its lock and then checks for registered readers (see {@link acquireLock}), so
+ * whichever comes second backs off. A reader's file left by a process that died is ignored and
+ * removed by the next exclusive acquisition.
+ */
+export function acquireSharedLock(file: string, operation: string): SharedLock {
+  const info: LockInfo = { pid: process.pid, host: hostname(), operation, started: new Date().toISOString() };
+  const mine = `${file}.reader-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const fd = openSync(mine, "wx");
+  try {
+    writeSync(fd, JSON.stringify(info));
+  } finally {
+    closeSync(fd);
+  }
+  const release = (): void => rmSync(mine, { force: true });
+  if (existsSync(file)) {
+    const holder = readLock(file);
+    release();
+    const stale = holder === undefined || (holder.host === hostname() && !processAlive(holder.pid));
+    const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.operation}, since ${holder.started})` : "an unknown process (unreadable lock file)";
+    if (stale) {
+      throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous ${holder?.operation ?? "run"} was interrupted. Run that command again with --clear-stale-lock to finish or undo it, then ${operation}`, { category: "ResourceBusy", target: file });
+    }
+    throw new HvbError("LockHeld", `'${file}' is locked by ${who}: another operation on this VM is running; ${operation} again when it is done`, { category: "ResourceBusy", target: file });
+  }
+  return { file: mine, release };
+}
+
+/** Readers registered beside `file` that still run; the files of dead ones are removed. */
+function liveReaders(file: string): LockInfo[] {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.reader-`;
+  const live: LockInfo[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const p = path.join(dir, name);
+    const r = readLock(p);
+    // A reader file is written right after its O_EXCL create: an empty one is being born.
+    if (r === undefined) {
+      live.push({ pid: 0, host: "?", operation: "a reader starting", started: "now" });
+      continue;
+    }
+    if (r.host === hostname() && !processAlive(r.pid)) rmSync(p, { force: true });
+    else live.push(r);
+  }
+  return live;
 }

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { fsyncDir } from "../base/mod";
-import type { Catalog, Consistency, PointDisk, PointRecord } from "./catalog";
+import { HvbError } from "../base/mod";
+import { type Catalog, type Consistency, type PointDisk, type PointRecord, newestPoint, nextSeq } from "./catalog";
 import { CONFIG_DIR, DISKS_DIR, MANIFEST_FILE, STAGING_SUFFIX } from "./layout";
 import { type Manifest, MANIFEST_FORMAT, MANIFEST_VERSION, type ManifestDisk, type ManifestFile, writeManifest } from "./manifest";
 import { hashTree, syncTree, treeSize } from "./tree";
@@ -87,8 +88,20 @@ export class PointWriter {
    */
   commit(catalog: Catalog, details: PointDetails, options: CommitOptions = {}): PointRecord {
     const time = details.time.toISOString();
+    if (catalog.points.some((p) => p.id === this.id)) {
+      throw new HvbError("PointIdTaken", `Restore point '${this.id}' is already in the catalog (the host's clock gave the same time twice); nothing was published — run the backup again`, { category: "ResourceUnavailable", target: this.id });
+    }
+    // The order of points is the order of commits, never the clock's: a point whose time is not
+    // after the newest one's (the clock went back, or had run ahead) is still the newest, and
+    // says so.
+    const warnings = [...details.warnings];
+    const newest = newestPoint(catalog);
+    if (newest && Date.parse(newest.time) >= details.time.getTime()) {
+      warnings.push(`This point's time (${time}, the host's clock) is not after that of the point before it (${newest.id}, ${newest.time}): the clock went back or had run ahead. Points are ordered by when they were committed; this one is the newest.`);
+    }
     const record: PointRecord = {
       id: this.id,
+      seq: nextSeq(catalog),
       time,
       kind: details.kind,
       parentId: details.parentId,
@@ -96,7 +109,7 @@ export class PointWriter {
       sizeBytes: 0,
       disks: [...this.disks],
       referencePoint: null,
-      warnings: [...details.warnings],
+      warnings,
       ...(details.setId !== undefined ? { setId: details.setId } : {}),
     };
     const manifest: Manifest = {
@@ -119,7 +132,6 @@ export class PointWriter {
     fsyncDir(path.dirname(this.final));
     this.done = true;
     catalog.points.push(record);
-    catalog.points.sort((a, b) => a.id.localeCompare(b.id));
     this.writeCatalog(catalog);
     return record;
   }

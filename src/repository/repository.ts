@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
 import { fsyncDir } from "../base/mod";
 import { type Catalog, newCatalog, readCatalog, writeCatalog } from "./catalog";
 import { CATALOG_FILE, LOCK_FILE, MANIFEST_FILE, POINTS_DIR, STAGING_SUFFIX, isPointId, resolveInside, vmFolderName } from "./layout";
-import { type Lock, acquireLock } from "./lock";
+import { type Lock, type SharedLock, acquireLock, acquireSharedLock } from "./lock";
+import { checkPoints, pointsUsingFolder } from "./checker";
 import { type Manifest, readManifest } from "./manifest";
 import { PointWriter } from "./point_writer";
 
@@ -126,14 +127,33 @@ export class VmStore {
     const pointsDir = path.join(this.dir, POINTS_DIR);
     if (!existsSync(pointsDir)) return [];
     const known = new Set(catalog.points.map((p) => p.id));
-    const removed: string[] = [];
-    for (const name of readdirSync(pointsDir)) {
-      if (known.has(name)) continue;
+    const candidates = readdirSync(pointsDir).filter((name) => {
+      if (known.has(name)) return false;
       const base = name.endsWith(STAGING_SUFFIX) ? name.slice(0, -STAGING_SUFFIX.length) : name;
-      if (!isPointId(base)) continue; // not ours: leave it alone
-      rmSync(path.join(pointsDir, name), { recursive: true, force: true });
+      return isPointId(base); // anything else is not ours: left alone
+    });
+    if (candidates.length === 0) return [];
+    // What the catalogued points' files really depend on, read from the files: a folder one of
+    // them names (as its parent, or because the folder is linked) is never deleted.
+    const facts = checkPoints(this, catalog, { points: catalog.points.map((p) => p.id) });
+    const removed: string[] = [];
+    for (const name of candidates) {
+      const dir = path.join(pointsDir, name);
+      if (lstatSync(dir).isSymbolicLink()) {
+        throw new HvbError("RepositoryInconsistent", `Refusing to remove '${dir}', left by an interrupted run: it is a symbolic link. Nothing was changed; remove it by hand after checking where it leads`, { category: "InvalidData", target: dir });
+      }
+      const users = pointsUsingFolder(facts, dir);
+      if (users.length > 0) {
+        throw new HvbError("RepositoryInconsistent", `Refusing to remove '${dir}': the catalog does not list it, but the disk files of restore point(s) ${users.join(", ")} use files in it. The catalog and the files disagree; nothing was changed — run 'hvbackup verify' and keep that folder`, { category: "InvalidData", target: dir });
+      }
+      rmSync(dir, { recursive: true, force: true });
       removed.push(name);
     }
     return removed;
+  }
+
+  /** Takes the VM's shared (read) lock: several readers at once, never with a writer. */
+  sharedLock(operation: string): SharedLock {
+    return acquireSharedLock(path.join(this.dir, LOCK_FILE), operation);
   }
 }

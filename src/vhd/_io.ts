@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { HvbError } from "../base/mod";
+import { HvbError, openRegularFile } from "../base/mod";
 import { vhdFormatError } from "./_errors";
 
 /**
@@ -11,8 +11,10 @@ const MAX_IO = 1 << 30;
 /** Opens a file; a missing file becomes `NotFound`, other failures `VhdIo`. */
 export function openFile(path: string, flags: string): number {
   try {
-    return fs.openSync(path, flags);
+    // Existing files only if regular: a FIFO would block the first read forever.
+    return flags === "r" || flags === "r+" ? openRegularFile(path, flags, "VHD file") : fs.openSync(path, flags);
   } catch (e) {
+    if (e instanceof HvbError) throw e;
     throw ioError(path, "open", e);
   }
 }

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { openRegularFile } from "../base/mod";
 import { DISK_TYPE_FIXED, FOOTER_SIZE } from "./_layout";
 import { parseFooter } from "./footer";
 
@@ -12,7 +13,8 @@ import { parseFooter } from "./footer";
 export function isVhdFile(path: string): boolean {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(path, "r");
+    // Only a regular file: a FIFO would block the read forever (and is no VHD anyway).
+    fd = openRegularFile(path, "r");
     const size = fs.fstatSync(fd).size;
     if (size < FOOTER_SIZE) return false;
     const buf = new Uint8Array(FOOTER_SIZE);

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, readSync, writeSync, ftruncateSync } from "node:fs";
+import { openRegularFile } from "../base/mod";
 import { VhdxFormatError } from "./errors";
 
 /**
@@ -18,13 +19,12 @@ export class FileIo {
   constructor(path: string, writable: boolean) {
     this.path = path;
     this.writable = writable;
-    this.fd = openSync(path, writable ? "r+" : "r");
-    // A folder opens read-only on Linux and then fails every read with an EISDIR that names no
-    // file (a parent locator can point at one): refuse it here, by name.
-    if (fstatSync(this.fd).isDirectory()) {
-      closeSync(this.fd);
-      throw new VhdxFormatError(path, "file", "is a folder, not a VHDX file", "VhdxNotVhdx");
-    }
+    // Only a regular file: a folder opens read-only on Linux and then fails every read with an
+    // EISDIR that names no file, and a FIFO (a parent locator can point at either) would block
+    // the first read forever. Refused here, by name, without waiting.
+    this.fd = openRegularFile(path, writable ? "r+" : "r", "VHDX file", (kind) => {
+      throw new VhdxFormatError(path, "file", `is ${kind}, not a VHDX file`, "VhdxNotVhdx");
+    });
   }
 
   /** Current size of the file (including any size the overlay extends it to). */

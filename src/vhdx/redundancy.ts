@@ -2,7 +2,8 @@
  * Which of a VHDX file's redundant structures (two headers, two region tables) are damaged,
  * although the file still reads from the other copy.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
+import { openRegularFile } from "../base/mod";
 import { HEADER1_OFFSET, HEADER2_OFFSET, HEADER_SIZE, REGION_TABLE1_OFFSET, REGION_TABLE2_OFFSET, REGION_TABLE_SIZE } from "./_layout";
 import { parseHeader } from "./header";
 import { parseRegionTable } from "./region_table";
@@ -15,7 +16,7 @@ import { parseRegionTable } from "./region_table";
  */
 export function redundantCopyProblems(file: string): string[] {
   const problems: string[] = [];
-  const fd = openSync(file, "r");
+  const fd = openRegularFile(file, "r", "VHDX file");
   try {
     const read = (offset: number, length: number): Buffer => {
       const b = Buffer.alloc(length);

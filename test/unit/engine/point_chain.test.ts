@@ -13,7 +13,7 @@ const F = "20261123T180000.000Z-full";
 const I1 = "20261123T190000.000Z-incr";
 const I2 = "20261123T200000.000Z-incr";
 function catalog(): Catalog {
-  const c = newCatalog("v", "id");
+  const c = newCatalog("v", "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41");
   c.points.push(rec(F, null), rec(I1, F), rec(I2, I1));
   return c;
 }
@@ -33,7 +33,7 @@ describe("point chain", () => {
     const broken = catalog();
     broken.points.splice(1, 1);
     expect(() => chainOf(broken, I2)).toThrow(expect.objectContaining({ code: "ChainBroken" }));
-    const loop = newCatalog("v", "id");
+    const loop = newCatalog("v", "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41");
     loop.points.push(rec(I1, I2), rec(I2, I1));
     expect(() => chainOf(loop, I2)).toThrow(expect.objectContaining({ code: "CatalogInvalid" }));
   });
@@ -44,17 +44,17 @@ describe("point chain", () => {
     expect(selectPoint(catalog(), "2026-11-23T19:30:00Z").id).toBe(I1);
     expect(() => selectPoint(catalog(), "2026-11-23T17:00:00Z")).toThrow(expect.objectContaining({ code: "PointNotFound" }));
     expect(() => selectPoint(catalog(), "garbage")).toThrow(expect.objectContaining({ code: "PointNotFound" }));
-    expect(() => selectPoint(newCatalog("v", "id"), "latest")).toThrow(expect.objectContaining({ code: "NoRestorePoints" }));
+    expect(() => selectPoint(newCatalog("v", "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41"), "latest")).toThrow(expect.objectContaining({ code: "NoRestorePoints" }));
   });
   it("unitStateAt takes each unit from the newest manifest that lists it", () => {
     const root = mkdtempSync(path.join(tmpdir(), "hvb-chain-"));
     dirs.push(root);
-    const store = new Repository(root).vmStore("v", "id");
+    const store = new Repository(root).vmStore("v", "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41");
     const units: Record<string, Record<string, string>> = { [F]: { "0": "a".repeat(64), "1": "b".repeat(64) }, [I1]: { "1": "c".repeat(64) }, [I2]: { "2": "d".repeat(64) } };
     for (const p of catalog().points) {
       const dir = store.pointDir(p.id);
       mkdirSync(dir, { recursive: true });
-      writeManifest(path.join(dir, "manifest.json"), { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, pointId: p.id, vmId: "id", vmName: "v", time: p.time, kind: p.kind, parentId: p.parentId, disks: [{ index: 0, file: "d.vhdx", virtualSize: 3 * 2097152, unitSize: 2097152, units: units[p.id]! }], configuration: [] });
+      writeManifest(path.join(dir, "manifest.json"), { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, pointId: p.id, vmId: "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41", vmName: "v", time: p.time, kind: p.kind, parentId: p.parentId, disks: [{ index: 0, file: "Virtual Hard Disks/d.vhdx", virtualSize: 3 * 2097152, unitSize: 2097152, units: units[p.id]! }], configuration: [{ file: "Virtual Machines/x.vmcx", size: 1, sha256: "e".repeat(64) }] });
     }
     expect([...unitStateAt(store, catalog(), I1, 0)].sort()).toEqual([[0, "a".repeat(64)], [1, "c".repeat(64)]]);
     expect(unitStateAt(store, catalog(), I2, 0).get(2)).toBe("d".repeat(64));

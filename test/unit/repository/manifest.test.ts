@@ -8,13 +8,13 @@ const manifest: Manifest = {
   format: MANIFEST_FORMAT,
   version: MANIFEST_VERSION,
   pointId: "20261123T180000.123Z-full",
-  vmId: "id",
+  vmId: "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41",
   vmName: "v",
   time: "2026-11-23T18:00:00.123Z",
   kind: "full",
   parentId: null,
   disks: [{ index: 0, file: "Virtual Hard Disks/00-a.vhdx", virtualSize: 4096, unitSize: 2097152, units: { "0": "a".repeat(64) } }],
-  configuration: [],
+  configuration: [{ file: "Virtual Machines/x.vmcx", size: 1, sha256: "e".repeat(64) }],
 };
 
 describe("manifest", () => {

@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import { Repository, readManifest, treeSize } from "../../../src/repository/mod";
 import { tempFolder } from "./_tmp";
 
-const details = { time: new Date("2026-11-23T18:00:00.123Z"), kind: "full" as const, parentId: null, consistency: "application" as const, vmId: "ID", vmName: "v", warnings: ["w"] };
+const details = { time: new Date("2026-11-23T18:00:00.123Z"), kind: "full" as const, parentId: null, consistency: "application" as const, vmId: "8D94E66B-1D2C-4F1E-9B7A-0C5E2B8F3A41", vmName: "v", warnings: ["w"] };
 const id = "20261123T180000.123Z-full";
 
 function staged(): { store: ReturnType<Repository["vmStore"]>; writer: ReturnType<ReturnType<Repository["vmStore"]>["beginPoint"]> } {
-  const store = new Repository(tempFolder()).vmStore("v", "ID");
+  const store = new Repository(tempFolder()).vmStore("v", "8D94E66B-1D2C-4F1E-9B7A-0C5E2B8F3A41");
   const writer = store.beginPoint(id);
   const disk = writer.diskFile("00-a", false);
   writeFileSync(disk.absolute, Buffer.alloc(4096, 1));
