@@ -100,10 +100,11 @@ export function validateDocument<S extends v.GenericSchema>(schema: S, data: unk
     const p = JSON.parse(issue.message) as FieldProblem;
     bad(formatPath(p.path), `${p.expected}${"found" in p ? ` (found ${show(p.found)})` : ""}`);
   }
-  if ((issue.type === "strict_object" || issue.type === "object") && path.length > 0) {
-    const last = issue.path![issue.path!.length - 1]!;
-    if (last.origin === "key") bad(formatPath(path), "absent: this version knows no such field");
-    bad(formatPath(path), "present (it is missing)");
+  if (issue.type === "strict_object" || issue.type === "object") {
+    const last = issue.path?.[issue.path.length - 1];
+    if (last?.origin === "key") bad(formatPath(path), "absent: this version knows no such field");
+    if (last?.type === "object" && issue.input === undefined) bad(formatPath(path), "present (it is missing)");
+    bad(formatPath(path), `an object (found ${show(issue.input)})`);
   }
   bad(formatPath(path), `${issue.message} (found ${show(issue.input)})`);
 }
