@@ -160,7 +160,7 @@ function checkRestorable(store: VmStore, catalog: Catalog, pointId: string): Man
   const report = checkPoints(store, catalog, { points: chainOf(catalog, pointId).map((p) => p.id), hashConfiguration: true });
   if (report.problems.length > 0) {
     const p = report.problems[0]!;
-    throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${catalog.vmName}' cannot be restored as recorded — restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s))` : ""} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
+    throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${catalog.vmName}' cannot be restored as recorded: the backup is damaged or not what its catalog says — restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s))` : ""} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
   }
   return report.manifests.get(pointId)!;
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import * as path from "node:path";
@@ -161,7 +161,9 @@ function liveReaders(file: string): LockInfo[] {
     const r = readLock(p);
     // A reader file is written right after its O_EXCL create: an empty one is being born.
     if (r === undefined) {
-      live.push({ pid: 0, host: "?", operation: "a reader starting", started: "now" });
+      // ... or was left by a reader killed in between: after a while it counts for nothing.
+      if (Date.now() - statSync(p).mtimeMs > 10_000) rmSync(p, { force: true });
+      else live.push({ pid: 0, host: "?", operation: "a reader starting", started: "now" });
       continue;
     }
     if (r.host === hostname() && !processAlive(r.pid)) rmSync(p, { force: true });

@@ -102,8 +102,7 @@ export function validateDocument<S extends v.GenericSchema>(schema: S, data: unk
   }
   if (issue.type === "strict_object" || issue.type === "object") {
     const last = issue.path?.[issue.path.length - 1];
-    if (last?.origin === "key") bad(formatPath(path), "absent: this version knows no such field");
-    if (last?.type === "object" && issue.input === undefined) bad(formatPath(path), "present (it is missing)");
+    if (last?.origin === "key") bad(formatPath(path), issue.input === undefined ? "present (it is missing)" : "absent: this version knows no such field");
     bad(formatPath(path), `an object (found ${show(issue.input)})`);
   }
   bad(formatPath(path), `${issue.message} (found ${show(issue.input)})`);

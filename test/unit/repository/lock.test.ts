@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { acquireLock, readLock } from "../../../src/repository/mod";
+import { acquireLock, acquireSharedLock, readLock } from "../../../src/repository/mod";
 import { tempFolder } from "./_tmp";
 
 describe("lock", () => {
@@ -30,5 +30,33 @@ describe("lock", () => {
     writeFileSync(f, "");
     expect(() => acquireLock(f, "backup")).toThrow(expect.objectContaining({ code: "LockStale" }));
     acquireLock(f, "backup", { clearStale: true }).release();
+  });
+});
+
+describe("shared lock", () => {
+  it("admits several readers, never with a writer, and whichever comes second backs off", () => {
+    const f = path.join(tempFolder(), ".lock");
+    const r1 = acquireSharedLock(f, "verify");
+    const r2 = acquireSharedLock(f, "verify");
+    expect(() => acquireLock(f, "prune")).toThrow(expect.objectContaining({ code: "LockHeld", message: expect.stringMatching(/verify/) }));
+    expect(existsSync(f)).toBe(false); // the writer that backed off left nothing
+    r1.release();
+    r2.release();
+    const w = acquireLock(f, "prune");
+    expect(() => acquireSharedLock(f, "verify")).toThrow(expect.objectContaining({ code: "LockHeld" }));
+    w.release();
+    acquireSharedLock(f, "verify").release();
+  });
+  it("ignores and removes a dead reader's registration", () => {
+    const dir = tempFolder();
+    const f = path.join(dir, ".lock");
+    writeFileSync(`${f}.reader-1-dead`, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), operation: "verify", started: "then" }));
+    acquireLock(f, "prune").release();
+    expect(existsSync(`${f}.reader-1-dead`)).toBe(false);
+  });
+  it("reports a stale exclusive lock to a reader", () => {
+    const f = path.join(tempFolder(), ".lock");
+    writeFileSync(f, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), operation: "prune", started: "then" }));
+    expect(() => acquireSharedLock(f, "verify")).toThrow(expect.objectContaining({ code: "LockStale" }));
   });
 });

@@ -1,0 +1,85 @@
+/**
+ * The catalog and manifest readers (issue 9, "Messages, hangs, memory"): every field typed and
+ * bounded, one message naming the file, the field, what it must be and what was found.
+ */
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { MANIFEST_FORMAT, MANIFEST_VERSION, newCatalog, readCatalog, readManifest, withSelfChecksum } from "../../../src/repository/mod";
+import { tempFolder } from "./_tmp";
+
+const VM = "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41";
+const disk = { index: 0, file: "Virtual Hard Disks/00-a.vhdx", sourcePath: "a.vhdx", virtualSize: 4 * 1048576, unitSize: 1048576, storedBytes: 0, method: "full" };
+const point = { id: "20261123T180000.123Z-full", seq: 1, time: "2026-11-23T18:00:00.123Z", kind: "full", parentId: null, consistency: "crash", sizeBytes: 1, disks: [disk], referencePoint: null, warnings: [] };
+const incr = { ...point, id: "20261123T190000.123Z-incr", seq: 2, time: "2026-11-23T19:00:00.123Z", kind: "incremental", parentId: point.id, disks: [{ ...disk, file: "Virtual Hard Disks/00-a.avhdx", method: "rct" }] };
+
+function catalogWith(change: (c: Record<string, unknown> & { points: Array<Record<string, unknown>> }) => void): string {
+  const c = { ...newCatalog("v", VM), points: [structuredClone(point), structuredClone(incr)] } as unknown as Record<string, unknown> & { points: Array<Record<string, unknown>> };
+  change(c);
+  const f = path.join(tempFolder(), "catalog.json");
+  writeFileSync(f, JSON.stringify(withSelfChecksum(c)));
+  return f;
+}
+
+function refused(f: string, read: (f: string) => unknown, field: RegExp): void {
+  let err: Error | undefined;
+  try {
+    read(f);
+  } catch (e) {
+    err = e as Error;
+  }
+  expect(err?.name).toBe("HvbError");
+  expect(err?.message).toContain(f);
+  expect(err?.message).toMatch(field);
+}
+
+describe("catalog schema", () => {
+  it("reads a good catalog", () => {
+    expect(readCatalog(catalogWith(() => {})).points).toHaveLength(2);
+  });
+  it.each([
+    ["unitSize 1", (c: { points: Array<Record<string, unknown>> }) => ((c.points[0]!["disks"] as Array<Record<string, unknown>>)[0]!["unitSize"] = 1), /points\[0\]\.disks\[0\]\.unitSize' must be a power of two from 64 KiB to 256 MiB \(found 1\)/],
+    ["unitSize not a power of two", (c: { points: Array<Record<string, unknown>> }) => ((c.points[0]!["disks"] as Array<Record<string, unknown>>)[0]!["unitSize"] = 3 * 65536), /unitSize/],
+    ["a null disk", (c: { points: Array<Record<string, unknown>> }) => ((c.points[0]!["disks"] as unknown[])[0] = null), /points\[0\]\.disks\[0\]' must be an object \(found null\)/],
+    ["no disks", (c: { points: Array<Record<string, unknown>> }) => (c.points[0]!["disks"] = []), /points\[0\]\.disks' must be a list of 1 to 260 disks/],
+    ["a string size", (c: { points: Array<Record<string, unknown>> }) => ((c.points[0]!["disks"] as Array<Record<string, unknown>>)[0]!["virtualSize"] = "4096"), /virtualSize/],
+    ["an unknown field", (c: Record<string, unknown>) => (c["extra"] = 1), /'extra' must be absent/],
+    ["a missing field", (c: Record<string, unknown>) => delete c["vmName"], /'vmName' must be present/],
+    ["duplicate ids", (c: { points: Array<Record<string, unknown>> }) => (c.points[1]!["id"] = point.id), /points\[1\]\.id' must be unique/],
+    ["an .avhdx with method full", (c: { points: Array<Record<string, unknown>> }) => ((c.points[1]!["disks"] as Array<Record<string, unknown>>)[0]!["method"] = "full"), /points\[1\]\.disks\[0\]\.method/],
+    ["a parent that is not earlier", (c: { points: Array<Record<string, unknown>> }) => (c.points[1]!["parentId"] = "20991123T180000.123Z-full"), /points\[1\]\.parentId' must be the id of an earlier point/],
+    ["a pending merge that skips a point", (c: Record<string, unknown>) => (c["pendingMerge"] = { fromId: point.id, intoId: point.id }), /pendingMerge\.intoId/],
+    ["a disk path leaving the folder", (c: { points: Array<Record<string, unknown>> }) => ((c.points[0]!["disks"] as Array<Record<string, unknown>>)[0]!["file"] = "Virtual Hard Disks/../../x.vhdx"), /disks\[0\]\.file/],
+    ["a VM id that is no GUID", (c: Record<string, unknown>) => (c["vmId"] = "../x"), /'vmId' must be a GUID/],
+  ])("refuses %s, naming the file and the field", (_name, change, field) => {
+    refused(catalogWith(change as (c: Record<string, unknown> & { points: Array<Record<string, unknown>> }) => void), readCatalog, field);
+  });
+  it("gives commit numbers to a catalog written before them, from its order", () => {
+    const f = catalogWith((c) => {
+      for (const p of c.points) delete p["seq"];
+    });
+    expect(readCatalog(f).points.map((p) => p.seq)).toEqual([1, 2]);
+  });
+});
+
+describe("manifest schema", () => {
+  const good = { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, pointId: point.id, vmId: VM, vmName: "v", time: point.time, kind: "full", parentId: null, disks: [{ index: 0, file: disk.file, virtualSize: disk.virtualSize, unitSize: disk.unitSize, units: { "3": "a".repeat(64) } }], configuration: [{ file: `Virtual Machines/${VM}.vmcx`, size: 1, sha256: "b".repeat(64) }] };
+  function manifestWith(change: (m: typeof good) => void): string {
+    const m = structuredClone(good);
+    change(m);
+    const f = path.join(tempFolder(), "manifest.json");
+    writeFileSync(f, JSON.stringify(withSelfChecksum(m)));
+    return f;
+  }
+  it("reads a good manifest", () => {
+    expect(readManifest(manifestWith(() => {})).disks[0]!.units).toEqual({ "3": "a".repeat(64) });
+  });
+  it.each([
+    ["unitSize 1", (m: typeof good) => (m.disks[0]!.unitSize = 1), /disks\[0\]\.unitSize/],
+    ["a unit past the end of the disk", (m: typeof good) => (m.disks[0]!.units = { "4": "a".repeat(64) }), /disks\[0\]\.units\.4' must be under a unit number below 4/],
+    ["two VM definitions", (m: typeof good) => m.configuration.push({ file: "Virtual Machines/other.vmcx", size: 1, sha256: "c".repeat(64) }), /'configuration' must be a list with exactly one VM definition/],
+    ["a configuration path leaving the folder", (m: typeof good) => (m.configuration[0]!.file = "Virtual Machines/../../x.vmcx"), /configuration\[0\]\.file/],
+  ])("refuses %s, naming the file and the field", (_name, change, field) => {
+    refused(manifestWith(change), readManifest, field);
+  });
+});
