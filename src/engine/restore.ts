@@ -157,7 +157,7 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
 
 /** Runs the repository checker on a point's chain; returns the point's manifest. */
 function checkRestorable(store: VmStore, catalog: Catalog, pointId: string): Manifest {
-  const report = checkPoints(store, catalog, { points: chainOf(catalog, pointId).map((p) => p.id), hashConfiguration: true });
+  const report = checkPoints(store, catalog, { points: chainOf(catalog, pointId).map((p) => p.id), hashConfiguration: [pointId] });
   if (report.problems.length > 0) {
     const p = report.problems[0]!;
     throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${catalog.vmName}' cannot be restored as recorded: the backup is damaged or not what its catalog says — restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s))` : ""} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });

@@ -41,8 +41,11 @@ export interface CheckReport {
 export interface CheckOptions {
   /** Points to check (default: every point); their parents are read to compare links with. */
   points?: readonly string[];
-  /** Also hash the configuration files (verify and restore do; prune need not). */
-  hashConfiguration?: boolean;
+  /**
+   * Also hash the configuration files: of every checked point (verify), of the listed points
+   * (restore: only the restored point's configuration is used), or none (prune).
+   */
+  hashConfiguration?: boolean | readonly string[];
 }
 
 /**
@@ -96,7 +99,8 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
     }
     if (manifest) {
       if (p.id !== catalog.pendingMerge?.intoId) compareManifest(catalog, p, manifest, problem);
-      checkConfiguration(store, p.id, dir, manifest, options.hashConfiguration ?? false, problem);
+      const hash = options.hashConfiguration;
+      checkConfiguration(store, p.id, dir, manifest, Array.isArray(hash) ? hash.includes(p.id) : hash === true, problem);
     }
     if (!merging.has(p.id)) checkUnlisted(p, dir, manifest, problem);
   }
