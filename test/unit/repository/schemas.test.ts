@@ -76,7 +76,7 @@ describe("manifest schema", () => {
   });
   it.each([
     ["unitSize 1", (m: typeof good) => (m.disks[0]!.unitSize = 1), /disks\[0\]\.unitSize/],
-    ["a unit past the end of the disk", (m: typeof good) => (m.disks[0]!.units = { "4": "a".repeat(64) }), /disks\[0\]\.units\.4' must be under a unit number below 4/],
+    ["a unit past the end of the disk", (m: typeof good) => (m.disks[0]!.units = { "4": "a".repeat(64) } as unknown as typeof m.disks[0]["units"]), /disks\[0\]\.units\.4' must be under a unit number below 4/],
     ["two VM definitions", (m: typeof good) => m.configuration.push({ file: "Virtual Machines/other.vmcx", size: 1, sha256: "c".repeat(64) }), /'configuration' must be a list with exactly one VM definition/],
     ["a configuration path leaving the folder", (m: typeof good) => (m.configuration[0]!.file = "Virtual Machines/../../x.vmcx"), /configuration\[0\]\.file/],
   ])("refuses %s, naming the file and the field", (_name, change, field) => {
