@@ -86,7 +86,7 @@ export const PendingMergeSchema = v.strictObject({
 });
 
 /** The fields of catalog.json. */
-const CatalogObjectSchema = v.strictObject({
+export const CatalogObjectSchema = v.strictObject({
   format: described(oneOf([CATALOG_FORMAT] as const), "What this file is."),
   version: described(integer(1, CATALOG_VERSION, `a format version from 1 to ${CATALOG_VERSION}`), "Format version; a newer one is refused with a message to upgrade."),
   vmName: described(text(256, "a VM name of at most 256 characters"), "The VM's name when it was last backed up."),

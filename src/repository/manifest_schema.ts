@@ -39,7 +39,7 @@ export const ManifestFileSchema = v.strictObject({
 });
 
 /** The fields of manifest.json. */
-const ManifestObjectSchema = v.strictObject({
+export const ManifestObjectSchema = v.strictObject({
   format: described(oneOf([MANIFEST_FORMAT] as const), "What this file is."),
   version: described(integer(1, MANIFEST_VERSION, `a format version from 1 to ${MANIFEST_VERSION}`), "Format version."),
   pointId: described(text(40, "a restore point id like 20261123T180000.123Z-full", POINT_ID), "The point this manifest describes: the catalog's id and the folder's name."),

@@ -15,5 +15,5 @@ export { readJsonDocument, writeJsonDocument, withSelfChecksum, checkSelfChecksu
 export { checkPoints, requireConsistent, pointsUsingFolder, type CheckProblem, type CheckReport, type CheckOptions } from "./checker";
 export { realFileInside, realFolderInside, isInside, readDiskFacts, type DiskFacts } from "./file_facts";
 export { fieldTable, fieldTableMarkdown, type FieldRow, type DocumentSchema } from "./schema_kit";
-export { CatalogSchema, PointRecordSchema, PointDiskSchema, OurReferencePointSchema, PendingMergeSchema } from "./catalog_schema";
-export { ManifestSchema, ManifestDiskSchema, ManifestFileSchema } from "./manifest_schema";
+export { CatalogSchema, CatalogObjectSchema, PointRecordSchema, PointDiskSchema, OurReferencePointSchema, PendingMergeSchema } from "./catalog_schema";
+export { ManifestSchema, ManifestObjectSchema, ManifestDiskSchema, ManifestFileSchema } from "./manifest_schema";
