@@ -16,7 +16,7 @@ export { pruneVm, type PruneResult } from "./prune";
 export { flattenPointDisk, type FlattenResult } from "./flatten";
 export { cleanupVm, type CleanupResult } from "./cleanup";
 export { readiness, rctUnavailableReason, type ReadinessReport } from "./readiness";
-export { chainOf, selectPoint, unitStateAt } from "./point_chain";
+export { chainOf, requireRestorable, selectPoint, unitStateAt, usableBase } from "./point_chain";
 export { unitSizeFor } from "./units";
 export type { EngineEvents, ProgressEvent } from "./events";
 export type { HostApi, HostVm, HostDisk, HostCheckpoint, HostReferencePoint, HostPlanned } from "./host_api";

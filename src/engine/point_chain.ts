@@ -1,5 +1,6 @@
 import { HvbError } from "../base/mod";
-import type { Catalog, PointRecord } from "../repository/mod";
+import type { Catalog, Manifest, PointRecord } from "../repository/mod";
+import { checkPoints } from "../repository/mod";
 import type { VmStore } from "../repository/mod";
 
 /** The points a restore point depends on, full first, ending with the point itself. */
@@ -58,4 +59,34 @@ export function selectPoint(catalog: Catalog, selector: string | undefined): Poi
   }
   // The latest time at or before the one asked; of equal times, the last committed.
   return candidates.reduce((best, p) => (Date.parse(p.time) >= Date.parse(best.time) ? p : best));
+}
+
+/**
+ * Runs the repository checker on the points a restore (or export) of `pointId` reads — the
+ * point and those it depends on — hashing the point's configuration; refuses the point on any
+ * disagreement between catalog, manifests and files. Returns the point's manifest.
+ */
+export function requireRestorable(store: VmStore, catalog: Catalog, pointId: string): Manifest {
+  const report = checkPoints(store, catalog, { points: chainOf(catalog, pointId).map((p) => p.id), hashConfiguration: [pointId] });
+  if (report.problems.length > 0) {
+    const p = report.problems[0]!;
+    throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${catalog.vmName}' cannot be restored as recorded: the backup is damaged or not what its catalog says — restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s))` : ""} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
+  }
+  return report.manifests.get(pointId)!;
+}
+
+
+/**
+ * The point a new backup can build on: the newest, when its chain is what the catalog says;
+ * otherwise undefined (a full is taken), with a warning saying why — an increment on a chain
+ * whose files are not what the catalog says could never be restored.
+ */
+export function usableBase(store: VmStore, catalog: Catalog, warn: (message: string, code: string) => void): PointRecord | undefined {
+  const last = catalog.points[catalog.points.length - 1];
+  if (!last) return undefined;
+  const report = checkPoints(store, catalog, { points: chainOf(catalog, last.id).map((p) => p.id) });
+  if (report.problems.length === 0) return last;
+  const p = report.problems[0]!;
+  warn(`The newest restore point '${last.id}' cannot be built on: restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}; taking a full backup instead — run 'hvbackup verify'`, "BaseUnusable");
+  return undefined;
 }

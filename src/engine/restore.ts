@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
-import type { Catalog, Manifest, PointRecord } from "../repository/mod";
-import { LIMITS, checkPoints } from "../repository/mod";
+import type { Manifest, PointRecord } from "../repository/mod";
+import { LIMITS } from "../repository/mod";
 import { CONFIG_DIR, DISKS_DIR } from "../repository/mod";
 import type { Repository, VmStore } from "../repository/mod";
 import type { LockInfo } from "../repository/mod";
@@ -11,7 +11,7 @@ import { crashPoint } from "../base/mod";
 import type { EngineEvents } from "./events";
 import { flattenPointDisk } from "./flatten";
 import type { HostApi, HostVm } from "./host_api";
-import { chainOf, selectPoint } from "./point_chain";
+import { requireRestorable, selectPoint } from "./point_chain";
 import { defaultDestination } from "./restore_destination";
 import { sha256Hex } from "./units";
 
@@ -68,7 +68,7 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
     // checked against the catalog (manifests, file types and places, links read from the disk
     // files, configuration hashes): a repository that says one thing and holds another is
     // refused before anything is made.
-    const manifest = checkRestorable(store, catalog, point.id);
+    const manifest = requireRestorable(store, catalog, point.id);
     const name = options.name ?? catalog.vmName;
     // Without --dest: a folder named after the VM in the current folder, the name made safe
     // (the catalog's vmName is input and could be an absolute path or hold '..').
@@ -153,16 +153,6 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
   } finally {
     lock.release();
   }
-}
-
-/** Runs the repository checker on a point's chain; returns the point's manifest. */
-function checkRestorable(store: VmStore, catalog: Catalog, pointId: string): Manifest {
-  const report = checkPoints(store, catalog, { points: chainOf(catalog, pointId).map((p) => p.id), hashConfiguration: [pointId] });
-  if (report.problems.length > 0) {
-    const p = report.problems[0]!;
-    throw new HvbError("RestorePointDamaged", `Restore point '${pointId}' of '${catalog.vmName}' cannot be restored as recorded: the backup is damaged or not what its catalog says — restore point ${p.pointId}${p.disk !== null ? ` disk ${p.disk}` : ""}: ${p.message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s))` : ""} — run 'hvbackup verify --deep' and restore another point`, { category: "InvalidData", target: pointId });
-  }
-  return report.manifests.get(pointId)!;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { flattenPointDisk } from "../../engine/mod";
-import { selectPoint } from "../../engine/mod";
+import { requireRestorable, selectPoint } from "../../engine/mod";
 import { HvbError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
 import { parseArgs, parseInteger, requireOption } from "../args";
@@ -22,6 +22,7 @@ export function exportDiskCommand(argv: string[], io: CommandIo): number {
     const catalog = store.readCatalog();
     const point = selectPoint(catalog, requireOption(args, "point"));
     const disk = parseInteger(requireOption(args, "disk"), "--disk");
+    requireRestorable(store, catalog, point.id);
     const r = flattenPointDisk(store, catalog, point, disk, path.resolve(file), (d, t) => out.progress({ activity: `Exporting disk ${disk} of ${point.id}`, percent: Math.floor((d / Math.max(t, 1)) * 100) }));
     out.result({ pointId: point.id, disk, ...r }, `Exported disk ${disk} of ${catalog.vmName} ${point.id} to ${file} (${formatBytes(r.virtualSize)} virtual, every block checked)`);
     return 0;

@@ -8,6 +8,7 @@ import type { HostApi, HostVm } from "../host_api";
 import { createBackupCheckpoint, destroyCheckpointPatiently } from "./checkpoints";
 import { copyDisks } from "./copy";
 import { removeLeftovers } from "./leftovers";
+import { usableBase } from "../point_chain";
 import { type DiskPlan, type Warn, kindOf, planDisks } from "./plan";
 import { publishPoint } from "./publish";
 import { reportForeignReferencePoints, rotateReferencePoints } from "./reference_points";
@@ -90,7 +91,8 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
   if (catalog.pendingMerge) {
     throw new HvbError("PruneInterrupted", `A prune of '${vm.name}' was interrupted; run 'hvbackup prune' again to finish it before the next backup`, { category: "InvalidOperation", target: store.dir });
   }
-  const last = catalog.points[catalog.points.length - 1];
+  // The newest point, if its chain's files are what the catalog says (else a full, with a warning).
+  const last = options.full ? undefined : usableBase(store, catalog, warn);
 
   const hostRps = await host.listReferencePoints(vm);
   reportForeignReferencePoints(catalog, vm, hostRps, warn);
@@ -128,7 +130,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     crashPoint("backup-checkpoint-created");
     options.signal?.throwIfAborted();
     // 2. Decide per disk how to find its data (plan.ts), then copy it (copy.ts).
-    const base = options.full ? undefined : last;
+    const base = last;
     const plans: DiskPlan[] = [];
     let kind: "full" | "incremental";
     try {

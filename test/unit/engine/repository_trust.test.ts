@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type EngineEvents, flattenPointDisk, pruneVm, selectPoint, verifyRepository } from "../../../src/engine/mod";
+import { type EngineEvents, flattenPointDisk, pruneVm, selectPoint, usableBase, verifyRepository } from "../../../src/engine/mod";
 import { MANIFEST_FILE, acquireLock, pointId } from "../../../src/repository/mod";
 import { VhdxImage, createVhdx } from "../../../src/vhdx/mod";
 import { MiB, buildRepo, scratch, tamperCatalog, tamperJson, treeState } from "./_repo_fixture";
@@ -215,6 +215,17 @@ describe("verify compares the catalog with the manifests and the files", () => {
     const text = v.problems.map((p) => p.message).join("\n");
     expect(text).toMatch(/not a regular file/);
     expect(text).toMatch(/manifest/);
+  });
+});
+
+describe("backup builds only on a chain that is what the catalog says", () => {
+  it("takes a full, with a warning, when the newest point's chain is not", () => {
+    const f = buildRepo(2);
+    const warnings: string[] = [];
+    expect(usableBase(f.store, f.store.readCatalog(), (m) => warnings.push(m))?.id).toBe(f.ids[1]);
+    writeFileSync(path.join(f.store.pointDir(f.ids[0]!), "Virtual Machines", "planted.vmcx"), "x");
+    expect(usableBase(f.store, f.store.readCatalog(), (m) => warnings.push(m))).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/cannot be built on.*planted\.vmcx.*taking a full backup/)]);
   });
 });
 
