@@ -8,6 +8,7 @@ import { VhdxImage } from "../vhdx/mod";
 import { deepCheckDisk } from "./deep_verify";
 import type { EngineEvents } from "./events";
 import { chainOf } from "./point_chain";
+import { unitsOf } from "./units";
 
 /** One problem found by verify. */
 export interface VerifyProblem {
@@ -110,6 +111,13 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
       try {
         image = VhdxImage.open(file);
         for (const p of deepCheckDisk(image, md)) problem(point.id, disk.index, p);
+        // An increment stores exactly the units its manifest lists: data in any other unit
+        // would change what restore gives without the manifest saying so.
+        if (image.type === "differencing") {
+          for (const u of unitsOf(image.dataRanges("file"), md.unitSize, image.virtualSize)) {
+            if (!(String(u) in md.units)) problem(point.id, disk.index, `the file holds data at offset ${u * md.unitSize} that the manifest does not list`);
+          }
+        }
       } catch (e) {
         if (!(e instanceof HvbError)) throw e;
         problem(point.id, disk.index, e.message);

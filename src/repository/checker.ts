@@ -102,7 +102,7 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
       const hash = options.hashConfiguration;
       checkConfiguration(store, p.id, dir, manifest, Array.isArray(hash) ? hash.includes(p.id) : hash === true, problem);
     }
-    if (!merging.has(p.id)) checkUnlisted(p, dir, manifest, problem);
+    if (!merging.has(p.id) && manifest) checkUnlisted(p, dir, manifest, problem);
   }
   // Links, as the files say, against the catalog.
   for (const p of catalog.points) {

@@ -168,7 +168,8 @@ function walkObject(schema: v.GenericSchema, prefix: string, rows: FieldRow[]): 
   const s = unwrap(schema).schema as AnySchema;
   for (const [key, entry] of Object.entries(s.entries ?? {})) {
     const u = unwrap(entry);
-    const inner = u.schema as AnySchema;
+    // A map is a pipe of an object check and a record: described by the record.
+    const inner = ((u.schema as AnySchema).pipe?.find((x) => x.type === "record") as unknown as AnySchema | undefined) ?? (u.schema as AnySchema);
     const name = `${prefix}${key}`;
     const extra = `${u.nullable ? " or null" : ""}${u.optional ? " (may be absent)" : ""}`;
     if (inner.type === "strict_object" || inner.type === "object") {
@@ -196,7 +197,11 @@ export function list<S extends v.GenericSchema>(item: S, min: number, max: numbe
 /** An object used as a map: keys matching `keyPattern`, at most `max` of them. */
 export function map<S extends v.GenericSchema>(keyPattern: RegExp, keyWords: string, value: S, max: number, expected: string) {
   return expecting(
-    v.pipe(v.record(v.pipe(v.string(), v.regex(keyPattern, `keys ${keyWords}`)), value, expected), v.check((o) => Object.keys(o).length <= max, `${expected} (at most ${max} entries)`)),
+    v.pipe(
+      v.custom<Record<string, unknown>>((o) => typeof o === "object" && o !== null && !Array.isArray(o), expected),
+      v.record(v.pipe(v.string(), v.regex(keyPattern, `keys ${keyWords}`)), value, expected),
+      v.check((o) => Object.keys(o).length <= max, `${expected} (at most ${max} entries)`),
+    ),
     expected,
   );
 }

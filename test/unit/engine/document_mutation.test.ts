@@ -19,6 +19,8 @@ import { VhdxImage } from "../../../src/vhdx/mod";
 import { type Fixture, MiB, buildRepo, scratch, tamperJson, treeState } from "./_repo_fixture";
 
 const RUNS = Number(process.env["HVB_MUTATION_RUNS"] ?? 25);
+/** Each case takes well under a second; a long search gets the time it needs. */
+const TIMEOUT = Math.max(120_000, RUNS * 3_000);
 const quiet: EngineEvents = { progress() {}, warning() {}, info() {} };
 
 let template: Fixture;
@@ -116,7 +118,7 @@ describe("mutated catalogs and manifests", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("prune: refuses with one clear error and changes nothing, or leaves every kept point restoring its content", () => {
     fc.assert(
@@ -138,7 +140,7 @@ describe("mutated catalogs and manifests", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("the catalog file itself: any bytes give one clear error or a catalog", () => {
     fc.assert(
@@ -156,5 +158,5 @@ describe("mutated catalogs and manifests", () => {
       }),
       { numRuns: RUNS * 10 },
     );
-  });
+  }, TIMEOUT);
 });
