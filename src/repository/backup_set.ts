@@ -10,42 +10,25 @@
  *
  * Readers (restore --group, prune and verify of sets) use committed sets only.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { HvbError, fsyncDir } from "../base/mod";
+import { HvbError, fsyncDir, readRegularFile } from "../base/mod";
+import type * as v from "valibot";
+import { SET_FORMAT, SET_VERSION, type SetMemberSchema, type SetObjectSchema, SetSchema } from "./set_schema";
+import { validateDocument } from "./schema_kit";
 import { checkSelfChecksum, writeJsonDocument } from "./json_document";
-import { isPointId } from "./layout";
 
-export const SET_FORMAT = "HyperVBackup.Set";
-export const SET_VERSION = 1;
+export { SET_FORMAT, SET_VERSION } from "./set_schema";
 export const SETS_DIR = "sets";
 
 /** One member's point of a set. */
-export interface SetMember {
-  vmId: string;
-  vmName: string;
-  pointId: string;
-}
+export type SetMember = v.InferOutput<typeof SetMemberSchema>;
 
 /** The group's reference point collection made right after this set (only on the newest set). */
-export interface SetReferencePoint {
-  /** Msvm_ReferencePointCollection CollectionID. */
-  id: string;
-}
+export type SetReferencePoint = NonNullable<SetRecord["referencePoint"]>;
 
-export interface SetRecord {
-  format: typeof SET_FORMAT;
-  version: number;
-  /** `<UTC time>-<first 8 hex of the group id>`, e.g. `20261204T113000.123Z-1a2b3c4d`. */
-  id: string;
-  groupId: string;
-  groupName: string;
-  /** ISO 8601 UTC time of the group's checkpoint. */
-  time: string;
-  state: "committing" | "committed";
-  members: SetMember[];
-  referencePoint: SetReferencePoint | null;
-}
+/** A backup set record, as set_schema.ts describes it. */
+export type SetRecord = Omit<v.InferOutput<typeof SetObjectSchema>, "checksum">;
 
 /** A set id for a group's checkpoint taken at `time`. */
 export function setId(time: Date, groupId: string): string {
@@ -70,31 +53,22 @@ export function readSetRecord(file: string): SetRecord {
   };
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
+    // Only a regular file (a FIFO would block forever) of a bounded size.
+    data = JSON.parse(readRegularFile(file, 16 * 1024 * 1024, "backup set record").toString("utf8"));
   } catch (e) {
+    if (e instanceof HvbError && (e.code === "NotARegularFile" || e.code === "FileTooLarge")) damaged(e.message);
     damaged(`not valid JSON (${(e as Error).message})`);
   }
-  const r = checkSelfChecksum(data, () => damaged("its content does not match its checksum")) as Partial<SetRecord>;
+  const r = checkSelfChecksum(data, () => damaged("its content does not match its checksum")) as Partial<SetRecord> | null;
   const bad = (field: string, expected: string): never => damaged(`field '${field}' must be ${expected}`);
-  if (typeof r !== "object" || r === null) bad("(root)", "an object");
+  if (typeof r !== "object" || r === null || Array.isArray(r)) return bad("(root)", "an object");
   if (r.format !== SET_FORMAT) bad("format", `'${SET_FORMAT}'`);
-  if (typeof r.version !== "number") bad("version", "a number");
-  if (r.version! > SET_VERSION) {
+  if (typeof r.version === "number" && r.version > SET_VERSION) {
     throw new HvbError("SetInvalid", `Backup set record '${file}' has format version ${r.version}; this HyperVBackup reads up to ${SET_VERSION}: upgrade HyperVBackup`, { category: "InvalidData", target: file });
   }
-  if (typeof r.id !== "string" || !isSetId(r.id) || `${r.id}.json` !== path.basename(file)) bad("id", "the set id its file is named after");
-  if (typeof r.groupId !== "string") bad("groupId", "a string");
-  if (typeof r.groupName !== "string") bad("groupName", "a string");
-  if (typeof r.time !== "string" || Number.isNaN(Date.parse(r.time))) bad("time", "an ISO 8601 time");
-  if (r.state !== "committing" && r.state !== "committed") bad("state", "'committing' or 'committed'");
-  if (!Array.isArray(r.members) || r.members.length === 0) bad("members", "a non-empty array");
-  r.members!.forEach((m, i) => {
-    if (typeof m !== "object" || m === null) bad(`members[${i}]`, "an object");
-    if (typeof m.vmId !== "string" || m.vmId === "") bad(`members[${i}].vmId`, "a VM id");
-    if (typeof m.vmName !== "string") bad(`members[${i}].vmName`, "a string");
-    if (typeof m.pointId !== "string" || !isPointId(m.pointId)) bad(`members[${i}].pointId`, "a restore point id");
-  });
-  if (r.referencePoint !== null && (typeof r.referencePoint !== "object" || typeof r.referencePoint?.id !== "string")) bad("referencePoint", "null or an object with an id");
+  // Every field's type and range (set_schema.ts), then what ties the record to its file.
+  validateDocument(SetSchema, r, bad);
+  if (`${r.id}.json` !== path.basename(file)) bad("id", "the set id its file is named after");
   return r as SetRecord;
 }
 

@@ -6,10 +6,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CatalogSchema, ManifestSchema, fieldTableMarkdown } from "../../../src/repository/mod";
+import { CatalogSchema, ManifestSchema, SetSchema, fieldTableMarkdown } from "../../../src/repository/mod";
 
 const DOC = path.resolve(__dirname, "../../../docs/design/repository.md");
-const tables = { catalog: CatalogSchema, manifest: ManifestSchema } as const;
+const tables = { catalog: CatalogSchema, manifest: ManifestSchema, set: SetSchema } as const;
 
 function section(name: string): { begin: string; end: string } {
   return { begin: `<!-- ${name} fields: generated from src/repository/${name}_schema.ts (test/unit/repository/schema_docs.test.ts) -->`, end: `<!-- end of ${name} fields -->` };

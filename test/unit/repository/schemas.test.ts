@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MANIFEST_FORMAT, MANIFEST_VERSION, newCatalog, readCatalog, readManifest, withSelfChecksum } from "../../../src/repository/mod";
+import { MANIFEST_FORMAT, MANIFEST_VERSION, newCatalog, readCatalog, readManifest, readSetRecord, withSelfChecksum } from "../../../src/repository/mod";
 import { tempFolder } from "./_tmp";
 
 const VM = "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41";
@@ -81,5 +81,27 @@ describe("manifest schema", () => {
     ["a configuration path leaving the folder", (m: typeof good) => (m.configuration[0]!.file = "Virtual Machines/../../x.vmcx"), /configuration\[0\]\.file/],
   ])("refuses %s, naming the file and the field", (_name, change, field) => {
     refused(manifestWith(change), readManifest, field);
+  });
+});
+
+describe("backup set record schema", () => {
+  const id = "20261204T113000.123Z-1a2b3c4d";
+  const good = { format: "HyperVBackup.Set", version: 1, id, groupId: "1a2b3c4d-0000-0000-0000-000000000000", groupName: "g", time: "2026-12-04T11:30:00.123Z", state: "committed", members: [{ vmId: VM, vmName: "v", pointId: point.id }], referencePoint: null };
+  function setWith(change: (s: Record<string, unknown>) => void): string {
+    const s = structuredClone(good) as Record<string, unknown>;
+    change(s);
+    const f = path.join(tempFolder(), `${id}.json`);
+    writeFileSync(f, JSON.stringify(withSelfChecksum(s)));
+    return f;
+  }
+  it("reads a good record", () => {
+    expect(readSetRecord(setWith(() => {})).members).toHaveLength(1);
+  });
+  it.each([
+    ["a null member", (s: Record<string, unknown>) => ((s["members"] as unknown[])[0] = null), /members\[0\]' must be an object \(found null\)/],
+    ["a point id that is not one", (s: Record<string, unknown>) => ((s["members"] as Array<Record<string, unknown>>)[0]!["pointId"] = "../x"), /members\[0\]\.pointId/],
+    ["an unknown state", (s: Record<string, unknown>) => (s["state"] = "done"), /'state' must be 'committing' or 'committed'/],
+  ])("refuses %s, naming the file and the field", (_name, change, field) => {
+    refused(setWith(change), readSetRecord, field);
   });
 });
