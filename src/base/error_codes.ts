@@ -13,6 +13,7 @@ export type HvbErrorCode =
   | "CatalogMissing"
   | "CatalogTooNew"
   | "ChainBroken"
+  | "CheckpointDiskMismatch"
   | "CheckpointDiskMissing"
   | "CheckpointNotFound"
   | "CimInvalidClass"

@@ -110,6 +110,7 @@ export async function describeCheckpoint(
     requestedConsistency,
     disks: config.disks.map((d) => ({
       index: d.index,
+      location: d.location,
       path: d.hostResource,
       instanceId: d.instanceId,
       controller: d.controller,

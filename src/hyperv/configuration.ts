@@ -6,6 +6,10 @@
  * whose `Parent` is a synthetic disk drive RASD, whose `Parent` is a controller RASD
  * (ResourceType 5 IDE, 6 synthetic SCSI). Disks are numbered IDE first, then SCSI, then by
  * controller number and address, so a VM and its checkpoints number their disks alike.
+ *
+ * Nothing here depends on the order the host lists instances in: WMI documents none, and real
+ * hosts vary it. A disk's identity is its location, read from its InstanceID; SCSI controllers
+ * (which WMI does not number) are ranked by their instance GUID.
  */
 import type { CimInstance } from "../cim/mod";
 import type { ClientContext } from "./jobs";
@@ -45,6 +49,27 @@ function samePath(a: unknown, b: string): boolean {
   }
 }
 
+/**
+ * The location part of a resource InstanceID, lower case: `Microsoft:<configuration id>\
+ * <controller>\<n>\<lun>\L` (or `\D` for the drive) gives `<controller>\<n>\<lun>`. The
+ * first part names the configuration (VM, checkpoint, planned VM), the rest is where the
+ * device sits, the same in every configuration of the VM (ExcludedVirtualHardDisks' page:
+ * the instance ID "represents the location they are attached to"). Undefined for other shapes.
+ */
+export function locationOfInstanceId(instanceId: string): string | undefined {
+  const parts = instanceId.split("\\").filter((p) => p !== "");
+  if (parts.length < 3 || !/^microsoft:/i.test(parts[0]!)) return undefined;
+  const tail = /^[LD]$/i.test(parts[parts.length - 1]!) ? parts.slice(1, -1) : parts.slice(1);
+  return tail.length >= 2 ? tail.join("\\").toLowerCase() : undefined;
+}
+
+/** What tells a controller apart from its siblings: its InstanceID without the configuration part. */
+function controllerKey(controller: CimInstance): string {
+  const id = String(controller["InstanceID"] ?? "");
+  const parts = id.split("\\");
+  return (parts.length > 1 && /^microsoft:/i.test(parts[0]!) ? parts.slice(1).join("\\") : id).toLowerCase();
+}
+
 /** The disk format a file name implies; undefined for other files (ISO images...). */
 export function formatOfFile(path: string): "vhdx" | "vhd" | undefined {
   const lower = path.toLowerCase();
@@ -66,7 +91,12 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
     const t = numberOrUndefined(r["ResourceType"]);
     return t === RESOURCE_TYPE_IDE || t === RESOURCE_TYPE_SCSI;
   });
-  const scsiControllers = controllers.filter((c) => numberOrUndefined(c["ResourceType"]) === RESOURCE_TYPE_SCSI);
+  // SCSI controllers have no number in WMI (Address is empty) and come in no documented
+  // order: rank them by their InstanceID (the controller's own GUID), the same in every
+  // configuration of the VM.
+  const scsiControllers = controllers
+    .filter((c) => numberOrUndefined(c["ResourceType"]) === RESOURCE_TYPE_SCSI)
+    .sort((a, b) => controllerKey(a).localeCompare(controllerKey(b)));
   const hasScsiController = scsiControllers.some((c) => (stringOrUndefined(c["ResourceSubType"]) ?? SCSI_SUBTYPE) === SCSI_SUBTYPE);
 
   const unsorted: Omit<VmDisk, "index">[] = [];
@@ -84,12 +114,20 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
     if (controller && kind === "IDE") controllerNumber = numberOrUndefined(controller["Address"]) ?? 0;
     if (controller && kind === "SCSI") controllerNumber = Math.max(0, scsiControllers.indexOf(controller));
     const address = numberOrUndefined(drive?.["AddressOnParent"]) ?? numberOrUndefined(sasd["AddressOnParent"]) ?? 0;
+    const instanceId = String(sasd["InstanceID"] ?? "");
+    // The SASD's InstanceID names the location; failing that, the drive's; failing that (not
+    // the shape Hyper-V uses), the controller's identity and the address, still no position.
+    const location =
+      locationOfInstanceId(instanceId) ??
+      locationOfInstanceId(String(drive?.["InstanceID"] ?? "")) ??
+      `${kind.toLowerCase()}:${controller ? controllerKey(controller) : "?"}\\${address}`;
     unsorted.push({
+      location,
       controller: kind,
       controllerNumber,
       address,
       sasdPath: sasd.__PATH,
-      instanceId: String(sasd["InstanceID"] ?? ""),
+      instanceId,
       hostResource,
       format: format ?? "vhdx",
     });
@@ -98,7 +136,8 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
     (a, b) =>
       (a.controller === b.controller ? 0 : a.controller === "IDE" ? -1 : 1) ||
       a.controllerNumber - b.controllerNumber ||
-      a.address - b.address,
+      a.address - b.address ||
+      a.location.localeCompare(b.location),
   );
   return { disks: unsorted.map((d, index) => ({ index, ...d })), hasScsiController };
 }

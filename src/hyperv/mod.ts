@@ -34,6 +34,8 @@ export {
   returnCodeFamily,
 } from "./method_errors";
 export { isRctFallbackError } from "./rct";
+export { locationOfInstanceId } from "./configuration";
+export { rctIdAt } from "./reference_points";
 export { type CheckpointKind, type RecoveryCheckpointOptions, createRecoveryCheckpoint, listCheckpoints } from "./checkpoints";
 export { type ExportOptions, type ImportOptions, exportedDefinitionFile, exportConfiguration, importSystemDefinition } from "./export_import";
 export { DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS, type ClientContext } from "./jobs";

@@ -8,7 +8,8 @@ import { HvbError } from "../base/mod";
 import type { CimInstance } from "../cim/mod";
 import { SNAPSHOT_SERVICE } from "./checkpoints";
 import { type ClientContext, affectedElements, runMethod, servicePath, subjects } from "./jobs";
-import type { Checkpoint, ReferencePoint, VmInfo } from "./types";
+import type { Checkpoint, ReferencePoint, VmDisk, VmInfo } from "./types";
+import { locationOfInstanceId } from "./configuration";
 import { numberOrUndefined, stringArray, stringOrUndefined, wqlString } from "../cim/mod";
 
 export const REFERENCE_POINT_CLASS = "Msvm_VirtualSystemReferencePoint";
@@ -25,6 +26,19 @@ export function referencePointFrom(rp: CimInstance): ReferencePoint {
     rctIds: stringArray(rp["ResilientChangeTrackingIdentifiers"]),
     virtualDiskIds: stringArray(rp["VirtualDiskIdentifiers"]),
   };
+}
+
+/**
+ * The RCT id a reference point holds for the disk at `location` (see
+ * {@link VmDisk.location}), or undefined when it lists none there. The two arrays are
+ * index-aligned with each other, but in no documented order relative to the VM's disks: the
+ * pairing goes through the disk identifiers' locations, never through positions.
+ */
+export function rctIdAt(rp: Pick<ReferencePoint, "rctIds" | "virtualDiskIds">, location: string): string | undefined {
+  const want = location.toLowerCase();
+  const i = rp.virtualDiskIds.findIndex((id) => locationOfInstanceId(id) === want);
+  const id = i >= 0 ? rp.rctIds[i] : undefined;
+  return id ? id : undefined;
 }
 
 /** Converts a recovery checkpoint into a reference point and returns the reference point. */

@@ -22,8 +22,19 @@ export type ControllerKind = "SCSI" | "IDE";
 export interface VmDisk {
   /** 0-based, stable order: IDE before SCSI, then controller number, then address on the controller. */
   index: number;
+  /**
+   * Where the disk is attached, the same in the VM, its checkpoints and its reference points:
+   * the `<controller>\<n>\<lun>` part of the resource InstanceID, lower case (see
+   * {@link locationOfInstanceId}). Disks of two configurations are the same disk when their
+   * locations are equal, whatever order the host listed them in.
+   */
+  location: string;
   controller: ControllerKind;
-  /** Controller number among controllers of the same kind (IDE: its Address; SCSI: order of appearance). */
+  /**
+   * Controller number among controllers of the same kind. IDE: its Address. SCSI: WMI gives
+   * the controllers no number, so their rank by instance GUID (stable, but not necessarily the
+   * ControllerNumber Get-VMScsiController shows).
+   */
   controllerNumber: number;
   /** Address (LUN / IDE location) of the drive on its controller (AddressOnParent). */
   address: number;
@@ -66,6 +77,8 @@ export interface VmInfo {
 export interface CheckpointDisk {
   /** Same numbering as {@link VmDisk.index}. */
   index: number;
+  /** Same as {@link VmDisk.location}: how a checkpoint disk is paired with the VM's disk. */
+  location: string;
   /** HostResource[0] of the checkpoint's Msvm_StorageAllocationSettingData. */
   path: string;
   /** InstanceID of that Msvm_StorageAllocationSettingData. */

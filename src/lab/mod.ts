@@ -39,6 +39,7 @@ export type {
   GroupRecord,
   SnapshotCollectionRecord,
   ReferencePointCollectionRecord,
+  DeviceSlot,
 } from "./host/model";
 export { guestWriteInLab } from "./host/host_ops";
 export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import { takeFault } from "./host/faults";
 import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
+import { labSeed, mixSeed, shuffled, shufflesOrder } from "./host/order";
 import { Args, type MethodContext } from "./services/method_support";
 import { METHODS } from "./services/methods";
 import { checkArguments } from "./services/method_parameters";
@@ -40,6 +41,8 @@ export class LabCimSession implements CimSession {
   readonly node: string | undefined;
   /** Clock, replaceable in tests. */
   now: () => number = Date.now;
+  /** Answers given so far: each one is shuffled differently (see host/order.ts). */
+  #answers = 0;
   constructor(dir: string, options: LabSessionOptions = {}) {
     this.dir = dir;
     this.namespace = options.namespace ?? NAMESPACE;
@@ -114,7 +117,14 @@ export class LabCimSession implements CimSession {
     const known = classesOf(this.namespace).some((c) => classIsA(c.name, c.supers, q.className)) || assoc.length > 0;
     if (!known) throw new CimError("CimInvalidClass", `Cannot query class '${q.className}': not served by the lab in ${this.namespace}`, q.className);
     const rows = [...index.ofClass(q.className), ...assoc.flatMap((a) => associationInstances(state, now, index, a))];
-    return rows.filter((r) => matchesWhere(r, q.where)).map((r) => project(r, q.properties));
+    return this.#inSomeOrder(state, rows.filter((r) => matchesWhere(r, q.where)).map((r) => project(r, q.properties)));
+  }
+
+  /** WMI documents no order for query and association answers: neither does the lab. */
+  #inSomeOrder<T>(state: LabState, rows: T[]): T[] {
+    this.#answers++;
+    if (!shufflesOrder(state.config) || rows.length < 2) return rows;
+    return shuffled(rows, mixSeed(labSeed(state.config), this.#answers));
   }
 
   getInstanceSync(path: string): CimInstance {
@@ -149,7 +159,7 @@ export class LabCimSession implements CimSession {
         out.set(pathKey(inst.__PATH), inst);
       }
     }
-    return [...out.values()];
+    return this.#inSomeOrder(state, [...out.values()]);
   }
 
   invokeMethodSync(path: string, method: string, rawArgs: Record<string, unknown> = {}): CimMethodResult {

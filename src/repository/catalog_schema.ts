@@ -43,6 +43,10 @@ const diskIndex = integer(0, LIMITS.maxDisks - 1, `a disk position from 0 to ${L
 /** Schema of one disk of a restore point in the catalog. */
 export const PointDiskSchema = v.strictObject({
   index: described(diskIndex, "Position of the disk in the VM (stable order by controller and location)."),
+  location: described(
+    v.optional(text(1024, "a controller location like '<controller guid>\\0\\1' (lower case)", /^[^\u0000-\u001f]+$/)),
+    "Where the disk was attached: the `<controller>\\<n>\\<lun>` part of its resource InstanceID, lower case. The next backup builds on this disk only at the same location and position. Absent in points written before it existed.",
+  ),
   file: described(text(200, `'${DISKS_DIR}/<name>.vhdx' (full copy) or '.avhdx' (increment)`, DISK_FILE), "The disk's file, relative to the point's folder."),
   sourcePath: described(text(32767, "a path of at most 32767 characters"), "The file the VM used on the host when the point was taken."),
   virtualSize: described(integer(512, LIMITS.maxVirtualSize, "a size in bytes from 512 to 64 TiB"), "Size of the disk as the guest sees it."),

@@ -101,10 +101,16 @@ export async function convert(lab: TestLab, snapshot: CimInstance): Promise<CimI
   return one(w.affected.filter((a) => a.__CLASS === "Msvm_VirtualSystemReferencePoint"));
 }
 
-/** The disk files of a configuration (VSSD), in attachment order. */
+/**
+ * The disk files of a configuration, ordered by the disks' locations (the InstanceID after its
+ * configuration part, the same in a VM and its checkpoints): the lab answers in no set order.
+ */
 export function diskFilesOf(lab: TestLab, vssdPath: string): string[] {
+  const location = (s: CimInstance) => String(s["InstanceID"]).split("\\").slice(1).join("\\");
   return lab.session
     .associatorsSync(vssdPath, { resultClass: "Msvm_StorageAllocationSettingData" })
+    .filter((s) => s["ResourceSubType"] === "Microsoft:Hyper-V:Virtual Hard Disk")
+    .sort((a, b) => location(a).localeCompare(location(b)))
     .map((s) => (s["HostResource"] as string[])[0]!);
 }
 

@@ -5,24 +5,43 @@ import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 import { addFault } from "../../lab/mod";
 import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
-import { EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
+import { type DeviceSlot, EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
 import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
 import { MAX_CONFIG_VERSION, defaultHostVersion, hostRunsConfigVersion, parseHostVersion } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version"] });
-  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025]");
+  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version", "order", "seed"] });
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025] [--order shuffled|stable] [--seed N]");
   const jobMs = optionValue(a, "job-ms");
   const nodesText = optionValue(a, "nodes");
   const nodes = nodesText === undefined ? 0 : parseInteger(nodesText, "--nodes");
   if (nodesText !== undefined && (nodes < 2 || nodes > 16)) throw new UsageError("--nodes must be from 2 to 16 (a cluster lab)");
   const hv = optionValue(a, "host-version");
   const hostVersion = hv === undefined ? defaultHostVersion() : parseHostVersion(hv, "--host-version");
+  const order = optionValue(a, "order");
+  if (order !== undefined && order !== "shuffled" && order !== "stable") throw new UsageError(`--order must be shuffled or stable, got '${order}'`);
+  const seed = optionValue(a, "seed");
   const dir = a.positionals[0]!;
-  const state = initLab(dir, { hostVersion, ...(jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }) }, undefined, nodes);
+  const config = {
+    hostVersion,
+    ...(jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }),
+    ...(order === undefined ? {} : { enumerationOrder: order }),
+    ...(seed === undefined ? {} : { seed: parseInteger(seed, "--seed") }),
+  };
+  const state = initLab(dir, config, undefined, nodes);
   const cluster = nodes > 0 ? ` as a ${nodes}-node cluster (${(state.nodes ?? []).join(", ")}) sharing '${state.volumes?.find((v) => v.csv)?.root ?? ""}'` : "";
   emitResult(io, { lab: dir, nodes: state.nodes ?? [], hostVersion }, () => io.stdout(`Created lab host in '${dir}' (Windows Server ${hostVersion})${cluster}\n`));
   return 0;
+}
+
+/** `SIZE` or `SIZE@ide:C:A` / `SIZE@scsi:C:LUN`: a disk's size and, optionally, its slot. */
+function diskSpec(text: string): { size: number; slot: DeviceSlot | undefined } {
+  const [sizeText, where] = text.split("@") as [string, string | undefined];
+  const size = parseSize(sizeText, "--disk");
+  if (where === undefined) return { size, slot: undefined };
+  const m = /^(ide|scsi):(\d+):(\d+)$/i.exec(where);
+  if (!m) throw new UsageError(`--disk slot must be ide:CONTROLLER:ADDRESS or scsi:CONTROLLER:LUN (e.g. 16MiB@scsi:1:0), got '${where}'`);
+  return { size, slot: { controller: m[1]!.toLowerCase() as "ide" | "scsi", controllerIndex: Number(m[2]), address: Number(m[3]) } };
 }
 
 /** The JSON shape of one VM in `lab ls --json` (pinned by the issue; `node` is the host or the owning cluster node). */
@@ -40,12 +59,17 @@ export function vmSummary(vm: VmRecord, state?: LabState): { name: string; id: s
 
 export function labVm(argv: string[], io: CommandIo): number {
   const [sub, ...rest] = argv;
-  if (sub !== "new") throw new UsageError("Usage: hvbackup lab vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y] [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]");
-  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest", "volume", "node"], flags: ["no-scsi", "vhd"] });
+  if (sub !== "new") {
+    throw new UsageError(
+      "Usage: hvbackup lab vm new --lab DIR --name N --disk SIZE[@ide|scsi:C:A] [--disk ...] [--config-version X.Y] [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd] [--volume V] [--node N] [--dvd] [--passthrough] [--checkpoint NAME ...]",
+    );
+  }
+  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest", "volume", "node", "checkpoint"], flags: ["no-scsi", "vhd", "dvd", "passthrough"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "name");
-  const disks = (a.options.get("disk") ?? []).map((s) => parseSize(s, "--disk"));
+  const specs = (a.options.get("disk") ?? []).map(diskSpec);
+  const disks = specs.map((d) => d.size);
   if (disks.length === 0) throw new UsageError("Missing required option --disk (give it once per disk)");
   for (const d of disks) if (d <= 0 || d % (1024 * 1024) !== 0) throw new UsageError(`--disk sizes must be whole MiB, got ${d} bytes`);
   // 9.0 unless the host's release runs only older versions (Server 2016: 8.0).
@@ -67,6 +91,10 @@ export function labVm(argv: string[], io: CommandIo): number {
       scsi: !a.flags.has("no-scsi"),
       format: a.flags.has("vhd") ? "vhd" : "vhdx",
       ...optionalPlacement(a),
+      diskSlots: specs.map((d) => d.slot),
+      dvd: a.flags.has("dvd"),
+      passthrough: a.flags.has("passthrough"),
+      checkpoints: a.options.get("checkpoint") ?? [],
     }, Date.now()),
   );
   const summary = vmSummary(vm, readLabState(dir));

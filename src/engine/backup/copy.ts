@@ -40,7 +40,7 @@ export function copyDisks(plans: readonly DiskPlan[], writer: PointWriter, ctx: 
         : changedUnitsByHash(source, unitSize, unitStateAt(store, ctx.catalog, base!.id, plan.disk.index), progress);
       copy = copyUnits(source, file.absolute, parentFile, unitSize, units, progress, plan.method === "rct" ? plan.ranges : undefined);
     }
-    writer.addDisk({ index: plan.disk.index, file: file.relative, sourcePath: plan.disk.hostResource, virtualSize: source.virtualSize, unitSize, storedBytes: copy.storedBytes, method: plan.method }, copy.units);
+    writer.addDisk({ index: plan.disk.index, location: plan.disk.location, file: file.relative, sourcePath: plan.disk.hostResource, virtualSize: source.virtualSize, unitSize, storedBytes: copy.storedBytes, method: plan.method }, copy.units);
     crashPoint("backup-disk-copied");
   });
 }

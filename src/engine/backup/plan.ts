@@ -1,6 +1,6 @@
 import type { VirtualDisk } from "../../disk/mod";
 import { openDisk } from "../../disks/mod";
-import { HvbError } from "../../base/mod";
+import { HvbError, windowsPathParts } from "../../base/mod";
 import { isRctFallbackError } from "../../hyperv/mod";
 import type { PointDisk, PointRecord } from "../../repository/mod";
 import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
@@ -53,12 +53,11 @@ export async function planDisks(input: PlanInput, plans: DiskPlan[]): Promise<vo
   const baseRp = base?.referencePoint ?? undefined;
   const baseRpAlive = baseRp !== undefined && input.hostReferencePoints.some((r) => r.instanceId === baseRp.instanceId);
   for (const disk of vm.disks) {
-    const frozen = checkpoint.disks.find((d) => d.index === disk.index);
-    if (!frozen) throw new HvbError("CheckpointDiskMissing", `Recovery checkpoint of '${vm.name}' has no disk ${disk.index}`, { category: "InvalidData", target: vm.name });
+    const frozen = frozenDiskOf(vm, checkpoint, disk);
     const source = openDisk(frozen.path);
     const plan: DiskPlan = { disk, source, method: "full", unitSize: unitSizeFor(source.virtualSize), ranges: undefined, baseDisk: undefined };
     plans.push(plan);
-    const baseDisk = base?.disks.find((d) => d.index === disk.index);
+    const baseDisk = base ? baseDiskOf(base, vm, disk, warn) : undefined;
     if (!baseDisk) continue;
     if (baseDisk.virtualSize !== source.virtualSize) {
       warn(`disk ${disk.index} of '${vm.name}' changed size since the last backup; taking a full copy of it`, "DiskResized");
@@ -69,6 +68,7 @@ export async function planDisks(input: PlanInput, plans: DiskPlan[]): Promise<vo
     plan.ranges = await changedRanges(host, {
       vm,
       index: disk.index,
+      baseIndex: baseDisk.index,
       diskPath: disk.hostResource,
       virtualSize: source.virtualSize,
       baseReferencePoint: baseRp,
@@ -81,6 +81,60 @@ export async function planDisks(input: PlanInput, plans: DiskPlan[]): Promise<vo
   }
 }
 
+/** Two Windows paths name the same file (case and separators aside; no file system access). */
+function sameHostFile(a: string, b: string): boolean {
+  return windowsPathParts(a).join("\\").toLowerCase() === windowsPathParts(b).join("\\").toLowerCase();
+}
+
+/**
+ * The checkpoint's disk that is `disk` of the VM: the one at the same location (never the one
+ * at the same position in the host's listing, which WMI does not order), and only if it
+ * refers to the file the VM ran on before the checkpoint. Anything else would copy one
+ * disk's data as another's: stop.
+ */
+export function frozenDiskOf(vm: HostVm, checkpoint: HostCheckpoint, disk: HostVm["disks"][number]): HostCheckpoint["disks"][number] {
+  const at = checkpoint.disks.filter((d) => d.location === disk.location);
+  const cp = `recovery checkpoint '${checkpoint.name || checkpoint.instanceId}' of '${vm.name}'`;
+  if (at.length !== 1) {
+    throw new HvbError(
+      "CheckpointDiskMissing",
+      at.length === 0
+        ? `The ${cp} has no disk at ${disk.controller} location '${disk.location}', where disk ${disk.index} ('${disk.hostResource}') is attached; was the VM's hardware changed during the backup?`
+        : `The ${cp} lists ${at.length} disks at location '${disk.location}'; cannot tell which is disk ${disk.index}`,
+      { category: "InvalidData", target: vm.name },
+    );
+  }
+  const frozen = at[0]!;
+  if (!sameHostFile(frozen.path, disk.hostResource)) {
+    throw new HvbError(
+      "CheckpointDiskMismatch",
+      `Disk ${disk.index} of '${vm.name}' (location '${disk.location}') ran on '${disk.hostResource}' before the checkpoint, but the ${cp} refers to '${frozen.path}' there; stopping rather than copying a file that may be another disk's (was a disk replaced, or a checkpoint applied, during the backup?)`,
+      { category: "InvalidData", target: vm.name },
+    );
+  }
+  return frozen;
+}
+
+/**
+ * The base point's disk that this disk is an increment of: the one recorded at the same
+ * location, and only if it also had the same position (every chain in the repository is
+ * followed by position). A disk that moved, or a new disk at a known position, gets a full
+ * copy with a warning. Points of older versions recorded no location: position alone.
+ */
+function baseDiskOf(base: PointRecord, vm: HostVm, disk: HostVm["disks"][number], warn: Warn): PointDisk | undefined {
+  const byLocation = base.disks.find((d) => d.location !== undefined && d.location === disk.location);
+  const byIndex = base.disks.find((d) => d.index === disk.index);
+  if (byIndex && byIndex.location === undefined) return byIndex;
+  if (byLocation && byLocation === byIndex) return byLocation;
+  if (byLocation || byIndex) {
+    warn(
+      `disk ${disk.index} of '${vm.name}' (location '${disk.location}') is not where the last backup found it (${byLocation ? `it was disk ${byLocation.index}` : `disk ${disk.index} was at '${byIndex!.location}'`}); taking a full copy of it`,
+      "DiskMoved",
+    );
+  }
+  return undefined;
+}
+
 /** The point's kind: incremental as soon as one disk builds on the base. */
 export function kindOf(plans: readonly DiskPlan[]): "full" | "incremental" {
   return plans.some((p) => p.method !== "full") ? "incremental" : "full";
@@ -90,6 +144,8 @@ export function kindOf(plans: readonly DiskPlan[]): "full" | "incremental" {
 export interface ChangedRangesOptions {
   vm: HostVm;
   index: number;
+  /** The disk's index in the base point (the reference point's RCT ids are keyed by it). */
+  baseIndex: number;
   /** The file the VM uses (RCT is asked about it, not the checkpoint's). */
   diskPath: string;
   virtualSize: number;
@@ -119,7 +175,7 @@ export async function changedRanges(host: HostApi, o: ChangedRangesOptions): Pro
   if (o.rctUnavailable) return fallback(o.rctUnavailable, "RctUnavailable");
   if (!baseRp) return fallback("the last backup left no reference point", "RctNoReferencePoint");
   if (!o.baseReferencePointAlive) return fallback(`reference point '${baseRp.instanceId}' no longer exists on the host`, "RctReferencePointGone");
-  const rctId = baseRp.rctIds[String(o.index)];
+  const rctId = baseRp.rctIds[String(o.baseIndex)];
   if (!rctId) return fallback("the reference point has no RCT id for this disk", "RctNoId");
   try {
     return await host.getChangedRanges(o.diskPath, rctId, { offset: 0, length: o.virtualSize });

@@ -1,4 +1,5 @@
 import { crashPoint } from "../../base/mod";
+import { rctIdAt } from "../../hyperv/mod";
 import type { Catalog, OurReferencePoint, PointRecord, VmStore } from "../../repository/mod";
 import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
 import { rctUnavailableReason } from "../readiness";
@@ -52,7 +53,7 @@ export async function rotateReferencePoints(input: RotateInput): Promise<void> {
     point.warnings.push(msg);
     warn(msg, "ConsistencyDowngraded");
   }
-  point.referencePoint = recordOf(rp, vm);
+  point.referencePoint = recordOf(rp, vm, warn);
   for (const old of catalog.points.filter((x) => x !== point && x.referencePoint)) {
     const alive = input.hostReferencePointsBefore.find((r) => r.instanceId === old.referencePoint!.instanceId);
     if (alive) {
@@ -69,18 +70,23 @@ export async function rotateReferencePoints(input: RotateInput): Promise<void> {
   crashPoint("backup-reference-point-recorded");
 }
 
-/** The catalog record of a reference point made for `vm` (RCT ids by disk index). */
-export function recordOf(rp: HostReferencePoint, vm: HostVm): OurReferencePoint {
-  return {
-    instanceId: rp.instanceId,
-    // ResilientChangeTrackingIdentifiers are index-aligned with VirtualDiskIdentifiers (the
-    // disks' SASD InstanceIDs); fall back to position when the host does not list them.
-    rctIds: Object.fromEntries(vm.disks.map((d, i) => {
-      const j = rp.virtualDiskIds.indexOf(d.instanceId);
-      return [String(d.index), rp.rctIds[j >= 0 ? j : i] ?? ""];
-    })),
-    diskPaths: Object.fromEntries(vm.disks.map((d) => [String(d.index), d.hostResource])),
-  };
+/**
+ * What the catalog keeps of a new reference point: per disk index, the RCT id the next backup
+ * asks changes from. ResilientChangeTrackingIdentifiers is index-aligned with
+ * VirtualDiskIdentifiers (the disks' resource InstanceIDs), whose order the docs leave open:
+ * each disk takes the id listed at its own location. A disk the reference point does not list
+ * gets no id, so the next backup copies it in full with a warning, never a neighbour's id.
+ */
+export function recordOf(rp: HostReferencePoint, vm: HostVm, warn: Warn): OurReferencePoint {
+  const rctIds: Record<string, string> = {};
+  for (const d of vm.disks) {
+    const id = rctIdAt(rp, d.location);
+    if (id === undefined && !rctUnavailableReason(vm, d)) {
+      warn(`Reference point '${rp.instanceId}' of '${vm.name}' lists no change tracking id for disk ${d.index} (location '${d.location}'); the next backup copies that disk in full`, "RctNoId");
+    }
+    rctIds[String(d.index)] = id ?? "";
+  }
+  return { instanceId: rp.instanceId, rctIds, diskPaths: Object.fromEntries(vm.disks.map((d) => [String(d.index), d.hostResource])) };
 }
 
 async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn): Promise<HostReferencePoint | undefined> {

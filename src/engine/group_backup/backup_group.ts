@@ -267,7 +267,7 @@ function recordReferencePoint(m: Member, point: PointRecord, rpc: GroupReference
     m.warnings.push(msg);
     events.warning(msg, "ConsistencyDowngraded");
   }
-  point.referencePoint = recordOf(rp, m.vm);
+  point.referencePoint = recordOf(rp, m.vm, warnOf(m, events));
 }
 
 /**

@@ -9,9 +9,12 @@ import type { LabState } from "../host/model";
 import {
   cimDateTime,
   controllerInstanceId,
+  diskDeviceKey,
   diskInstanceId,
   driveInstanceId,
   instanceIdPath,
+  objPath,
+  scsiControllerGuid,
   vssdInstanceId,
 } from "../host/paths";
 
@@ -20,6 +23,9 @@ export const RESOURCE = {
   scsi: { type: 6, subType: "Microsoft:Hyper-V:Synthetic SCSI Controller", name: "SCSI Controller" },
   ide: { type: 5, subType: "Microsoft:Hyper-V:Emulated IDE Controller", name: "IDE Controller" },
   drive: { type: 17, subType: "Microsoft:Hyper-V:Synthetic Disk Drive", name: "Hard Drive" },
+  dvdDrive: { type: 16, subType: "Microsoft:Hyper-V:Synthetic DVD Drive", name: "DVD Drive" },
+  physicalDisk: { type: 17, subType: "Microsoft:Hyper-V:Physical Disk Drive", name: "Hard Drive" },
+  iso: { type: 16, subType: "Microsoft:Hyper-V:Virtual CD/DVD Disk", name: "ISO Disk Image" },
   vhd: { type: 31, subType: "Microsoft:Hyper-V:Virtual Hard Disk", name: "Hard Disk Image" },
 } as const;
 
@@ -64,9 +70,10 @@ export function vssdInstance(state: LabState, c: ConfigView): CimInstance {
 export function resourceInstances(state: LabState, c: ConfigView): CimInstance[] {
   const host = state.hostName;
   const out: CimInstance[] = [];
+  const hw = c.hardware;
   const controllerPath = (kind: "scsi" | "ide", index: number) =>
-    instanceIdPath(host, "Msvm_ResourceAllocationSettingData", controllerInstanceId(c.configId, kind, index, c.hardware.scsiControllerId));
-  if (c.hardware.generation === 1) {
+    instanceIdPath(host, "Msvm_ResourceAllocationSettingData", controllerInstanceId(c.configId, kind, index, scsiControllerGuid(hw, index)));
+  if (hw.generation === 1) {
     for (const i of [0, 1]) {
       out.push(rasd(controllerPath("ide", i), controllerInstanceId(c.configId, "ide", i, undefined), {
         ...RESOURCE.ide,
@@ -75,11 +82,48 @@ export function resourceInstances(state: LabState, c: ConfigView): CimInstance[]
       }));
     }
   }
-  if (c.hardware.scsiControllerId) {
-    out.push(rasd(controllerPath("scsi", 0), controllerInstanceId(c.configId, "scsi", 0, c.hardware.scsiControllerId), {
-      ...RESOURCE.scsi,
-      address: "",
-    }));
+  const scsiGuids = hw.scsiControllerId ? [hw.scsiControllerId, ...(hw.extraScsiControllerIds ?? [])] : [];
+  scsiGuids.forEach((guid, i) => {
+    // SCSI controllers carry no number in WMI (Address is empty): only their GUID tells them apart.
+    out.push(rasd(controllerPath("scsi", i), controllerInstanceId(c.configId, "scsi", i, guid), { ...RESOURCE.scsi, address: "" }));
+  });
+  const slotKey = (slot: { controller: "scsi" | "ide"; controllerIndex: number; address: number }) =>
+    diskDeviceKey(slot.controller, slot.controllerIndex, slot.address, scsiControllerGuid(hw, slot.controllerIndex));
+  if (hw.dvd) {
+    // A DVD drive with its ISO: a SASD like a disk's, of another subtype (the backup skips it).
+    const key = slotKey(hw.dvd);
+    const driveId = driveInstanceId(c.configId, key);
+    const drivePath = instanceIdPath(host, "Msvm_ResourceAllocationSettingData", driveId);
+    out.push(rasd(drivePath, driveId, { ...RESOURCE.dvdDrive, address: "", parent: controllerPath(hw.dvd.controller, hw.dvd.controllerIndex), addressOnParent: String(hw.dvd.address) }));
+    if (hw.dvd.iso) {
+      const isoId = diskInstanceId(c.configId, key);
+      out.push({
+        ...rasd(instanceIdPath(host, "Msvm_StorageAllocationSettingData", isoId), isoId, { ...RESOURCE.iso, address: "", parent: drivePath }),
+        __CLASS: "Msvm_StorageAllocationSettingData",
+        HostResource: [hw.dvd.iso],
+      });
+    }
+  }
+  if (hw.passthrough) {
+    // A pass-through disk: the drive RASD itself names the host's physical disk (Msvm_DiskDrive).
+    const key = slotKey(hw.passthrough);
+    const driveId = driveInstanceId(c.configId, key);
+    out.push({
+      ...rasd(instanceIdPath(host, "Msvm_ResourceAllocationSettingData", driveId), driveId, {
+        ...RESOURCE.physicalDisk,
+        address: "",
+        parent: controllerPath(hw.passthrough.controller, hw.passthrough.controllerIndex),
+        addressOnParent: String(hw.passthrough.address),
+      }),
+      HostResource: [
+        objPath(host, "Msvm_DiskDrive", {
+          CreationClassName: "Msvm_DiskDrive",
+          DeviceID: `Microsoft:${c.systemId}\\${key}`,
+          SystemCreationClassName: "Msvm_ComputerSystem",
+          SystemName: host,
+        }),
+      ],
+    });
   }
   for (const d of c.disks) {
     const driveId = driveInstanceId(c.configId, d.deviceKey);

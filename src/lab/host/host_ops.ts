@@ -16,6 +16,7 @@ import { guestData } from "./guest_data";
 import {
   configVersionHasRct,
   type ConsistencyKind,
+  type DeviceSlot,
   type DiskFormat,
   type DiskRecord,
   EnabledState,
@@ -28,7 +29,7 @@ import {
   type VmRecord,
   vmByName,
 } from "./model";
-import { diskDeviceKey } from "./paths";
+import { diskDeviceKey, scsiControllerGuid } from "./paths";
 import { mutateLab, withLabLock } from "./state_store";
 import { crashPoint } from "../../base/mod";
 import { degrade, newRct, resetRct, trackWrite } from "./rct";
@@ -46,36 +47,69 @@ export interface NewVmOptions {
   volume?: string;
   /** Cluster labs: the node to own the VM (default: the node with the fewest VMs). */
   node?: string;
+  /** Where each disk goes (index-aligned with diskSizes); an entry left out is placed by default. */
+  diskSlots?: (DeviceSlot | undefined)[];
+  /** Add a DVD drive holding a small ISO file (not a disk: backups skip it). */
+  dvd?: boolean;
+  /** Add a pass-through disk (a host physical disk: no file, cannot be checkpointed). */
+  passthrough?: boolean;
+  /** Standard checkpoints to take right after creation, in order (the VM then runs on .avhdx files). */
+  checkpoints?: string[];
 }
 
-/** Where disks sit: gen 2 all on SCSI 0; gen 1 boots from IDE 0:0, the rest on SCSI 0 or IDE. */
-export function diskLocations(generation: 1 | 2, scsi: boolean, count: number): { controller: "scsi" | "ide"; controllerIndex: number; address: number }[] {
-  const out: { controller: "scsi" | "ide"; controllerIndex: number; address: number }[] = [];
-  if (generation === 2) {
-    if (!scsi && count > 0) {
-      throw new HvbError("LabBadVm", "Cannot attach disks to a generation 2 VM without a SCSI controller (it has no IDE)", { category: "InvalidArgument" });
-    }
-    if (count > 64) throw new HvbError("LabBadVm", "Cannot attach more than 64 disks to one SCSI controller", { category: "InvalidArgument" });
-    for (let i = 0; i < count; i++) out.push({ controller: "scsi", controllerIndex: 0, address: i });
-    return out;
-  }
-  const ide = [
-    [0, 0],
-    [0, 1],
-    [1, 0],
-    [1, 1],
-  ] as const;
+/** Most SCSI controllers a VM can have, and LUNs per controller (Hyper-V limits). */
+const MAX_SCSI_CONTROLLERS = 4;
+const MAX_LUN = 64;
+
+function slotText(s: DeviceSlot): string {
+  return `${s.controller.toUpperCase()} ${s.controllerIndex}:${s.address}`;
+}
+
+/**
+ * Where disks sit: explicit slots as given (checked against the VM's controllers); the others
+ * as before: gen 2 on SCSI 0; gen 1 boots from IDE 0:0, the rest on SCSI 0 or IDE.
+ */
+export function diskLocations(generation: 1 | 2, scsi: boolean, count: number, wanted: readonly (DeviceSlot | undefined)[] = []): DeviceSlot[] {
+  const bad = (msg: string) => new HvbError("LabBadVm", msg, { category: "InvalidArgument" });
+  const taken = new Set<string>();
+  const out: (DeviceSlot | undefined)[] = [];
   for (let i = 0; i < count; i++) {
-    if (i === 0 || !scsi) {
-      const slot = ide[scsi ? 0 : i];
-      if (!slot) throw new HvbError("LabBadVm", "Cannot attach more than 4 disks to the IDE controllers of a generation 1 VM", { category: "InvalidArgument" });
-      out.push({ controller: "ide", controllerIndex: slot[0], address: slot[1] });
-    } else {
-      if (i - 1 >= 64) throw new HvbError("LabBadVm", "Cannot attach more than 64 disks to one SCSI controller", { category: "InvalidArgument" });
-      out.push({ controller: "scsi", controllerIndex: 0, address: i - 1 });
+    const w = wanted[i];
+    if (!w) {
+      out.push(undefined);
+      continue;
     }
+    if (w.controller === "ide" && (generation === 2 || w.controllerIndex > 1 || w.address > 1)) {
+      throw bad(generation === 2 ? "A generation 2 VM has no IDE controller" : `IDE slots are 0:0, 0:1, 1:0 and 1:1, not ${w.controllerIndex}:${w.address}`);
+    }
+    if (w.controller === "scsi" && !scsi) throw bad("Cannot place a disk on SCSI: the VM is made without a SCSI controller (--no-scsi)");
+    if (w.controller === "scsi" && (w.controllerIndex >= MAX_SCSI_CONTROLLERS || w.address >= MAX_LUN)) {
+      throw bad(`SCSI slots are controller 0-${MAX_SCSI_CONTROLLERS - 1}, LUN 0-${MAX_LUN - 1}, not ${w.controllerIndex}:${w.address}`);
+    }
+    if (taken.has(slotText(w))) throw bad(`Two disks cannot share ${slotText(w)}`);
+    taken.add(slotText(w));
+    out.push(w);
   }
-  return out;
+  const ide: DeviceSlot[] = [0, 1].flatMap((c) => [0, 1].map((a) => ({ controller: "ide" as const, controllerIndex: c, address: a })));
+  const nextFree = (kind: "ide" | "scsi"): DeviceSlot => {
+    const pool = kind === "ide" ? ide : Array.from({ length: MAX_LUN }, (_, a) => ({ controller: "scsi" as const, controllerIndex: 0, address: a }));
+    const free = pool.find((s) => !taken.has(slotText(s)));
+    if (!free) throw bad(kind === "ide" ? "Cannot attach more than 4 disks to the IDE controllers of a generation 1 VM" : `Cannot attach more than ${MAX_LUN} disks to one SCSI controller`);
+    taken.add(slotText(free));
+    return free;
+  };
+  if (generation === 2 && !scsi && count > 0) throw bad("Cannot attach disks to a generation 2 VM without a SCSI controller (it has no IDE)");
+  return out.map((slot, i) => slot ?? nextFree(generation === 1 && (i === 0 || !scsi) ? "ide" : "scsi"));
+}
+
+/** A free slot for a DVD drive or pass-through disk, after the disks. */
+function freeSlot(generation: 1 | 2, scsi: boolean, used: readonly DeviceSlot[], prefer: "ide" | "scsi"): DeviceSlot {
+  const taken = new Set(used.map(slotText));
+  const ide: DeviceSlot[] = generation === 1 ? [1, 0].flatMap((c) => [0, 1].map((a) => ({ controller: "ide" as const, controllerIndex: c, address: a }))) : [];
+  const scsiSlots: DeviceSlot[] = scsi ? Array.from({ length: MAX_LUN }, (_, a) => ({ controller: "scsi" as const, controllerIndex: 0, address: a })) : [];
+  const free = (prefer === "ide" ? [...ide, ...scsiSlots] : [...scsiSlots, ...ide]).find((s) => !taken.has(slotText(s)));
+  if (!free) throw new HvbError("LabBadVm", "No free controller slot left for the drive", { category: "InvalidArgument" });
+  return free;
 }
 
 /** Creates a VM with fresh dynamic disks under DIR/vms/<name>. */
@@ -87,8 +121,21 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
     throw new HvbError("LabBadVm", `Cannot create VM '${o.name}': use letters, digits, space, '.', '_' and '-'`, { category: "InvalidArgument", target: o.name });
   }
   const id = newGuid();
+  const locations = diskLocations(o.generation, o.scsi, o.diskSizes.length, o.diskSlots);
+  const scsiCount = o.scsi ? Math.max(1, ...locations.filter((l) => l.controller === "scsi").map((l) => l.controllerIndex + 1)) : 0;
   const hardware: Hardware = { generation: o.generation, scsiControllerId: o.scsi ? newGuid() : undefined };
-  const locations = diskLocations(o.generation, o.scsi, o.diskSizes.length);
+  if (scsiCount > 1) hardware.extraScsiControllerIds = Array.from({ length: scsiCount - 1 }, () => newGuid());
+  const used: DeviceSlot[] = [...locations];
+  if (o.dvd) {
+    const slot = freeSlot(o.generation, o.scsi, used, "ide");
+    used.push(slot);
+    hardware.dvd = { ...slot, iso: undefined };
+  }
+  if (o.passthrough) {
+    const slot = freeSlot(o.generation, o.scsi, used, "scsi");
+    used.push(slot);
+    hardware.passthrough = slot;
+  }
   const node = nodeForNewVm(state, o.node);
   let dataRoot = path.join(volumeForNewVm(state, dir, o.volume).root, "vms", o.name);
   if (fs.existsSync(dataRoot)) dataRoot = `${dataRoot}-${id.slice(0, 8)}`;
@@ -99,7 +146,7 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
     const file = path.join(dataRoot, "Virtual Hard Disks", `${baseName}.${o.format}`);
     createBaseDisk(file, o.format, size);
     return {
-      deviceKey: diskDeviceKey(loc.controller, loc.controllerIndex, loc.address, hardware.scsiControllerId),
+      deviceKey: diskDeviceKey(loc.controller, loc.controllerIndex, loc.address, scsiControllerGuid(hardware, loc.controllerIndex)),
       ...loc,
       format: o.format,
       path: file,
@@ -108,6 +155,12 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
     };
   });
   fs.mkdirSync(path.join(dataRoot, "Virtual Machines"), { recursive: true });
+  if (hardware.dvd) {
+    // A stand-in ISO image: the backup must leave the DVD drive's file alone.
+    const iso = path.join(dataRoot, "setup.iso");
+    fs.writeFileSync(iso, Buffer.alloc(64 * 1024));
+    hardware.dvd.iso = iso;
+  }
   const vm: VmRecord = {
     id,
     name: o.name,
@@ -126,6 +179,11 @@ export function createVm(state: LabState, dir: string, o: NewVmOptions, now: num
     ...(node === undefined ? {} : { node, clusterRole: true }),
   };
   state.vms.push(vm);
+  for (const name of o.checkpoints ?? []) {
+    const c = checkpointConsistency(vm, "standard", 1);
+    if (!c.ok) throw new HvbError("LabBadVm", c.reason, { category: "InvalidOperation", target: o.name });
+    takeCheckpoint(state, vm, "standard", c.level, c.consistency, now, name);
+  }
   return vm;
 }
 
@@ -225,7 +283,8 @@ export function takeCheckpoint(
     consistencyLevel: level,
     consistency,
     configVersion: vm.configVersion,
-    hardware: { ...vm.hardware },
+    // A pass-through disk cannot be checkpointed: it is left out (IgnoreNonSnapshottableDisks).
+    hardware: { ...vm.hardware, passthrough: undefined },
     disks: [],
   };
   for (const d of vm.disks) {

@@ -36,6 +36,13 @@ export interface LabConfig {
   /** The host's default folders (Msvm_VirtualSystemManagementServiceSettingData), set at init inside the lab. */
   defaultExternalDataRoot: string;
   defaultVirtualHardDiskPath: string;
+  /**
+   * Order of instances in query and association answers: `shuffled` (WMI documents no order,
+   * so a client must not depend on one; the default) or `stable` (state order).
+   */
+  enumerationOrder?: "shuffled" | "stable";
+  /** Seed of the shuffle (and of other seeded choices); fixed at `lab init`. */
+  seed?: number;
 }
 
 export const DEFAULT_CONFIG: LabConfig = {
@@ -92,6 +99,22 @@ export interface Hardware {
   generation: 1 | 2;
   /** Instance GUID of the synthetic SCSI controller; undefined when the VM has none. */
   scsiControllerId: string | undefined;
+  /** Instance GUIDs of SCSI controllers 1, 2, 3 (absent: only controller 0). */
+  extraScsiControllerIds?: string[];
+  /** A DVD drive (empty or with an ISO), not backed up: the backup must skip it. */
+  dvd?: DeviceSlot & { iso: string | undefined };
+  /**
+   * A pass-through disk (RASD `Microsoft:Hyper-V:Physical Disk Drive`): cannot be checkpointed;
+   * CreateSnapshot leaves it out with IgnoreNonSnapshottableDisks, fails otherwise.
+   */
+  passthrough?: DeviceSlot;
+}
+
+/** Where a non-VHD drive sits. */
+export interface DeviceSlot {
+  controller: ControllerKind;
+  controllerIndex: number;
+  address: number;
 }
 
 export interface VmRecord {

@@ -56,11 +56,18 @@ export function vssdInstanceId(configId: string): string {
   return `Microsoft:${configId}`;
 }
 
-/** Device part of a disk location: `<controller>\<index>\<address>` (stable across checkpoints). */
-export function diskDeviceKey(controller: "scsi" | "ide", controllerIndex: number, address: number, scsiControllerId: string | undefined): string {
-  return controller === "scsi"
-    ? `${scsiControllerId}\\${controllerIndex}\\${address}`
-    : `${IDE_CONTROLLER_GUID}\\${controllerIndex}\\${address}`;
+/**
+ * Device part of a drive's InstanceIDs, `<controller>\<n>\<address>` (stable across
+ * checkpoints): an IDE drive is `<IDE GUID>\<controller number>\<address>`, a SCSI drive
+ * `<that controller's own instance GUID>\0\<LUN>`, as real hosts print them.
+ */
+export function diskDeviceKey(controller: "scsi" | "ide", controllerIndex: number, address: number, scsiControllerGuid: string | undefined): string {
+  return controller === "scsi" ? `${scsiControllerGuid}\\0\\${address}` : `${IDE_CONTROLLER_GUID}\\${controllerIndex}\\${address}`;
+}
+
+/** The instance GUID of SCSI controller `index` of a configuration's hardware. */
+export function scsiControllerGuid(hw: { scsiControllerId: string | undefined; extraScsiControllerIds?: string[] }, index: number): string | undefined {
+  return index === 0 ? hw.scsiControllerId : hw.extraScsiControllerIds?.[index - 1];
 }
 
 export function driveInstanceId(configId: string, deviceKey: string): string {

@@ -11,6 +11,7 @@
  * - lab.lock holds the owner's PID and host name. A lock whose PID is dead on this host is
  *   stale and is broken (under a short-lived break marker so two breakers cannot race).
  */
+import { randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -47,7 +48,8 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
     hostName,
     createdAt: Date.now(),
     seq: 0,
-    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...defaultFolders(abs), ...config },
+    // Each lab gets its own seed, so the suite as a whole tries many orders.
+    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...defaultFolders(abs), seed: randomInt(1, 2 ** 31), ...config },
     vms: [],
     planned: [],
     snapshots: [],

@@ -39,6 +39,8 @@ export interface ExportedDefinition {
   configVersion: string;
   generation: 1 | 2;
   scsiControllerId: string | null;
+  /** SCSI controllers 1..3 (absent in definitions of one-controller VMs). */
+  extraScsiControllerIds?: string[];
   guest: string;
   integration: string;
   notes: string[];
@@ -130,6 +132,7 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
     configVersion: view.version,
     generation: view.hardware.generation,
     scsiControllerId: view.hardware.scsiControllerId ?? null,
+    ...(view.hardware.extraScsiControllerIds ? { extraScsiControllerIds: view.hardware.extraScsiControllerIds } : {}),
     guest: vm.guest,
     integration: vm.integration,
     notes: vm.notes,
@@ -176,7 +179,11 @@ export const importSystemDefinition: MethodHandler = (ctx, args) => {
     id,
     name: def.name,
     configVersion: def.configVersion,
-    hardware: { generation: def.generation, scsiControllerId: def.scsiControllerId ?? undefined },
+    hardware: {
+      generation: def.generation,
+      scsiControllerId: def.scsiControllerId ?? undefined,
+      ...(Array.isArray(def.extraScsiControllerIds) ? { extraScsiControllerIds: def.extraScsiControllerIds.map(String) } : {}),
+    },
     guest: def.guest as PlannedRecord["guest"],
     integration: def.integration as PlannedRecord["integration"],
     disks: def.disks.map(({ file: f, ...rest }) => ({ ...rest, path: path.isAbsolute(f) ? f : path.join(exportRoot, f) })),

@@ -9,6 +9,7 @@ import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type Me
 import { configVersionHasRct, newGuid, type SnapshotRecord, type VmRecord } from "../host/model";
 import { computerSystemPath, diskInstanceId } from "../host/paths";
 import { issueRctId } from "../host/rct";
+import { labSeed, mixSeed, shuffled, shufflesOrder } from "../host/order";
 
 /** SnapshotType values (CIM_VirtualSystemSnapshotService.CreateSnapshot; 32768 = recovery per the Microsoft sample). */
 const SNAPSHOT_TYPE_FULL = 2;
@@ -51,6 +52,15 @@ export const createSnapshot: MethodHandler = (ctx: MethodContext, args: Args): M
   }
   const kind = type === SNAPSHOT_TYPE_RECOVERY ? "recovery" : "standard";
   const vmPath = computerSystemPath(ctx.state.hostName, vm.id);
+  // A pass-through disk cannot be checkpointed: left out only when the caller says so.
+  if (vm.hardware.passthrough && !(settings && String(prop(settings, "IgnoreNonSnapshottableDisks")).toLowerCase() === "true")) {
+    return {
+      kind: "job",
+      description: kind === "recovery" ? "Creating recovery checkpoint" : "Creating checkpoint",
+      affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }],
+      fail: { code: 32768, description: `Cannot create a checkpoint of '${vm.name}': it has a pass-through disk, which cannot be checkpointed (set IgnoreNonSnapshottableDisks to leave it out)`, atPercent: 5 },
+    };
+  }
   const c = checkpointConsistency(vm, kind, level);
   if (!c.ok) {
     return {
@@ -112,14 +122,18 @@ export const convertToReferencePoint: MethodHandler = (ctx, args) => {
   const files = removeCheckpoint(ctx.state, snapshot);
   ctx.deleteAfterCommit(files);
   const id = newGuid();
+  // The two arrays are index-aligned with each other, in no documented order relative to the
+  // VM's disks: the lab draws one, so a client must pair them by disk identifier.
+  const order = diskIds.map((_, i) => i);
+  const drawn = shufflesOrder(ctx.state.config) ? shuffled(order, mixSeed(labSeed(ctx.state.config), id)) : order;
   ctx.state.referencePoints.push({
     id,
     vmId: vm.id,
     createdAt: ctx.now,
     consistencyLevel: snapshot.consistencyLevel,
     consistency: snapshot.consistency,
-    diskIds,
-    rctIds,
+    diskIds: drawn.map((i) => diskIds[i]!),
+    rctIds: drawn.map((i) => rctIds[i]!),
   });
   return {
     kind: "job",

@@ -13,6 +13,7 @@ import { exportedDefinitionFile } from "../../../src/hyperv/mod";
 import { HyperVClient } from "../../../src/hyperv/mod";
 import { HyperVMethodError } from "../../../src/hyperv/mod";
 import { isRctFallbackError } from "../../../src/hyperv/mod";
+import { rctIdAt } from "../../../src/hyperv/mod";
 
 const CLI = join(process.cwd(), "module/bin/hvbackup.cjs");
 const MiB = 1 << 20;
@@ -115,7 +116,9 @@ describe.skipIf(!labReady)("HyperVClient on the lab host", () => {
     expect(rp.vmId.toLowerCase()).toBe(vmId.toLowerCase());
     expect(rp.rctIds).toHaveLength(2);
     for (const id of rp.rctIds) expect(id).not.toBe("");
-    expect(rp.virtualDiskIds).toEqual(vm.disks.map((d) => d.instanceId));
+    // Index-aligned with each other, in no documented order: compared as sets.
+    expect([...rp.virtualDiskIds].sort()).toEqual(vm.disks.map((d) => d.instanceId).sort());
+    for (const d of vm.disks) expect(rctIdAt(rp, d.location)).toBe(rp.rctIds[rp.virtualDiskIds.indexOf(d.instanceId)]);
     expect((await hv.listReferencePoints(vm)).map((r) => r.instanceId)).toContain(rp.instanceId);
     const after = await hv.refreshVm(vm);
     expect(after.recoveryCheckpointCount).toBe(0);
@@ -133,7 +136,7 @@ describe.skipIf(!labReady)("HyperVClient on the lab host", () => {
     lab("write", "--lab", dir, "--vm", "web01", "--disk", "0", "--offset", "4096", "--length", "4096", "--seed", "8");
     const cp = await hv.createRecoveryCheckpoint(await hv.refreshVm(vm), "crash");
     calls.clear();
-    const changed = await hv.getChangedRanges(cp.disks[0]!.path, rp.rctIds[0]!);
+    const changed = await hv.getChangedRanges(cp.disks[0]!.path, rctIdAt(rp, cp.disks[0]!.location)!);
     // The lab processes at most a few MiB per call: a 64 MiB disk needs several.
     expect(calls.get("GetVirtualDiskChanges") ?? 0).toBeGreaterThan(1);
     const covers = (o: number, l: number) => changed.some((r) => r.offset <= o && r.offset + r.length >= o + l);
@@ -141,18 +144,18 @@ describe.skipIf(!labReady)("HyperVClient on the lab host", () => {
     expect(covers(4096, 4096)).toBe(true);
     const total = changed.reduce((s, r) => s + r.length, 0);
     expect(total).toBeLessThan(64 * MiB);
-    expect(await hv.getChangedRanges(cp.disks[1]!.path, rp.rctIds[1]!)).toEqual([]);
+    expect(await hv.getChangedRanges(cp.disks[1]!.path, rctIdAt(rp, cp.disks[1]!.location)!)).toEqual([]);
     // A region query only reports what lies inside it.
-    expect(await hv.getChangedRanges(cp.disks[0]!.path, rp.rctIds[0]!, { offset: 0, length: MiB })).toEqual([{ offset: 4096, length: 4096 }]);
+    expect(await hv.getChangedRanges(cp.disks[0]!.path, rctIdAt(rp, cp.disks[0]!.location)!, { offset: 0, length: MiB })).toEqual([{ offset: 4096, length: 4096 }]);
     const next = await hv.convertToReferencePoint(cp);
     await hv.destroyReferencePoint(rp);
     // The destroyed reference point's id is no longer usable: the engine falls back to a full backup.
     const cp2 = await hv.createRecoveryCheckpoint(await hv.refreshVm(vm), "crash");
-    const e = await hv.getChangedRanges(cp2.disks[0]!.path, rp.rctIds[0]!).catch((x: unknown) => x);
+    const e = await hv.getChangedRanges(cp2.disks[0]!.path, rctIdAt(rp, cp.disks[0]!.location)!).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HyperVMethodError);
     expect(isRctFallbackError(e)).toBe(true);
     expect((e as HyperVMethodError).code).toBe("RctIdInvalid");
-    expect(await hv.getChangedRanges(cp2.disks[0]!.path, next.rctIds[0]!)).toEqual([]);
+    expect(await hv.getChangedRanges(cp2.disks[0]!.path, rctIdAt(next, cp2.disks[0]!.location)!)).toEqual([]);
     await hv.destroyCheckpoint(cp2);
     await hv.destroyReferencePoint(next);
   });

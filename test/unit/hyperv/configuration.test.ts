@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CimInstance } from "../../../src/cim/mod";
-import { configurationFromParts, formatOfFile } from "../../../src/hyperv/configuration";
+import { configurationFromParts, formatOfFile, locationOfInstanceId } from "../../../src/hyperv/configuration";
 import { backupIntegrationFrom, vmStateOf } from "../../../src/hyperv/vm_queries";
 
 function rasd(id: string, props: Record<string, unknown>): CimInstance {
@@ -70,5 +70,48 @@ describe("VM state and backup integration", () => {
     expect(backupIntegrationFrom(vss({ OperationalStatus: [12] }), false)).toBe("unknown");
     expect(backupIntegrationFrom(vss({ OperationalStatus: [3] }))).toBe("degraded");
     expect(backupIntegrationFrom(vss({ OperationalStatus: "garbage" }))).toBe("unknown");
+  });
+});
+
+describe("disk identity by location (issue 13 A1)", () => {
+  // Real-host InstanceID shapes: `Microsoft:<config>\<controller GUID>\0\<lun>\L` for SCSI.
+  const parts = (config: string): CimInstance[] => {
+    const ctl = (guid: string) => rasd(`Microsoft:${config}\\${guid}`, { ResourceType: 6, ResourceSubType: "Microsoft:Hyper-V:Synthetic SCSI Controller", Address: "" });
+    const c0 = ctl("AAAA0000-0000-0000-0000-000000000001");
+    const c1 = ctl("BBBB0000-0000-0000-0000-000000000002");
+    const out: CimInstance[] = [c0, c1];
+    for (const [c, guid, lun, file] of [[c0, "AAAA0000-0000-0000-0000-000000000001", 0, "a"], [c1, "BBBB0000-0000-0000-0000-000000000002", 0, "b"], [c1, "BBBB0000-0000-0000-0000-000000000002", 1, "c"]] as const) {
+      const d = rasd(`Microsoft:${config}\\${guid}\\0\\${lun}\\D`, { ResourceType: 17, Parent: c.__PATH, AddressOnParent: String(lun) });
+      out.push(d, sasd(`Microsoft:${config}\\${guid}\\0\\${lun}\\L`, { ResourceType: 31, ResourceSubType: "Microsoft:Hyper-V:Virtual Hard Disk", Parent: d.__PATH, HostResource: [`E:\\${file}.vhdx`] }));
+    }
+    return out;
+  };
+  const permutations = <T>(xs: T[], seed: number): T[] => {
+    const out = [...xs];
+    let s = seed;
+    for (let i = out.length - 1; i > 0; i--) {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      const j = s % (i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  };
+
+  it("reads the location from an InstanceID, case-insensitively, for the disk and its drive alike", () => {
+    expect(locationOfInstanceId("Microsoft:1C2B\\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\\1\\0\\L")).toBe("83f8638b-8dca-4152-9eda-2ca8b33039b4\\1\\0");
+    expect(locationOfInstanceId("microsoft:9F\\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\\1\\0\\D")).toBe("83f8638b-8dca-4152-9eda-2ca8b33039b4\\1\\0");
+    expect(locationOfInstanceId("v00")).toBeUndefined();
+    expect(locationOfInstanceId("Microsoft:ABC")).toBeUndefined();
+  });
+
+  it("numbers and locates disks the same whatever order the host lists the parts in", () => {
+    const want = configurationFromParts(parts("VM")).disks.map((d) => [d.index, d.location, d.hostResource, d.controllerNumber]);
+    expect(want.map((w) => w[2])).toEqual(["E:\\a.vhdx", "E:\\b.vhdx", "E:\\c.vhdx"]);
+    for (let seed = 1; seed < 40; seed++) {
+      expect(configurationFromParts(permutations(parts("VM"), seed)).disks.map((d) => [d.index, d.location, d.hostResource, d.controllerNumber])).toEqual(want);
+    }
+    // A checkpoint's configuration has other InstanceID prefixes but the same locations.
+    const cp = configurationFromParts(permutations(parts("CHECKPOINT"), 3)).disks;
+    expect(cp.map((d) => d.location)).toEqual(want.map((w) => w[1]));
   });
 });
