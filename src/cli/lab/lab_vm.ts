@@ -25,7 +25,7 @@ export function labInit(argv: string[], io: CommandIo): number {
   const config = {
     hostVersion,
     ...(jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }),
-    ...(order === undefined ? {} : { enumerationOrder: order }),
+    ...(order === undefined ? {} : { enumerationOrder: order as "shuffled" | "stable" }),
     ...(seed === undefined ? {} : { seed: parseInteger(seed, "--seed") }),
   };
   const state = initLab(dir, config, undefined, nodes);
