@@ -6,31 +6,39 @@
  * region is covered.
  *
  * A baseline the host cannot answer for (unknown, reset or destroyed RCT id; a VHD; a
- * configuration version without RCT) fails with a family-B code the docs leave open; the ones
- * that mean "this baseline is unusable" are raised with code `RctIdInvalid` (32768 Failed,
- * 32773 Invalid parameter, 32775 Invalid state) or `RctNotSupported` (32770 Not Supported), so
- * the engine can fall back to a full backup. Other codes (access denied, file not found...)
- * stay `HyperVMethodFailed`: a full backup would not get past them either.
+ * configuration version without RCT) fails with a family-B code the docs leave open: which code
+ * a reset or unknown id gives is not documented. So every failure of the call is raised as
+ * `RctIdInvalid` (`RctNotSupported` for 32770 Not Supported) and the engine copies that disk in
+ * full, with a warning naming the code; except 32769 Access denied, which stays
+ * `HyperVAccessDenied`: a full copy would not get past it either, and the user must fix rights.
+ *
+ * TargetSnapshotId is not sent: the page says it "is only valid for VHD Set files" (nxmBackup
+ * leaves it unset too).
  */
 import { HvbError } from "../base/mod";
 import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
-import type { HyperVMethodErrorCode } from "./method_errors";
+import { HyperVMethodError, type HyperVMethodErrorCode } from "./method_errors";
 import type { ByteRange } from "./types";
 import { mergeRanges } from "../base/mod";
 import { IMAGE_MANAGEMENT_SERVICE, getVhdSettings } from "./vhd_settings";
 import { numberArray, requireNumber, unexpected } from "../cim/mod";
 
-/** Return/job codes of GetVirtualDiskChanges that mean "this baseline cannot be used". */
-const BASELINE_UNUSABLE: Record<number, HyperVMethodErrorCode> = {
-  32768: "RctIdInvalid",
-  32770: "RctNotSupported",
-  32773: "RctIdInvalid",
-  32775: "RctIdInvalid",
-};
+/** The code of a GetVirtualDiskChanges failure: any code but access denied means "this baseline cannot be used". */
+function baselineUnusable(code: number): HyperVMethodErrorCode | undefined {
+  if (code === ACCESS_DENIED) return undefined;
+  return code === NOT_SUPPORTED ? "RctNotSupported" : "RctIdInvalid";
+}
+const ACCESS_DENIED = 32769;
+const NOT_SUPPORTED = 32770;
 
-/** True for an error after which an incremental backup of the disk must fall back to a full one. */
+/**
+ * True for an error after which an incremental backup of the disk must fall back to a full one:
+ * any failure of GetVirtualDiskChanges or its job (a timed-out or vanished job included), but
+ * not access denied.
+ */
 export function isRctFallbackError(e: unknown): boolean {
-  return e instanceof HvbError && (e.code === "RctIdInvalid" || e.code === "RctNotSupported");
+  if (!(e instanceof HyperVMethodError)) return e instanceof HvbError && (e.code === "RctIdInvalid" || e.code === "RctNotSupported");
+  return e.code !== "HyperVAccessDenied";
 }
 
 /**
@@ -55,9 +63,9 @@ export async function getChangedRanges(ctx: ClientContext, diskPath: string, lim
       ctx,
       svc,
       "GetVirtualDiskChanges",
-      { Path: diskPath, LimitId: limitId, TargetSnapshotId: "", ByteOffset: offset, ByteLength: end - offset },
+      { Path: diskPath, LimitId: limitId, ByteOffset: offset, ByteLength: end - offset },
       subjects.file("disk", diskPath),
-      { errorCodeFor: (code) => BASELINE_UNUSABLE[code] },
+      { errorCodeFor: baselineUnusable },
     );
     const processed = requireNumber(out["ProcessedByteLength"], "GetVirtualDiskChanges ProcessedByteLength");
     const offsets = numberArray(out["ChangedByteOffsets"], "ChangedByteOffsets");

@@ -1,7 +1,7 @@
 import type { VirtualDisk } from "../../disk/mod";
 import { openDisk } from "../../disks/mod";
 import { HvbError, windowsPathParts } from "../../base/mod";
-import { isRctFallbackError } from "../../hyperv/mod";
+import { isHyperVMethodError, isRctFallbackError } from "../../hyperv/mod";
 import type { PointDisk, PointRecord } from "../../repository/mod";
 import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
 import { rctUnavailableReason } from "../readiness";
@@ -180,8 +180,17 @@ export async function changedRanges(host: HostApi, o: ChangedRangesOptions): Pro
   try {
     return await host.getChangedRanges(o.diskPath, rctId, { offset: 0, length: o.virtualSize });
   } catch (e) {
-    // Only "this id or disk cannot answer" falls back; access denied and the like are real failures.
+    if (isHyperVMethodError(e) && e.code === "HyperVAccessDenied") {
+      throw new HvbError(
+        "HyperVAccessDenied",
+        `Hyper-V denied access (32769) when asked for the changed blocks of ${label} ('${o.diskPath}'): run the backup as a member of Hyper-V Administrators (or Administrators) with read access to the VM's disk files, or grant those rights to the account of the scheduled task`,
+        { category: "PermissionDenied", target: o.diskPath, cause: e },
+      );
+    }
+    // Any other failure (the code for a reset or unknown RCT id is not documented): this disk
+    // is copied in full, with the code in the warning.
     if (!isRctFallbackError(e)) throw e;
-    return fallback(`GetVirtualDiskChanges refused RCT id '${rctId}': ${(e as Error).message}`, "RctIdInvalid");
+    const code = isHyperVMethodError(e) ? `${e.errorCode} ${e.meaning}` : (e as Error).message;
+    return fallback(`GetVirtualDiskChanges failed for RCT id '${rctId}' with ${code}`, "RctIdInvalid");
   }
 }

@@ -46,7 +46,8 @@ export const getVirtualDiskChanges: MethodHandler = (ctx: MethodContext, args) =
   const offset = args.uint("ByteOffset");
   const length = args.uint("ByteLength");
   if (!file || !limitId || offset === undefined || length === undefined) return sync(B.InvalidParameter);
-  if (args.string("TargetSnapshotId")) return sync(B.InvalidParameter); // only for VHD Sets, not emulated
+  // "Only valid for VHD Set files" (method page): on a plain disk the lab refuses it even empty.
+  if (args.raw("TargetSnapshotId") !== undefined && args.raw("TargetSnapshotId") !== null) return sync(B.InvalidParameter);
   if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
   const found = locateTrackedFile(ctx.state, file);
   if (!found) return sync(B.Failed);

@@ -32,7 +32,9 @@ describe("getChangedRanges", () => {
     const calls = host.session.calls.filter((c) => c.method === "GetVirtualDiskChanges");
     expect(calls).toHaveLength(13);
     expect(calls.map((c) => c.args["ByteOffset"])).toEqual(Array.from({ length: 13 }, (_, i) => i * 5 * MiB));
-    expect(calls[0]!.args).toMatchObject({ Path: disk, LimitId: "rct-1", TargetSnapshotId: "", ByteLength: 64 * MiB });
+    expect(calls[0]!.args).toMatchObject({ Path: disk, LimitId: "rct-1", ByteLength: 64 * MiB });
+    // "Only valid for VHD Set files" (method page): never sent for a VHDX.
+    expect(calls.every((c) => !("TargetSnapshotId" in c.args))).toBe(true);
     expect(calls[12]!.args["ByteLength"]).toBe(4 * MiB);
   });
 
@@ -60,7 +62,7 @@ describe("getChangedRanges", () => {
     expect((e as Error).message).toBe(`GetVirtualDiskChanges failed on disk '${disk}': 32773 Invalid parameter`);
   });
 
-  it("raises RctNotSupported for 32770 and keeps other failures HyperVMethodFailed", async () => {
+  it("raises RctNotSupported for 32770, RctIdInvalid for any other code, and keeps access denied apart", async () => {
     const { host, hv, disk } = setup();
     host.changes.set(`${disk}|rct-1`, []);
     host.fail("GetVirtualDiskChanges", { returnValue: 32770 });
@@ -71,6 +73,14 @@ describe("getChangedRanges", () => {
     const e2 = await hv.getChangedRanges(disk, "rct-1").catch((x: unknown) => x);
     expect((e2 as HyperVMethodError).code).toBe("HyperVAccessDenied");
     expect(isRctFallbackError(e2)).toBe(false);
+    // The code for a reset or unknown id is undocumented: 32779, 32768 or anything else falls back too.
+    for (const returnValue of [32768, 32779, 32772]) {
+      host.fail("GetVirtualDiskChanges", { returnValue });
+      const e = await hv.getChangedRanges(disk, "rct-1").catch((x: unknown) => x);
+      expect((e as HyperVMethodError).code).toBe("RctIdInvalid");
+      expect((e as HyperVMethodError).errorCode).toBe(returnValue);
+      expect(isRctFallbackError(e)).toBe(true);
+    }
   });
 
   it("refuses to loop forever when the host processes nothing", async () => {
