@@ -41,6 +41,7 @@ export type HvbErrorCode =
   | "HostChannelProtocol"
   | "HostClassLacksProperty"
   | "HyperVAccessDenied"
+  | "HyperVJobCancelled"
   | "HyperVJobLost"
   | "HyperVJobTimeout"
   | "HyperVMethodFailed"

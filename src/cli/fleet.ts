@@ -10,6 +10,7 @@ import { HvbError } from "../base/mod";
 import type { CimSession } from "../cim/mod";
 import { type HyperVClient, listClusterNodes, listClusteredVms, listVolumes } from "../hyperv/mod";
 import { channelRequested, channelSession } from "./control";
+import { hostClientOptions } from "./host";
 
 const CIMV2 = "root\\cimv2";
 const MSCLUSTER = "root\\MSCluster";
@@ -75,7 +76,8 @@ export async function openFleet(labDir: string | undefined): Promise<HostFleet> 
   const nodes = await listClusterNodes(cluster).catch(() => [] as string[]);
   const volumeSession = await sessionFor(CIMV2, undefined);
   const volumes = () => listVolumes(volumeSession);
-  const clientFor = async (node: string | undefined): Promise<HyperVClient> => new HyperVClient(await sessionFor(V2, node), pollMs === undefined ? {} : { pollMs });
+  const common = hostClientOptions();
+  const clientFor = async (node: string | undefined): Promise<HyperVClient> => new HyperVClient(await sessionFor(V2, node), pollMs === undefined ? common : { ...common, pollMs });
   if (nodes.length === 0) {
     const host = await clientFor(undefined);
     return { nodes: ["localhost"], clustered: false, host: () => host, clusteredVms: async () => [], volumes, cimv2: volumeSession };

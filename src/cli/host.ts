@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { HostApi } from "../engine/mod";
+import type { CancelRequest } from "../hyperv/mod";
 import { HvbError } from "../base/mod";
 import { type ParsedArgs, optionValue } from "./args";
 import { channelRequested, channelSession } from "./control";
@@ -22,18 +23,68 @@ export function labDirFrom(args: ParsedArgs): string | undefined {
  */
 export async function openHost(labDir: string | undefined): Promise<HostApi> {
   const { HyperVClient } = await import("../hyperv/mod");
+  const common = hostClientOptions();
   // The module sets HVBACKUP_HOST=channel only when it answers host requests itself (never
   // with -LabPath), so it wins over a lab folder inherited through the environment.
-  if (channelRequested()) return new HyperVClient(channelSession());
+  if (channelRequested()) return new HyperVClient(channelSession(), common);
   if (labDir !== undefined) {
     if (!existsSync(labDir)) throw new HvbError("LabNotFound", `Lab '${labDir}' does not exist: create it with 'hvbackup lab init ${labDir}'`, { category: "ObjectNotFound", target: labDir });
     const { LabCimSession } = await import("../lab/mod");
     // Lab jobs last ~100 ms (lab init --job-ms): poll them more often than a real host's.
-    return new HyperVClient(new LabCimSession(labDir), { pollMs: 25 });
+    return new HyperVClient(new LabCimSession(labDir), { pollMs: 25, ...common });
   }
   if (process.platform !== "win32") {
     throw new HvbError("NoHyperVHost", "No Hyper-V host here: run on a Windows host with Hyper-V, or use --lab DIR (or HYPERVBACKUP_LAB) to work with a lab host", { category: "ResourceUnavailable" });
   }
   const { openWmiSession } = await import("../hyperv/mod");
-  return new HyperVClient(await openWmiSession());
+  return new HyperVClient(await openWmiSession(), common);
+}
+
+/**
+ * What every Hyper-V client of one run shares: the stop request the signal handlers set, and
+ * the stall period for jobs. Made once per process (one pair of signal handlers).
+ */
+export function hostClientOptions(): { cancel: CancelRequest; jobStallMs?: number } {
+  shared ??= { cancel: cancelOnSignals(), ...jobStallFromEnvironment() };
+  return shared;
+}
+let shared: { cancel: CancelRequest; jobStallMs?: number } | undefined;
+
+/**
+ * The stall period for Hyper-V jobs: HYPERVBACKUP_JOB_STALL_SECONDS (a job showing no progress
+ * that long is given up on; default 30 minutes). A merge that keeps moving is never cut short.
+ */
+function jobStallFromEnvironment(): { jobStallMs?: number } {
+  const text = process.env["HYPERVBACKUP_JOB_STALL_SECONDS"];
+  if (text === undefined || text === "") return {};
+  const seconds = Number(text);
+  if (!(Number.isFinite(seconds) && seconds > 0)) {
+    throw new HvbError("InvalidArgument", `HYPERVBACKUP_JOB_STALL_SECONDS must be a positive number of seconds, got '${text}'`, { category: "InvalidArgument", target: "HYPERVBACKUP_JOB_STALL_SECONDS" });
+  }
+  return { jobStallMs: Math.round(seconds * 1000) };
+}
+
+/**
+ * SIGINT or SIGTERM while a Hyper-V job is being waited for (a checkpoint, a merge) stops the
+ * run the orderly way: the job is terminated (documented Msvm_ConcreteJob.RequestStateChange
+ * 4), the operation fails and cleans up (checkpoint removed, staging dropped, lock released).
+ * At any other moment, or on a second signal, the process ends at once as before (the next run
+ * removes what it left, see the lock).
+ */
+function cancelOnSignals(): CancelRequest {
+  const cancel: CancelRequest = { requested: false };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (!cancel.waiting) {
+      process.kill(process.pid, signal);
+      return;
+    }
+    cancel.requested = true;
+    cancel.reason = signal;
+    process.once(signal, () => process.kill(process.pid, signal));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return cancel;
 }

@@ -6,17 +6,22 @@ import { UsageError } from "../base/mod";
 import type { CommandIo } from "./io";
 import { labCim } from "./lab/lab_cim";
 import { labGroup } from "./lab/lab_group";
-import { labCrash, labFail, labGuest, labInit, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
+import { labCrash, labFail, labGuest, labInit, labJobs, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
 
   init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025]
+       [--order shuffled|stable] [--seed N] [--job-share PERCENT]
                                              create a lab host in DIR (--nodes: a cluster of N nodes
                                              sharing a cluster shared volume; --host-version: the
-                                             Windows Server it poses as, default 2022 or HVB_HOST_VERSION)
-  vm new --lab DIR --name N --disk SIZE [--disk SIZE ...] [--config-version X.Y]
+                                             Windows Server it poses as, default 2022 or HVB_HOST_VERSION);
+                                             answers come in a seeded shuffled order; PERCENT (default
+                                             30) of the calls documented to answer with a job do so
+  vm new --lab DIR --name N --disk SIZE[@ide|scsi:C:A] [--disk ...] [--config-version X.Y]
          [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]
          [--volume V] [--node NODE]          V: a volume of the lab (made when new); NODE: its owner
+         [--dvd] [--passthrough]             a DVD drive, a pass-through disk
+         [--checkpoint NAME ...]             standard checkpoints taken right after creation
   group new --lab DIR --name NAME --vm A [--vm B ...]
                                              a VM group (Msvm_VirtualSystemCollection)
   write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S
@@ -29,6 +34,8 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
   state --lab DIR --vm N Running|Off|Saved|Paused
   guest --lab DIR --vm N --integration ok|missing|failing
   fail --lab DIR --method NAME --code C [--times K] [--at-percent P]
+  jobs --lab DIR [--share PERCENT] [--job-ms N] [--stall METHOD ...] [--no-stall]
+                                             job answers, job length, jobs that stop moving
   ls --lab DIR [--json]                      VMs (with their node), volumes, and the most recovery
                                              checkpoints that existed at once per volume and node
   cim query --lab DIR "WQL"
@@ -58,6 +65,8 @@ export async function labCommand(argv: string[], io: CommandIo): Promise<number>
       return labGuest(rest, io);
     case "fail":
       return labFail(rest, io);
+    case "jobs":
+      return labJobs(rest, io);
     case "ls":
       return labLs(rest, io);
     case "cim":

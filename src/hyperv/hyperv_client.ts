@@ -27,7 +27,7 @@ import {
   realizePlannedSystem,
   validatePlannedSystem,
 } from "./export_import";
-import { type ClientContext, DEFAULT_JOB_TIMEOUT_MS, DEFAULT_POLL_MS } from "./jobs";
+import { type CancelRequest, type ClientContext, DEFAULT_JOB_STALL_MS, DEFAULT_POLL_MS } from "./jobs";
 import { getChangedRanges } from "./rct";
 import { convertToReferencePoint, destroyReferencePoint, findReferencePoint, listReferencePoints } from "./reference_points";
 import { renameSystem } from "./rename_system";
@@ -48,8 +48,13 @@ import {
 
 /** Options of {@link HyperVClient}. */
 export interface HyperVClientOptions {
-  /** Longest wait for one job in ms (default 30 min); a longer job fails with `HyperVJobTimeout`. */
-  jobTimeoutMs?: number;
+  /**
+   * How long a job may show no progress before the wait fails with `HyperVJobTimeout`, in ms
+   * (default 30 min). There is no limit on a job that keeps moving.
+   */
+  jobStallMs?: number;
+  /** Set `requested` to stop the run: the job being waited for is terminated (see jobs.ts). */
+  cancel?: CancelRequest;
   /** Delay between polls of a running job in ms (default 250). */
   pollMs?: number;
   /** Called when a job's PercentComplete or status text changes. */
@@ -63,7 +68,8 @@ export class HyperVClient {
   constructor(session: CimSession, options: HyperVClientOptions = {}) {
     this.#ctx = {
       session,
-      jobTimeoutMs: options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+      jobStallMs: options.jobStallMs ?? DEFAULT_JOB_STALL_MS,
+      cancel: options.cancel ?? { requested: false },
       pollMs: options.pollMs ?? DEFAULT_POLL_MS,
       onJobProgress: options.onJobProgress,
       servicePaths: new Map(),

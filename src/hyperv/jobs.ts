@@ -2,27 +2,48 @@
  * Calling a Hyper-V method and waiting for its job (reference §8): ReturnValue 0 = done, 4096 =
  * poll the Msvm_ConcreteJob until it leaves New/Starting/Running/Suspended/Shutting Down;
  * JobState 7 Completed (or 32768, seen as "completed with warnings") is success, anything else
- * a {@link HyperVMethodError}. Waits are bounded and report PercentComplete as they go.
+ * a {@link HyperVMethodError}. Waits report PercentComplete as they go.
+ *
+ * No wait has a fixed limit: ConvertToReferencePoint and DestroySnapshot merge the recovery
+ * .avhdx while the VM runs and may take hours on a big busy VM. A job times out only when it
+ * stops moving (JobState and PercentComplete unchanged) for the stall period; the error names
+ * the job, which may still finish. When the user stops the run ({@link ClientContext.cancel}),
+ * the job being waited for is terminated the documented way (Msvm_ConcreteJob.RequestStateChange
+ * with RequestedState 4 Terminate) before the wait gives up.
  */
 import { HvbError } from "../base/mod";
-import { type CimInstance, type CimMethodResult, type CimSession, JOB_STARTED, jobSucceeded, waitForJob } from "../cim/mod";
+import { type CimInstance, type CimMethodResult, type CimSession, JOB_STARTED, isJobActive, jobSucceeded } from "../cim/mod";
 import { HyperVMethodError, type HyperVMethodErrorCode, jobStateName } from "./method_errors";
 import { numberOrUndefined, stringOrUndefined } from "../cim/mod";
 
 /** Shared state of one {@link HyperVClient}: the session, job-wait settings and service paths. */
 export interface ClientContext {
   session: CimSession;
-  /** Longest wait for one job (ms). */
-  jobTimeoutMs: number;
+  /** How long a job may show no progress (JobState and PercentComplete unchanged) before the wait gives up (ms). */
+  jobStallMs: number;
   /** Delay between job polls (ms). */
   pollMs: number;
   onJobProgress: ((percent: number, description: string) => void) | undefined;
   /** Object paths of the singleton services, looked up once. */
   servicePaths: Map<string, string>;
+  /** Set when the user stopped the run: the job being waited for is terminated, once. */
+  cancel: CancelRequest;
 }
 
-/** Default job timeout: 30 minutes. */
-export const DEFAULT_JOB_TIMEOUT_MS = 30 * 60 * 1000;
+/** A stop request shared by a client and whoever stops it (a signal handler). */
+export interface CancelRequest {
+  requested: boolean;
+  /** Why, for the error message (e.g. "SIGINT"). */
+  reason?: string;
+  /** How many job waits are under way (a stop request is only delivered to one of those). */
+  waiting?: number;
+}
+
+/** Default stall period: a job showing no progress for 30 minutes is given up on. */
+export const DEFAULT_JOB_STALL_MS = 30 * 60 * 1000;
+
+/** Msvm_ConcreteJob.RequestStateChange RequestedState 4: Terminate (CIM_ConcreteJob). */
+const REQUEST_TERMINATE = 4;
 /** Default poll interval: 250 ms. */
 export const DEFAULT_POLL_MS = 250;
 
@@ -101,28 +122,103 @@ export async function runMethod(
   return { out, job };
 }
 
+/** How many times {@link runQuery} asks when the host answers with a job but without the data. */
+const QUERY_ATTEMPTS = 3;
+
+/**
+ * {@link runMethod} for a query whose answer is in out-parameters (`outputs`), for methods
+ * documented to answer 0 or 4096 + Job (GetVirtualDiskChanges, GetVirtualHardDiskSettingData,
+ * GetVirtualHardDiskState). After a job the out-parameters of the call are used when the host
+ * filled them (working code reads them there); what they hold then is not documented, so when
+ * the data is missing the query is asked again (it only reads) instead of being misread.
+ */
+export async function runQuery(
+  ctx: ClientContext,
+  path: string,
+  method: string,
+  args: Record<string, unknown>,
+  about: Subject,
+  outputs: readonly string[],
+  options: RunMethodOptions = {},
+): Promise<MethodOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await runMethod(ctx, path, method, args, about, options);
+    const missing = outputs.filter((n) => outcome.out[n] === undefined || outcome.out[n] === null);
+    if (missing.length === 0) return outcome;
+    if (!outcome.job || attempt >= QUERY_ATTEMPTS) {
+      throw new HvbError(
+        "HyperVUnexpectedData",
+        `${method} on ${about.text} ${outcome.job ? `completed its job ${attempt} time(s)` : "succeeded"} but returned no ${missing.join(", ")}`,
+        { category: "InvalidData", target: about.target },
+      );
+    }
+  }
+}
+
 async function waitJob(ctx: ClientContext, jobPath: string, method: string, subject: string, target: string | undefined): Promise<CimInstance> {
-  let last: CimInstance | undefined;
-  let lastReported = "";
+  ctx.cancel.waiting = (ctx.cancel.waiting ?? 0) + 1;
   try {
-    return await waitForJob(ctx.session, jobPath, {
-      pollMs: ctx.pollMs,
-      timeoutMs: ctx.jobTimeoutMs,
-      onProgress: (job) => {
-        last = job;
-        if (!ctx.onJobProgress) return;
-        const percent = numberOrUndefined(job["PercentComplete"]) ?? 0;
-        const description = jobDescription(job, method);
-        const key = `${percent}\u0000${description}`;
-        if (key === lastReported) return;
+    return await pollJob(ctx, jobPath, method, subject, target);
+  } finally {
+    ctx.cancel.waiting = (ctx.cancel.waiting ?? 1) - 1;
+  }
+}
+
+async function pollJob(ctx: ClientContext, jobPath: string, method: string, subject: string, target: string | undefined): Promise<CimInstance> {
+  let lastReported = "";
+  let lastMove = "";
+  let movedAt = Date.now();
+  for (;;) {
+    let job: CimInstance;
+    try {
+      job = await ctx.session.getInstance(jobPath);
+    } catch (e) {
+      if (e instanceof HvbError && e.code === "CimNotFound") {
+        throw new HyperVMethodError({
+          method,
+          subject,
+          target,
+          returnValue: JOB_STARTED,
+          jobPath,
+          code: "HyperVJobLost",
+          detail: `the job '${jobPath}' vanished before it was seen finished`,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    const state = numberOrUndefined(job["JobState"]);
+    const percent = numberOrUndefined(job["PercentComplete"]);
+    if (ctx.onJobProgress) {
+      const description = jobDescription(job, method);
+      const key = `${percent ?? 0}\u0000${description}`;
+      if (key !== lastReported) {
         lastReported = key;
-        ctx.onJobProgress(percent, description);
-      },
-    });
-  } catch (e) {
-    if (e instanceof HvbError && e.code === "CimJobTimeout") {
-      const state = numberOrUndefined(last?.["JobState"]);
-      const percent = numberOrUndefined(last?.["PercentComplete"]);
+        ctx.onJobProgress(percent ?? 0, description);
+      }
+    }
+    if (!isJobActive(Number(job["JobState"]))) return job;
+    const move = `${state}\u0000${percent}`;
+    if (move !== lastMove) {
+      lastMove = move;
+      movedAt = Date.now();
+    }
+    if (ctx.cancel.requested) {
+      // Delivered once: the cleanup after this error may need jobs of its own.
+      ctx.cancel.requested = false;
+      await terminateJob(ctx, jobPath);
+      throw new HyperVMethodError({
+        method,
+        subject,
+        target,
+        returnValue: JOB_STARTED,
+        jobState: state,
+        jobPath,
+        code: "HyperVJobCancelled",
+        detail: `stopped by the user${ctx.cancel.reason ? ` (${ctx.cancel.reason})` : ""}; the job was asked to terminate at ${percent ?? 0}%`,
+      });
+    }
+    if (Date.now() - movedAt >= ctx.jobStallMs) {
       throw new HyperVMethodError({
         method,
         subject,
@@ -132,24 +228,23 @@ async function waitJob(ctx: ClientContext, jobPath: string, method: string, subj
         jobPath,
         code: "HyperVJobTimeout",
         detail:
-          `the job did not finish within ${formatMs(ctx.jobTimeoutMs)}` +
-          (state === undefined ? "" : ` (last seen ${jobStateName(state)}${percent === undefined ? "" : `, ${percent}%`})`),
-        cause: e,
+          `the job made no progress for ${formatMs(ctx.jobStallMs)}` +
+          (state === undefined ? "" : ` (still ${jobStateName(state)}${percent === undefined ? "" : ` at ${percent}%`}; it may yet finish: '${jobPath}')`),
       });
     }
-    if (e instanceof HvbError && e.code === "CimNotFound") {
-      throw new HyperVMethodError({
-        method,
-        subject,
-        target,
-        returnValue: JOB_STARTED,
-        jobPath,
-        code: "HyperVJobLost",
-        detail: `the job '${jobPath}' vanished before it was seen finished`,
-        cause: e,
-      });
-    }
-    throw e;
+    await new Promise((r) => setTimeout(r, ctx.pollMs));
+  }
+}
+
+/**
+ * Asks a job to terminate (RequestStateChange 4). A job that cannot be terminated, or has
+ * finished meanwhile, is left as it is: the caller's error says the run was stopped.
+ */
+async function terminateJob(ctx: ClientContext, jobPath: string): Promise<void> {
+  try {
+    await ctx.session.invokeMethod(jobPath, "RequestStateChange", { RequestedState: REQUEST_TERMINATE });
+  } catch {
+    // Not cancellable (Cancellable FALSE) or already gone: nothing more to do.
   }
 }
 

@@ -158,6 +158,7 @@ export type HyperVMethodErrorCode =
   | "HyperVMethodFailed"
   | "HyperVAccessDenied"
   | "HyperVJobTimeout"
+  | "HyperVJobCancelled"
   | "HyperVJobLost"
   | "RctIdInvalid"
   | "RctNotSupported";
@@ -209,6 +210,7 @@ const CATEGORY: Record<HyperVMethodErrorCode, HvbCategory> = {
   HyperVMethodFailed: "InvalidOperation",
   HyperVAccessDenied: "PermissionDenied",
   HyperVJobTimeout: "OperationStopped",
+  HyperVJobCancelled: "OperationStopped",
   HyperVJobLost: "OperationStopped",
   RctIdInvalid: "InvalidData",
   RctNotSupported: "NotImplemented",

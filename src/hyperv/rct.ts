@@ -16,7 +16,7 @@
  * leaves it unset too).
  */
 import { HvbError } from "../base/mod";
-import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
+import { type ClientContext, runQuery, servicePath, subjects } from "./jobs";
 import { HyperVMethodError, type HyperVMethodErrorCode } from "./method_errors";
 import type { ByteRange } from "./types";
 import { mergeRanges } from "../base/mod";
@@ -59,12 +59,14 @@ export async function getChangedRanges(ctx: ClientContext, diskPath: string, lim
   const found: ByteRange[] = [];
   let offset = region.offset;
   while (offset < end) {
-    const { out } = await runMethod(
+    const { out } = await runQuery(
       ctx,
       svc,
       "GetVirtualDiskChanges",
       { Path: diskPath, LimitId: limitId, ByteOffset: offset, ByteLength: end - offset },
       subjects.file("disk", diskPath),
+      // WMI gives an empty array as null: only ProcessedByteLength says an answer came.
+      ["ProcessedByteLength"],
       { errorCodeFor: baselineUnusable },
     );
     const processed = requireNumber(out["ProcessedByteLength"], "GetVirtualDiskChanges ProcessedByteLength");

@@ -4,7 +4,7 @@
  * Msvm_VirtualHardDiskSettingData it returns.
  */
 import { embeddedInstance } from "../cim/mod";
-import { type ClientContext, runMethod, servicePath, subjects } from "./jobs";
+import { type ClientContext, runQuery, servicePath, subjects } from "./jobs";
 import type { VhdSettings } from "./types";
 import { numberOrUndefined, requireNumber, stringOrUndefined } from "../cim/mod";
 
@@ -31,6 +31,7 @@ export function vhdSettingsFrom(sd: Record<string, unknown>, path: string): VhdS
 /** Reads the settings of the virtual hard disk file at `path`. */
 export async function getVhdSettings(ctx: ClientContext, path: string): Promise<VhdSettings> {
   const svc = await servicePath(ctx, IMAGE_MANAGEMENT_SERVICE);
-  const { out } = await runMethod(ctx, svc, "GetVirtualHardDiskSettingData", { Path: path }, subjects.file("disk", path));
+  // Documented to answer 0, or 4096 with a Job: runQuery waits and makes sure SettingData came.
+  const { out } = await runQuery(ctx, svc, "GetVirtualHardDiskSettingData", { Path: path }, subjects.file("disk", path), ["SettingData"]);
   return vhdSettingsFrom(embeddedInstance(out["SettingData"], "GetVirtualHardDiskSettingData SettingData"), path);
 }

@@ -15,6 +15,7 @@ import { takeFault } from "./host/faults";
 import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
 import { labSeed, mixSeed, shuffled, shufflesOrder } from "./host/order";
+import { STALL_PERCENT, drawJobAnswer, stallsJobsOf } from "./host/job_answers";
 import { Args, type MethodContext } from "./services/method_support";
 import { METHODS } from "./services/methods";
 import { checkArguments } from "./services/method_parameters";
@@ -211,14 +212,20 @@ export class LabCimSession implements CimSession {
       migrateAfterCall(state, method, JSON.stringify(rawArgs));
       // A VM a method made on a cluster lab (RealizePlannedSystem) runs on the node that made it.
       if ((state.nodes?.length ?? 0) > 0) for (const v of state.vms) v.node ??= this.node ?? state.nodes![0]!;
-      if (outcome.kind === "sync") return { ReturnValue: outcome.returnValue, ...embeddedAsText(outcome.out, state.config.hostVersion) } as CimMethodResult;
+      const stall = stallsJobsOf(state, method) ? { stallAtPercent: STALL_PERCENT } : {};
+      if (outcome.kind === "sync") {
+        const answer = outcome.returnValue === 0 ? drawJobAnswer(state, method, rawArgs, outcome.out ?? {}) : undefined;
+        if (!answer) return { ReturnValue: outcome.returnValue, ...embeddedAsText(outcome.out, state.config.hostVersion) } as CimMethodResult;
+        const job = startJob(state, { method, description: method, ...stall }, now);
+        return { ReturnValue: 4096, ...embeddedAsText(answer.out, state.config.hostVersion), Job: jobPath(state.hostName, job.id) } as CimMethodResult;
+      }
       const job = startJob(
         state,
         {
           method,
           description: outcome.description,
           affected: outcome.fail ? [] : outcome.affected,
-          ...(outcome.fail ? { failAtPercent: outcome.fail.atPercent, errorCode: outcome.fail.code, errorDescription: outcome.fail.description } : {}),
+          ...(outcome.fail ? { failAtPercent: outcome.fail.atPercent, errorCode: outcome.fail.code, errorDescription: outcome.fail.description } : stall),
         },
         now,
       );

@@ -20,7 +20,8 @@ export interface TestLab {
 
 export function newLab(config: Partial<LabConfig> = {}): TestLab {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-lab-"));
-  initLab(dir, { jobDurationMs: 0, ...config });
+  // Protocol tests look at raw answers: queries answer at once unless a test asks for jobs.
+  initLab(dir, { jobDurationMs: 0, jobShare: 0, ...config });
   return { dir, session: new LabCimSession(dir) };
 }
 
@@ -142,7 +143,7 @@ export function allChanges(lab: TestLab, file: string, limitId: string, size: nu
   let offset = 0;
   let calls = 0;
   while (offset < size) {
-    const r = lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: file, LimitId: limitId, TargetSnapshotId: "", ByteOffset: offset, ByteLength: size - offset });
+    const r = lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: file, LimitId: limitId, ByteOffset: offset, ByteLength: size - offset });
     calls++;
     if (r.ReturnValue !== 0) return { ranges, calls, code: r.ReturnValue };
     const offs = r["ChangedByteOffsets"] as number[];

@@ -10,8 +10,8 @@ import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/m
 import { MAX_CONFIG_VERSION, defaultHostVersion, hostRunsConfigVersion, parseHostVersion } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version", "order", "seed"] });
-  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025] [--order shuffled|stable] [--seed N]");
+  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version", "order", "seed", "job-share"] });
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025] [--order shuffled|stable] [--seed N] [--job-share PERCENT]");
   const jobMs = optionValue(a, "job-ms");
   const nodesText = optionValue(a, "nodes");
   const nodes = nodesText === undefined ? 0 : parseInteger(nodesText, "--nodes");
@@ -27,6 +27,7 @@ export function labInit(argv: string[], io: CommandIo): number {
     ...(jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }),
     ...(order === undefined ? {} : { enumerationOrder: order as "shuffled" | "stable" }),
     ...(seed === undefined ? {} : { seed: parseInteger(seed, "--seed") }),
+    ...(optionValue(a, "job-share") === undefined ? {} : { jobShare: percentOption(optionValue(a, "job-share")!, "--job-share") }),
   };
   const state = initLab(dir, config, undefined, nodes);
   const cluster = nodes > 0 ? ` as a ${nodes}-node cluster (${(state.nodes ?? []).join(", ")}) sharing '${state.volumes?.find((v) => v.csv)?.root ?? ""}'` : "";
@@ -172,6 +173,47 @@ export function labState(argv: string[], io: CommandIo): number {
   emitResult(io, { vm: name, state: key }, () => io.stdout(`VM '${name}' is now ${key}\n`));
   return 0;
 }
+
+function percentOption(text: string, name: string): number {
+  const n = parseInteger(text, name);
+  if (n > 100) throw new UsageError(`${name} must be from 0 to 100, got ${n}`);
+  return n;
+}
+
+/**
+ * `lab jobs`: how the host answers methods documented to answer with a job: the share of calls
+ * that do, how long jobs take, and which methods' jobs stall (PercentComplete stops moving).
+ */
+export function labJobs(argv: string[], io: CommandIo): number {
+  const a = parseArgs(argv, { values: ["lab", "share", "job-ms", "stall"], flags: ["no-stall"] });
+  if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
+  const dir = requireOption(a, "lab");
+  const share = optionValue(a, "share");
+  const jobMs = optionValue(a, "job-ms");
+  const stall = a.options.get("stall") ?? [];
+  const config = mutateLab(dir, (state) => {
+    if (share !== undefined) state.config.jobShare = percentOption(share, "--share");
+    if (jobMs !== undefined) state.config.jobDurationMs = parseInteger(jobMs, "--job-ms");
+    if (a.flags.has("no-stall")) {
+      state.config.stallMethods = [];
+      // Stalled jobs move again and finish from now on.
+      for (const j of state.jobs) {
+        if (j.stallAtPercent === undefined) continue;
+        delete j.stallAtPercent;
+        j.submittedAt = Date.now() - Math.round((j.durationMs * STALL_RESUME_PERCENT) / 100);
+      }
+    }
+    if (stall.length > 0) state.config.stallMethods = [...new Set([...(state.config.stallMethods ?? []), ...stall])];
+    return { jobShare: state.config.jobShare ?? 0, jobMs: state.config.jobDurationMs, stall: state.config.stallMethods ?? [] };
+  });
+  emitResult(io, config, () =>
+    io.stdout(`Jobs: ${config.jobShare}% of job-capable calls answer with a job; jobs take ${config.jobMs} ms${config.stall.length ? `; jobs of ${config.stall.join(", ")} stall` : ""}\n`),
+  );
+  return 0;
+}
+
+/** Where a released stalled job resumes (it had stopped half way). */
+const STALL_RESUME_PERCENT = 50;
 
 export function labFail(argv: string[], io: CommandIo): number {
   const a = parseArgs(argv, { values: ["lab", "method", "code", "times", "at-percent"] });

@@ -5,7 +5,7 @@ import type { Repository, VmStore } from "../../repository/mod";
 import { pointId } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostVm } from "../host_api";
-import { createBackupCheckpoint, destroyCheckpointPatiently } from "./checkpoints";
+import { createBackupCheckpoint, destroyCheckpointPatiently, jobMayStillRun } from "./checkpoints";
 import { copyDisks } from "./copy";
 import { removeLeftovers } from "./leftovers";
 import { usableBase } from "../point_chain";
@@ -174,6 +174,8 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
         events.warning(`Could not remove the unfinished point of '${vm.name}': ${(abortError as Error).message}; the next run removes it`, "StagingLeft");
       }
       try {
+        // A job given up on (stalled, or stopped by the user) may still work on the checkpoint.
+        if (jobMayStillRun(e)) throw e;
         await destroyCheckpointPatiently(host, checkpoint);
       } catch (cleanupError) {
         events.warning(`Could not remove the recovery checkpoint of '${vm.name}' after a failure: ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");

@@ -18,7 +18,8 @@ export async function destroyCheckpointPatiently(host: HostApi, checkpoint: Host
       await host.destroyCheckpoint(checkpoint);
       return;
     } catch (e) {
-      if (attempt >= pauses.length || !isHvbError(e)) throw e;
+      // A job that timed out or was stopped may still be merging: never start another on it.
+      if (attempt >= pauses.length || !isHvbError(e) || jobMayStillRun(e)) throw e;
       await new Promise((r) => setTimeout(r, pauses[attempt]));
       // Already gone (e.g. the failed call did remove it): done.
       const still = await host.listCheckpoints({ id: checkpoint.vmId, name: checkpoint.vmName, path: checkpoint.vmPath }, "recovery").catch(() => undefined);
@@ -107,4 +108,12 @@ async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknow
     }
   }
   return made.length;
+}
+
+/**
+ * True when a Hyper-V job was given up on (no progress for the stall period, or stopped by the
+ * user) rather than seen to fail: it may still be working on its checkpoint.
+ */
+export function jobMayStillRun(e: unknown): boolean {
+  return isHyperVMethodError(e) && (e.code === "HyperVJobTimeout" || e.code === "HyperVJobCancelled");
 }

@@ -3,7 +3,7 @@ import { rctIdAt } from "../../hyperv/mod";
 import type { Catalog, OurReferencePoint, PointRecord, VmStore } from "../../repository/mod";
 import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
 import { rctUnavailableReason } from "../readiness";
-import { destroyCheckpointPatiently } from "./checkpoints";
+import { destroyCheckpointPatiently, jobMayStillRun } from "./checkpoints";
 import type { Warn } from "./plan";
 
 /**
@@ -103,6 +103,15 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
   try {
     return await host.convertToReferencePoint(checkpoint);
   } catch (e) {
+    if (jobMayStillRun(e)) {
+      // The merge may still be running on the checkpoint: touching it now could break the
+      // VM's disk chain. Leave it; the next backup lists it, and cleanup removes it once done.
+      warn(
+        `Turning the recovery checkpoint of '${vm.name}' into a reference point did not finish here (${(e as Error).message}); the checkpoint is left alone while its job may still run. The next backup is a full copy; remove the checkpoint with 'hvbackup cleanup --vm ${vm.name}' once the job has ended`,
+        "ReferencePointJobRunning",
+      );
+      return undefined;
+    }
     warn(`Could not turn the recovery checkpoint of '${vm.name}' into a reference point (${(e as Error).message}); the next backup will be a full copy (or, with --hash-changes, find changes by hashing)`, "ReferencePointFailed");
     try {
       await destroyCheckpointPatiently(host, checkpoint);

@@ -25,6 +25,8 @@ export interface NewJob {
   failAtPercent?: number;
   errorCode?: number;
   errorDescription?: string;
+  /** The job stalls at this percentage and never ends on its own. */
+  stallAtPercent?: number;
 }
 
 /** Records a job that starts now. */
@@ -39,6 +41,7 @@ export function startJob(state: LabState, spec: NewJob, now: number): JobRecord 
     errorCode: spec.errorCode ?? 0,
     errorDescription: spec.errorDescription ?? "",
     affected: spec.affected ?? [],
+    ...(spec.stallAtPercent === undefined ? {} : { stallAtPercent: spec.stallAtPercent }),
   };
   state.jobs.push(job);
   return job;
@@ -46,6 +49,8 @@ export function startJob(state: LabState, spec: NewJob, now: number): JobRecord 
 
 /** When the job reaches its final state (ms since the epoch). */
 export function jobEndsAt(job: JobRecord): number {
+  if (job.terminatedAt !== undefined) return job.terminatedAt;
+  if (job.stallAtPercent !== undefined) return Number.POSITIVE_INFINITY;
   const fraction = job.failAtPercent === undefined ? 1 : job.failAtPercent / 100;
   return job.submittedAt + Math.round(job.durationMs * fraction);
 }
@@ -68,13 +73,12 @@ export function jobFinished(job: JobRecord, now: number): boolean {
 export function jobInstance(state: LabState, job: JobRecord, now: number): CimInstance {
   const end = jobEndsAt(job);
   const done = now >= end;
-  const failed = job.failAtPercent !== undefined;
-  const percent = done
-    ? failed
-      ? job.failAtPercent!
-      : 100
-    : Math.min(99, Math.floor(((now - job.submittedAt) / Math.max(1, job.durationMs)) * 100));
-  const jobState = !done ? JobState.Running : failed ? JobState.Exception : JobState.Completed;
+  const terminated = job.terminatedAt !== undefined;
+  const failed = job.failAtPercent !== undefined || terminated;
+  // A terminated job stops where it stood; a stalled one never gets past its stall point.
+  const running = Math.min(99, job.stallAtPercent ?? 99, Math.floor(((Math.min(now, end) - job.submittedAt) / Math.max(1, job.durationMs)) * 100));
+  const percent = done ? (terminated ? running : failed ? job.failAtPercent! : 100) : running;
+  const jobState = !done ? JobState.Running : terminated ? JobState.Terminated : failed ? JobState.Exception : JobState.Completed;
   return {
     __CLASS: "Msvm_ConcreteJob",
     __PATH: jobPath(state.hostName, job.id),
@@ -83,7 +87,7 @@ export function jobInstance(state: LabState, job: JobRecord, now: number): CimIn
     Description: job.description,
     ElementName: job.method,
     Name: job.method,
-    JobStatus: !done ? "Job is running" : failed ? "Job failed" : "Job completed successfully",
+    JobStatus: !done ? "Job is running" : terminated ? "Job was terminated" : failed ? "Job failed" : "Job completed successfully",
     JobState: jobState,
     OperationalStatus: !done ? [2] : failed ? [6, 17] : [2, 17],
     StatusDescriptions: !done ? ["OK"] : failed ? ["Error", "Completed"] : ["OK", "Completed"],
@@ -97,7 +101,8 @@ export function jobInstance(state: LabState, job: JobRecord, now: number): CimIn
     TimeOfLastStateChange: cimDateTime(done ? end : job.submittedAt),
     TimeBeforeRemoval: cimInterval(state.config.jobRetentionMs),
     DeleteOnCompletion: false,
-    Cancellable: false,
+    // Jobs can be terminated (RequestStateChange 4), as Msvm_ConcreteJob documents.
+    Cancellable: true,
     JobType: 0,
     LocalOrUtcTime: 2,
   };

@@ -43,6 +43,13 @@ export interface LabConfig {
   enumerationOrder?: "shuffled" | "stable";
   /** Seed of the shuffle (and of other seeded choices); fixed at `lab init`. */
   seed?: number;
+  /**
+   * Percent of calls of methods documented to answer 4096 + Job that do so here (see
+   * host/job_answers.ts); labs made before this setting existed answer synchronously.
+   */
+  jobShare?: number;
+  /** Methods whose jobs stall: PercentComplete stops moving at half way and the job never ends. */
+  stallMethods?: string[];
 }
 
 export const DEFAULT_CONFIG: LabConfig = {
@@ -55,6 +62,9 @@ export const DEFAULT_CONFIG: LabConfig = {
   defaultExternalDataRoot: "",
   defaultVirtualHardDiskPath: "",
 };
+
+/** Percent of job-capable calls a new lab answers with a job (job_answers.ts). */
+export const DEFAULT_JOB_SHARE = 30;
 
 /** One guest write as change tracking remembers it. */
 export interface TrackedWrite {
@@ -209,6 +219,10 @@ export interface JobRecord {
   errorDescription: string;
   /** Object paths the job created or changed (CIM_AffectedJobElement). */
   affected: { path: string; effects: number[] }[];
+  /** Set for a stalled job: PercentComplete stops here and the job never ends (until terminated). */
+  stallAtPercent?: number;
+  /** Set when a client terminated the job (RequestStateChange 4): it ends Terminated at this time. */
+  terminatedAt?: number;
 }
 
 export interface FaultRecord {
@@ -273,6 +287,10 @@ export interface LabState {
   groups?: GroupRecord[];
   snapshotCollections?: SnapshotCollectionRecord[];
   referencePointCollections?: ReferencePointCollectionRecord[];
+  /** Calls drawn for a job answer so far (the draw's position in the seeded sequence). */
+  jobDraws?: number;
+  /** The last query answered by a job without its outputs: asked again, it is answered at once. */
+  datalessJobAnswer?: string;
 }
 
 /** A volume of the lab host: a folder that stands for a volume (or a cluster shared volume). */

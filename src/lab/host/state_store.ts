@@ -20,7 +20,7 @@ import { writeFileAtomic } from "../../base/mod";
 import { crashPoint } from "../../base/mod";
 import { processAlive } from "../../base/mod";
 import { initialVolumes, nodeNames } from "./volumes";
-import { DEFAULT_CONFIG, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
+import { DEFAULT_CONFIG, DEFAULT_JOB_SHARE, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
 import { DEFAULT_HOST_VERSION, defaultHostVersion } from "./host_versions";
 
 export const STATE_FILE = "lab.json";
@@ -49,7 +49,7 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
     createdAt: Date.now(),
     seq: 0,
     // Each lab gets its own seed, so the suite as a whole tries many orders.
-    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...defaultFolders(abs), seed: randomInt(1, 2 ** 31), ...config },
+    config: { ...DEFAULT_CONFIG, hostVersion: defaultHostVersion(), ...defaultFolders(abs), seed: randomInt(1, 2 ** 31), jobShare: DEFAULT_JOB_SHARE, ...config },
     vms: [],
     planned: [],
     snapshots: [],

@@ -25,6 +25,20 @@ function errorOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown> | n
   };
 }
 
+/**
+ * Msvm_ConcreteJob.RequestStateChange (CIM_ConcreteJob): 4 Terminate and 5 Kill end a running
+ * job in state 8 Terminated where it stands (the lab's work was committed when the method
+ * started, so it is not undone: see docs/lab-fidelity.md §7). A finished job answers 32775.
+ */
+export const requestJobStateChange: MethodHandler = (ctx, args) => {
+  const requested = args.uint("RequestedState");
+  if (requested !== 4 && requested !== 5) return sync(B.InvalidParameter);
+  const job = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());
+  if (!job || jobFinished(job, ctx.now)) return sync(B.InvalidState);
+  job.terminatedAt = ctx.now;
+  return sync(B.Ok);
+};
+
 export const getError: MethodHandler = (ctx) => sync(B.Ok, { Error: errorOf(ctx) });
 
 export const getErrorEx: MethodHandler = (ctx) => {

@@ -15,7 +15,7 @@ import type { MethodHandler } from "./method_support";
 import { convertCollectionToReferencePoint, createCollectionSnapshot, destroyCollectionSnapshot, exportCollectionSnapshot } from "./collection_snapshot_service";
 import { destroyReferencePointCollection } from "./collection_reference_point_service";
 import { requestStateChange } from "./vm_state";
-import { getError, getErrorEx } from "./job_methods";
+import { getError, getErrorEx, requestJobStateChange } from "./job_methods";
 import { addVirtualMachine } from "./cluster_service";
 import { createShadowCopy } from "./shadow_copy_service";
 
@@ -55,6 +55,7 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
   msvm_concretejob: {
     geterror: getError,
     geterrorex: getErrorEx,
+    requeststatechange: requestJobStateChange,
   },
   msvm_computersystem: {
     requeststatechange: requestStateChange,

@@ -54,7 +54,7 @@ describe("GetVirtualDiskChanges", () => {
     const snap = await recoveryCheckpoint(lab, "a");
     const frozen = diskFilesOf(lab, snap.__PATH)[0]!;
     const svc = servicePath(lab, "Msvm_ImageManagementService");
-    const first = lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: frozen, LimitId: rctId(rp), TargetSnapshotId: "", ByteOffset: 0, ByteLength: 64 * MiB });
+    const first = lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: frozen, LimitId: rctId(rp), ByteOffset: 0, ByteLength: 64 * MiB });
     expect(first.ReturnValue).toBe(0);
     expect(first["ProcessedByteLength"]).toBeLessThan(64 * MiB);
     expect(first["ChangedByteOffsets"]).toEqual([7 * MiB]);
@@ -135,11 +135,13 @@ describe("GetVirtualDiskChanges", () => {
     const live = readLabState(lab.dir).vms[0]!.disks[0]!.path;
     const svc = servicePath(lab, "Msvm_ImageManagementService");
     const q = (args: Record<string, unknown>) =>
-      lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: live, LimitId: rctId(rp), TargetSnapshotId: "", ByteOffset: 0, ByteLength: 16 * MiB, ...args }).ReturnValue;
+      lab.session.invokeMethodSync(svc, "GetVirtualDiskChanges", { Path: live, LimitId: rctId(rp), ByteOffset: 0, ByteLength: 16 * MiB, ...args }).ReturnValue;
     expect(q({})).toBe(0);
     expect(q({ ByteOffset: 512, ByteLength: 16 * MiB })).toBe(32773);
     expect(q({ Path: `${live}.missing` })).toBe(32779);
     expect(q({ LimitId: undefined })).toBe(32773);
+    // "Only valid for VHD Set files": refused on a plain disk, even empty.
+    expect(q({ TargetSnapshotId: "" })).toBe(32773);
     const vhdRp = await backup(lab, "v");
     expect(rctId(vhdRp)).toBe("");
     const vhdFile = readLabState(lab.dir).vms[1]!.disks[0]!.path;

@@ -71,7 +71,6 @@ describe("backup workflow over the seam", () => {
           const r = await lab.session.invokeMethod(ims!.__PATH, "GetVirtualDiskChanges", {
             Path: frozen,
             LimitId: limitId,
-            TargetSnapshotId: "",
             ByteOffset: offset,
             ByteLength: SIZE - offset,
           });

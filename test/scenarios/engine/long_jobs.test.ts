@@ -1,0 +1,45 @@
+/**
+ * Long merges (issue 13 A6) through the CLI: a ConvertToReferencePoint job that stops moving is
+ * given up on after the stall period and its checkpoint is left alone; a user's SIGINT while
+ * the job runs terminates the job the documented way and the run ends in order.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { backupAsync, cimQuery, events, newWorldAsync, okAsync, spawnCli } from "../../support/engine_harness";
+
+let worlds: Array<{ cleanup(): void }> = [];
+afterEach(() => {
+  for (const w of worlds) w.cleanup();
+  worlds = [];
+});
+
+const convertJobs = (lab: string) => cimQuery(lab, "SELECT * FROM Msvm_ConcreteJob WHERE Name='ConvertToReferencePoint'");
+
+describe("long merges", () => {
+  it("gives up on a merge that stops moving without touching its checkpoint, and terminates one the user stops", async () => {
+    const w = await newWorldAsync("longjobs", ["--job-ms", "20"]);
+    worlds.push(w);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "ConvertToReferencePoint"]);
+
+    // Stalled: the point is published, the checkpoint left alone while its job may still run.
+    const r = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: { HYPERVBACKUP_JOB_STALL_SECONDS: "0.3" } });
+    const p = events(r.stdout).find((e) => e.type === "result")!.data as { warnings: string[] };
+    expect(p.warnings.join("\n")).toMatch(/did not finish here \(ConvertToReferencePoint failed on .*made no progress for 300 ms.*left alone while its job may still run/);
+    expect(p.warnings.join("\n")).not.toMatch(/Could not remove the recovery checkpoint/);
+    expect((await convertJobs(w.lab)).map((j) => j["JobState"])).toEqual([4]);
+
+    // Stopped by the user while waiting: the job is terminated, the run ends normally.
+    const child = spawnCli(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    let stdout = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    while ((await convertJobs(w.lab)).filter((j) => j["JobState"] === 4).length < 2) await new Promise((res) => setTimeout(res, 50));
+    child.kill("SIGINT");
+    expect(await closed).toBe(0);
+    const warnings = (events(stdout).find((e) => e.type === "result")!.data as { warnings: string[] }).warnings.join("\n");
+    expect(warnings).toMatch(/stopped by the user \(SIGINT\)/);
+    expect((await convertJobs(w.lab)).map((j) => j["JobState"]).sort()).toEqual([4, 8]);
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    expect((await backupAsync(w, "v")).kind).toBe("full");
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Jobs where the docs allow them, and long merges (issue 13 A2, A6), on the lab in process:
+ * queries answered with a job (with or without their data), a job that stops moving, and a
+ * job stopped by the user.
+ */
+import { describe, expect, it } from "vitest";
+import type { CimSession } from "../../../src/cim/mod";
+import { HyperVClient, HyperVMethodError, rctIdAt } from "../../../src/hyperv/mod";
+import { mutateLab, readLabState } from "../../../src/lab/mod";
+import { MiB, addVm, newLab } from "../../support/lab";
+
+/** Counts method calls and their ReturnValues. */
+function recording(inner: CimSession, log: Array<{ method: string; returnValue: number }>): CimSession {
+  return {
+    query: (w) => inner.query(w),
+    getInstance: (p) => inner.getInstance(p),
+    getClass: (c) => inner.getClass(c),
+    associators: (p, o) => inner.associators(p, o),
+    invokeMethod: async (p, m, a) => {
+      const r = await inner.invokeMethod(p, m, a);
+      log.push({ method: m, returnValue: r.ReturnValue });
+      return r;
+    },
+  };
+}
+
+describe("jobs where the docs allow them", () => {
+  it("reads disk settings and changed ranges when every query answers 4096 + Job, with or without its data", async () => {
+    const lab = newLab({ jobShare: 100, jobDurationMs: 5, seed: 99 });
+    addVm(lab, { name: "a", diskSizes: [32 * MiB] });
+    const log: Array<{ method: string; returnValue: number }> = [];
+    const hv = new HyperVClient(recording(lab.session, log), { pollMs: 1 });
+    const vm = await hv.findVm("a");
+    const rp = await hv.convertToReferencePoint(await hv.createRecoveryCheckpoint(vm, "crash"));
+    const cp = await hv.createRecoveryCheckpoint(await hv.refreshVm(vm), "crash");
+    const disk = cp.disks[0]!;
+    expect((await hv.getVhdSettings(disk.path)).virtualSize).toBe(32 * MiB);
+    expect(await hv.getChangedRanges(disk.path, rctIdAt(rp, disk.location)!)).toEqual([]);
+    const queries = log.filter((c) => c.method === "GetVirtualDiskChanges" || c.method === "GetVirtualHardDiskSettingData");
+    // Every first ask was answered with a job; some of them without data, asked again.
+    expect(queries.some((c) => c.returnValue === 4096)).toBe(true);
+    expect(queries.length).toBeGreaterThan(queries.filter((c) => c.returnValue === 4096).length);
+    await hv.destroyCheckpoint(cp);
+  });
+});
+
+describe("long jobs", () => {
+  it("waits on a job that keeps moving, and gives up only on one that stops moving, naming it", async () => {
+    const lab = newLab({ jobDurationMs: 400 });
+    addVm(lab, { name: "a", diskSizes: [16 * MiB] });
+    // Moving for 400 ms with a 150 ms stall period: completes.
+    const patient = new HyperVClient(lab.session, { pollMs: 5, jobStallMs: 150 });
+    const vm = await patient.findVm("a");
+    const cp = await patient.createRecoveryCheckpoint(vm, "crash");
+    mutateLab(lab.dir, (s) => {
+      s.config.stallMethods = ["ConvertToReferencePoint"];
+    });
+    const e = (await patient.convertToReferencePoint(cp).catch((x: unknown) => x)) as HyperVMethodError;
+    expect(e).toBeInstanceOf(HyperVMethodError);
+    expect(e.code).toBe("HyperVJobTimeout");
+    expect(e.message).toMatch(/made no progress for 150 ms \(still Running at 50%; it may yet finish: '.*Msvm_ConcreteJob/);
+    expect(e.jobPath).toBeDefined();
+    // The job is still there, still running: the client only stopped waiting.
+    expect((await lab.session.getInstance(e.jobPath!))["JobState"]).toBe(4);
+  });
+
+  it("terminates the job it waits for when the user stops the run (RequestStateChange 4)", async () => {
+    const lab = newLab({ jobDurationMs: 50, stallMethods: ["ConvertToReferencePoint"] });
+    addVm(lab, { name: "a", diskSizes: [16 * MiB] });
+    const cancel = { requested: false };
+    const hv = new HyperVClient(lab.session, { pollMs: 5, cancel });
+    const cp = await hv.createRecoveryCheckpoint(await hv.findVm("a"), "crash");
+    const waiting = hv.convertToReferencePoint(cp).catch((x: unknown) => x);
+    while (!readLabState(lab.dir).jobs.some((j) => j.method === "ConvertToReferencePoint")) await new Promise((r) => setTimeout(r, 5));
+    cancel.requested = true;
+    const e = (await waiting) as HyperVMethodError;
+    expect(e.code).toBe("HyperVJobCancelled");
+    expect((await lab.session.getInstance(e.jobPath!))["JobState"]).toBe(8);
+    // Delivered once: the next call (e.g. the cleanup) runs normally.
+    expect(cancel.requested).toBe(false);
+  });
+});
