@@ -14,7 +14,7 @@
 import { HvbError } from "../base/mod";
 import { type CimInstance, type CimMethodResult, type CimSession, JOB_STARTED, isJobActive, jobSucceeded } from "../cim/mod";
 import { HyperVMethodError, type HyperVMethodErrorCode, jobStateName } from "./method_errors";
-import { numberOrUndefined, stringOrUndefined } from "../cim/mod";
+import { embeddedInstance, numberOrUndefined, stringOrUndefined } from "../cim/mod";
 
 /** Shared state of one {@link HyperVClient}: the session, job-wait settings and service paths. */
 export interface ClientContext {
@@ -107,6 +107,7 @@ export async function runMethod(
     const jobErrorCode = numberOrUndefined(job["ErrorCode"]);
     const jobErrorDescription = stringOrUndefined(job["ErrorDescription"]) ?? stringOrUndefined(job["ErrorSummaryDescription"]);
     const code = jobErrorCode !== undefined && jobErrorCode !== 0 ? pick(jobErrorCode) : undefined;
+    const jobErrors = await jobErrorMessages(ctx, jobPath, jobErrorDescription);
     throw new HyperVMethodError({
       method,
       subject,
@@ -115,11 +116,38 @@ export async function runMethod(
       jobState,
       jobErrorCode,
       jobErrorDescription,
+      jobErrors,
       jobPath,
       ...(code ? { code } : {}),
     });
   }
   return { out, job };
+}
+
+/**
+ * The messages of a failed job's Msvm_Error instances (Msvm_ConcreteJob.GetErrorEx) that
+ * ErrorDescription does not already say: where Hyper-V puts the reason behind a generic
+ * failure, such as the guest VSS writer that refused a freeze. Best effort: a host or job
+ * that cannot answer gives nothing more.
+ */
+async function jobErrorMessages(ctx: ClientContext, jobPath: string, known: string | undefined): Promise<string[]> {
+  let out: CimMethodResult;
+  try {
+    out = await ctx.session.invokeMethod(jobPath, "GetErrorEx", {});
+  } catch {
+    return [];
+  }
+  if (Number(out.ReturnValue) !== 0 || !Array.isArray(out["Errors"])) return [];
+  const messages: string[] = [];
+  for (const e of out["Errors"] as unknown[]) {
+    try {
+      const message = stringOrUndefined(embeddedInstance(e, "GetErrorEx Errors")["Message"]);
+      if (message && message !== known && !messages.includes(message)) messages.push(message);
+    } catch {
+      // An entry of another shape says nothing we can show.
+    }
+  }
+  return messages;
 }
 
 /** How many times {@link runQuery} asks when the host answers with a job but without the data. */

@@ -181,6 +181,8 @@ export interface HyperVMethodFailure {
   jobErrorDescription?: string | undefined;
   /** The job's path, when a job was started. */
   jobPath?: string | undefined;
+  /** Further messages from Msvm_ConcreteJob.GetErrorEx (e.g. the guest VSS writer's reason). */
+  jobErrors?: string[] | undefined;
   /** Overrides the code chosen from the values (e.g. RctIdInvalid, HyperVJobTimeout). */
   code?: HyperVMethodErrorCode;
   /** Overrides the message detail (after the colon). */
@@ -237,6 +239,8 @@ export class HyperVMethodError extends HvbError {
   readonly jobErrorCode: number | undefined;
   readonly jobErrorDescription: string | undefined;
   readonly jobPath: string | undefined;
+  /** Messages GetErrorEx added to {@link jobErrorDescription}. */
+  readonly jobErrors: string[];
 
   constructor(f: HyperVMethodFailure) {
     const jobFailed = f.returnValue === 4096;
@@ -250,7 +254,8 @@ export class HyperVMethodError extends HvbError {
     let detail = f.detail;
     if (detail === undefined) {
       detail = errorCode === 4096 ? meaning.text : `${errorCode} ${meaning.text}`;
-      if (f.jobErrorDescription) detail += ` (job: ${f.jobErrorDescription})`;
+      const job = [f.jobErrorDescription, ...(f.jobErrors ?? [])].filter((x): x is string => !!x);
+      if (job.length > 0) detail += ` (job: ${job.join("; ")})`;
     }
     super(code, `${f.method} failed on ${f.subject}: ${detail}`, {
       category: CATEGORY[code],
@@ -267,6 +272,7 @@ export class HyperVMethodError extends HvbError {
     this.jobErrorCode = f.jobErrorCode;
     this.jobErrorDescription = f.jobErrorDescription;
     this.jobPath = f.jobPath;
+    this.jobErrors = f.jobErrors ?? [];
   }
 }
 

@@ -125,8 +125,11 @@ export function backupIntegrationFrom(vss: CimInstance | undefined, guestRunning
   } catch {
     return "unknown";
   }
-  if (status[0] === 2) return "ok";
-  if (status[0] === 12) return guestRunning ? "missing" : "unknown";
+  // 2 OK; 3 is also healthy here: the component runs on a negotiated, compatible protocol
+  // version (reference review of the host path). 12 No Contact and 13 Lost Communication: the
+  // guest side does not answer, so no application-consistent checkpoint can be had.
+  if (status[0] === 2 || status[0] === 3) return "ok";
+  if (status[0] === 12 || status[0] === 13) return guestRunning ? "missing" : "unknown";
   if (status.length === 0 && stringOrUndefined(vss["Status"]) === "OK") return "ok";
   return status.length === 0 ? "unknown" : "degraded";
 }

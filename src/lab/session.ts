@@ -225,7 +225,9 @@ export class LabCimSession implements CimSession {
           method,
           description: outcome.description,
           affected: outcome.fail ? [] : outcome.affected,
-          ...(outcome.fail ? { failAtPercent: outcome.fail.atPercent, errorCode: outcome.fail.code, errorDescription: outcome.fail.description } : stall),
+          ...(outcome.fail
+            ? { failAtPercent: outcome.fail.atPercent, errorCode: outcome.fail.code, errorDescription: outcome.fail.description, ...(outcome.fail.details ? { errorDetails: outcome.fail.details } : {}) }
+            : stall),
         },
         now,
       );

@@ -27,6 +27,7 @@ export interface NewJob {
   errorDescription?: string;
   /** The job stalls at this percentage and never ends on its own. */
   stallAtPercent?: number;
+  errorDetails?: string[];
 }
 
 /** Records a job that starts now. */
@@ -42,6 +43,7 @@ export function startJob(state: LabState, spec: NewJob, now: number): JobRecord 
     errorDescription: spec.errorDescription ?? "",
     affected: spec.affected ?? [],
     ...(spec.stallAtPercent === undefined ? {} : { stallAtPercent: spec.stallAtPercent }),
+    ...(spec.errorDetails === undefined ? {} : { errorDetails: spec.errorDetails }),
   };
   state.jobs.push(job);
   return job;

@@ -219,6 +219,8 @@ export interface JobRecord {
   errorDescription: string;
   /** Object paths the job created or changed (CIM_AffectedJobElement). */
   affected: { path: string; effects: number[] }[];
+  /** Further Msvm_Error messages GetErrorEx gives for a failed job (e.g. the guest VSS writer's reason). */
+  errorDetails?: string[];
   /** Set for a stalled job: PercentComplete stops here and the job never ends (until terminated). */
   stallAtPercent?: number;
   /** Set when a client terminated the job (RequestStateChange 4): it ends Terminated at this time. */

@@ -6,23 +6,23 @@ import { jobFinished } from "../host/jobs";
 import { B, type MethodHandler, sync } from "./method_support";
 import type { JobRecord } from "../host/model";
 
-function errorOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown> | null {
+function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] {
   const job: JobRecord | undefined = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());
-  if (!job || job.failAtPercent === undefined || !jobFinished(job, ctx.now)) return null;
-  return {
+  if (!job || job.failAtPercent === undefined || !jobFinished(job, ctx.now)) return [];
+  return [job.errorDescription, ...(job.errorDetails ?? [])].map((message) => ({
     __CLASS: "Msvm_Error",
     ErrorType: 1, // Other
     OtherErrorType: "Hyper-V job error",
     OwningEntity: "Microsoft-Windows-Hyper-V-VMMS",
     MessageID: String(job.errorCode),
-    Message: job.errorDescription,
+    Message: message,
     MessageArguments: [],
     PerceivedSeverity: 5, // Major
     ProbableCause: 1, // Other
     ErrorSource: ctx.target.__PATH,
     ErrorSourceFormat: 2, // CIMObjectPath
     CIMStatusCode: 1, // CIM_ERR_FAILED
-  };
+  }));
 }
 
 /**
@@ -39,9 +39,9 @@ export const requestJobStateChange: MethodHandler = (ctx, args) => {
   return sync(B.Ok);
 };
 
-export const getError: MethodHandler = (ctx) => sync(B.Ok, { Error: errorOf(ctx) });
+export const getError: MethodHandler = (ctx) => sync(B.Ok, { Error: errorsOf(ctx)[0] ?? null });
 
 export const getErrorEx: MethodHandler = (ctx) => {
-  const e = errorOf(ctx);
-  return sync(B.Ok, { Errors: e ? [e] : null });
+  const e = errorsOf(ctx);
+  return sync(B.Ok, { Errors: e.length > 0 ? e : null });
 };

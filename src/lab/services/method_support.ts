@@ -49,7 +49,7 @@ export type MethodOutcome =
       affected: { path: string; effects: number[] }[];
       out?: Record<string, unknown>;
       /** The job ends in Exception at this percentage with this error; nothing was done. */
-      fail?: { code: number; description: string; atPercent: number };
+      fail?: { code: number; description: string; atPercent: number; details?: string[] };
     };
 
 export type MethodHandler = (ctx: MethodContext, args: Args) => MethodOutcome;

@@ -11,6 +11,9 @@ import { computerSystemPath, diskInstanceId } from "../host/paths";
 import { issueRctId } from "../host/rct";
 import { labSeed, mixSeed, shuffled, shufflesOrder } from "../host/order";
 
+/** What the lab's failing guest VSS reports through GetErrorEx (lab assumption: the wording). */
+export const GUEST_VSS_DETAIL = "The guest's VSS writer 'SqlServerWriter' is in a failed state (VSS_WS_FAILED_AT_FREEZE, 0x800423F2): the writer rejected the freeze";
+
 /** SnapshotType values (CIM_VirtualSystemSnapshotService.CreateSnapshot; 32768 = recovery per the Microsoft sample). */
 const SNAPSHOT_TYPE_FULL = 2;
 const SNAPSHOT_TYPE_DISK = 3;
@@ -67,7 +70,9 @@ export const createSnapshot: MethodHandler = (ctx: MethodContext, args: Args): M
       kind: "job",
       description: kind === "recovery" ? "Creating recovery checkpoint" : "Creating checkpoint",
       affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }],
-      fail: { code: 32768, description: c.reason, atPercent: 40 },
+      // ErrorDescription says that the checkpoint failed; why (the guest writer's state) comes
+      // only from GetErrorEx, as on real hosts.
+      fail: { code: 32768, description: c.reason, atPercent: 40, ...(vm.integration === "failing" && vm.state === 2 ? { details: [GUEST_VSS_DETAIL] } : {}) },
     };
   }
   const snapshot = takeCheckpoint(ctx.state, vm, kind, c.level, c.consistency, ctx.now);

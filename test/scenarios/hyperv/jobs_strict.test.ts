@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { CimSession } from "../../../src/cim/mod";
 import { HyperVClient, HyperVMethodError, rctIdAt } from "../../../src/hyperv/mod";
 import { mutateLab, readLabState } from "../../../src/lab/mod";
+import { GUEST_VSS_DETAIL } from "../../../src/lab/services/snapshot_service";
 import { MiB, addVm, newLab } from "../../support/lab";
 
 /** Counts method calls and their ReturnValues. */
@@ -80,3 +81,20 @@ describe("long jobs", () => {
     expect(cancel.requested).toBe(false);
   });
 });
+
+describe("failure detail (issue 13 A11)", () => {
+  it("brings the reason GetErrorEx gives (the guest VSS writer's) into the error the user sees", async () => {
+    const lab = newLab();
+    addVm(lab, { name: "a", diskSizes: [16 * MiB] });
+    mutateLab(lab.dir, (s) => {
+      s.vms[0]!.integration = "failing";
+    });
+    const hv = new HyperVClient(lab.session, { pollMs: 1 });
+    const e = (await hv.createRecoveryCheckpoint(await hv.findVm("a"), "application").catch((x: unknown) => x)) as HyperVMethodError;
+    expect(e).toBeInstanceOf(HyperVMethodError);
+    expect(e.jobErrors).toEqual([GUEST_VSS_DETAIL]);
+    expect(e.message).toContain(`; ${GUEST_VSS_DETAIL})`);
+    expect(e.message).toContain(String(e.jobErrorDescription));
+  });
+});
+

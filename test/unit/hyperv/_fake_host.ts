@@ -364,7 +364,7 @@ export function standardFakeHost(release: "2016" | "current" = "current"): FakeH
     ],
   });
   h.addVm({ name: "dup", id: DUP1_ID, disks: [{ controller: "scsi", address: 0, file: "/vms/dup1/a.vhdx" }], vssStatus: [12] });
-  h.addVm({ name: "dup", id: DUP2_ID, disks: [{ controller: "scsi", address: 0, file: "/vms/dup2/a.vhdx" }], vssStatus: [3] });
+  h.addVm({ name: "dup", id: DUP2_ID, disks: [{ controller: "scsi", address: 0, file: "/vms/dup2/a.vhdx" }], vssStatus: [6] });
   return h;
 }
 

@@ -68,7 +68,11 @@ describe("VM state and backup integration", () => {
     expect(backupIntegrationFrom(vss({ EnabledState: 3, OperationalStatus: [2] }))).toBe("missing");
     expect(backupIntegrationFrom(vss({ OperationalStatus: [12] }))).toBe("missing");
     expect(backupIntegrationFrom(vss({ OperationalStatus: [12] }), false)).toBe("unknown");
-    expect(backupIntegrationFrom(vss({ OperationalStatus: [3] }))).toBe("degraded");
+    // Issue 13 A11: 3 is healthy (negotiated compatible protocol), 13 is lost communication.
+    expect(backupIntegrationFrom(vss({ OperationalStatus: [3] }))).toBe("ok");
+    expect(backupIntegrationFrom(vss({ OperationalStatus: [13] }))).toBe("missing");
+    expect(backupIntegrationFrom(vss({ OperationalStatus: [13] }), false)).toBe("unknown");
+    expect(backupIntegrationFrom(vss({ OperationalStatus: [6] }))).toBe("degraded");
     expect(backupIntegrationFrom(vss({ OperationalStatus: "garbage" }))).toBe("unknown");
   });
 });

@@ -5,7 +5,7 @@ import { HyperVMethodError } from "../../../src/hyperv/method_errors";
 import { parseInstanceXml, toCimDtd20 } from "../../../src/cim/mod";
 import { DB01_ID, WEB01_ID, standardFakeHost } from "./_fake_host";
 
-function setup(options: { jobTimeoutMs?: number } = {}) {
+function setup(options: { jobStallMs?: number } = {}) {
   const host = standardFakeHost();
   const progress: [number, string][] = [];
   const hv = new HyperVClient(host.session, { pollMs: 1, onJobProgress: (p, d) => progress.push([p, d]), ...options });
@@ -142,14 +142,14 @@ describe("HyperVClient: recovery checkpoints", () => {
     expect(e.message).toBe("CreateSnapshot failed on VM 'web01': 32768 Failed (job: Could not create backup checkpoint: the guest's VSS writer failed)");
   });
 
-  it("gives up on a job after jobTimeoutMs with HyperVJobTimeout", async () => {
-    const { host, hv } = setup({ jobTimeoutMs: 30 });
+  it("gives up on a job that makes no progress for jobStallMs with HyperVJobTimeout", async () => {
+    const { host, hv } = setup({ jobStallMs: 30 });
     const vm = await hv.findVm("web01");
     // A job that never ends.
     host.session.on("Msvm_VirtualSystemSnapshotService", "CreateSnapshot", () => ({ ReturnValue: 4096, Job: host.session.startJob({ runningPolls: 1e9 }) }));
     const e = (await hv.createRecoveryCheckpoint(vm, "crash").catch((x: unknown) => x)) as HyperVMethodError;
     expect(e.code).toBe("HyperVJobTimeout");
-    expect(e.message).toMatch(/^CreateSnapshot failed on VM 'web01': the job did not finish within 30 ms \(last seen Running, \d+%\)$/);
+    expect(e.message).toMatch(/^CreateSnapshot failed on VM 'web01': the job made no progress for 30 ms \(still Running at 0%; it may yet finish: '.+'\)$/);
   });
 
   it("names the final state of a job that failed without an error code or description", async () => {
