@@ -56,3 +56,4 @@ export {
   parseHostVersion,
   type HostVersion,
 } from "./host/host_versions";
+export { GUEST_VSS_DETAIL } from "./services/snapshot_service";

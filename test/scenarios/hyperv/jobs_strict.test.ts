@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { CimSession } from "../../../src/cim/mod";
 import { HyperVClient, HyperVMethodError, rctIdAt } from "../../../src/hyperv/mod";
 import { mutateLab, readLabState } from "../../../src/lab/mod";
-import { GUEST_VSS_DETAIL } from "../../../src/lab/services/snapshot_service";
+import { GUEST_VSS_DETAIL } from "../../../src/lab/mod";
 import { MiB, addVm, newLab } from "../../support/lab";
 
 /** Counts method calls and their ReturnValues. */
