@@ -4,7 +4,7 @@ import type { HostApi } from "../engine/mod";
 import type { CancelRequest } from "../hyperv/mod";
 import { HvbError } from "../base/mod";
 import { type ParsedArgs, optionValue } from "./args";
-import { channelRequested, channelSession } from "./control";
+import { channelRequested, channelSession, stopSignal } from "./control";
 
 /**
  * The lab folder a command should use: `--lab DIR`, else the HYPERVBACKUP_LAB environment
@@ -45,7 +45,7 @@ export async function openHost(labDir: string | undefined): Promise<HostApi> {
  * the stall period for jobs. Made once per process (one pair of signal handlers).
  */
 export function hostClientOptions(): { cancel: CancelRequest; jobStallMs?: number } {
-  shared ??= { cancel: cancelOnSignals(), ...jobStallFromEnvironment() };
+  shared ??= { cancel: cancelOnStop(), ...jobStallFromEnvironment() };
   return shared;
 }
 let shared: { cancel: CancelRequest; jobStallMs?: number } | undefined;
@@ -65,26 +65,17 @@ function jobStallFromEnvironment(): { jobStallMs?: number } {
 }
 
 /**
- * SIGINT or SIGTERM while a Hyper-V job is being waited for (a checkpoint, a merge) stops the
- * run the orderly way: the job is terminated (documented Msvm_ConcreteJob.RequestStateChange
- * 4), the operation fails and cleans up (checkpoint removed, staging dropped, lock released).
- * At any other moment, or on a second signal, the process ends at once as before (the next run
- * removes what it left, see the lock).
+ * The stop request (a cancel line from the module, SIGINT or SIGTERM: control.ts) reaches the
+ * Hyper-V job being waited for, if any: it is terminated the documented way
+ * (Msvm_ConcreteJob.RequestStateChange 4) instead of being left to run after the core stops.
  */
-function cancelOnSignals(): CancelRequest {
+function cancelOnStop(): CancelRequest {
   const cancel: CancelRequest = { requested: false };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!cancel.waiting) {
-      process.kill(process.pid, signal);
-      return;
-    }
+  const onStop = (): void => {
     cancel.requested = true;
-    cancel.reason = signal;
-    process.once(signal, () => process.kill(process.pid, signal));
+    cancel.reason = "stopped by the user";
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  if (stopSignal.aborted) onStop();
+  else stopSignal.addEventListener("abort", onStop, { once: true });
   return cancel;
 }

@@ -243,7 +243,7 @@ async function pollJob(ctx: ClientContext, jobPath: string, method: string, subj
         jobState: state,
         jobPath,
         code: "HyperVJobCancelled",
-        detail: `stopped by the user${ctx.cancel.reason ? ` (${ctx.cancel.reason})` : ""}; the job was asked to terminate at ${percent ?? 0}%`,
+        detail: `${ctx.cancel.reason ?? "stopped by the user"}; the job was asked to terminate at ${percent ?? 0}%`,
       });
     }
     if (Date.now() - movedAt >= ctx.jobStallMs) {
