@@ -181,7 +181,10 @@ describe("export options and in-place restore", () => {
     const snap = await recoveryCheckpoint(lab, "a");
     const vmms = servicePath(lab, "Msvm_VirtualSystemManagementService");
     const live = one(lab.session.associatorsSync(vmPath(lab, "a"), { assocClass: "Msvm_SettingsDefineState" }));
-    const sasds = lab.session.associatorsSync(live.__PATH, { resultClass: "Msvm_StorageAllocationSettingData" });
+    // Answers come in no set order: the second disk is the one at LUN 1.
+    const sasds = lab.session
+      .associatorsSync(live.__PATH, { resultClass: "Msvm_StorageAllocationSettingData" })
+      .sort((a, b) => String(a["InstanceID"]).localeCompare(String(b["InstanceID"])));
     const base = { CopySnapshotConfiguration: 3, CopyVmStorage: true, CreateVmExportSubdirectory: false, SnapshotVirtualSystem: snap.__PATH };
     const bad = await call(lab, vmms, "ExportSystemDefinition", {
       ComputerSystem: vmPath(lab, "a"),
