@@ -35,8 +35,8 @@ import {
  * log_writer.ts, replay in log_replay.ts, the page cache in metadata_pages.ts, metadata values
  * in metadata_values.ts, regions in region_read.ts, parents in chain.ts, BAT checks in
  * bat_check.ts, extent mapping in extent_map.ts, header choice in header_read.ts. Still about
- * 590 lines: read, write and sector-bitmap paths share the private BAT/page state and are
- * clearest kept together.
+ * 640 lines: read, write, locate (the copy pipeline's block map) and sector-bitmap paths share
+ * the private BAT/page state and are clearest kept together.
  */
 
 /** How to open a VHDX file. */
