@@ -79,8 +79,14 @@ export interface CheckpointDisk {
   index: number;
   /** Same as {@link VmDisk.location}: how a checkpoint disk is paired with the VM's disk. */
   location: string;
-  /** HostResource[0] of the checkpoint's Msvm_StorageAllocationSettingData. */
+  /** HostResource[0] of the checkpoint's Msvm_StorageAllocationSettingData (where to read its bytes). */
   path: string;
+  /**
+   * Set when the bytes are read from a frozen view of the file rather than the file itself
+   * (a volume shadow copy): the HostResource the host reported, which `path` then stands in
+   * for. Disk identity checks compare this one.
+   */
+  hostPath?: string;
   /** InstanceID of that Msvm_StorageAllocationSettingData. */
   instanceId: string;
   controller: ControllerKind;

@@ -105,10 +105,10 @@ export function frozenDiskOf(vm: HostVm, checkpoint: HostCheckpoint, disk: HostV
     );
   }
   const frozen = at[0]!;
-  if (!sameHostFile(frozen.path, disk.hostResource)) {
+  if (!sameHostFile(frozen.hostPath ?? frozen.path, disk.hostResource)) {
     throw new HvbError(
       "CheckpointDiskMismatch",
-      `Disk ${disk.index} of '${vm.name}' (location '${disk.location}') ran on '${disk.hostResource}' before the checkpoint, but the ${cp} refers to '${frozen.path}' there; stopping rather than copying a file that may be another disk's (was a disk replaced, or a checkpoint applied, during the backup?)`,
+      `Disk ${disk.index} of '${vm.name}' (location '${disk.location}') ran on '${disk.hostResource}' before the checkpoint, but the ${cp} refers to '${frozen.hostPath ?? frozen.path}' there; stopping rather than copying a file that may be another disk's (was a disk replaced, or a checkpoint applied, during the backup?)`,
       { category: "InvalidData", target: vm.name },
     );
   }

@@ -114,7 +114,7 @@ export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: 
       const shadows = await run.arrive(cp);
       const frozen = cp.disks.map((d) => {
         const s = shadows.get(volumeRootOf(d.path, run.volumes));
-        return s ? { ...d, path: shadowPathOf(d.path, s) } : undefined;
+        return s ? { ...d, path: shadowPathOf(d.path, s), hostPath: d.path } : undefined;
       });
       if (frozen.every((d) => d !== undefined)) {
         // Past this point the checkpoint exists: a failure here is not the checkpoint's (the
