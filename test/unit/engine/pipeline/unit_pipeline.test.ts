@@ -144,18 +144,35 @@ describe("forEachUnit", () => {
     const image = VhdxImage.open(child);
     const lone = new WorkerPool(1);
     try {
-      const seen: number[] = [];
-      // The crash is queued ahead of the jobs posted after unit 0: those never complete.
-      expect(() =>
-        forEachUnit({
-          source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, maxBuffers: 2,
-          consume: (u) => {
-            seen.push(u);
-            if (u === 0) lone.crashOneForTests(0);
-          },
-        }),
-      ).toThrow(/worker thread stopped/);
-      expect(seen.length).toBeLessThan(6);
+      // The crash is queued behind the jobs already posted: when they all finish before the
+      // worker dies, and the next job goes to its replacement, nothing is lost and the run
+      // completes (correctly). Otherwise the run must fail with the worker's message. Try until
+      // the failing case has been seen; both outcomes are checked every time.
+      let failed = 0;
+      for (let attempt = 0; attempt < 30 && failed < 2; attempt++) {
+        const seen: number[] = [];
+        let error: unknown;
+        try {
+          forEachUnit({
+            source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, maxBuffers: 2,
+            consume: (u) => {
+              seen.push(u);
+              if (u === 0) lone.crashOneForTests(0);
+            },
+          });
+        } catch (e) {
+          error = e;
+        }
+        if (error === undefined) {
+          expect(seen).toEqual([0, 2, 4, 6, 8, 10]);
+        } else {
+          expect(String(error)).toMatch(/worker thread stopped/);
+          expect(seen.length).toBeLessThan(6);
+          expect(seen).toEqual([0, 2, 4, 6, 8, 10].slice(0, seen.length));
+          failed++;
+        }
+      }
+      expect(failed).toBeGreaterThan(0);
       const again: number[] = [];
       forEachUnit({ source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, consume: (u) => again.push(u) });
       expect(again).toEqual([0, 2, 4, 6, 8, 10]);
