@@ -2,7 +2,7 @@ import type { VirtualDisk } from "../disk/mod";
 import { createVhdx } from "../vhdx/mod";
 import type { VhdxImage } from "../vhdx/mod";
 import { forEachUnit, type UnitResult } from "./pipeline/unit_pipeline";
-import { sha256Hex, unitsOf } from "./units";
+import { chainUnitsAnd, sha256Hex, unitsOf } from "./units";
 
 /** What copying one disk into the repository produced. */
 export interface DiskCopyResult {
@@ -106,9 +106,7 @@ function eachUnit(
  * Used when RCT cannot say what changed (VHD disks, configuration version 5.0, lost ids).
  */
 export function changedUnitsByHash(source: VirtualDisk, unitSize: number, previous: ReadonlyMap<number, string>, progress?: CopyProgress): number[] {
-  const candidates = new Set(unitsOf(source.dataRanges("chain"), unitSize, source.virtualSize));
-  for (const u of previous.keys()) candidates.add(u);
-  const sorted = [...candidates].sort((a, b) => a - b);
+  const sorted = chainUnitsAnd(source, unitSize, previous.keys());
   const zeroHash = new Map<number, string>();
   const changed: number[] = [];
   let done = 0;

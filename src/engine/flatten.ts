@@ -8,7 +8,7 @@ import { VhdxImage } from "../vhdx/mod";
 import { zeroHashOf } from "./disk_copy";
 import { forEachUnit } from "./pipeline/unit_pipeline";
 import { unitStateAt } from "./point_chain";
-import { unitsOf } from "./units";
+import { chainUnitsAnd } from "./units";
 
 /** Result of flattening one disk of a restore point. */
 export interface FlattenResult {
@@ -56,9 +56,7 @@ export function flattenPointDisk(
     if (source.virtualSize !== disk.virtualSize) {
       throw new HvbError("RestorePointDamaged", `Restore point '${point.id}' disk ${diskIndex}: file '${disk.file}' is ${source.virtualSize} bytes, the catalog says ${disk.virtualSize}`, { category: "InvalidData", target: disk.file });
     }
-    const units = new Set(unitsOf(source.dataRanges("chain"), unitSize, source.virtualSize));
-    for (const u of expected.keys()) units.add(u);
-    const sorted = [...units].sort((a, b) => a - b);
+    const sorted = chainUnitsAnd(source, unitSize, expected.keys());
     const dest = createVhdx(staging, { virtualSize: source.virtualSize, blockSize: unitSize, logicalSectorSize: source.logicalSectorSize as 512 | 4096, physicalSectorSize: source.physicalSectorSize as 512 | 4096, virtualDiskId: source.virtualDiskId });
     try {
       const zeroHash = new Map<number, string>();

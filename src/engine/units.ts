@@ -42,3 +42,14 @@ export function unitsOf(ranges: ReadonlyArray<{ offset: number; length: number }
   }
   return out;
 }
+
+/**
+ * The units to look at when comparing a disk with what a manifest or an earlier point says:
+ * every unit that holds data anywhere in the disk's chain, plus every unit `known` names (it
+ * may read as zero now, which is a change or damage too), sorted and unique.
+ */
+export function chainUnitsAnd(source: { dataRanges(scope: "chain"): ReadonlyArray<{ offset: number; length: number }>; virtualSize: number }, unitSize: number, known: Iterable<number>): number[] {
+  const units = new Set(unitsOf(source.dataRanges("chain"), unitSize, source.virtualSize));
+  for (const u of known) units.add(u);
+  return [...units].sort((a, b) => a - b);
+}
