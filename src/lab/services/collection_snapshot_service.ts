@@ -6,7 +6,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../../base/mod";
 import { groupPath, referencePointCollectionPath, snapshotCollectionPath } from "../classes/collections";
 import { vssdPath } from "../classes/settings";
 import { configView } from "../host/config_lookup";
@@ -21,7 +20,7 @@ import {
 import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
 import { configVersionHasRct, type GroupRecord, newGuid, type SnapshotCollectionRecord, type SnapshotKind } from "../host/model";
 import { computerSystemPath } from "../host/paths";
-import { type ExportedDefinition, VMCX_FORMAT } from "./management_service";
+import { writeDefinition } from "./management_service";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, prop, sync } from "./method_support";
 
 /** SnapshotType of CreateSnapshot on a collection (method page): 1 Standard, 2 Recovery. */
@@ -183,24 +182,7 @@ export const exportCollectionSnapshot: MethodHandler = (ctx, args) => {
   }
   for (const { s, vm, target } of targets) {
     const view = configView(ctx.state, vm, s);
-    const def: ExportedDefinition = {
-      format: VMCX_FORMAT,
-      version: 1,
-      vmId: vm.id,
-      name: vm.name,
-      configVersion: view.version,
-      generation: view.hardware.generation,
-      scsiControllerId: view.hardware.scsiControllerId ?? null,
-      guest: vm.guest,
-      integration: vm.integration,
-      notes: vm.notes,
-      snapshotId: s.id,
-      exportedAt: new Date(ctx.now).toISOString(),
-      disks: view.disks.map(({ path: p, ...rest }) => ({ ...rest, file: p })),
-    };
-    fs.mkdirSync(path.join(target, "Virtual Machines"), { recursive: true });
-    fs.mkdirSync(path.join(target, "Snapshots"), { recursive: true });
-    writeFileAtomic(path.join(target, "Virtual Machines", `${vm.id}.vmcx`), JSON.stringify(def, null, 1));
+    writeDefinition(target, vm, view, s.id, ctx.now, view.disks.map(({ path: p, ...rest }) => ({ ...rest, file: p })));
   }
   return { kind: "job", description: "Exporting checkpoint of group", affected: [{ path: groupRef, effects: [EFFECT_CHANGE] }] };
 };

@@ -50,6 +50,33 @@ export interface ExportedDefinition {
   disks: (Omit<PlannedDisk, "path"> & { file: string })[];
 }
 
+/**
+ * Writes the exported definition of `vm` as `view` shows it into `<target>/Virtual Machines/<id>.vmcx`
+ * (with an empty Snapshots folder beside it), as ExportSystemDefinition and a group's
+ * ExportSnapshot both lay it out.
+ */
+export function writeDefinition(target: string, vm: VmRecord, view: ReturnType<typeof configView>, snapshotId: string | null, now: number, disks: ExportedDefinition["disks"]): void {
+  const def: ExportedDefinition = {
+    format: VMCX_FORMAT,
+    version: 1,
+    vmId: vm.id,
+    name: vm.name,
+    configVersion: view.version,
+    generation: view.hardware.generation,
+    scsiControllerId: view.hardware.scsiControllerId ?? null,
+    ...(view.hardware.extraScsiControllerIds ? { extraScsiControllerIds: view.hardware.extraScsiControllerIds } : {}),
+    guest: vm.guest,
+    integration: vm.integration,
+    notes: vm.notes,
+    snapshotId,
+    exportedAt: new Date(now).toISOString(),
+    disks,
+  };
+  fs.mkdirSync(path.join(target, "Virtual Machines"), { recursive: true });
+  fs.mkdirSync(path.join(target, "Snapshots"), { recursive: true });
+  writeFileAtomic(path.join(target, "Virtual Machines", `${vm.id}.vmcx`), JSON.stringify(def, null, 1));
+}
+
 export const exportSystemDefinition: MethodHandler = (ctx, args) => {
   const vm = vmOfRef(ctx, args.ref("ComputerSystem"));
   const dir = args.string("ExportDirectory");
@@ -124,25 +151,7 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
     void _p;
     disks.push({ ...rest, file });
   }
-  const def: ExportedDefinition = {
-    format: VMCX_FORMAT,
-    version: 1,
-    vmId: vm.id,
-    name: vm.name,
-    configVersion: view.version,
-    generation: view.hardware.generation,
-    scsiControllerId: view.hardware.scsiControllerId ?? null,
-    ...(view.hardware.extraScsiControllerIds ? { extraScsiControllerIds: view.hardware.extraScsiControllerIds } : {}),
-    guest: vm.guest,
-    integration: vm.integration,
-    notes: vm.notes,
-    snapshotId: snapshot?.id ?? null,
-    exportedAt: new Date(ctx.now).toISOString(),
-    disks,
-  };
-  fs.mkdirSync(path.join(target, "Virtual Machines"), { recursive: true });
-  fs.mkdirSync(path.join(target, "Snapshots"), { recursive: true });
-  writeFileAtomic(defFile, JSON.stringify(def, null, 1));
+  writeDefinition(target, vm, view, snapshot?.id ?? null, ctx.now, disks);
   return { kind: "job", description: "Exporting virtual machine", affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }] };
 };
 
