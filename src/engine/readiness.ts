@@ -1,4 +1,6 @@
 import type { Catalog } from "../repository/mod";
+import { rctIdAt } from "../hyperv/mod";
+import { pairWithBase } from "./backup/plan";
 import type { HostApi, HostDisk, HostVm } from "./host_api";
 
 /** Lowest configuration version with Resilient Change Tracking (Windows Server 2016 = 8.0; RCT from 6.2 per Microsoft sources). */
@@ -49,15 +51,22 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
   if (vm.state === "Paused") warnings.push(`VM '${vm.name}' is paused`);
   const last = catalog?.points[catalog.points.length - 1];
   const rps = last?.referencePoint ? await host.listReferencePoints(vm) : [];
-  const rpAlive = last?.referencePoint ? rps.some((r) => r.instanceId === last.referencePoint!.instanceId) : false;
-  const disks = vm.disks.map((d) => {
+  const rp = last?.referencePoint ? rps.find((r) => r.instanceId === last.referencePoint!.instanceId) : undefined;
+  // Each disk is paired with the last point's disk at the same location (as the backup pairs
+  // them, src/engine/backup/plan.ts), and with the reference point's RCT id at its location:
+  // the host lists disks in no documented order.
+  const disks = vm.disks.map((d): ReadinessReport["disks"][number] => {
     const reason = rctUnavailableReason(vm, d);
-    const baseDisk = last?.disks.find((x) => x.index === d.index);
-    if (!last || !baseDisk) return { index: d.index, path: d.hostResource, format: d.format, method: "full" as const, reason: last ? "new disk since the last backup" : "no earlier backup in this repository" };
-    if (reason) return { index: d.index, path: d.hostResource, format: d.format, method: noRct, reason };
-    if (!last.referencePoint) return { index: d.index, path: d.hostResource, format: d.format, method: noRct, reason: "the last backup left no reference point" };
-    if (!rpAlive) return { index: d.index, path: d.hostResource, format: d.format, method: noRct, reason: `reference point '${last.referencePoint.instanceId}' no longer exists on the host` };
-    return { index: d.index, path: d.hostResource, format: d.format, method: "rct" as const };
+    const paired = last ? pairWithBase(last, d) : {};
+    const row = { index: d.index, path: d.hostResource, format: d.format };
+    if (!last) return { ...row, method: "full" as const, reason: "no earlier backup in this repository" };
+    if (paired.moved) return { ...row, method: "full" as const, reason: `the disk is ${paired.moved}` };
+    if (!paired.base) return { ...row, method: "full" as const, reason: "new disk since the last backup" };
+    if (reason) return { ...row, method: noRct, reason };
+    if (!last.referencePoint) return { ...row, method: noRct, reason: "the last backup left no reference point" };
+    if (!rp) return { ...row, method: noRct, reason: `reference point '${last.referencePoint.instanceId}' no longer exists on the host` };
+    if (!rctIdAt(rp, d.location)) return { ...row, method: noRct, reason: `reference point '${rp.instanceId}' has no RCT id for the disk at '${d.location}'` };
+    return { ...row, method: "rct" as const };
   });
   // Without RCT (old configuration version, VHD disks) say so even before the first backup:
   // every later backup reads the whole disk to find its changes.
@@ -66,7 +75,7 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     const inherent = rctReasons[i];
     const then = options.hashChanges ? "backups after the first find changes by reading and hashing the whole disk" : "every backup is a full copy of it (--hash-changes stores only changed blocks)";
     if (inherent) warnings.push(`disk ${d.index}: no RCT (${inherent}); ${then}`);
-    else if (d.reason && last?.disks.some((x) => x.index === d.index)) warnings.push(`disk ${d.index}: no RCT (${d.reason}); ${options.hashChanges ? "changes will be found by hashing" : "the next backup copies it in full"}`);
+    else if (d.reason && last && last.disks.some((x) => x.index === d.index || x.location === vm.disks[i]!.location)) warnings.push(`disk ${d.index}: no RCT (${d.reason}); ${options.hashChanges ? "changes will be found by hashing" : "the next backup copies it in full"}`);
   });
   const rctReason = rctReasons.find((r) => r !== undefined);
   return {

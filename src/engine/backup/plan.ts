@@ -118,21 +118,24 @@ export function frozenDiskOf(vm: HostVm, checkpoint: HostCheckpoint, disk: HostV
 /**
  * The base point's disk that this disk is an increment of: the one recorded at the same
  * location, and only if it also had the same position (every chain in the repository is
- * followed by position). A disk that moved, or a new disk at a known position, gets a full
- * copy with a warning. Points of older versions recorded no location: position alone.
+ * followed by position). Points of older versions recorded no location: position alone.
+ * Otherwise `moved` says why the disk gets a full copy (a disk that moved, or a new disk at a
+ * known position). Pure: the backup plan and readiness both decide with it.
  */
-function baseDiskOf(base: PointRecord, vm: HostVm, disk: HostVm["disks"][number], warn: Warn): PointDisk | undefined {
+export function pairWithBase(base: Pick<PointRecord, "disks">, disk: Pick<HostVm["disks"][number], "index" | "location">): { base?: PointDisk; moved?: string } {
   const byLocation = base.disks.find((d) => d.location !== undefined && d.location === disk.location);
   const byIndex = base.disks.find((d) => d.index === disk.index);
-  if (byIndex && byIndex.location === undefined) return byIndex;
-  if (byLocation && byLocation === byIndex) return byLocation;
-  if (byLocation || byIndex) {
-    warn(
-      `disk ${disk.index} of '${vm.name}' (location '${disk.location}') is not where the last backup found it (${byLocation ? `it was disk ${byLocation.index}` : `disk ${disk.index} was at '${byIndex!.location}'`}); taking a full copy of it`,
-      "DiskMoved",
-    );
-  }
-  return undefined;
+  if (byIndex && byIndex.location === undefined) return { base: byIndex };
+  if (byLocation && byLocation === byIndex) return { base: byLocation };
+  if (byLocation || byIndex) return { moved: `not where the last backup found it (${byLocation ? `it was disk ${byLocation.index}` : `disk ${disk.index} was at '${byIndex!.location}'`})` };
+  return {};
+}
+
+/** {@link pairWithBase}, warning (`DiskMoved`) when the disk gets a full copy because it moved. */
+function baseDiskOf(base: PointRecord, vm: HostVm, disk: HostVm["disks"][number], warn: Warn): PointDisk | undefined {
+  const paired = pairWithBase(base, disk);
+  if (paired.moved) warn(`disk ${disk.index} of '${vm.name}' (location '${disk.location}') is ${paired.moved}; taking a full copy of it`, "DiskMoved");
+  return paired.base;
 }
 
 /** The point's kind: incremental as soon as one disk builds on the base. */
