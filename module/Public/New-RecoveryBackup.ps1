@@ -37,7 +37,9 @@ function New-RecoveryBackup {
     .PARAMETER ConsistencyLevel
         Application (default): ask the guest's VSS writers for an application-consistent
         checkpoint, and fall back to a crash-consistent one with a warning when the guest cannot
-        give it (see -NoCrashFallback). CrashConsistent: do not involve the guest.
+        give it (see -NoCrashFallback). FileSystem: the same request, for Linux guests, whose
+        integration services freeze their file systems (a point of a Linux guest records
+        file-system consistency either way). CrashConsistent: do not involve the guest.
     .PARAMETER NoCrashFallback
         With -ConsistencyLevel Application, fail the backup of a VM whose guest cannot give an
         application-consistent checkpoint instead of falling back to crash consistency.
@@ -117,7 +119,7 @@ function New-RecoveryBackup {
 
         [switch] $Full,
 
-        [ValidateSet('Application', 'CrashConsistent')]
+        [ValidateSet('Application', 'FileSystem', 'CrashConsistent')]
         [string] $ConsistencyLevel = 'Application',
 
         [switch] $NoCrashFallback,
@@ -212,7 +214,7 @@ function New-RecoveryBackup {
         $arguments.Add($repository)
         if ($Full) { $arguments.Add('--full') }
         $arguments.Add('--consistency')
-        if ($ConsistencyLevel -eq 'CrashConsistent') { $arguments.Add('crash') } else { $arguments.Add('application') }
+        if ($ConsistencyLevel -eq 'CrashConsistent') { $arguments.Add('crash') } elseif ($ConsistencyLevel -eq 'FileSystem') { $arguments.Add('file-system') } else { $arguments.Add('application') }
         if ($NoCrashFallback) { $arguments.Add('--no-crash-fallback') }
         if ($HashChangeDetection) { $arguments.Add('--hash-changes') }
         if ($ClearStaleLock) { $arguments.Add('--clear-stale-lock') }

@@ -1,6 +1,7 @@
 import type { Catalog } from "../repository/mod";
 import { rctIdAt } from "../hyperv/mod";
 import { pairWithBase } from "./backup/plan";
+import { achievedConsistency } from "./backup/consistency";
 import type { HostApi, HostDisk, HostVm } from "./host_api";
 
 /** Lowest configuration version with Resilient Change Tracking (Windows Server 2016 = 8.0; RCT from 6.2 per Microsoft sources). */
@@ -36,7 +37,7 @@ export interface ReadinessReport {
   /** Per disk: "rct", "hash" or "full", with the reason when not RCT. */
   disks: Array<{ index: number; path: string; format: string; method: "rct" | "hash" | "full"; reason?: string }>;
   /** The consistency the guest is expected to give. */
-  expectedConsistency: "application" | "crash";
+  expectedConsistency: "application" | "file-system" | "crash";
   warnings: string[];
 }
 
@@ -88,7 +89,7 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     rct: rctReason === undefined,
     ...(rctReason !== undefined ? { rctReason } : {}),
     disks,
-    expectedConsistency: vm.backupIntegration === "ok" && vm.state === "Running" ? "application" : "crash",
+    expectedConsistency: vm.backupIntegration === "ok" && vm.state === "Running" ? achievedConsistency(vm, "application") : "crash",
     warnings,
   };
 }

@@ -14,7 +14,7 @@
 import type { CimInstance } from "../cim/mod";
 import type { ClientContext } from "./jobs";
 import { sameObjectPath } from "../cim/mod";
-import type { ControllerKind, VmDisk } from "./types";
+import type { ControllerKind, PassThroughDisk, VmDisk } from "./types";
 import { numberOrUndefined, stringArray, stringOrUndefined, unexpected, wqlString } from "../cim/mod";
 
 export const VSSD_CLASS = "Msvm_VirtualSystemSettingData";
@@ -33,11 +33,15 @@ const RESOURCE_TYPE_IDE = 5;
 const RESOURCE_TYPE_SCSI = 6;
 const VHD_SUBTYPE = "Microsoft:Hyper-V:Virtual Hard Disk";
 const SCSI_SUBTYPE = "Microsoft:Hyper-V:Synthetic SCSI Controller";
+/** The drive RASD of a pass-through disk: its HostResource is the host's Msvm_DiskDrive, not a file. */
+export const PHYSICAL_DISK_SUBTYPE = "Microsoft:Hyper-V:Physical Disk Drive";
 
 /** What a configuration holds that the backup needs. */
 export interface ConfigurationDetails {
   disks: VmDisk[];
   hasScsiController: boolean;
+  /** Pass-through disks: no checkpoint holds them (IgnoreNonSnapshottableDisks leaves them out). */
+  passThroughDisks: PassThroughDisk[];
 }
 
 function samePath(a: unknown, b: string): boolean {
@@ -139,7 +143,16 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
       a.address - b.address ||
       a.location.localeCompare(b.location),
   );
-  return { disks: unsorted.map((d, index) => ({ index, ...d })), hasScsiController };
+  // Pass-through disks: the drive RASD names the host's physical disk; no checkpoint, export or
+  // RCT covers them, so the backup names them (warning or refusal, by policy).
+  const passThroughDisks = rasds
+    .filter((r) => stringOrUndefined(r["ResourceSubType"]) === PHYSICAL_DISK_SUBTYPE)
+    .map((r) => {
+      const instanceId = String(r["InstanceID"] ?? "");
+      return { location: locationOfInstanceId(instanceId) ?? instanceId.toLowerCase(), instanceId, hostResource: stringArray(r["HostResource"])[0] ?? "" };
+    })
+    .sort((a, b) => a.location.localeCompare(b.location));
+  return { disks: unsorted.map((d, index) => ({ index, ...d })), hasScsiController, passThroughDisks };
 }
 
 /**

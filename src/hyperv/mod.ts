@@ -18,6 +18,8 @@ export type {
   VhdSettings,
   VmDisk,
   VmInfo,
+  GuestOs,
+  PassThroughDisk,
   VmState,
 } from "./types";
 export { REQUESTED_STATE } from "./types";
@@ -53,3 +55,4 @@ export {
   type ChannelRequest,
 } from "./transports/channel_session";
 export { type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf } from "./shadow_copies";
+export { guestOsFrom } from "./guest_os";

@@ -48,6 +48,26 @@ export interface VmDisk {
   format: "vhdx" | "vhd";
 }
 
+/** A pass-through disk of a VM: a host disk given to the guest whole, not a file. */
+export interface PassThroughDisk {
+  /** Where it is attached (same shape as {@link VmDisk.location}). */
+  location: string;
+  /** InstanceID of its drive RASD (ResourceSubType `Microsoft:Hyper-V:Physical Disk Drive`). */
+  instanceId: string;
+  /** HostResource[0]: the object path of the host's Msvm_DiskDrive ("" when not set). */
+  hostResource: string;
+}
+
+/** What the guest's operating system says about itself (Msvm_KvpExchangeComponent's intrinsic items). */
+export interface GuestOs {
+  /** OSName, e.g. "Windows Server 2022 Datacenter" or "Ubuntu 22.04.3 LTS". */
+  name: string;
+  /** OSPlatformId: 2 for Windows NT (Win32_OperatingSystem's values); Linux guests report others. */
+  platformId: number | undefined;
+  /** True when the OS is not Windows: its integration services freeze file systems, not applications. */
+  linux: boolean;
+}
+
 /** A virtual machine as the engine sees it. */
 export interface VmInfo {
   /** Msvm_ComputerSystem.Name: the VM GUID. */
@@ -66,6 +86,10 @@ export interface VmInfo {
   settingsPath: string;
   disks: VmDisk[];
   hasScsiController: boolean;
+  /** Pass-through disks: never in a checkpoint, so never in a backup (see the backup's --passthrough policy). */
+  passThroughDisks: PassThroughDisk[];
+  /** The guest OS as its KVP exchange reports it; undefined when the guest reports nothing (not running, no integration services). */
+  guestOs: GuestOs | undefined;
   backupIntegration: BackupIntegration;
   /** Standard (user) checkpoints: VSSDs of type `Microsoft:Hyper-V:Snapshot:Realized`. */
   userCheckpointCount: number;

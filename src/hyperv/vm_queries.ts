@@ -1,11 +1,13 @@
 /**
  * Finding VMs and describing them: Msvm_ComputerSystem (state, GUID, name), its realized
  * settings (version, generation, disks, controllers), its checkpoints
- * (Msvm_SnapshotOfVirtualSystem) and its backup integration service (Msvm_VssComponent).
+ * (Msvm_SnapshotOfVirtualSystem), its backup integration service (Msvm_VssComponent) and the
+ * guest OS it reports (Msvm_KvpExchangeComponent, guest_os.ts).
  */
 import { HvbError } from "../base/mod";
 import type { CimInstance } from "../cim/mod";
 import { SYSTEM_TYPE, VSSD_CLASS, currentSettings, generationOf, readConfiguration } from "./configuration";
+import { guestOsOf } from "./guest_os";
 import type { ClientContext } from "./jobs";
 import type { BackupIntegration, VmInfo, VmState } from "./types";
 import { isGuid, normalizeGuid, numberArray, numberOrUndefined, stringOrUndefined, wqlString } from "../cim/mod";
@@ -87,6 +89,8 @@ export async function describeVm(ctx: ClientContext, cs: CimInstance): Promise<V
     settingsPath: vssd.__PATH,
     disks: config.disks,
     hasScsiController: config.hasScsiController,
+    passThroughDisks: config.passThroughDisks,
+    guestOs: enabledState === 2 || enabledState === 9 ? await guestOsOf(ctx, id) : undefined,
     backupIntegration: await backupIntegrationOf(ctx, id, enabledState === 2 || enabledState === 9),
     userCheckpointCount: checkpoints.filter((c) => c["VirtualSystemType"] === SYSTEM_TYPE.standardCheckpoint).length,
     recoveryCheckpointCount: checkpoints.filter((c) => c["VirtualSystemType"] === SYSTEM_TYPE.recoveryCheckpoint).length,

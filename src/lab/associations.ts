@@ -12,7 +12,7 @@ import { serviceSettingsPath } from "./classes/services";
 import { allConfigurations } from "./host/configurations";
 import { jobPath, jobExpired } from "./host/jobs";
 import type { LabState } from "./host/model";
-import { computerSystemPath, objPath, plannedSystemPath, SERVICES, servicePath, type ServiceClass, vssComponentPath } from "./host/paths";
+import { computerSystemPath, objPath, plannedSystemPath, SERVICES, servicePath, type ServiceClass, vssComponentPath, kvpComponentPath } from "./host/paths";
 import { resourceInstances } from "./classes/settings";
 
 export interface AssociationDef {
@@ -100,7 +100,7 @@ export const ASSOCIATIONS: AssociationDef[] = [
     name: "Msvm_SystemDevice",
     supers: ["CIM_SystemDevice", "CIM_SystemComponent", "CIM_Component"],
     roles: ["GroupComponent", "PartComponent"],
-    pairs: (s) => s.vms.map((v) => [computerSystemPath(s.hostName, v.id), vssComponentPath(s.hostName, v.id)]),
+    pairs: (s) => s.vms.flatMap((v) => [[computerSystemPath(s.hostName, v.id), vssComponentPath(s.hostName, v.id)], [computerSystemPath(s.hostName, v.id), kvpComponentPath(s.hostName, v.id)]] as Array<[string, string]>),
   },
   {
     name: "Msvm_CollectedVirtualSystems",

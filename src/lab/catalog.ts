@@ -14,6 +14,7 @@ import { referencePointInstance } from "./classes/reference_point";
 import { serviceInstance, serviceSettingsInstance } from "./classes/services";
 import { resourceInstances, vssdInstance } from "./classes/settings";
 import { vssComponentInstance } from "./classes/vss_component";
+import { kvpComponentInstance } from "./classes/kvp_component";
 import { jobExpired, jobInstance } from "./host/jobs";
 import type { LabState } from "./host/model";
 import type { ServiceClass } from "./host/paths";
@@ -103,6 +104,11 @@ export const CLASSES: ClassDef[] = [
     name: "Msvm_VssComponent",
     supers: ["CIM_LogicalDevice", ...LOGICAL],
     list: (s) => s.vms.map((v) => vssComponentInstance(s, v)),
+  },
+  {
+    name: "Msvm_KvpExchangeComponent",
+    supers: ["CIM_LogicalDevice", ...LOGICAL],
+    list: (s) => s.vms.map((v) => kvpComponentInstance(s, v)),
   },
   {
     name: "Msvm_VirtualSystemExportSettingData",

@@ -72,7 +72,7 @@ export const PointRecordSchema = v.strictObject({
   time: described(isoTime(), "UTC time the checkpoint was taken (by the host's clock)."),
   kind: described(oneOf(["full", "incremental"] as const), "A full's disks are standalone; an increment's are children of its parent's."),
   parentId: described(v.nullable(pointIdField), "The point this one's disks are children of (incremental only; null for a full)."),
-  consistency: described(oneOf(["application", "crash"] as const), "Consistency achieved (not asked)."),
+  consistency: described(oneOf(["application", "file-system", "crash"] as const), "Consistency achieved (not asked): application (the guest's VSS writers took part), file-system (a Linux guest froze its file systems), crash."),
   sizeBytes: described(integer(0, Number.MAX_SAFE_INTEGER, "a byte count (a non-negative integer)"), "Bytes this point adds to the repository."),
   disks: described(list(PointDiskSchema, 1, LIMITS.maxDisks, `a list of 1 to ${LIMITS.maxDisks} disks`), "The point's disks."),
   referencePoint: described(v.nullable(OurReferencePointSchema), "Reference point made on the host right after this point, if any (only on the newest)."),

@@ -117,10 +117,10 @@ Describe 'Backup command contracts' {
         (Get-Command $_).Parameters['RestorePointId'].Aliases | Should -Contain 'Id'
     }
 
-    It 'limits -ConsistencyLevel to Application and CrashConsistent' {
+    It 'limits -ConsistencyLevel to Application, FileSystem and CrashConsistent' {
         $set = (Get-Command New-RecoveryBackup).Parameters['ConsistencyLevel'].Attributes |
             Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }
-        @($set.ValidValues | Sort-Object) | Should -Be @('Application', 'CrashConsistent')
+        @($set.ValidValues | Sort-Object) | Should -Be @('Application', 'CrashConsistent', 'FileSystem')
     }
 
     It 'rejects -KeepLast 0' {

@@ -10,7 +10,7 @@ import { openFleet } from "../fleet";
 import { labDirFrom } from "../host";
 import type { CommandIo } from "../io";
 
-export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all | --group G [--group ...]) --repo R [--full] [--consistency application|crash]
+export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all | --group G [--group ...]) --repo R [--full] [--consistency application|file-system|crash]
                        [--no-crash-fallback] [--hash-changes] [--parallel K] [--per-volume K] [--per-host K] [--storage-snapshot]
                        [--clear-stale-lock] [--lab DIR] [--json]
 
@@ -19,7 +19,11 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
   --all                       every VM of the host (of every node, on a cluster)
   --consistency application   ask the guest for application consistency (default); if it cannot
                               give it, fall back to crash consistency with a warning, unless
-                              --no-crash-fallback, which makes the backup fail instead
+                              --no-crash-fallback, which makes the backup fail instead.
+                              A Linux guest frozen by its integration services gives file-system
+                              consistency (recorded as such, whichever of the first two was asked)
+  --consistency file-system   the same request (the guest freezes what it can), for Linux guests
+  --consistency crash         do not involve the guest
   --hash-changes              when RCT cannot be used (configuration version 5.0, VHD disks, a lost
                               reference point), store only the blocks whose hashes changed since the
                               last point instead of a full copy (reads the whole disk either way)
@@ -52,14 +56,14 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   if (vms.length === 0 && !all && groups.length === 0) throw new UsageError(`Missing required option --vm (or --all, or --group)\n${BACKUP_USAGE}`);
   const repo = new Repository(requireOption(args, "repo"));
   const consistency = optionValue(args, "consistency") ?? "application";
-  if (consistency !== "application" && consistency !== "crash") throw new UsageError(`--consistency must be 'application' or 'crash', got '${consistency}'`);
+  if (consistency !== "application" && consistency !== "file-system" && consistency !== "crash") throw new UsageError(`--consistency must be 'application', 'file-system' or 'crash', got '${consistency}'`);
   const parallel = limitOption(args, "parallel") ?? 2;
   const perVolume = limitOption(args, "per-volume");
   const perHost = limitOption(args, "per-host");
   const fleet = await openFleet(labDirFrom(args));
   const options: BackupSetOptions = {
     full: args.flags.has("full"),
-    consistency: consistency as "application" | "crash",
+    consistency: consistency as "application" | "file-system" | "crash",
     fallbackToCrash: !args.flags.has("no-crash-fallback"),
     hashChangeDetection: args.flags.has("hash-changes"),
     clearStaleLock: args.flags.has("clear-stale-lock"),

@@ -5,6 +5,7 @@ import type { Consistency } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostCheckpoint, HostVm } from "../host_api";
 import type { Warn } from "./plan";
+import { achievedConsistency, requestedLevel } from "./consistency";
 
 /**
  * DestroySnapshot, tried again after a pause when the host refuses (a VM busy with another
@@ -52,11 +53,12 @@ export interface BackupCheckpointRequest {
  */
 export async function createBackupCheckpoint(r: BackupCheckpointRequest): Promise<{ checkpoint: HostCheckpoint; consistency: Consistency }> {
   try {
-    return { checkpoint: await r.host.createRecoveryCheckpoint(r.vm, r.wanted), consistency: r.wanted };
+    const level = requestedLevel(r.wanted);
+    return { checkpoint: await r.host.createRecoveryCheckpoint(r.vm, level), consistency: achievedConsistency(r.vm, level) };
   } catch (e) {
     const made = await removeCheckpointsMadeBy(r, e);
-    if (r.wanted !== "application" || !r.fallbackToCrash || !guestCouldNotTakePart(e) || made > 0) throw e;
-    r.warn(`Application-consistent checkpoint of '${r.vm.name}' failed (${(e as Error).message}); taking a crash-consistent one instead`, "ConsistencyFallback");
+    if (r.wanted === "crash" || !r.fallbackToCrash || !guestCouldNotTakePart(e) || made > 0) throw e;
+    r.warn(`${r.wanted === "file-system" ? "File-system" : "Application"}-consistent checkpoint of '${r.vm.name}' failed (${(e as Error).message}); taking a crash-consistent one instead`, "ConsistencyFallback");
   }
   try {
     return { checkpoint: await r.host.createRecoveryCheckpoint(r.vm, "crash"), consistency: "crash" };

@@ -19,6 +19,7 @@ import {
 } from "../../repository/mod";
 import type { BackupOptions, BackupResult } from "../backup/backup";
 import { destroyCheckpointPatiently } from "../backup/checkpoints";
+import { achievedConsistency, requestedLevel } from "../backup/consistency";
 import { copyDisks } from "../backup/copy";
 import { type DiskPlan, type Warn, kindOf, planDisks } from "../backup/plan";
 import { recordOf, reportForeignReferencePoints } from "../backup/reference_points";
@@ -123,9 +124,9 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
   let consistency: Consistency = wanted;
   let snap: GroupSnapshot;
   try {
-    snap = await host.createGroupRecoverySnapshot(group, wanted);
+    snap = await host.createGroupRecoverySnapshot(group, requestedLevel(wanted));
   } catch (e) {
-    if (wanted !== "application" || options.fallbackToCrash === false || !isHvbError(e)) throw e;
+    if (wanted === "crash" || options.fallbackToCrash === false || !isHvbError(e)) throw e;
     warnAll(`Application-consistent checkpoint of group '${group.name}' failed (${e.message}); taking a crash-consistent one of every member instead`, "ConsistencyFallback");
     consistency = "crash";
     snap = await host.createGroupRecoverySnapshot(group, "crash");
@@ -210,7 +211,7 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
         time,
         kind: m.kind,
         parentId: m.kind === "incremental" ? m.base!.id : null,
-        consistency,
+        consistency: achievedConsistency(m.vm, requestedLevel(consistency)),
         vmId: m.vm.id,
         vmName: m.vm.name,
         warnings: m.warnings,

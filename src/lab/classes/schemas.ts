@@ -161,6 +161,9 @@ const DEFS: Record<string, Prop[]> = {
     p("CIMStatusCode", "uint32"),
     p("CIMStatusCodeDescription", "string"),
   ],
+  // msvm-kvpexchangedataitem: one key/value pair of a VM's KVP exchange (the guest's intrinsic
+  // items, e.g. OSName, arrive embedded in Msvm_KvpExchangeComponent.GuestIntrinsicExchangeItems).
+  Msvm_KvpExchangeDataItem: [p("Caption", "string"), p("Description", "string"), p("ElementName", "string"), p("Source", "uint16"), p("Name", "string"), p("Data", "string")],
   // msvm-virtualsystemmanagementservicesettingdata (the host's default folders).
   Msvm_VirtualSystemManagementServiceSettingData: [
     ...SETTING,

@@ -14,6 +14,8 @@ export const NAMESPACE = "root\\virtualization\\v2";
 export const IDE_CONTROLLER_GUID = "83F8638B-8DCA-4152-9EDA-2CA8B33039B4";
 /** The integration component GUID of the backup (volume shadow copy) service (lab assumption). */
 export const VSS_IC_GUID = "35FA2E29-EA23-4236-96AE-3A6EBACBA440";
+/** Device GUID of the key-value pair exchange integration component (as in its DeviceID). */
+export const KVP_IC_GUID = "A9A0F4E7-5A45-4D96-B827-8A841E8C03E6";
 
 export function objPath(host: string, className: string, keys: Record<string, string | number | boolean>): string {
   return buildObjectPath({ host, namespace: NAMESPACE, className, keys });
@@ -86,6 +88,15 @@ export function vssComponentPath(host: string, vmId: string): string {
   return objPath(host, "Msvm_VssComponent", {
     CreationClassName: "Msvm_VssComponent",
     DeviceID: `Microsoft:${vmId}\\${VSS_IC_GUID}`,
+    SystemCreationClassName: "Msvm_ComputerSystem",
+    SystemName: vmId,
+  });
+}
+
+export function kvpComponentPath(host: string, vmId: string): string {
+  return objPath(host, "Msvm_KvpExchangeComponent", {
+    CreationClassName: "Msvm_KvpExchangeComponent",
+    DeviceID: `Microsoft:${vmId}\\${KVP_IC_GUID}`,
     SystemCreationClassName: "Msvm_ComputerSystem",
     SystemName: vmId,
   });
