@@ -83,6 +83,7 @@ export type HvbErrorCode =
   | "NotARegularFile"
   | "NotFound"
   | "OutOfMemory"
+  | "PassThroughDiskRefused"
   | "PermissionDenied"
   | "PlannedSystemNotFound"
   | "PointIdInvalid"

@@ -5,6 +5,7 @@
  * @module
  */
 export { backupVm, type BackupOptions, type BackupResult } from "./backup/backup";
+export { type PassThroughPolicy } from "./backup/passthrough";
 export { backupSet, type BackupSetOptions, type BackupSetReport, type VmOutcome } from "./backup/backup_set";
 export { type HostFleet, singleHostFleet } from "./backup/fleet";
 export { type VmSelection, type SelectedVm, findOnFleet } from "./backup/selection";

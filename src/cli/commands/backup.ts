@@ -12,7 +12,7 @@ import type { CommandIo } from "../io";
 
 export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] | --all | --group G [--group ...]) --repo R [--full] [--consistency application|file-system|crash]
                        [--no-crash-fallback] [--hash-changes] [--parallel K] [--per-volume K] [--per-host K] [--storage-snapshot]
-                       [--clear-stale-lock] [--lab DIR] [--json]
+                       [--passthrough warn|refuse] [--clear-stale-lock] [--lab DIR] [--json]
 
   First run of a VM: a full backup. Then RCT incremental: only what changed since the last point.
   --vm N|PATTERN              a VM name or id, or a name pattern as Get-VM takes (web*, db?, vm[1-3])
@@ -35,6 +35,9 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
                               once (VMs are back on their base disks within seconds), and the disks are copied
                               from the shadow copies (the limits then apply to the copies); without VSS a
                               warning says so and each VM is backed up from its own checkpoint
+  --passthrough warn|refuse   a VM with pass-through disks (host disks given to the guest, which no
+                              checkpoint holds): back up its virtual disks and name the pass-through
+                              ones in a warning (warn, the default), or do not back it up (refuse)
   --group G                   a VM group (New-VMGroup): every member checkpointed at one moment and
                               published as one set, all or none (list --json shows each point's setId)
 `;
@@ -42,7 +45,7 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
 /** `hvbackup backup`: back up one or more VMs into a repository. */
 export async function backupCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, {
-    values: ["vm", "group", "repo", "consistency", "parallel", "per-volume", "per-host", "lab"],
+    values: ["vm", "group", "repo", "consistency", "parallel", "per-volume", "per-host", "lab", "passthrough"],
     flags: ["full", "json", "no-crash-fallback", "hash-changes", "clear-stale-lock", "all", "storage-snapshot", "help"],
   });
   if (args.flags.has("help")) {
@@ -57,6 +60,8 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   const repo = new Repository(requireOption(args, "repo"));
   const consistency = optionValue(args, "consistency") ?? "application";
   if (consistency !== "application" && consistency !== "file-system" && consistency !== "crash") throw new UsageError(`--consistency must be 'application', 'file-system' or 'crash', got '${consistency}'`);
+  const passThrough = optionValue(args, "passthrough") ?? "warn";
+  if (passThrough !== "warn" && passThrough !== "refuse") throw new UsageError(`--passthrough must be 'warn' or 'refuse', got '${passThrough}'`);
   const parallel = limitOption(args, "parallel") ?? 2;
   const perVolume = limitOption(args, "per-volume");
   const perHost = limitOption(args, "per-host");
@@ -67,6 +72,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
     fallbackToCrash: !args.flags.has("no-crash-fallback"),
     hashChangeDetection: args.flags.has("hash-changes"),
     clearStaleLock: args.flags.has("clear-stale-lock"),
+    passThrough,
     parallel,
     ...(perVolume === undefined ? {} : { perVolume }),
     ...(perHost === undefined ? {} : { perHost }),

@@ -12,6 +12,7 @@ import { usableBase } from "../point_chain";
 import { type DiskPlan, type Warn, kindOf, planDisks } from "./plan";
 import { publishPoint } from "./publish";
 import { reportForeignReferencePoints, rotateReferencePoints } from "./reference_points";
+import { type PassThroughPolicy, applyPassThroughPolicy } from "./passthrough";
 
 /** How a backup should run. */
 export interface BackupOptions {
@@ -29,6 +30,8 @@ export interface BackupOptions {
   hashChangeDetection?: boolean;
   /** Clear a lock left by a process that no longer runs. */
   clearStaleLock?: boolean;
+  /** A VM with pass-through disks: back up its virtual disks with a warning (default) or refuse it (passthrough.ts). */
+  passThrough?: PassThroughPolicy;
   /**
    * Stops the backup at its next safe point (before the checkpoint, after it, after planning,
    * before the publish): it then ends as a failed one does, checkpoint destroyed, staging
@@ -87,6 +90,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     events.warning(message, code);
   };
   const activity = `Backing up ${vm.name}`;
+  applyPassThroughPolicy(vm, options.passThrough ?? "warn", warn);
   if (vm.disks.length === 0) throw new HvbError("VmHasNoDisks", `VM '${vm.name}' has no virtual hard disks to back up`, { category: "InvalidOperation", target: vm.name });
   if (catalog.pendingMerge) {
     throw new HvbError("PruneInterrupted", `A prune of '${vm.name}' was interrupted; run 'hvbackup prune' again to finish it before the next backup`, { category: "InvalidOperation", target: store.dir });

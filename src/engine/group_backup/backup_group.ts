@@ -20,6 +20,7 @@ import {
 import type { BackupOptions, BackupResult } from "../backup/backup";
 import { destroyCheckpointPatiently } from "../backup/checkpoints";
 import { achievedConsistency, requestedLevel } from "../backup/consistency";
+import { applyPassThroughPolicy } from "../backup/passthrough";
 import { copyDisks } from "../backup/copy";
 import { type DiskPlan, type Warn, kindOf, planDisks } from "../backup/plan";
 import { recordOf, reportForeignReferencePoints } from "../backup/reference_points";
@@ -110,6 +111,7 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
     if (m.catalog.pendingMerge) {
       throw new HvbError("PruneInterrupted", `A prune of '${m.vm.name}' was interrupted; run 'hvbackup prune' again to finish it before the next backup`, { category: "InvalidOperation", target: m.store.dir });
     }
+    applyPassThroughPolicy(m.vm, options.passThrough ?? "warn", warnOf(m, events));
     if (m.vm.disks.length === 0) throw new HvbError("VmHasNoDisks", `VM '${m.vm.name}' of group '${group.name}' has no virtual hard disks to back up`, { category: "InvalidOperation", target: m.vm.name });
     m.hostRps = await host.listReferencePoints(m.vm);
     reportForeignReferencePoints(m.catalog, m.vm, m.hostRps, warnOf(m, events));
