@@ -24,8 +24,10 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
          [--checkpoint NAME ...]             standard checkpoints taken right after creation
   group new --lab DIR --name NAME --vm A [--vm B ...]
                                              a VM group (Msvm_VirtualSystemCollection)
-  write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S
-                                             a guest write (disk I counts from 0)
+  write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S [--after METHOD]
+                                             a guest write (disk I counts from 0); --after: right
+                                             after the next METHOD call about the VM instead
+                                             (e.g. Create of Win32_ShadowCopy, ConvertToReferencePoint)
   migrate --lab DIR --vm N [--to NODE [--after METHOD]]
                                              live migration (RCT keeps .rct granularity); --to: to
                                              another node of a cluster lab; --after: right after the

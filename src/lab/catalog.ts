@@ -153,19 +153,47 @@ export function pathKey(path: string): string {
   return buildObjectPath({ host: undefined, namespace: undefined, className: p.className, keys: p.keys }).toLowerCase();
 }
 
-/** All instances of one moment, indexed by path. Built per call; the state is small. */
+/**
+ * All instances of one moment, indexed by path. Built per call, lazily: looking up one path
+ * lists only the classes of that name first (a method call looks up its target and arguments,
+ * and listing every class of a host with many VMs for each was most of a call's time); the
+ * whole index is built when that finds nothing, or when all instances are asked for.
+ */
 export class InstanceIndex {
-  readonly all: CimInstance[];
-  readonly #byKey = new Map<string, CimInstance>();
+  #all: CimInstance[] | undefined;
+  #byKey: Map<string, CimInstance> | undefined;
+  readonly #byClass = new Map<string, Map<string, CimInstance>>();
   readonly #classes: ClassDef[];
-  constructor(state: LabState, now: number, namespace: string = NAMESPACE) {
+  constructor(
+    private readonly state: LabState,
+    private readonly now: number,
+    namespace: string = NAMESPACE,
+  ) {
     this.#classes = classesOf(namespace);
-    // Each instance as the lab's host version shows it (no property its release lacks).
-    this.all = this.#classes.flatMap((c) => c.list(state, now).map((i) => asOnHost(i, i.__CLASS, state.config.hostVersion)));
-    for (const i of this.all) this.#byKey.set(pathKey(i.__PATH), i);
+  }
+  /** Each instance as the lab's host version shows it (no property its release lacks). */
+  #list(c: ClassDef): CimInstance[] {
+    return c.list(this.state, this.now).map((i) => asOnHost(i, i.__CLASS, this.state.config.hostVersion));
+  }
+  get all(): CimInstance[] {
+    this.#all ??= this.#classes.flatMap((c) => this.#list(c));
+    return this.#all;
   }
   get(path: string): CimInstance | undefined {
-    return this.#byKey.get(pathKey(path));
+    const key = pathKey(path);
+    if (!this.#byKey) {
+      const cls = parseObjectPath(path).className.toLowerCase();
+      let own = this.#byClass.get(cls);
+      if (!own) {
+        own = new Map();
+        for (const c of this.#classes.filter((d) => d.name.toLowerCase() === cls)) for (const i of this.#list(c)) own.set(pathKey(i.__PATH), i);
+        this.#byClass.set(cls, own);
+      }
+      const found = own.get(key);
+      if (found) return found;
+      this.#byKey = new Map(this.all.map((i) => [pathKey(i.__PATH), i]));
+    }
+    return this.#byKey.get(key);
   }
   /** Instances of `className` or of its subclasses. */
   ofClass(className: string): CimInstance[] {

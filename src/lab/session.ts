@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import { takeFault } from "./host/faults";
 import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
 import { jobPath, purgeJobs, startJob } from "./host/jobs";
+import { armedFor, writeArmed } from "./host/armed_writes";
 import { labSeed, mixSeed, shuffled, shufflesOrder } from "./host/order";
 import { STALL_PERCENT, drawJobAnswer, stallsJobsOf } from "./host/job_answers";
 import { Args, type MethodContext } from "./services/method_support";
@@ -208,8 +209,10 @@ export class LabCimSession implements CimSession {
           toDelete = toDelete.concat(files);
         },
       };
+      const armed = armedFor(state, method, rawArgs);
       const outcome = handler(ctx, args);
       migrateAfterCall(state, method, JSON.stringify(rawArgs));
+      writeArmed(state, armed, method);
       // A VM a method made on a cluster lab (RealizePlannedSystem) runs on the node that made it.
       if ((state.nodes?.length ?? 0) > 0) for (const v of state.vms) v.node ??= this.node ?? state.nodes![0]!;
       const stall = stallsJobsOf(state, method) ? { stallAtPercent: STALL_PERCENT } : {};

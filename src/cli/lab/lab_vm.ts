@@ -111,7 +111,7 @@ function optionalPlacement(a: ParsedArgs): { volume?: string; node?: string } {
 }
 
 export function labWrite(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["lab", "vm", "disk", "offset", "length", "seed"] });
+  const a = parseArgs(argv, { values: ["lab", "vm", "disk", "offset", "length", "seed", "after"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "vm");
@@ -120,6 +120,17 @@ export function labWrite(argv: string[], io: CommandIo): number {
   const length = parseSize(requireOption(a, "length"), "--length");
   const seed = requireOption(a, "seed");
   if (length > 256 * 1024 * 1024) throw new UsageError("--length must be at most 256MiB per write");
+  const after = optionValue(a, "after");
+  if (after !== undefined) {
+    // Armed: written right after the next call of METHOD about the VM (lab/host/armed_writes.ts).
+    mutateLab(dir, (state) => {
+      const vm = vmByName(state, name);
+      if (!vm.disks[index]) throw new UsageError(`VM '${name}' has no disk ${index}`);
+      (vm.writeAfter ??= []).push({ method: after, disk: index, offset, length, seed });
+    });
+    emitResult(io, { vm: name, disk: index, offset, length, after }, () => io.stdout(`VM '${name}' will write ${length} bytes at ${offset} to disk ${index} right after its next ${after} call\n`));
+    return 0;
+  }
   guestWriteInLab(dir, name, index, offset, length, seed);
   emitResult(io, { vm: name, disk: index, offset, length }, () => io.stdout(`Wrote ${length} bytes at ${offset} to disk ${index} of VM '${name}'\n`));
   return 0;

@@ -1,7 +1,8 @@
 /**
  * What the lab host does to virtual disk files, for real, through the VHDX and VHD libraries:
  * create base disks, put a differencing child on top (checkpoint), fold a child back into its
- * parent (merge), apply guest writes, and copy a chain into one new file (export).
+ * parent (merge), apply guest writes, and copy a chain into one new file (export). A file changed
+ * in place is first unshared from any shadow copy that froze it (copy_on_write.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,6 +13,7 @@ import { createVhdx, mergeVhdxIntoParent, relativeLocatorPath, resolveParentPath
 import { serializeParentLocator } from "../../vhdx/mod";
 import { createVhd, createVhdDifferencing, mergeVhdIntoParent, VhdImage } from "../../vhd/mod";
 import type { DiskFormat } from "./model";
+import { unshareBeforeChange } from "./copy_on_write";
 
 /** Creates an empty dynamic base disk of `format`. */
 export function createBaseDisk(file: string, format: DiskFormat, virtualSize: number): void {
@@ -31,12 +33,27 @@ export function createChildDisk(parent: string, child: string, format: DiskForma
  * deletes it once the committed state no longer references it.
  */
 export function mergeChildDisk(child: string, format: DiskFormat): void {
+  // A child the guest never wrote to holds nothing to fold: the parent is left as it is (a
+  // recovery checkpoint converted within seconds usually is such a child).
+  if (format === "vhdx" && !vhdxHoldsData(child)) return;
+  const parent = parentFileOf(child);
+  if (parent !== undefined) unshareBeforeChange(parent);
   if (format === "vhdx") mergeVhdxIntoParent(child);
   else mergeVhdIntoParent(child);
 }
 
+function vhdxHoldsData(file: string): boolean {
+  const own = VhdxImage.open(file, { noParent: true });
+  try {
+    return own.extents().some((e) => e.kind !== "parent");
+  } finally {
+    own.close();
+  }
+}
+
 /** Writes `data` at `offset` into the top file `file` (as a guest write lands there). */
 export function writeDisk(file: string, offset: number, data: Uint8Array): void {
+  unshareBeforeChange(file);
   const disk = openDisk(file, { writable: true });
   try {
     if (offset + data.length > disk.virtualSize) {
@@ -174,6 +191,7 @@ export function setParentFile(file: string, parent: string, format: DiskFormat):
   } finally {
     p.close();
   }
+  unshareBeforeChange(file);
   const child = VhdxImage.open(file, { writable: true, noParent: true });
   try {
     const entries: Record<string, string> = { parent_linkage: `{${linkage}}`, relative_path: relativeLocatorPath(file, parent) };

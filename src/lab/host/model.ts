@@ -148,6 +148,17 @@ export interface VmRecord {
   clusterRole?: boolean;
   /** A live migration armed to happen right after the next call of `method` about this VM (`lab migrate --after`). */
   migrateAfter?: { method: string; to: string };
+  /** Guest writes armed to happen right after the next call of `method` about this VM (`lab write --after`), in order. */
+  writeAfter?: ArmedWrite[];
+}
+
+/** A guest write waiting for a call (armed_writes.ts). */
+export interface ArmedWrite {
+  method: string;
+  disk: number;
+  offset: number;
+  length: number;
+  seed: string;
 }
 
 export type SnapshotKind = "recovery" | "standard";

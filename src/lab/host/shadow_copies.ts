@@ -1,14 +1,18 @@
 /**
  * Volume shadow copies of the lab (Win32_ShadowCopy): a frozen view of a volume's files at one
  * instant. The lab freezes what a backup reads from a volume, the virtual disk files of every VM
- * and checkpoint on it, by copying each (a reflink where the file system can, else a full copy)
- * into DIR/shadows/<id>/, laid out as below the volume root; the folder is the DeviceObject.
- * Made under the lab lock, so no guest write or checkpoint change lands halfway.
+ * and checkpoint on it, by a hard link to each in DIR/shadows/<id>/, laid out as below the volume
+ * root (the folder is the DeviceObject): taken in no time however much data the volume holds,
+ * as VSS takes one. A later change to one of those files copies it first (copy_on_write.ts), so
+ * the shadow copy shows every file as it was at its instant: also a base disk that a checkpoint
+ * is merged into, and a differencing disk that is deleted after the merge. Made under the lab
+ * lock, so no guest write or checkpoint change lands halfway.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type LabState, type ShadowCopyRecord, type VolumeRecord, newGuid } from "./model";
 import { labVolumes, volumeOfFile } from "./volumes";
+import { freezeInto } from "./copy_on_write";
 
 /** The disk files of every VM, checkpoint and planned VM that lie on `volume`. */
 function filesOn(state: LabState, volumes: readonly VolumeRecord[], volume: VolumeRecord): string[] {
@@ -20,44 +24,13 @@ function filesOn(state: LabState, volumes: readonly VolumeRecord[], volume: Volu
   return [...new Set(all.map((f) => path.resolve(f)))].filter((f) => volumeOfFile(volumes, f)?.name === volume.name && fs.existsSync(f));
 }
 
-/**
- * A copy of `src` that stays as it is whatever happens to `src` later: a reflink where the file
- * system has them (copy-on-write, instant), else a copy that skips zero runs (the disk files are
- * sparse: writing their holes as zeros would cost time and space a shadow copy does not).
- */
-function frozenCopy(src: string, dest: string): void {
-  try {
-    fs.copyFileSync(src, dest, fs.constants.COPYFILE_FICLONE_FORCE);
-    return;
-  } catch {
-    /* no reflinks here: copy the data runs */
-  }
-  const chunk = Buffer.alloc(1024 * 1024);
-  const zeros = Buffer.alloc(chunk.length);
-  const size = fs.statSync(src).size;
-  const from = fs.openSync(src, "r");
-  const to = fs.openSync(dest, "w");
-  try {
-    for (let off = 0; off < size; off += chunk.length) {
-      const n = fs.readSync(from, chunk, 0, Math.min(chunk.length, size - off), off);
-      const part = chunk.subarray(0, n);
-      if (!part.equals(zeros.subarray(0, n))) fs.writeSync(to, part, 0, n, off);
-    }
-    fs.ftruncateSync(to, size);
-  } finally {
-    fs.closeSync(from);
-    fs.closeSync(to);
-  }
-}
-
 /** Takes a shadow copy of `volume`; the caller commits the state. */
 export function takeShadowCopy(state: LabState, dir: string, volume: VolumeRecord, now: number): ShadowCopyRecord {
   const id = `{${newGuid()}}`;
   const folder = path.join(path.resolve(dir), "shadows", id.slice(1, -1));
   for (const f of filesOn(state, labVolumes(state, dir), volume)) {
     const dest = path.join(folder, path.relative(volume.root, f));
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    frozenCopy(f, dest);
+    freezeInto(f, dest);
   }
   fs.mkdirSync(folder, { recursive: true });
   const record: ShadowCopyRecord = { id, volume: volume.name, folder, createdAt: now };

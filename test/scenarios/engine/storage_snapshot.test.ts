@@ -71,6 +71,35 @@ describe("backup --storage-snapshot", () => {
     }
   });
 
+  it("copies what the shadow copy froze although the conversion merged later guest writes into the base disk and the guest wrote again", async () => {
+    const w = await newSet("cow");
+    try {
+      const want = await guestViewAsync(w.lab, "vm1");
+      // Right after the shadow copy of vm1's volume: a write onto its checkpoint's differencing
+      // disk, which the conversion then merges into the base disk the backup copies (frozen).
+      await okAsync(["lab", "write", "--lab", w.lab, "--vm", "vm1", "--disk", "0", "--offset", String(MiB / 2), "--length", String(MiB), "--seed", "cow-1", "--after", "Create"]);
+      // Right after the conversion: the guest writes to the base disk itself while it is copied.
+      await okAsync(["lab", "write", "--lab", w.lab, "--vm", "vm1", "--disk", "0", "--offset", "0", "--length", String(MiB / 4), "--seed", "cow-2", "--after", "ConvertToReferencePoint"]);
+      const r1 = await hvbAsync(["backup", "--all", "--storage-snapshot", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      expect(r1.code, r1.stderr).toBe(0);
+      const s1 = resultOf<SetResult>(r1.stdout);
+      expect(s1.summary).toMatchObject({ succeeded: 4, storageSnapshot: true });
+      const after = await guestViewAsync(w.lab, "vm1");
+      expect(after).not.toEqual(want); // both writes happened, during the backup
+      expect(await restoreSideBySideAsync(w, "vm1", s1.results.find((r) => r.vm === "vm1")!.point.id, "cow1")).toEqual(want);
+      expect(readdirSync(path.join(w.lab, "shadows"))).toEqual([]);
+
+      // The writes after the instant belong to the next point: change tracking hands them on.
+      const r2 = await hvbAsync(["backup", "--all", "--storage-snapshot", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      expect(r2.code, r2.stderr).toBe(0);
+      const p2 = resultOf<SetResult>(r2.stdout).results.find((r) => r.vm === "vm1")!.point;
+      expect(p2.kind).toBe("incremental");
+      expect(await restoreSideBySideAsync(w, "vm1", p2.id, "cow2")).toEqual(after);
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it("without VSS says so and backs up each VM from its own checkpoint", async () => {
     const w = await newSet("novss");
     try {
