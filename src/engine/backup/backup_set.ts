@@ -85,7 +85,7 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
   let slots: SlotLimiter | undefined;
   if (options.storageSnapshot) {
     if (fleet.cimv2) {
-      snapshotRun = new StorageSnapshotRun(fleet.cimv2, volumes, vms.length, events);
+      snapshotRun = new StorageSnapshotRun(fleet.cimv2, volumes, vms.length, events, options.parallel);
       slots = new SlotLimiter({ total: options.parallel, perKind });
     } else {
       events.warning("No storage snapshot: this connection to the host cannot reach root\\cimv2 (Win32_ShadowCopy); backing up each VM from its own checkpoint", "StorageSnapshotUnavailable");
@@ -98,14 +98,15 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
     outcomes.push(outcome);
     return {
       key: vm.name,
-      // With a storage snapshot every VM starts at once (they checkpoint together); the slots
-      // limit the copies instead.
+      // With a storage snapshot every VM starts at once (they checkpoint together, at most
+      // `parallel` in a checkpoint call at a time: StorageSnapshotRun.step); the slots limit
+      // the copies instead.
       resources: snapshotRun ? [] : resources,
       run: async () => {
         const meter = new CheckpointMeter();
         const follow: FollowState = { node, moves: [node] };
         const base = fleet.clustered ? followingHost(fleet, vm.id, vm.name, follow, events) : fleet.host(node);
-        const snap: SnapshotVmState = { arrived: false, release: undefined, early: undefined };
+        const snap: SnapshotVmState = { ready: false, arrived: false, release: undefined, early: undefined };
         const metered = meteredHost(base, meter);
         const host = snapshotRun && slots ? storageSnapshotHost(metered, snapshotRun, snap, () => slots.acquire(resources), vm.name, events) : metered;
         const t0 = performance.now();
@@ -117,7 +118,7 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
           outcome.error = e;
           if (vms.length + failures.length > 1) events.warning(`Backup of '${vm.name}' failed: ${(e as Error).message}`, "BackupFailed");
         } finally {
-          if (snapshotRun && !snap.arrived) snapshotRun.depart();
+          if (snapshotRun && !snap.arrived) snapshotRun.depart(snap.ready);
           cleanupSnapshotVm(snap);
           outcome.seconds = (performance.now() - t0) / 1000;
           outcome.checkpointSeconds = meter.seconds;

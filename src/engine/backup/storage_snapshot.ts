@@ -4,7 +4,9 @@
  * volume their frozen files are on; every checkpoint is then exported and converted to its
  * reference point at once, so each VM is back on its base disks within seconds; the copies read
  * the frozen files from the shadow copies, throttled by the set's limits; the shadow copies are
- * deleted at the end.
+ * deleted at the end. The checkpoint calls (take; export and convert) of at most `parallel`
+ * VMs are in flight at a time, and none waits for a copy: a VM's seconds on its checkpoint
+ * (checkpoint_meter.ts) run from its checkpoint call to its conversion, never over a copy.
  *
  * The backup of one VM (backup.ts) is unchanged: it talks to a host that does the above behind
  * the calls it already makes. Its checkpoint comes back with disk paths inside the shadow copy,
@@ -21,6 +23,7 @@ import type { CimSession } from "../../cim/mod";
 import { type HostVolume, type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf, volumeRootOf } from "../../hyperv/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostCheckpoint, HostReferencePoint } from "../host_api";
+import { SlotLimiter } from "../slot_limiter";
 
 /** The set-wide part: who has checkpointed, the shadow copies, their removal. */
 export class StorageSnapshotRun {
@@ -31,14 +34,58 @@ export class StorageSnapshotRun {
   #release!: () => void;
   readonly #barrier = new Promise<void>((r) => (this.#release = r));
   readonly #taken: ShadowCopy[] = [];
+  readonly #calls: SlotLimiter;
+  #ready = 0;
+  #settled = 0;
+  #copy!: () => void;
+  readonly #allSettled = new Promise<void>((r) => (this.#copy = r));
+  #leftUnready = 0;
+  #go!: () => void;
+  readonly #allReady = new Promise<void>((r) => (this.#go = r));
 
+  /** `parallel`: how many VMs at once are in a call that takes, exports or converts a checkpoint. */
   constructor(
     private readonly cimv2: CimSession,
     readonly volumes: readonly HostVolume[],
     private readonly expected: number,
     private readonly events: EngineEvents,
+    parallel: number,
   ) {
-    if (expected === 0) this.#release();
+    this.#calls = new SlotLimiter({ total: Math.max(1, parallel) });
+    if (expected === 0) {
+      this.#release();
+      this.#go();
+    }
+  }
+
+  /**
+   * A VM is about to take its checkpoint: waits until every VM of the set is (or ended before),
+   * so the checkpoints are taken one right after another and none runs on its differencing
+   * disks while other VMs still prepare (find their disks, read their last point).
+   */
+  async ready(): Promise<void> {
+    this.#ready++;
+    this.#checkReady();
+    await this.#allReady;
+  }
+
+  #checkReady(): void {
+    if (this.#ready + this.#leftUnready >= this.expected) this.#go();
+  }
+
+  /**
+   * Runs one VM's step of the set-wide phase (taking its checkpoint; exporting and converting
+   * it) with at most `parallel` VMs in such a step at once: every VM still reaches the shadow
+   * copy's instant with its checkpoint, and each is converted as soon as a step is free, instead
+   * of every VM's call being in flight together (and each conversion queued behind every export).
+   */
+  async step<T>(fn: () => Promise<T>): Promise<T> {
+    const done = await this.#calls.acquire([]);
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
   }
 
   /** A VM has its checkpoint: waits for every other VM, then for the shadow copies. */
@@ -51,10 +98,25 @@ export class StorageSnapshotRun {
     return this.#shadows;
   }
 
-  /** A VM ended without reaching its checkpoint: no one waits for it. */
-  depart(): void {
+  /**
+   * A VM that arrived is done with its checkpoint's set-wide part (converted, or removed to go
+   * on without the shadow copy): waits until every VM that arrived is, so the conversions run one
+   * after another with no copy between them, then the copies start.
+   */
+  settle(): Promise<void> {
+    this.#settled++;
+    if (this.#settled >= this.#arrived) this.#copy();
+    return this.#allSettled;
+  }
+
+  /** A VM ended without reaching its checkpoint (`wasReady`: after {@link ready}): no one waits for it. */
+  depart(wasReady: boolean): void {
     this.#departed++;
     this.#check();
+    if (!wasReady) {
+      this.#leftUnready++;
+      this.#checkReady();
+    }
   }
 
   #check(): void {
@@ -92,6 +154,8 @@ export class StorageSnapshotRun {
 
 /** One VM's part, read by the backup set. */
 export interface SnapshotVmState {
+  /** The VM reached its checkpoint call (StorageSnapshotRun.ready). */
+  ready: boolean;
   /** The VM took its checkpoint and reached the barrier (else the set must not wait for it). */
   arrived: boolean;
   /** Gives back the VM's copy slot (set once it has one). */
@@ -101,41 +165,64 @@ export interface SnapshotVmState {
 
 /** `host` for one VM of a storage-snapshot set (see the file comment). */
 export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: SnapshotVmState, acquireSlot: () => Promise<() => void>, vmName: string, events: EngineEvents): HostApi {
-  const overrides: Partial<HostApi> = {
-    createRecoveryCheckpoint: async (...args) => {
-      const cp = await host.createRecoveryCheckpoint(...args);
-      // A second checkpoint of the same backup (its crash-consistent retry) comes after the
-      // set's moment: it is backed up from its own files, in its turn.
-      if (vm.arrived) {
-        vm.release ??= await acquireSlot();
+  // A second checkpoint of the same backup (its crash-consistent retry) comes after the set's
+  // moment: it is backed up from its own files, in its turn.
+  const afterTheInstant = async (cp: HostCheckpoint): Promise<HostCheckpoint> => {
+    vm.release ??= await acquireSlot();
+    return cp;
+  };
+  /** After the shadow copies: convert early and copy from them, or go on without them. */
+  const afterTheShadowCopy = async (cp: HostCheckpoint, shadows: Map<string, ShadowCopy | null>, args: Parameters<HostApi["createRecoveryCheckpoint"]>, settle: () => Promise<void>): Promise<HostCheckpoint> => {
+    const frozen = cp.disks.map((d) => {
+      const s = shadows.get(volumeRootOf(d.path, run.volumes));
+      return s ? { ...d, path: shadowPathOf(d.path, s), hostPath: d.path } : undefined;
+    });
+    if (frozen.every((d) => d !== undefined)) {
+      // Past this point the checkpoint exists: a failure here is not the checkpoint's (the
+      // backup must not retry it as one), so the VM goes on from its own checkpoint.
+      const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-config-"));
+      try {
+        vm.early = await run.step(async () => {
+          const exported = await host.exportConfiguration(cp, exportDir);
+          return { checkpointId: cp.instanceId, referencePoint: await host.convertToReferencePoint(cp), exportDir, exported };
+        });
+      } catch (e) {
+        fs.rmSync(exportDir, { recursive: true, force: true });
+        events.warning(`VM '${vmName}' is backed up from its own checkpoint: exporting or converting it with the storage snapshot failed (${toHvbError(e).message})`, "StorageSnapshotFallback");
+        await settle();
+        vm.release = await acquireSlot();
         return cp;
       }
+      await settle();
+      vm.release = await acquireSlot();
+      return { ...cp, disks: frozen as HostCheckpoint["disks"] };
+    }
+    events.warning(`VM '${vmName}' is backed up without a storage snapshot: its checkpoint is removed now and taken again when its turn to copy comes`, "StorageSnapshotFallback");
+    await host.destroyCheckpoint(cp);
+    await settle();
+    vm.release = await acquireSlot();
+    return host.createRecoveryCheckpoint(...args);
+  };
+  const overrides: Partial<HostApi> = {
+    createRecoveryCheckpoint: async (...args) => {
+      if (vm.arrived) return afterTheInstant(await host.createRecoveryCheckpoint(...args));
+      if (!vm.ready) {
+        vm.ready = true;
+        await run.ready();
+      }
+      const cp = await run.step(() => host.createRecoveryCheckpoint(...args));
       vm.arrived = true;
       const shadows = await run.arrive(cp);
-      const frozen = cp.disks.map((d) => {
-        const s = shadows.get(volumeRootOf(d.path, run.volumes));
-        return s ? { ...d, path: shadowPathOf(d.path, s), hostPath: d.path } : undefined;
-      });
-      if (frozen.every((d) => d !== undefined)) {
-        // Past this point the checkpoint exists: a failure here is not the checkpoint's (the
-        // backup must not retry it as one), so the VM goes on from its own checkpoint.
-        const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-config-"));
-        try {
-          const exported = await host.exportConfiguration(cp, exportDir);
-          vm.early = { checkpointId: cp.instanceId, referencePoint: await host.convertToReferencePoint(cp), exportDir, exported };
-        } catch (e) {
-          fs.rmSync(exportDir, { recursive: true, force: true });
-          events.warning(`VM '${vmName}' is backed up from its own checkpoint: exporting or converting it with the storage snapshot failed (${toHvbError(e).message})`, "StorageSnapshotFallback");
-          vm.release = await acquireSlot();
-          return cp;
-        }
-        vm.release = await acquireSlot();
-        return { ...cp, disks: frozen as HostCheckpoint["disks"] };
+      let settled = false;
+      const settle = (): Promise<void> => {
+        settled = true;
+        return run.settle();
+      };
+      try {
+        return await afterTheShadowCopy(cp, shadows, args, settle);
+      } finally {
+        if (!settled) void settle();
       }
-      events.warning(`VM '${vmName}' is backed up without a storage snapshot: its checkpoint is removed now and taken again when its turn to copy comes`, "StorageSnapshotFallback");
-      await host.destroyCheckpoint(cp);
-      vm.release = await acquireSlot();
-      return host.createRecoveryCheckpoint(...args);
     },
     exportConfiguration: async (target, destinationDir, options) => {
       const early = vm.early;
