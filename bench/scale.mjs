@@ -3,7 +3,8 @@
 //   1. full backup --all under --parallel 4 --per-volume 2: time, peak RSS, and the most recovery
 //      checkpoints the lab saw at once per volume (must not exceed the limit)
 //   2. incremental --all without a storage snapshot: time and median seconds a VM ran on a checkpoint
-//   3. incremental --all with --storage-snapshot: the same figures
+//   3. incremental --all with --storage-snapshot: the same figures (both medians, and each as a
+//      share of its run, are printed after the table)
 //   4. every point verified (--deep) and one VM restored
 // Part B: seconds on a checkpoint with and without --storage-snapshot when copies dominate
 //   (M VMs, default 8, each changing --heavy-mib MiB, default 128, between backups).
@@ -11,7 +12,7 @@
 // Usage: npm run build && node bench/scale.mjs [--vms 50] [--disk-mib 64] [--write-mib 8] [--heavy-vms 8] [--heavy-mib 128]
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 
 const CLI = path.resolve("module/bin/hvbackup.cjs");
@@ -85,6 +86,8 @@ function writeAll(seed, theLab = lab, theNames = names, perVm = writeMiB, disk =
   }
 }
 
+const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+console.log(`load average at the start: ${load()}`);
 try {
   hvb("lab", "init", lab, "--job-ms", "0");
   for (const [i, n] of names.entries()) hvb("lab", "vm", "new", "--lab", lab, "--name", n, "--disk", `${diskMiB}MiB`, "--volume", i % 2 ? "V1" : "V2");
@@ -127,6 +130,18 @@ try {
   console.log("| run | VMs ok | time (s) | peak RSS (MiB) | added (MiB) | median s on a checkpoint | max s on a checkpoint | median as % of run |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(`| ${r.label} | ${r.ok} | ${fmt(r.seconds)} | ${fmt(r.peakMiB, 0)} | ${fmt(r.bytes / MiB, 1)} | ${fmt(r.medianCp)} | ${fmt(r.maxCp)} | ${fmt((100 * r.medianCp) / r.seconds, 1)} |`);
+  console.log("");
+  // Issue 12's figure: the median seconds a VM ran on its checkpoint, and its share of the run.
+  const byLabel = (l) => rows.find((r) => r.label === l);
+  const compare = (what, without, withSnap) => {
+    const a = byLabel(without);
+    const b = byLabel(withSnap);
+    const share = (r) => `${fmt(r.medianCp)} s = ${fmt((100 * r.medianCp) / r.seconds, 1)} % of its ${fmt(r.seconds)} s run`;
+    console.log(`${what}: median seconds on a checkpoint without --storage-snapshot ${share(a)}; with it ${share(b)}`);
+  };
+  compare(`A (${vms} VMs, incremental)`, "incremental", "incremental, --storage-snapshot");
+  compare(`B (${heavyVms} VMs, ${heavyMiB} MiB changed each)`, `B: incremental, ${heavyMiB} MiB changed per VM`, `B: incremental, ${heavyMiB} MiB changed per VM, --storage-snapshot`);
+  console.log(`load average at the end: ${load()}`);
   console.log("");
   console.log(`Most recovery checkpoints at once per volume in the full run, as the lab recorded them (limit 2): ${peaks.join(", ")}${honoured ? "" : "  <-- LIMIT EXCEEDED"}`);
   const v = await timed(["verify", "--repo", repo, "--deep"]);
