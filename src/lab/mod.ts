@@ -19,6 +19,7 @@ export type {
   LabState,
   LabConfig,
   VmRecord,
+  ArmedWrite,
   SnapshotRecord,
   ReferencePointRecord,
   FaultRecord,
