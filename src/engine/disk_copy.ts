@@ -1,7 +1,7 @@
 import type { VirtualDisk } from "../disk/mod";
 import { createVhdx } from "../vhdx/mod";
 import type { VhdxImage } from "../vhdx/mod";
-import { forEachUnit, type UnitResult } from "./pipeline/unit_pipeline";
+import { forEachUnitAsync, type UnitResult } from "./pipeline/unit_pipeline";
 import { chainUnitsAnd, sha256Hex, unitsOf } from "./units";
 
 /** What copying one disk into the repository produced. */
@@ -22,14 +22,14 @@ export type CopyProgress = (done: number, total: number) => void;
  * unit size. Zero units are skipped: they stay unallocated and unlisted (a full's absent unit
  * is zero).
  */
-export function copyFull(source: VirtualDisk, destination: string, unitSize: number, progress?: CopyProgress): DiskCopyResult {
+export async function copyFull(source: VirtualDisk, destination: string, unitSize: number, progress?: CopyProgress): Promise<DiskCopyResult> {
   const units = unitsOf(source.dataRanges("chain"), unitSize, source.virtualSize);
   const dest = createVhdx(destination, {
     virtualSize: source.virtualSize,
     blockSize: unitSize,
     logicalSectorSize: source.logicalSectorSize as 512 | 4096,
   });
-  return eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
+  return await eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
     if (hash.zero) return;
     dest.write(part, start);
     result.units[String(start / unitSize)] = hash.sha256!;
@@ -43,12 +43,12 @@ export function copyFull(source: VirtualDisk, destination: string, unitSize: num
  * increment costs what changed, not whole units; the manifest still hashes the whole unit as
  * the guest sees it. Units that became zero are stored as zeros, which hide the parent.
  */
-export function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress, changed?: ReadonlyArray<{ offset: number; length: number }>): DiskCopyResult {
+export async function copyUnits(source: VirtualDisk, destination: string, parentFile: string, unitSize: number, units: readonly number[], progress?: CopyProgress, changed?: ReadonlyArray<{ offset: number; length: number }>): Promise<DiskCopyResult> {
   const sortedChanged = changed ? [...changed].sort((a, b) => a.offset - b.offset) : undefined;
   let cursor = 0;
   const zeroHash = new Map<number, string>();
   const dest = createVhdx(destination, { parentPath: parentFile, blockSize: unitSize });
-  return eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
+  return await eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
     const end = start + part.length;
     if (hash.zero) dest.writeZeroes(start, part.length);
     else if (!sortedChanged) {
@@ -71,20 +71,21 @@ export function copyUnits(source: VirtualDisk, destination: string, parentFile: 
 /**
  * Runs the units of `source` through the pipeline (read ahead, zero check and SHA-256 on the
  * worker threads) and hands each, in order, to `store`, then closes `dest`: the loop both
- * copies share. Memory stays the pipeline's bounded buffers, whatever the disk size.
+ * copies share. Memory stays the pipeline's bounded buffers, whatever the disk size. It waits
+ * for the workers without blocking the thread, so the copies of parallel VMs overlap.
  */
-function eachUnit(
+async function eachUnit(
   source: VirtualDisk,
   dest: VhdxImage,
   unitSize: number,
   units: readonly number[],
   progress: CopyProgress | undefined,
   store: (part: Buffer, start: number, hash: UnitResult, result: DiskCopyResult) => void,
-): DiskCopyResult {
+): Promise<DiskCopyResult> {
   const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
   try {
     let done = 0;
-    forEachUnit({
+    await forEachUnitAsync({
       source,
       unitSize,
       units,
@@ -105,12 +106,12 @@ function eachUnit(
  * absent means zero) by reading and hashing every unit that holds data now or did before.
  * Used when RCT cannot say what changed (VHD disks, configuration version 5.0, lost ids).
  */
-export function changedUnitsByHash(source: VirtualDisk, unitSize: number, previous: ReadonlyMap<number, string>, progress?: CopyProgress): number[] {
+export async function changedUnitsByHash(source: VirtualDisk, unitSize: number, previous: ReadonlyMap<number, string>, progress?: CopyProgress): Promise<number[]> {
   const sorted = chainUnitsAnd(source, unitSize, previous.keys());
   const zeroHash = new Map<number, string>();
   const changed: number[] = [];
   let done = 0;
-  forEachUnit({
+  await forEachUnitAsync({
     source,
     unitSize,
     units: sorted,

@@ -143,7 +143,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
       kind = kindOf(plans);
       writer = store.beginPoint(pointId(time, kind));
       crashPoint("backup-staging-created");
-      copyDisks(plans, writer, { store, catalog, base, events, activity });
+      await copyDisks(plans, writer, { store, catalog, base, events, activity });
     } finally {
       for (const p of plans) p.source.close();
     }

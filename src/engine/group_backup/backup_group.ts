@@ -155,7 +155,7 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
         m.kind = kindOf(plans);
         m.writer = m.store.beginPoint(pointId(time, m.kind));
         const memberActivity = `${activity}: ${m.vm.name} (${n + 1} of ${members.length})`;
-        copyDisks(plans, m.writer, { store: m.store, catalog: m.catalog, base: m.base, events, activity: memberActivity });
+        await copyDisks(plans, m.writer, { store: m.store, catalog: m.catalog, base: m.base, events, activity: memberActivity });
       } finally {
         for (const p of plans) p.source.close();
       }

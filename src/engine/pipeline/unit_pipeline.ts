@@ -59,64 +59,128 @@ const FAILED = 2;
  * On any failure (a read, a hash worker dying, `consume` throwing) it stops handing out work,
  * waits for the jobs in flight (no worker touches a buffer or descriptor after it returns) and
  * throws the first error; what `consume` wrote is the caller's to discard.
+ *
+ * This form blocks the thread while the workers read and hash (Atomics.wait): for commands
+ * that copy one thing at a time. {@link forEachUnitAsync} is the same loop for copies that
+ * must overlap others (parallel VMs).
  */
 export function forEachUnit(options: UnitPipelineOptions): void {
-  const { source, unitSize, units, consume } = options;
-  if (units.length === 0) return;
-  const pool = options.pool ?? sharedPool();
-  const unitsPerSlot = Math.max(1, Math.floor(TARGET_READ / unitSize));
-  const batches = batchesOf(units, unitSize, unitsPerSlot, source.virtualSize);
-  const want = Math.min(batches.length, options.maxBuffers ?? pool.size + 2);
-  const slots = takeSlots(unitSize * unitsPerSlot, unitsPerSlot, want);
-  const free = [...slots];
-  const inFlight: InFlight[] = [];
-  const mapped = source instanceof VhdxImage ? source : undefined;
-  let next = 0;
-  let failure: { error: unknown } | undefined;
+  const run = new PipelineRun(options);
   try {
+    for (let seen = run.pump(); seen !== undefined; seen = run.pump()) run.pool.wait(seen, 1000);
+  } finally {
+    run.end();
+  }
+  run.rethrow();
+}
+
+/**
+ * {@link forEachUnit} that yields to the event loop while the workers read and hash
+ * (Atomics.waitAsync): several VMs' copies of one run share the worker pool and the buffer
+ * budget, and while one waits for its next unit another writes, plans or talks to the host.
+ */
+export async function forEachUnitAsync(options: UnitPipelineOptions): Promise<void> {
+  const run = new PipelineRun(options);
+  try {
+    for (let seen = run.pump(); seen !== undefined; seen = run.pump()) await run.pool.waitAsync(seen, 1000);
+  } finally {
+    run.end();
+  }
+  run.rethrow();
+}
+
+/**
+ * One pipeline's state: what is posted, what is free, the first failure. {@link pump} does all
+ * the work that can be done now and says what to wait for; the two drivers above differ only
+ * in how they wait.
+ */
+class PipelineRun {
+  readonly pool: WorkerPool;
+  readonly #source: VirtualDisk;
+  readonly #unitSize: number;
+  readonly #consume: UnitConsumer;
+  readonly #unitsPerSlot: number;
+  readonly #batches: Batch[];
+  readonly #free: Slot[];
+  readonly #inFlight: InFlight[] = [];
+  readonly #mapped: VhdxImage | undefined;
+  #next = 0;
+  #failure: { error: unknown } | undefined;
+
+  constructor(options: UnitPipelineOptions) {
+    const { source, unitSize, units } = options;
+    this.pool = options.pool ?? sharedPool();
+    this.#source = source;
+    this.#unitSize = unitSize;
+    this.#consume = options.consume;
+    this.#unitsPerSlot = Math.max(1, Math.floor(TARGET_READ / unitSize));
+    this.#batches = units.length === 0 ? [] : batchesOf(units, unitSize, this.#unitsPerSlot, source.virtualSize);
+    const want = Math.min(this.#batches.length, options.maxBuffers ?? this.pool.size + 2);
+    this.#free = want === 0 ? [] : takeSlots(unitSize * this.#unitsPerSlot, this.#unitsPerSlot, want);
+    this.#mapped = source instanceof VhdxImage ? source : undefined;
+  }
+
+  /**
+   * Posts what the free buffers allow and hands over, in order, every finished batch at the
+   * head. Returns the completion count to wait on, or undefined when nothing is left in flight
+   * and nothing more will be posted (finished, or failed).
+   */
+  pump(): number | undefined {
+    const { pool } = this;
     for (;;) {
-      while (!failure && free.length > 0 && next < batches.length) {
-        const slot = free.pop()!;
-        const batch = batches[next++]!;
+      while (!this.#failure && this.#free.length > 0 && this.#next < this.#batches.length) {
+        const slot = this.#free.pop()!;
+        const batch = this.#batches[this.#next++]!;
         try {
-          inFlight.push({ batch, slot, worker: pool.post(jobFor(batch, slot, unitSize, unitsPerSlot, source, mapped)) });
+          this.#inFlight.push({ batch, slot, worker: pool.post(jobFor(batch, slot, this.#unitSize, this.#unitsPerSlot, this.#source, this.#mapped)) });
         } catch (e) {
-          free.push(slot);
-          failure = { error: e };
+          this.#free.push(slot);
+          this.#failure = { error: e };
         }
       }
       // Read before looking at statuses, so a completion in between ends the wait at once.
       const seen = pool.completions();
-      while (inFlight.length > 0) {
-        const head = inFlight[0]!;
+      let handed = false;
+      while (this.#inFlight.length > 0) {
+        const head = this.#inFlight[0]!;
         const result = new Int32Array(head.slot.result);
         const status = Atomics.load(result, 0);
         if (status === PENDING) {
           if (!pool.isDead(head.worker)) break;
-          failure ??= { error: new Error("A hashing worker thread stopped unexpectedly; nothing was published (run the command again)") };
+          this.#failure ??= { error: new Error("A hashing worker thread stopped unexpectedly; nothing was published (run the command again)") };
         } else if (status === FAILED) {
-          const text = Buffer.from(head.slot.result).subarray(messageOffset(unitsPerSlot), messageOffset(unitsPerSlot) + result[1]!).toString();
-          failure ??= { error: new HvbError("IoError", `Reading '${source.path}' at ${head.batch.offset} (${head.batch.length} bytes) failed: ${text}`, { category: "ReadError", target: source.path }) };
-        } else if (!failure) {
+          const at = messageOffset(this.#unitsPerSlot);
+          const text = Buffer.from(head.slot.result).subarray(at, at + result[1]!).toString();
+          this.#failure ??= { error: new HvbError("IoError", `Reading '${this.#source.path}' at ${head.batch.offset} (${head.batch.length} bytes) failed: ${text}`, { category: "ReadError", target: this.#source.path }) };
+        } else if (!this.#failure) {
           try {
-            handOver(head, unitSize, consume);
+            handOver(head, this.#unitSize, this.#consume);
           } catch (e) {
-            failure = { error: e };
+            this.#failure = { error: e };
           }
         }
-        inFlight.shift();
+        this.#inFlight.shift();
         pool.collected(head.worker);
+        handed = true;
         // A dead worker's buffer may still be written by it, in theory: do not reuse it.
         if (status === PENDING) forget(head.slot);
-        else free.push(head.slot);
+        else this.#free.push(head.slot);
       }
-      if (inFlight.length === 0 && (failure || next >= batches.length)) break;
-      if (inFlight.length > 0) pool.wait(seen, 1000);
+      if (this.#inFlight.length === 0 && (this.#failure || this.#next >= this.#batches.length)) return undefined;
+      // Freed buffers can take new jobs at once; otherwise wait for the head.
+      if (!handed) return seen;
     }
-  } finally {
-    giveBack(free);
   }
-  if (failure) throw failure.error;
+
+  /** Returns the free buffers to the process's budget (every path out). */
+  end(): void {
+    giveBack(this.#free);
+    this.#free.length = 0;
+  }
+
+  rethrow(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
 }
 
 /** Units grouped into runs of consecutive indexes, at most `perSlot` each. */

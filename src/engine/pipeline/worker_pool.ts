@@ -34,8 +34,8 @@ export interface WorkerJob {
  * A small pool of worker threads (one per core, at most 8) shared by every pipeline of the
  * process, so `--parallel` adds copies, not threads. Completion is signalled through shared
  * control words: word 0 counts completions (and deaths), word 1+i is worker i's dead flag.
- * That lets the main thread wait with Atomics.wait: the disk code stays synchronous while
- * reading and hashing run on other cores.
+ * That lets the main thread wait with Atomics.wait (the disk code stays synchronous while
+ * reading and hashing run on other cores) or, when copies must overlap, Atomics.waitAsync.
  */
 export class WorkerPool {
   readonly control: Int32Array;
@@ -64,6 +64,20 @@ export class WorkerPool {
   /** Blocks until a job completes or a worker dies after `seen` was read, or `ms` pass. */
   wait(seen: number, ms: number): void {
     Atomics.wait(this.control, 0, seen, ms);
+  }
+
+  /** {@link wait} without blocking the thread (Atomics.waitAsync): other work of the run goes on. */
+  async waitAsync(seen: number, ms: number): Promise<void> {
+    const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.control, 0, seen, ms);
+    if (!w.async) return;
+    // A pending waitAsync does not keep node's event loop alive (and the workers are unref'd):
+    // without a timer the process would exit in the middle of the copy.
+    const keepAlive = setTimeout(() => undefined, ms + 100);
+    try {
+      await w.value;
+    } finally {
+      clearTimeout(keepAlive);
+    }
   }
 
   /** Whether `w` died (its jobs will never complete). */
@@ -101,6 +115,11 @@ export class WorkerPool {
   async close(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.thread.terminate()));
   }
+}
+
+/** Atomics.waitAsync (node 16+; in TypeScript's ES2024 library, newer than the one this project targets). */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 let shared: WorkerPool | undefined;
