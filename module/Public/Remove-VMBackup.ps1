@@ -4,17 +4,17 @@ function Remove-VMBackup {
         Removes old restore points of a VM: a retention (-KeepLast, -KeepSince) or the points piped to it.
     .DESCRIPTION
         Backups are a forward-incremental chain (a full, then increments that each depend on the
-        one before), so an old point is not simply deleted: the oldest increments are merged
-        into the full in place, and the merged points disappear from the catalog. What the kept
-        points restore does not change.
+        one before), so a point is not simply deleted: it is merged into the next point, which
+        takes over the blocks it lacks (the oldest increments are merged into the full), and the
+        merged points disappear from the catalog. What the kept points restore does not change.
 
         With -KeepLast and/or -KeepSince the command applies a retention to each VM: it keeps
         the newest -KeepLast points and every point taken at or after -KeepSince (the newest
         point is always kept). Given restore points (from Get-VMBackup, by pipeline or with
-        -RestorePointId), it removes exactly those points, oldest first, each folded into the
-        next one; since newer points depend on older ones, a point can only be removed when
-        every older point of its VM goes too, and the command says so (ErrorId PointNotOldest)
-        instead of removing anything else.
+        -RestorePointId), it removes exactly those points, oldest first, each merged into the
+        next one; any point but the newest can go (the next backup continues from the newest:
+        asked to remove it, the command says so with ErrorId PointNotOldest and removes
+        nothing else).
 
         The merge is crash safe: the catalog marks a point as merging before its data moves, and
         running the command again finishes an interrupted merge. Before asking for confirmation
@@ -40,8 +40,8 @@ function Remove-VMBackup {
         otherwise); older ones are removed, except the newest -KeepLast (1 when not given).
     .PARAMETER RestorePointId
         The restore point(s) to remove, as Get-VMBackup's RestorePointId (alias Id); taken from
-        piped restore points. Removed oldest first; each must be the oldest remaining point of
-        its VM when its turn comes.
+        piped restore points. Removed oldest first, each merged into the next point; the
+        newest point of a VM is never removed.
     .PARAMETER ClearStaleLock
         Take over the repository lock of a run that no longer exists (the error LockStale says
         when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
@@ -64,6 +64,9 @@ function Remove-VMBackup {
     .EXAMPLE
         PS C:\> Get-VMBackup -Path D:\Backups -VMName web01 | Where-Object Time -lt '2026-11-01' | Remove-VMBackup
         Removes web01's restore points taken before November, oldest first, asking for each.
+    .EXAMPLE
+        PS C:\> Get-VMBackup -Path D:\Backups -VMName web01 | Where-Object RestorePointId -eq $id | Remove-VMBackup -Confirm:$false
+        Removes one point from the middle of web01's chain; the next point takes over its blocks.
     .INPUTS
         System.String, or any object with a VMName or Name property and optionally a Repository
         property; restore points of Get-VMBackup (RestorePointId, VMName, Repository).
@@ -201,7 +204,7 @@ function Remove-VMBackup {
             foreach ($id in $request.Ids) { if (-not $ordered.Contains($id)) { $ordered.Add($id) } }
             foreach ($id in $ordered) {
                 $target = "restore point $id of virtual machine '$($request.Name)' in '$($request.Repository)'"
-                # A point kept (declined, or no one to ask) keeps every newer one: stop this VM there.
+                # A point kept (declined, or no one to ask): stop this VM there, one answer per VM.
                 if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target $target -Action 'Remove (merge it into the next restore point)' -EnableException $EnableException)) { break }
                 # One failure, one record: the later points of this VM cannot go once one could not.
                 $result = @(& $prune $request.Repository $request.Name @('--point', $id))

@@ -90,6 +90,7 @@ export type HvbErrorCode =
   | "PointIdTaken"
   | "PointNotFound"
   | "PointNotOldest"
+  | "PointNotRemovable"
   | "PruneInterrupted"
   | "RawNotFile"
   | "RawRange"

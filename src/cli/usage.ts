@@ -42,7 +42,8 @@ const COMMAND_USAGE: Record<string, string> = {
 
   Keeps the newest K points and/or those taken at or after TIME, merging older increments into the full.
   --group G keeps the newest K backup sets of the group, removing older sets whole.
-  --point ID removes that one point, folding it into the next; it must be the VM's oldest.
+  --point ID removes that one point (any but the newest), merging it into the next point, which
+  takes over the blocks it lacks; every kept point restores what it did before.
 `,
   "export-disk": `Usage: hvbackup export-disk --repo R --vm N --point ID --disk I --out FILE.vhdx [--json]
 

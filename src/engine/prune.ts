@@ -12,6 +12,7 @@ import { mergeVhdxIntoParent } from "../vhdx/mod";
 import { relinkParent } from "../vhdx/mod";
 import { treeSize } from "../repository/mod";
 import type { EngineEvents } from "./events";
+import { checkMiddleMergeState, finishMiddleMerge, middleMergeRefusal, removeMergeLeftovers } from "./prune_middle";
 
 /** What prune did. */
 export interface PruneResult {
@@ -23,10 +24,11 @@ export interface PruneResult {
 
 /**
  * Keeps the newest `keep` restore points of a VM (and, with `keepSince`, every point taken at or
- * after that time), or, with `pointId`, removes that one point, which must be the oldest and not
- * the only one (a newer point depends on every older one, so only the oldest can be folded into
- * the next; a caller removing several points removes them oldest first). Forward-incremental-forever: the oldest full
- * is merged with the increment after it, which becomes the new full (DESIGN.md "Retention").
+ * after that time), or, with `pointId`, removes that one point, which may be any point but the
+ * newest. Forward-incremental-forever: a removed full is merged with the increment after it,
+ * which becomes the new full (DESIGN.md "Retention"); a removed increment is merged into the
+ * increment after it, which takes over the blocks it lacks and then hangs off the removed
+ * point's parent (prune_middle.ts). A point nothing depends on is simply deleted.
  * Each merge is recorded in the catalog first (pendingMerge), every step is idempotent, and the
  * catalog is rewritten last, so an interrupted prune is finished by running it again.
  */
@@ -38,10 +40,7 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
   const since = options.keepSince?.getTime();
   if (since !== undefined && Number.isNaN(since)) throw new HvbError("Usage", "--keep-since must be a time", { category: "InvalidArgument", target: "keep-since" });
   const pointId = options.pointId;
-  const mayRemove = (points: readonly PointRecord[]): boolean =>
-    pointId !== undefined
-      ? points.length > 1 && points[0]!.id === pointId
-      : points.length > keep && (since === undefined || Date.parse(points[0]!.time) < since);
+  const mayRemove = (points: readonly PointRecord[]): boolean => points.length > keep && (since === undefined || Date.parse(points[0]!.time) < since);
   repo.requireExists();
   const store = repo.findVm(vmNameOrId);
   const lock = store.lock("prune", { clearStale: options.clearStaleLock ?? false });
@@ -52,37 +51,35 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
     // (checker.ts), and decides what depends on what from the files themselves.
     requireConsistent(store, checkPoints(store, catalog), "prune");
     if (catalog.pendingMerge) {
-      events.info(`Finishing the interrupted merge of '${catalog.pendingMerge.fromId}' into '${catalog.pendingMerge.intoId}'`);
-      checkMergeState(store, catalog);
-      removed.push(catalog.pendingMerge.fromId);
-      finishMerge(store, catalog);
-      catalog = store.readCatalog();
-    }
-    for (const orphan of store.removeOrphans(catalog)) events.info(`Removed '${orphan}', left by an interrupted run`);
-    if (pointId !== undefined) requireOldest(catalog, pointId);
-    while (mayRemove(catalog.points)) {
-      const oldest = catalog.points[0]!;
-      const next = catalog.points[1]!;
-      events.progress({ activity: `Pruning ${catalog.vmName}`, status: `folding ${oldest.id} into ${next.id}`, percent: 0 });
-      const report = checkPoints(store, catalog);
-      requireConsistent(store, report, "prune");
-      const users = pointsUsingFolder(report, store.pointDir(oldest.id)).filter((id) => id !== oldest.id);
-      if (next.kind === "full" || next.parentId !== oldest.id) {
-        // The next point does not depend on the oldest — and neither does any file: drop it whole.
-        if (users.length > 0) {
-          throw new HvbError("RepositoryInconsistent", `Refusing to prune '${oldest.id}' of '${catalog.vmName}': the catalog says nothing depends on it, but the disk files of ${users.join(", ")} name files in it as their parents. Nothing was changed — run 'hvbackup verify'`, { category: "InvalidData", target: store.dir });
-        }
-        catalog.points.shift();
-        store.writeCatalog(catalog);
-        rmSync(store.pointDir(oldest.id), { recursive: true, force: true });
+      const pending = catalog.pendingMerge;
+      events.info(`Finishing the interrupted merge of '${pending.fromId}' into '${pending.intoId}'`);
+      const middle = catalog.points.find((p) => p.id === pending.fromId)?.parentId != null;
+      if (middle) {
+        checkMiddleMergeState(store, catalog);
+        finishMiddleMerge(store, catalog);
       } else {
-        catalog.pendingMerge = { fromId: oldest.id, intoId: next.id };
-        store.writeCatalog(catalog);
-        crashPoint("prune-marked");
+        checkMergeState(store, catalog);
         finishMerge(store, catalog);
       }
-      removed.push(oldest.id);
+      removed.push(pending.fromId);
       catalog = store.readCatalog();
+      const into = catalog.points.find((p) => p.id === pending.intoId);
+      if (into) removeMergeLeftovers(store, into);
+    }
+    for (const orphan of store.removeOrphans(catalog)) events.info(`Removed '${orphan}', left by an interrupted run`);
+    if (pointId !== undefined) {
+      // Unless an interrupted run already removed it.
+      if (!removed.includes(pointId)) {
+        removeOne(store, catalog, requireRemovable(catalog, pointId), events);
+        removed.push(pointId);
+      }
+      catalog = store.readCatalog();
+    } else {
+      while (mayRemove(catalog.points)) {
+        removed.push(catalog.points[0]!.id);
+        removeOne(store, catalog, 0, events);
+        catalog = store.readCatalog();
+      }
     }
     return { vmName: catalog.vmName, removed, kept: catalog.points.map((p) => p.id) };
   } finally {
@@ -90,16 +87,52 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
   }
 }
 
-/** Checks, under the lock, that `pointId` is a point of the catalog that one fold removes. */
-function requireOldest(catalog: Catalog, pointId: string): void {
+/**
+ * Removes the point at `index` (not the newest): deleted when the next point does not depend
+ * on it, else merged into the next one (a full: the oldest-style fold; an increment: the
+ * middle merge of prune_middle.ts).
+ */
+function removeOne(store: VmStore, catalog: Catalog, index: number, events: EngineEvents): void {
+  const from = catalog.points[index]!;
+  const next = catalog.points[index + 1]!;
+  events.progress({ activity: `Pruning ${catalog.vmName}`, status: `folding ${from.id} into ${next.id}`, percent: 0 });
+  const report = checkPoints(store, catalog);
+  requireConsistent(store, report, "prune");
+  const users = pointsUsingFolder(report, store.pointDir(from.id)).filter((id) => id !== from.id);
+  if (next.parentId !== from.id) {
+    // The next point does not depend on this one — and neither does any file: drop it whole.
+    if (users.length > 0) {
+      throw new HvbError("RepositoryInconsistent", `Refusing to prune '${from.id}' of '${catalog.vmName}': the catalog says nothing depends on it, but the disk files of ${users.join(", ")} name files in it as their parents. Nothing was changed — run 'hvbackup verify'`, { category: "InvalidData", target: store.dir });
+    }
+    catalog.points.splice(index, 1);
+    store.writeCatalog(catalog);
+    rmSync(store.pointDir(from.id), { recursive: true, force: true });
+    return;
+  }
+  if (from.parentId !== null) {
+    const parent = catalog.points.find((p) => p.id === from.parentId);
+    const refusal = parent ? middleMergeRefusal(from, next, parent) : `its parent '${from.parentId}' is not in the catalog`;
+    if (refusal) throw new HvbError("PointNotRemovable", `Cannot remove restore point '${from.id}' of '${catalog.vmName}': ${refusal}. Nothing was changed`, { category: "InvalidOperation", target: from.id });
+  }
+  catalog.pendingMerge = { fromId: from.id, intoId: next.id };
+  store.writeCatalog(catalog);
+  crashPoint("prune-marked");
+  if (from.parentId !== null) finishMiddleMerge(store, catalog);
+  else finishMerge(store, catalog);
+}
+
+/** Checks, under the lock, that `pointId` is a point of the catalog other than the newest; returns its index. */
+function requireRemovable(catalog: Catalog, pointId: string): number {
   const index = catalog.points.findIndex((p) => p.id === pointId);
   if (index < 0) throw new HvbError("PointNotFound", `VM '${catalog.vmName}' has no restore point '${pointId}'`, { category: "ObjectNotFound", target: pointId });
   if (catalog.points.length === 1) {
     throw new HvbError("PointNotOldest", `'${pointId}' is the only restore point of '${catalog.vmName}': the newest point is never removed`, { category: "InvalidOperation", target: pointId });
   }
-  if (index > 0) {
-    throw new HvbError("PointNotOldest", `'${pointId}' is not the oldest restore point of '${catalog.vmName}': newer points depend on older ones, so points are removed oldest first; remove the ${index} older point(s) first (the oldest is '${catalog.points[0]!.id}'), or apply a retention that keeps the newest points`, { category: "InvalidOperation", target: pointId });
+  if (index === catalog.points.length - 1) {
+    // The code predates removing middle points (the module documents it): the newest stays.
+    throw new HvbError("PointNotOldest", `'${pointId}' is the newest restore point of '${catalog.vmName}': the newest point is never removed (the next backup continues from it)`, { category: "InvalidOperation", target: pointId });
   }
+  return index;
 }
 
 /**

@@ -85,8 +85,8 @@ export const PointRecordSchema = v.strictObject({
 
 /** Schema of an interrupted prune's merge. */
 export const PendingMergeSchema = v.strictObject({
-  fromId: described(pointIdField, "The full point being folded away: the oldest point."),
-  intoId: described(pointIdField, "The increment that becomes the new full: the point right after it, whose parent it is."),
+  fromId: described(pointIdField, "The point being merged away: any point but the newest (the oldest, a full, for a retention)."),
+  intoId: described(pointIdField, "The increment that takes over its blocks: the point right after it, whose parent it is (it becomes a full when the point merged away was one)."),
 });
 
 /** The fields of catalog.json. */
@@ -164,9 +164,11 @@ function catalogProblem(c: { points: readonly PointRecord[]; pendingMerge: Pendi
   }
   const m = c.pendingMerge;
   if (m) {
-    const from = c.points[0];
-    const into = c.points[1];
-    if (!from || from.id !== m.fromId || from.kind !== "full") return { path: ["pendingMerge", "fromId"], expected: "the id of the oldest point, a full", found: m.fromId };
+    // Any point but the newest may be merged into the next (prune --point of a middle point).
+    const at = c.points.findIndex((p) => p.id === m.fromId);
+    const from = c.points[at];
+    const into = c.points[at + 1];
+    if (!from) return { path: ["pendingMerge", "fromId"], expected: "the id of a point of the catalog", found: m.fromId };
     if (!into || into.id !== m.intoId || into.parentId !== m.fromId) return { path: ["pendingMerge", "intoId"], expected: `the id of the point after '${m.fromId}' whose parent it is`, found: m.intoId };
   }
   return undefined;

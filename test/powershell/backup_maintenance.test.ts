@@ -277,4 +277,34 @@ function Complete([string] $Line) { @((TabExpansion2 -inputScript $Line -cursorC
     expect(kv["IDS"]).toBe(ids.join(","));
     expect(kv["NOREPO"]).toBe("");
   });
+
+  it("Remove-VMBackup takes piped middle points: each is merged into the next one, and every kept point still restores bit-exact", () => {
+    const mid = join(work.dir, "repo-mid");
+    const exported = (id: string, tag: string): Buffer => {
+      const out = join(work.dir, `mid-${tag}.vhdx`);
+      cli(["export-disk", "--repo", mid, "--vm", "web01", "--point", id, "--disk", "0", "--out", out], work.dir);
+      return diskBytes(out, `mid-${tag}`);
+    };
+    for (let i = 0; i < 4; i++) {
+      cli(["lab", "write", "--lab", lab, "--vm", "web01", "--disk", "0", "--offset", String((4 + i * 5) * 1024 * 1024), "--length", String(1536 * 1024), "--seed", String(40 + i)], work.dir);
+      cli(["backup", "--vm", "web01", "--repo", mid, "--lab", lab, "--json"], work.dir);
+    }
+    const ids = listPoints("web01", mid).map((p) => p.id);
+    expect(ids).toHaveLength(4);
+    const before = new Map(ids.map((id, i) => [id, exported(id, `before-${i}`)]));
+    const r = ps(`
+$result = Get-VMBackup -Path ./repo-mid -VMName web01 | Where-Object { $_.RestorePointId -in @('${ids[1]}', '${ids[2]}') } | Remove-VMBackup -Confirm:$false -PassThru
+"REMOVED=$(@($result | ForEach-Object { $_.Removed }) -join ',')"
+"KEPT=$(@($result)[-1].Kept -join ',')"
+"DEEP=$(Test-VMBackup -Path ./repo-mid -VMName web01 -Deep -Quiet)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["REMOVED"]).toBe(`${ids[1]},${ids[2]}`);
+    expect(kv["KEPT"]).toBe(`${ids[0]},${ids[3]}`);
+    expect(kv["DEEP"]).toBe("True");
+    expect(listPoints("web01", mid).map((p) => p.id)).toEqual([ids[0], ids[3]]);
+    for (const id of [ids[0]!, ids[3]!]) expect(exported(id, `after-${id}`).equals(before.get(id)!), `point ${id}`).toBe(true);
+  });
 });

@@ -8,7 +8,7 @@ import type { CommandIo } from "../io";
 /**
  * `hvbackup prune --repo R --vm N (--keep K [--keep-since TIME] | --point ID) [--json]`: keep the
  * newest K points and/or every point taken at or after TIME (at least one of the two; the newest
- * is always kept), or remove the one point ID, which must be the oldest.
+ * is always kept), or remove the one point ID (any but the newest: merged into the next one).
  * With `--group G` instead of `--vm`, the same for the group's backup sets, each removed as one.
  */
 export function pruneCommand(argv: string[], io: CommandIo): number {

@@ -190,6 +190,41 @@ describe.concurrent("killed during prune", () => {
   }
 });
 
+// Removing a middle point (prune --point of an increment between two others): the next point's
+// increments are rebuilt beside it, swapped in, and the point after it relinked.
+const middlePrunePoints = [
+  "prune-marked",
+  "vhdx-data-synced",
+  "prune-middle-built",
+  "prune-middle-swapped",
+  "prune-middle-swapped#2",
+  "prune-middle-relinked",
+  "prune-manifest-written",
+];
+
+describe.concurrent("killed during prune of a middle point", () => {
+  for (const at of middlePrunePoints) {
+    it(`at ${at}`, async () => {
+      const { w, views } = await chain("cpm", 4, 3);
+      try {
+        const all = readCatalogOf(w.repo, "v").points.map((p) => p.id);
+        const args = ["prune", "--repo", w.repo, "--vm", "v", "--point", all[1]!, "--json"];
+        await crashAt(at, args);
+        await rerunAfterCrash(args);
+        const cat = readCatalogOf(w.repo, "v");
+        expect(cat.points.map((p) => p.id)).toEqual([all[0], all[2], all[3]]);
+        expect(cat.points[1]!.parentId).toBe(all[0]);
+        expect(readdirSync(path.join(vmFolder(w.repo, "v"), "points")).sort()).toEqual([all[0], all[2], all[3]]);
+        const id = await writeAndBackup(w, views, 70);
+        expect(readCatalogOf(w.repo, "v").points.at(-1)!.id).toBe(id);
+        await expectRepositoryWhole(w, views, "r");
+      } finally {
+        w.cleanup();
+      }
+    });
+  }
+});
+
 const restorePoints = ["restore-disk-written", "restore-disk-written#2", "vhdx-log-written", "restore-replaced", "restore-validated"];
 
 describe.concurrent("killed during restore", () => {

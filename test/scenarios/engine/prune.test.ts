@@ -6,6 +6,7 @@
  * merged file, and backups go on incrementally (RCT) from the pruned chain.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -162,6 +163,50 @@ describe("prune", () => {
       expect(nobody.code).toBe(1);
       expect(nobody.stderr).toMatch(/no backups of VM 'nobody'/);
       expect(readCatalogOf(w.repo, "v").points).toHaveLength(1);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it("--point removes a middle point: the next one takes over its blocks, every kept point restores bit-exact", async () => {
+    const w = await newWorldAsync("prune-mid");
+    try {
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB", "--disk", "16MiB"]);
+      const views = new Map<string, string[]>();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await writeAndBackup(w, views, 40 + i).then((p) => p.id)));
+      const folder = vmFolder(w.repo, "v");
+
+      // The third point (an increment between two increments) goes; the fourth takes its blocks.
+      const r = await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--point", ids[2]!, "--json"]);
+      const res = (JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { data: { removed: string[]; kept: string[] } }).data;
+      expect(res.removed).toEqual([ids[2]]);
+      expect(res.kept).toEqual([ids[0], ids[1], ids[3], ids[4]]);
+      const cat = readCatalogOf(w.repo, "v");
+      expect(cat.points.map((p) => p.id)).toEqual(res.kept);
+      expect(cat.points[2]!.parentId).toBe(ids[1]);
+      expect(cat.points[2]!.kind).toBe("incremental");
+      expect(cat.pendingMerge ?? null).toBeNull();
+      expect(existsSync(path.join(folder, "points", ids[2]!))).toBe(false);
+      await expectChainSound(w);
+      await expectKeptRestore(w, views, "m");
+
+      // The first increment (right after the full), then the full itself: any point but the newest.
+      await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--point", ids[1]!]);
+      await expectChainSound(w);
+      await okAsync(["prune", "--repo", w.repo, "--vm", "v", "--point", ids[0]!]);
+      expect(readCatalogOf(w.repo, "v").points.map((p) => p.id)).toEqual([ids[3], ids[4]]);
+      await expectChainSound(w);
+      await expectKeptRestore(w, views, "n");
+
+      // The newest is never removed; backups go on with RCT from the pruned chain.
+      const newest = await hvbAsync(["prune", "--repo", w.repo, "--vm", "v", "--point", ids[4]!]);
+      expect(newest.code).not.toBe(0);
+      expect(newest.stderr).toMatch(/newest restore point/);
+      const p = await writeAndBackup(w, views, 60);
+      expect(p.disks.map((d) => d.method)).toEqual(["rct", "rct"]);
+      await expectChainSound(w);
+      await expectKeptRestore(w, views, "o");
     } finally {
       w.cleanup();
     }
