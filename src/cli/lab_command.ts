@@ -6,6 +6,7 @@ import { UsageError } from "../base/mod";
 import type { CommandIo } from "./io";
 import { labCim } from "./lab/lab_cim";
 import { labGroup } from "./lab/lab_group";
+import { labVhdset } from "./lab/lab_vhdset";
 import { labCrash, labFail, labGuest, labInit, labJobs, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
@@ -22,12 +23,19 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
          [--volume V] [--node NODE]          V: a volume of the lab (made when new); NODE: its owner
          [--dvd] [--passthrough]             a DVD drive, a pass-through disk
          [--checkpoint NAME ...]             standard checkpoints taken right after creation
+         [--shared-disk FILE.vhds ...]       attached to a VHD Set (several VMs may share one); a
+                                             .vhdx FILE that exists is attached as a shared VHDX
   group new --lab DIR --name NAME --vm A [--vm B ...]
                                              a VM group (Msvm_VirtualSystemCollection)
+  vhdset new --lab DIR --path FILE.vhds --size SIZE
+                                             a VHD Set for a guest cluster's shared disk
   write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S [--after METHOD]
                                              a guest write (disk I counts from 0); --after: right
                                              after the next METHOD call about the VM instead
                                              (e.g. Create of Win32_ShadowCopy, ConvertToReferencePoint)
+  write --lab DIR --shared-disk FILE.vhds --offset BYTES --length BYTES --seed S
+                                             a write to a VHD Set through the cluster's owner
+                                             (the first VM attaching it that runs)
   migrate --lab DIR --vm N [--to NODE [--after METHOD]]
                                              live migration (RCT keeps .rct granularity); --to: to
                                              another node of a cluster lab; --after: right after the
@@ -55,6 +63,8 @@ export async function labCommand(argv: string[], io: CommandIo): Promise<number>
       return labVm(rest, io);
     case "group":
       return labGroup(rest, io);
+    case "vhdset":
+      return labVhdset(rest, io);
     case "write":
       return labWrite(rest, io);
     case "migrate":

@@ -14,6 +14,7 @@ export type HostApi = Pick<
   | "requestStateChange"
   | "destroySystem"
   | "setDiskPath"
+  | "setSharedDiskPath"
   | "createRecoveryCheckpoint"
   | "listCheckpoints"
   | "destroyCheckpoint"
@@ -35,6 +36,11 @@ export type HostApi = Pick<
   | "convertGroupSnapshotToReferencePoint"
   | "listGroupReferencePoints"
   | "destroyGroupReferencePoint"
+  | "getVhdSetInformation"
+  | "getVhdSnapshot"
+  | "deleteVhdSnapshot"
+  | "createVhdSetOver"
+  | "getVhdSetChanges"
   // For what the typed client has no call for yet: finding the planned VMs an interrupted
   // restore left (see restore.ts, plannedSystemsIn).
   | "session"

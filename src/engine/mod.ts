@@ -22,6 +22,6 @@ export { unitSizeFor } from "./units";
 export type { EngineEvents, ProgressEvent } from "./events";
 export type { HostApi, HostVm, HostDisk, HostCheckpoint, HostReferencePoint, HostPlanned } from "./host_api";
 export { backupGroup, type GroupBackupResult } from "./group_backup/backup_group";
-export { restoreGroup, type GroupRestoreOptions, type GroupRestoreResult } from "./group_backup/restore_group";
+export { restoreGroup, restoreVmOrMember, type GroupRestoreOptions, type GroupRestoreResult } from "./group_backup/restore_group";
 export { selectSet, setsOfGroup } from "./group_backup/select_set";
 export { dropBrokenSets, pruneGroup, verifySets, type GroupPruneResult } from "./group_backup/set_retention";

@@ -29,6 +29,11 @@ export interface RestoreOptions {
   force?: boolean;
   /** Clear a lock left by a process that no longer runs (and remove what its restore left). */
   clearStaleLock?: boolean;
+  /**
+   * Where the VM's shared disks were restored (their location → the new .vhds), given by a
+   * set's restore (group_backup/restore_group.ts). A VM with shared disks is restored only so.
+   */
+  sharedDisks?: ReadonlyMap<string, string>;
 }
 
 /** What a restore did. */
@@ -124,6 +129,12 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
       note({ planned: { path: planned.path, name: planned.name } });
       try {
         for (const d of restoredDisks) await host.setDiskPath(planned, d.index, d.path);
+        // Never left pointing at the original shared disk (which the cluster still writes to).
+        for (const s of planned.sharedDisks ?? []) {
+          const to = options.sharedDisks?.get(s.location);
+          if (to === undefined) throw new HvbError("SharedDiskInvalid", `'${catalog.vmName}' attaches the shared disk '${s.path}', which this restore does not bring back: restore it with its backup set ('hvbackup restore --repo ${repo.root} --group NAME --vm ${catalog.vmName}')`, { category: "InvalidOperation", target: catalog.vmName });
+          await host.setSharedDiskPath(planned, s.location, to);
+        }
         if (name !== catalog.vmName) await host.renameSystem(planned, name);
         await host.validatePlannedSystem(planned);
         crashPoint("restore-validated");

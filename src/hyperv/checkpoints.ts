@@ -118,6 +118,7 @@ export async function describeCheckpoint(
       address: d.address,
       format: d.format,
     })),
+    ...(config.sharedDisks.length > 0 ? { sharedDisks: config.sharedDisks } : {}),
   };
 }
 

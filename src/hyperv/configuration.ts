@@ -14,7 +14,7 @@
 import type { CimInstance } from "../cim/mod";
 import type { ClientContext } from "./jobs";
 import { sameObjectPath } from "../cim/mod";
-import type { ControllerKind, PassThroughDisk, VmDisk } from "./types";
+import type { ControllerKind, PassThroughDisk, SharedDisk, VmDisk } from "./types";
 import { numberOrUndefined, stringArray, stringOrUndefined, unexpected, wqlString } from "../cim/mod";
 
 export const VSSD_CLASS = "Msvm_VirtualSystemSettingData";
@@ -39,6 +39,8 @@ export const PHYSICAL_DISK_SUBTYPE = "Microsoft:Hyper-V:Physical Disk Drive";
 /** What a configuration holds that the backup needs. */
 export interface ConfigurationDetails {
   disks: VmDisk[];
+  /** Shared disks, never among `disks`: a .vhds file, or a disk the SASD says is shared. */
+  sharedDisks: SharedDisk[];
   hasScsiController: boolean;
   /** Pass-through disks: no checkpoint holds them (IgnoreNonSnapshottableDisks leaves them out). */
   passThroughDisks: PassThroughDisk[];
@@ -82,6 +84,17 @@ export function formatOfFile(path: string): "vhdx" | "vhd" | undefined {
   return undefined;
 }
 
+/**
+ * Whether a disk attachment is shared: a `.vhds` file is a VHD Set whatever the SASD says (its
+ * format is never read by the product); a `.vhdx` whose SASD has PersistentReservationsSupported
+ * is a shared VHDX (the flag Hyper-V sets on a drive with "Enable virtual hard disk sharing").
+ */
+export function sharedKindOf(hostResource: string, sasd: CimInstance): SharedDisk["kind"] | undefined {
+  if (/\.vhds$/i.test(hostResource)) return "vhdset";
+  const flag = sasd["PersistentReservationsSupported"];
+  return flag === true || String(flag).toLowerCase() === "true" ? "shared-vhdx" : undefined;
+}
+
 /** Reads the disks and controllers of the configuration at `vssdPath`. */
 export async function readConfiguration(ctx: ClientContext, vssdPath: string): Promise<ConfigurationDetails> {
   const parts = await ctx.session.associators(vssdPath, { assocClass: "Msvm_VirtualSystemSettingDataComponent" });
@@ -104,6 +117,7 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
   const hasScsiController = scsiControllers.some((c) => (stringOrUndefined(c["ResourceSubType"]) ?? SCSI_SUBTYPE) === SCSI_SUBTYPE);
 
   const unsorted: Omit<VmDisk, "index">[] = [];
+  const sharedDisks: SharedDisk[] = [];
   for (const sasd of parts) {
     if (sasd.__CLASS !== "Msvm_StorageAllocationSettingData") continue;
     const hostResource = stringArray(sasd["HostResource"])[0];
@@ -125,6 +139,12 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
       locationOfInstanceId(instanceId) ??
       locationOfInstanceId(String(drive?.["InstanceID"] ?? "")) ??
       `${kind.toLowerCase()}:${controller ? controllerKey(controller) : "?"}\\${address}`;
+    const shared = sharedKindOf(hostResource, sasd);
+    if (shared) {
+      const snapshotId = stringOrUndefined(sasd["SnapshotId"]);
+      sharedDisks.push({ location, controller: kind, controllerNumber, address, sasdPath: sasd.__PATH, instanceId, path: hostResource, kind: shared, snapshotId: snapshotId ? snapshotId : undefined });
+      continue;
+    }
     unsorted.push({
       location,
       controller: kind,
@@ -152,7 +172,7 @@ export function configurationFromParts(parts: readonly CimInstance[]): Configura
       return { location: locationOfInstanceId(instanceId) ?? instanceId.toLowerCase(), instanceId, hostResource: stringArray(r["HostResource"])[0] ?? "" };
     })
     .sort((a, b) => a.location.localeCompare(b.location));
-  return { disks: unsorted.map((d, index) => ({ index, ...d })), hasScsiController, passThroughDisks };
+  return { disks: unsorted.map((d, index) => ({ index, ...d })), sharedDisks, hasScsiController, passThroughDisks };
 }
 
 /**

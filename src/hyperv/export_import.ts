@@ -153,6 +153,7 @@ export async function describePlanned(ctx: ClientContext, pcs: CimInstance): Pro
     configVersion: String(vssd["Version"] ?? ""),
     generation: generationOf(vssd),
     disks: config.disks,
+    ...(config.sharedDisks.length > 0 ? { sharedDisks: config.sharedDisks } : {}),
   };
 }
 

@@ -31,9 +31,10 @@ import { type CancelRequest, type ClientContext, DEFAULT_JOB_STALL_MS, DEFAULT_P
 import { getChangedRanges } from "./rct";
 import { convertToReferencePoint, destroyReferencePoint, findReferencePoint, listReferencePoints } from "./reference_points";
 import { renameSystem } from "./rename_system";
-import { destroySystem, requestStateChange, setDiskPath } from "./system_settings";
+import { destroySystem, requestStateChange, setDiskPath, setSharedDiskPath } from "./system_settings";
 import type { ByteRange, Checkpoint, GroupReferencePoint, GroupSnapshot, PlannedSystem, VmGroup, ReferencePoint, RequestableState, VhdSettings, VmDisk, VmInfo } from "./types";
 import { getVhdSettings } from "./vhd_settings";
+import { type VhdSetInfo, type VhdSnapshotInfo, createVhdSetOver, deleteVhdSnapshot, getVhdSetInformation, requireVhdSnapshot } from "./vhd_sets";
 import { findVm, getVm, listVms } from "./vm_queries";
 import { findGroup, listGroups } from "./groups";
 import {
@@ -111,6 +112,11 @@ export class HyperVClient {
   /** Points disk `diskIndex` of a VM or planned VM at another file (ModifyResourceSettings). */
   setDiskPath(target: VmInfo | PlannedSystem, diskIndex: number, newPath: string): Promise<VmDisk> {
     return setDiskPath(this.#ctx, target, diskIndex, newPath);
+  }
+
+  /** Points the shared disk at `location` of a VM or planned VM at `newPath` (a VHD Set). */
+  setSharedDiskPath(target: VmInfo | PlannedSystem, location: string, newPath: string): Promise<void> {
+    return setSharedDiskPath(this.#ctx, target, location, newPath);
   }
 
   /** Gives a VM or planned VM a new display name (ModifySystemSettings, ElementName); its id does not change. */
@@ -215,6 +221,33 @@ export class HyperVClient {
   /** Type, format, parent and virtual size of a virtual hard disk file. */
   getVhdSettings(path: string): Promise<VhdSettings> {
     return getVhdSettings(this.#ctx, path);
+  }
+
+  // --- VHD Sets (vhd_sets.ts): never opened by the product, only asked about -------------------
+
+  /** GetVHDSetInformation: the set's snapshot ids (and, with `withPaths`, every file it holds). */
+  getVhdSetInformation(path: string, withPaths = false): Promise<VhdSetInfo> {
+    return getVhdSetInformation(this.#ctx, path, withPaths);
+  }
+
+  /** GetVHDSnapshotInformation of one snapshot: its data file and RCT id. */
+  getVhdSnapshot(path: string, snapshotId: string): Promise<VhdSnapshotInfo> {
+    return requireVhdSnapshot(this.#ctx, path, snapshotId);
+  }
+
+  /** DeleteVHDSnapshot (with PersistReferenceSnapshot as given). */
+  deleteVhdSnapshot(path: string, snapshotId: string, persistReference: boolean): Promise<void> {
+    return deleteVhdSnapshot(this.#ctx, path, snapshotId, persistReference);
+  }
+
+  /** CreateVirtualHardDisk of the VHD Set type at `path`, over the VHDX `parentPath`. */
+  createVhdSetOver(path: string, parentPath: string): Promise<void> {
+    return createVhdSetOver(this.#ctx, path, parentPath);
+  }
+
+  /** GetVirtualDiskChanges of a VHD Set since `limitId` up to its snapshot `targetSnapshotId`, within `range`. */
+  getVhdSetChanges(path: string, limitId: string, targetSnapshotId: string, range: ByteRange): Promise<ByteRange[]> {
+    return getChangedRanges(this.#ctx, path, limitId, range, `{${targetSnapshotId.replace(/^\{|\}$/g, "").toUpperCase()}}`);
   }
 
   // --- export and import ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ export type {
   RequestableState,
   VhdSettings,
   VmDisk,
+  SharedDisk,
   VmInfo,
   GuestOs,
   PassThroughDisk,
@@ -37,6 +38,7 @@ export {
 } from "./method_errors";
 export { isRctFallbackError } from "./rct";
 export { locationOfInstanceId } from "./configuration";
+export { type VhdSetInfo, type VhdSnapshotInfo, plainGuid } from "./vhd_sets";
 export { rctIdAt } from "./reference_points";
 export { type CheckpointKind, type RecoveryCheckpointOptions, createRecoveryCheckpoint, listCheckpoints } from "./checkpoints";
 export { type ExportOptions, type ImportOptions, exportedDefinitionFile, exportConfiguration, importSystemDefinition } from "./export_import";

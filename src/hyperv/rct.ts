@@ -12,8 +12,8 @@
  * full, with a warning naming the code; except 32769 Access denied, which stays
  * `HyperVAccessDenied`: a full copy would not get past it either, and the user must fix rights.
  *
- * TargetSnapshotId is not sent: the page says it "is only valid for VHD Set files" (nxmBackup
- * leaves it unset too).
+ * TargetSnapshotId is sent only for a VHD Set (the page: "only valid for VHD Set files";
+ * nxmBackup leaves it unset for plain disks too): the changes up to that snapshot of the set.
  */
 import { HvbError } from "../base/mod";
 import { type ClientContext, runQuery, servicePath, subjects } from "./jobs";
@@ -46,7 +46,7 @@ export function isRctFallbackError(e: unknown): boolean {
  * within `range` (default: the whole virtual disk, from GetVirtualHardDiskSettingData).
  * Loops on ProcessedByteLength until the region is covered.
  */
-export async function getChangedRanges(ctx: ClientContext, diskPath: string, limitId: string, range?: ByteRange): Promise<ByteRange[]> {
+export async function getChangedRanges(ctx: ClientContext, diskPath: string, limitId: string, range?: ByteRange, targetSnapshotId?: string): Promise<ByteRange[]> {
   const region = range ?? { offset: 0, length: (await getVhdSettings(ctx, diskPath)).virtualSize };
   if (!(region.offset >= 0 && region.length >= 0)) {
     throw new HvbError("InvalidArgument", `Cannot query changes of '${diskPath}': bad region ${region.offset}+${region.length}`, {
@@ -63,7 +63,7 @@ export async function getChangedRanges(ctx: ClientContext, diskPath: string, lim
       ctx,
       svc,
       "GetVirtualDiskChanges",
-      { Path: diskPath, LimitId: limitId, ByteOffset: offset, ByteLength: end - offset },
+      { Path: diskPath, LimitId: limitId, ...(targetSnapshotId === undefined ? {} : { TargetSnapshotId: targetSnapshotId }), ByteOffset: offset, ByteLength: end - offset },
       subjects.file("disk", diskPath),
       // WMI gives an empty array as null: only ProcessedByteLength says an answer came.
       ["ProcessedByteLength"],

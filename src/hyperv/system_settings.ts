@@ -37,6 +37,24 @@ export async function setDiskPath(ctx: ClientContext, target: VmInfo | PlannedSy
   return now;
 }
 
+/**
+ * Points the shared disk at `location` (a VHD Set or shared VHDX attachment) of a VM or planned
+ * VM at `newPath`, the same way as {@link setDiskPath}.
+ */
+export async function setSharedDiskPath(ctx: ClientContext, target: VmInfo | PlannedSystem, location: string, newPath: string): Promise<void> {
+  const before = await readConfiguration(ctx, target.settingsPath);
+  const disk = before.sharedDisks.find((d) => d.location === location.toLowerCase());
+  if (!disk) {
+    throw new HvbError("DiskNotFound", `Cannot repoint the shared disk at '${location}' of ${subjectOf(target).text}: it has ${before.sharedDisks.length} shared disk(s) (${before.sharedDisks.map((d) => d.location).join(", ") || "none"})`, {
+      category: "ObjectNotFound",
+      target: target.name,
+    });
+  }
+  const sasd = await ctx.session.getInstance(disk.sasdPath);
+  const svc = await servicePath(ctx, MANAGEMENT_SERVICE);
+  await runMethod(ctx, svc, "ModifyResourceSettings", { ResourceSettings: [await embedForHost(ctx, toEmbedded(sasd, { HostResource: [newPath] }))] }, subjectOf(target));
+}
+
 /** Asks for a state change (RequestedState 2 Running, 3 Off, 6 Saved, 9 Paused, 11 Reset) and waits for it. */
 export async function requestStateChange(ctx: ClientContext, vm: Pick<VmInfo, "path" | "name">, state: RequestableState): Promise<void> {
   await runMethod(ctx, vm.path, "RequestStateChange", { RequestedState: REQUESTED_STATE[state] }, subjects.vm(vm.name));

@@ -48,6 +48,27 @@ export interface VmDisk {
   format: "vhdx" | "vhd";
 }
 
+/**
+ * A shared disk attachment, kept apart from {@link VmDisk} so nothing that reads disks ever opens
+ * one: a VHD Set (`.vhds`, whose format is not public: reached only through the VHD Set methods
+ * of Msvm_ImageManagementService, see vhd_sets.ts) or a shared VHDX (a `.vhdx` whose SASD says
+ * PersistentReservationsSupported, the 2012 R2 way: no checkpoints, so it cannot be backed up).
+ */
+export interface SharedDisk {
+  /** As {@link VmDisk.location}. */
+  location: string;
+  controller: ControllerKind;
+  controllerNumber: number;
+  address: number;
+  sasdPath: string;
+  instanceId: string;
+  /** HostResource[0]: the .vhds (or shared .vhdx) file. */
+  path: string;
+  kind: "vhdset" | "shared-vhdx";
+  /** SASD SnapshotId: in a checkpoint, the VHD Set snapshot taken with it; undefined when empty. */
+  snapshotId: string | undefined;
+}
+
 /** A pass-through disk of a VM: a host disk given to the guest whole, not a file. */
 export interface PassThroughDisk {
   /** Where it is attached (same shape as {@link VmDisk.location}). */
@@ -85,6 +106,8 @@ export interface VmInfo {
   /** __PATH of the realized Msvm_VirtualSystemSettingData. */
   settingsPath: string;
   disks: VmDisk[];
+  /** Shared disks (VHD Sets, shared VHDX); absent or empty when there are none. */
+  sharedDisks?: SharedDisk[];
   hasScsiController: boolean;
   /** Pass-through disks: never in a checkpoint, so never in a backup (see the backup's --passthrough policy). */
   passThroughDisks: PassThroughDisk[];
@@ -137,6 +160,8 @@ export interface Checkpoint {
   /** The consistency level that was asked for (1 application, 2 crash); undefined for checkpoints this client did not create. */
   requestedConsistency: "application" | "crash" | undefined;
   disks: CheckpointDisk[];
+  /** The checkpoint's shared disks, each with the VHD Set snapshot taken with it (SnapshotId). */
+  sharedDisks?: SharedDisk[];
 }
 
 /** A Msvm_VirtualSystemReferencePoint. */
@@ -166,6 +191,7 @@ export interface PlannedSystem {
   configVersion: string;
   generation: 1 | 2;
   disks: VmDisk[];
+  sharedDisks?: SharedDisk[];
 }
 
 import type { ByteRange } from "../base/mod";

@@ -88,6 +88,7 @@ export async function describeVm(ctx: ClientContext, cs: CimInstance): Promise<V
     generation: generationOf(vssd),
     settingsPath: vssd.__PATH,
     disks: config.disks,
+    ...(config.sharedDisks.length > 0 ? { sharedDisks: config.sharedDisks } : {}),
     hasScsiController: config.hasScsiController,
     passThroughDisks: config.passThroughDisks,
     guestOs: enabledState === 2 || enabledState === 9 ? await guestOsOf(ctx, id) : undefined,

@@ -15,6 +15,7 @@ export { guestData } from "./host/guest_data";
 export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint, type NewVmOptions } from "./host/host_ops";
 export { addFault } from "./host/faults";
 export { createGroup } from "./host/groups";
+export { attachSharedDisks, createVhdSet, sharedWriteInLab } from "./host/vhd_sets";
 export type {
   LabState,
   LabConfig,

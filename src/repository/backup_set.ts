@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError, fsyncDir, readRegularFile } from "../base/mod";
 import type * as v from "valibot";
-import { SET_FORMAT, SET_VERSION, type SetMemberSchema, type SetObjectSchema, SetSchema } from "./set_schema";
+import { SET_FORMAT, SET_VERSION, type SetMemberSchema, type SetObjectSchema, SetSchema, type SharedDiskSchema } from "./set_schema";
 import { validateDocument } from "./schema_kit";
 import { checkSelfChecksum, writeJsonDocument } from "./json_document";
 
@@ -26,6 +26,14 @@ export type SetMember = v.InferOutput<typeof SetMemberSchema>;
 
 /** The group's reference point collection made right after this set (only on the newest set). */
 export type SetReferencePoint = NonNullable<SetRecord["referencePoint"]>;
+
+/** A shared disk stored once for a set (a guest cluster's VHD Set). */
+export type SetSharedDisk = v.InferOutput<typeof SharedDiskSchema>;
+
+/** The folder of a set's shared disk files, relative to the repository root. */
+export function sharedDiskDir(id: string): string {
+  return `${SETS_DIR}/${id}.shared`;
+}
 
 /** A backup set record, as set_schema.ts describes it. */
 export type SetRecord = Omit<v.InferOutput<typeof SetObjectSchema>, "checksum">;
@@ -69,6 +77,13 @@ export function readSetRecord(file: string): SetRecord {
   // Every field's type and range (set_schema.ts), then what ties the record to its file.
   validateDocument(SetSchema, r, bad);
   if (`${r.id}.json` !== path.basename(file)) bad("id", "the set id its file is named after");
+  if (r.sharedDisks && r.version! < 2) bad("version", "2 for a set with sharedDisks");
+  r.sharedDisks?.forEach((d, i) => {
+    // A set's shared disk files are its own: nothing outside its folder is ever read through it.
+    if (!d.file.startsWith(`${SETS_DIR}/${r.id}.shared/`)) bad(`sharedDisks[${i}].file`, `a file under ${SETS_DIR}/${r.id}.shared/`);
+    if ((d.kind === "full") !== (d.parentSetId === null)) bad(`sharedDisks[${i}].parentSetId`, d.kind === "full" ? "null for a full" : "the parent set's id for an incremental");
+    if (d.parentSetId !== null && d.parentSetId >= r.id!) bad(`sharedDisks[${i}].parentSetId`, "an earlier set's id");
+  });
   return r as SetRecord;
 }
 

@@ -7,7 +7,8 @@ import { described, integer, isoTime, list, oneOf, text } from "./schema_kit";
  */
 
 export const SET_FORMAT = "HyperVBackup.Set";
-export const SET_VERSION = 1;
+/** 2: a set of a guest cluster may carry `sharedDisks`; a set without them is still written as 1. */
+export const SET_VERSION = 2;
 
 const POINT_ID = /^\d{8}T\d{6}\.\d{3}Z-(full|incr)$/;
 const SET_ID = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{1,8}$/;
@@ -17,6 +18,29 @@ export const SetMemberSchema = v.strictObject({
   vmId: described(text(64, "a VM id of 1 to 64 characters", /^.+$/), "The member VM's id (its catalog's)."),
   vmName: described(text(256, "a VM name of at most 256 characters"), "The member VM's name."),
   pointId: described(text(40, "a restore point id like 20261123T180000.123Z-full", POINT_ID), "The member's point of this set, in its catalog."),
+});
+
+/** Where one member attaches a shared disk. */
+export const SharedAttachmentSchema = v.strictObject({
+  vmId: described(text(64, "a VM id of 1 to 64 characters", /^.+$/), "The member that attaches it."),
+  location: described(text(256, "a disk location of at most 256 characters"), "Where it is attached (the `<controller>\\<n>\\<lun>` part of its SASD InstanceID, lower case)."),
+});
+
+/**
+ * A shared disk of the set (a VHD Set of a guest cluster), stored once for the whole set as a
+ * VHDX stock tools open: the full data, or a differencing VHDX over the previous set's file.
+ */
+export const SharedDiskSchema = v.strictObject({
+  sourcePath: described(text(1024, "a path of at most 1024 characters", /^.+$/), "The .vhds file on the host (never read by the product)."),
+  file: described(text(512, "a repository-relative path like sets/<set id>.shared/<name>.vhdx", /^sets\/\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{1,8}\.shared\/[^/\\]+\.vhdx$/), "The VHDX holding the shared disk at the set's time (differencing over the parent set's for an incremental)."),
+  kind: described(oneOf(["full", "incremental"] as const), "Whole disk, or only what changed since the parent set's VHD Set snapshot (RCT)."),
+  parentSetId: described(v.nullable(text(40, "a set id", SET_ID)), "The set whose shared disk file is this file's parent (incremental); null for a full."),
+  virtualSize: described(integer(1, Number.MAX_SAFE_INTEGER, "a positive whole number of bytes"), "The disk's virtual size."),
+  size: described(integer(0, Number.MAX_SAFE_INTEGER, "a whole number of bytes"), "The file's size."),
+  sha256: described(text(64, "a SHA-256 in hex", /^[0-9a-f]{64}$/), "SHA-256 of the file."),
+  snapshotId: described(text(64, "a GUID", /^[0-9a-f-]{36}$/), "The VHD Set snapshot the data was read from (GetVHDSnapshotInformation)."),
+  rctId: described(text(1024, "a string of at most 1024 characters"), "ResilientChangeTrackingId of that snapshot: the next set's LimitId (\"\" when none)."),
+  attachments: described(list(SharedAttachmentSchema, 1, 1000, "a list of 1 to 1000 attachments"), "Every member that attaches it, and where."),
 });
 
 /** The fields of a set record. */
@@ -29,6 +53,7 @@ export const SetObjectSchema = v.strictObject({
   time: described(isoTime(), "UTC time of the group's checkpoint."),
   state: described(oneOf(["committing", "committed"] as const), "'committed' once every member's point is in its catalog (the set's commit point)."),
   members: described(list(SetMemberSchema, 1, 1000, "a list of 1 to 1000 members"), "Every member's point."),
+  sharedDisks: described(v.optional(list(SharedDiskSchema, 1, 64, "a list of 1 to 64 shared disks")), "Shared disks (VHD Sets) of the guest cluster, each stored once for the set (format version 2)."),
   referencePoint: described(v.nullable(v.strictObject({ id: described(text(1024, "a string of at most 1024 characters"), "Msvm_ReferencePointCollection CollectionID.") })), "The group's reference point collection made right after this set (newest set only)."),
   checksum: described(v.optional(text(64, "a SHA-256 in hex", /^[0-9a-f]{64}$/)), "SHA-256 of the compact JSON of the other fields."),
 });

@@ -1,4 +1,4 @@
-import { restoreGroup, restoreVm } from "../../engine/mod";
+import { restoreGroup, restoreVmOrMember } from "../../engine/mod";
 import { UsageError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
@@ -32,7 +32,7 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
       force: args.flags.has("force"),
       clearStaleLock: args.flags.has("clear-stale-lock"),
     }, out);
-    out.result(r, r.members.map((m) => `Restored '${m.vmName}' (${m.vmId}) from ${m.pointId} of set ${r.setId} into ${m.destination}: ${m.disks.length} disk(s), every block checked`).join("\n"));
+    out.result(r, [...r.members.map((m) => `Restored '${m.vmName}' (${m.vmId}) from ${m.pointId} of set ${r.setId} into ${m.destination}: ${m.disks.length} disk(s), every block checked`), ...r.sharedDisks.map(sharedLine)].join("\n"));
     return 0;
   }
   if (args.options.has("set")) throw new UsageError("--set chooses a backup set of a group: give --group too");
@@ -42,7 +42,8 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
   const point = optionValue(args, "point");
   const name = optionValue(args, "name");
   const dest = optionValue(args, "dest");
-  const r = await restoreVm(host, repo, vm, {
+  // A member of a set with shared disks comes back with them (restore_group.ts restoreVmOrMember).
+  const r = await restoreVmOrMember(host, repo, vm, {
     ...(point !== undefined ? { point } : {}),
     ...(name !== undefined ? { name } : {}),
     ...(dest !== undefined ? { destination: dest } : {}),
@@ -56,6 +57,11 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
   const role = cluster ? "; highly available again (cluster role added)" : "";
   // What was moved aside holds everything the replaced VM wrote since its last backup: say where.
   const aside = r.replacedFilesMovedTo ? `\nThe replaced VM's configuration export and disk files were moved to '${r.replacedFilesMovedTo}'` : "";
-  out.result({ ...r, clusterRole: cluster !== undefined }, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked${role}${aside}`);
+  const sharedText = r.sharedDisks.map((d) => `\n${sharedLine(d)}`).join("");
+  out.result({ ...r, clusterRole: cluster !== undefined }, `Restored '${r.vmName}' (${r.vmId}) from ${r.pointId} (${r.pointTime}) into ${r.destination}: ${r.disks.length} disk(s), every block checked${role}${aside}${sharedText}`);
   return 0;
+}
+
+function sharedLine(d: { sourcePath: string; path: string }): string {
+  return `Restored shared disk '${d.sourcePath}' as the new VHD Set '${d.path}' (attached to the restored members)`;
 }

@@ -4,7 +4,7 @@ import { type ParsedArgs, optionValue, parseArgs, parseInteger, parseSize, requi
 import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
 import { addFault } from "../../lab/mod";
-import { createVm, crashHost, guestWriteInLab, migrateVm, setVmState } from "../../lab/mod";
+import { attachSharedDisks, createVm, crashHost, guestWriteInLab, migrateVm, setVmState, sharedWriteInLab } from "../../lab/mod";
 import { type DeviceSlot, EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
 import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
 import { MAX_CONFIG_VERSION, defaultHostVersion, hostRunsConfigVersion, parseHostVersion } from "../../lab/mod";
@@ -62,10 +62,10 @@ export function labVm(argv: string[], io: CommandIo): number {
   const [sub, ...rest] = argv;
   if (sub !== "new") {
     throw new UsageError(
-      "Usage: hvbackup lab vm new --lab DIR --name N --disk SIZE[@ide|scsi:C:A] [--disk ...] [--config-version X.Y] [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd] [--volume V] [--node N] [--dvd] [--passthrough] [--checkpoint NAME ...]",
+      "Usage: hvbackup lab vm new --lab DIR --name N --disk SIZE[@ide|scsi:C:A] [--disk ...] [--config-version X.Y] [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd] [--volume V] [--node N] [--dvd] [--passthrough] [--checkpoint NAME ...] [--shared-disk FILE.vhds ...]",
     );
   }
-  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest", "volume", "node", "checkpoint"], flags: ["no-scsi", "vhd", "dvd", "passthrough"] });
+  const a = parseArgs(rest, { values: ["lab", "name", "disk", "config-version", "generation", "guest", "volume", "node", "checkpoint", "shared-disk"], flags: ["no-scsi", "vhd", "dvd", "passthrough"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const name = requireOption(a, "name");
@@ -82,8 +82,9 @@ export function labVm(argv: string[], io: CommandIo): number {
   if (genText !== "1" && genText !== "2") throw new UsageError(`--generation must be 1 or 2, got '${genText}'`);
   const guest = optionValue(a, "guest") ?? "windows";
   if (guest !== "windows" && guest !== "linux" && guest !== "none") throw new UsageError(`--guest must be windows, linux or none, got '${guest}'`);
-  const vm = mutateLab(dir, (state) =>
-    createVm(state, dir, {
+  const shared = a.options.get("shared-disk") ?? [];
+  const vm = mutateLab(dir, (state) => {
+    const made = createVm(state, dir, {
       name,
       diskSizes: disks,
       configVersion,
@@ -96,8 +97,11 @@ export function labVm(argv: string[], io: CommandIo): number {
       dvd: a.flags.has("dvd"),
       passthrough: a.flags.has("passthrough"),
       checkpoints: a.options.get("checkpoint") ?? [],
-    }, Date.now()),
-  );
+    }, Date.now());
+    // After the checkpoints (a shared disk is never part of a VM's own checkpoint).
+    attachSharedDisks(state, made, shared);
+    return made;
+  });
   const summary = vmSummary(vm, readLabState(dir));
   emitResult(io, summary, () => io.stdout(`${JSON.stringify(summary)}\n`));
   return 0;
@@ -111,9 +115,19 @@ function optionalPlacement(a: ParsedArgs): { volume?: string; node?: string } {
 }
 
 export function labWrite(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["lab", "vm", "disk", "offset", "length", "seed", "after"] });
+  const a = parseArgs(argv, { values: ["lab", "vm", "disk", "offset", "length", "seed", "after", "shared-disk"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
+  const sharedDisk = optionValue(a, "shared-disk");
+  if (sharedDisk !== undefined) {
+    if (optionValue(a, "vm") !== undefined || optionValue(a, "disk") !== undefined) throw new UsageError("--shared-disk writes through the cluster's owner: give it without --vm and --disk");
+    const off = parseSize(requireOption(a, "offset"), "--offset");
+    const len = parseSize(requireOption(a, "length"), "--length");
+    if (len > 256 * 1024 * 1024) throw new UsageError("--length must be at most 256MiB per write");
+    const { owner } = sharedWriteInLab(dir, sharedDisk, off, len, requireOption(a, "seed"));
+    emitResult(io, { sharedDisk, owner, offset: off, length: len }, () => io.stdout(`Wrote ${len} bytes at ${off} to VHD Set '${sharedDisk}' through '${owner}'\n`));
+    return 0;
+  }
   const name = requireOption(a, "vm");
   const index = parseInteger(requireOption(a, "disk"), "--disk");
   const offset = parseSize(requireOption(a, "offset"), "--offset");

@@ -1,4 +1,5 @@
 import { HvbError, crashPoint } from "../../base/mod";
+import { refuseSharedDisksAlone } from "./shared_disk_policy";
 import type { Catalog, Consistency, PointRecord, PointWriter } from "../../repository/mod";
 import type { Lock } from "../../repository/mod";
 import type { Repository, VmStore } from "../../repository/mod";
@@ -90,6 +91,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     events.warning(message, code);
   };
   const activity = `Backing up ${vm.name}`;
+  refuseSharedDisksAlone(vm);
   applyPassThroughPolicy(vm, options.passThrough ?? "warn", warn);
   if (vm.disks.length === 0) throw new HvbError("VmHasNoDisks", `VM '${vm.name}' has no virtual hard disks to back up`, { category: "InvalidOperation", target: vm.name });
   if (catalog.pendingMerge) {

@@ -11,6 +11,8 @@ import {
   type Repository,
   SETS_DIR,
   type SetRecord,
+  type SetSharedDisk,
+  sharedDiskDir,
   type VmStore,
   listSetRecords,
   pointId,
@@ -28,6 +30,8 @@ import type { EngineEvents } from "../events";
 import type { HostApi, HostReferencePoint, HostVm } from "../host_api";
 import { rctUnavailableReason } from "../readiness";
 import { rollBackInterruptedSets, rollBackSet } from "./set_commit";
+import { copySharedDisks, dropLingeringVhdSetSnapshots, sharedDisksOf } from "./shared_disks";
+import { refuseSharedVhdx } from "../backup/shared_disk_policy";
 
 /** What a backup of a VM group produced: one point per member, all in one set. */
 export interface GroupBackupResult {
@@ -111,6 +115,8 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
     if (m.catalog.pendingMerge) {
       throw new HvbError("PruneInterrupted", `A prune of '${m.vm.name}' was interrupted; run 'hvbackup prune' again to finish it before the next backup`, { category: "InvalidOperation", target: m.store.dir });
     }
+    // A shared VHDX cannot be checkpointed: refused before anything is made on the host.
+    refuseSharedVhdx(m.vm);
     applyPassThroughPolicy(m.vm, options.passThrough ?? "warn", warnOf(m, events));
     if (m.vm.disks.length === 0) throw new HvbError("VmHasNoDisks", `VM '${m.vm.name}' of group '${group.name}' has no virtual hard disks to back up`, { category: "InvalidOperation", target: m.vm.name });
     m.hostRps = await host.listReferencePoints(m.vm);
@@ -119,6 +125,9 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
   for (const s of await host.listGroupSnapshots(group)) {
     warnAll(`VM group '${group.name}' has a checkpoint '${s.id}' left by an earlier backup (or another product's running one); it is left alone`, "CheckpointLingering");
   }
+
+  // The guest cluster's VHD Sets, each copied once for the set (shared_disks.ts).
+  const shared = sharedDisksOf(members.map((m) => m.vm));
 
   // 1. One recovery checkpoint of the whole group, with the consistency policy of one VM.
   events.progress({ activity, status: "Creating recovery checkpoint of the group", percent: 0 });
@@ -142,6 +151,7 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
   let rpCollection: GroupReferencePoint | undefined;
   let snapAlive = true;
   let set: SetRecord | undefined;
+  let sharedRecords: SetSharedDisk[] = [];
   try {
     // 2. Each member's disks into its own staged point.
     for (const [n, m] of members.entries()) {
@@ -160,6 +170,12 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
         for (const p of plans) p.source.close();
       }
       crashPoint("set-member-copied");
+    }
+
+    // 2b. Each VHD Set once, from the snapshot the group checkpoint took of it.
+    if (shared.length > 0) {
+      sharedRecords = await copySharedDisks({ host, repo, groupId: group.id, groupName: group.name, setId: id, snap, full: options.full === true, warn: warnAll, events }, shared);
+      crashPoint("set-shared-copied");
     }
 
     // 3. Every member's configuration, exported together, into its point.
@@ -196,13 +212,15 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
     // 5. The set commit.
     set = {
       format: "HyperVBackup.Set",
-      version: 1,
+      // Version 2 only when the set has shared disks: other sets stay readable by older releases.
+      version: sharedRecords.length > 0 ? 2 : 1,
       id,
       groupId: group.id,
       groupName: group.name,
       time: time.toISOString(),
       state: "committing",
       members: members.map((m) => ({ vmId: m.vm.id, vmName: m.vm.name, pointId: m.writer!.id })),
+      ...(sharedRecords.length > 0 ? { sharedDisks: sharedRecords } : {}),
       referencePoint: rpCollection ? { id: rpCollection.id } : null,
     };
     writeSetRecord(repo.root, set);
@@ -240,6 +258,9 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
       rmSync(exportDir, { recursive: true, force: true });
       if (rpCollection) await destroyGroupReferencePoint(host, rpCollection, warnAll);
       if (snapAlive) await destroyGroupSnapshot(host, snap, warnAll);
+      rmSync(path.join(repo.root, sharedDiskDir(id)), { recursive: true, force: true });
+      // The host removes a VHD Set's snapshot with the group's checkpoint; one still listed goes on its own.
+      await dropLingeringVhdSetSnapshots(host, shared, snap, warnAll);
     }
     throw e;
   }
@@ -383,10 +404,14 @@ async function removeNotedLeftovers(host: HostApi, repo: Repository, group: VmGr
   return removed;
 }
 
-/** Export folders of this group left by an interrupted run (never a set record). */
+/** Export folders and unrecorded shared disk folders of this group left by an interrupted run (never a set record). */
 function cleanExportFolders(repo: Repository, groupId: string): void {
   const dir = path.join(repo.root, SETS_DIR);
   if (!existsSync(dir)) return;
-  const suffix = `-${groupId.replace(/[^0-9A-Fa-f]/g, "").slice(0, 8).toLowerCase()}.export`;
-  for (const n of readdirSync(dir)) if (n.endsWith(suffix)) rmSync(path.join(dir, n), { recursive: true, force: true });
+  const tag = `-${groupId.replace(/[^0-9A-Fa-f]/g, "").slice(0, 8).toLowerCase()}`;
+  for (const n of readdirSync(dir)) {
+    // An export folder, or shared disk files no set record names (a run died before its record).
+    const orphanShared = n.endsWith(`${tag}.shared`) && !existsSync(path.join(dir, n.replace(/\.shared$/, ".json")));
+    if (n.endsWith(`${tag}.export`) || orphanShared) rmSync(path.join(dir, n), { recursive: true, force: true });
+  }
 }

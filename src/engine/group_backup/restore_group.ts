@@ -1,10 +1,14 @@
 import * as path from "node:path";
 import { HvbError } from "../../base/mod";
-import type { Repository } from "../../repository/mod";
+import { existsSync } from "node:fs";
+import { type Repository, SETS_DIR, isSetId, readSetRecord } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi } from "../host_api";
 import { type RestoreOptions, type RestoreResult, restoreVm } from "../restore";
 import { selectSet } from "./select_set";
+import { type RestoredSharedDisks, removeRestoredSharedDisks, restoreSharedDisks } from "./shared_disk_restore";
+import { selectPoint } from "../point_chain";
+import { defaultDestination } from "../restore_destination";
 
 /** How to restore a set. */
 export interface GroupRestoreOptions extends Omit<RestoreOptions, "point" | "name" | "destination"> {
@@ -21,6 +25,8 @@ export interface GroupRestoreResult {
   setId: string;
   groupName: string;
   members: RestoreResult[];
+  /** The shared disks (VHD Sets) restored for the members, each once: a new .vhds per shared disk. */
+  sharedDisks: RestoredSharedDisks["sets"];
 }
 
 /**
@@ -43,8 +49,12 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
       throw new HvbError("PointNotFound", `Backup set ${set.id} of group '${set.groupName}' cannot be restored whole: member '${m.vmName}' no longer has its point ${m.pointId} (run 'hvbackup verify --repo ${repo.root}')`, { category: "ObjectNotFound", target: set.id });
     }
   }
+  // The shared disks first, once for every member that attaches them (shared_disk_restore.ts).
+  const root = path.resolve(options.destination ?? process.cwd());
+  const shared = await restoreSharedDisks(host, repo, set, members.map((m) => m.vmId), root);
   const results: RestoreResult[] = [];
   for (const m of members) {
+    const sharedOfMember = shared.byMember.get(m.vmId.toLowerCase());
     try {
       results.push(
         await restoreVm(
@@ -57,15 +67,42 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
           ...(options.newId !== undefined ? { newId: options.newId } : {}),
           ...(options.force !== undefined ? { force: options.force } : {}),
           ...(options.clearStaleLock !== undefined ? { clearStaleLock: options.clearStaleLock } : {}),
+          ...(sharedOfMember ? { sharedDisks: sharedOfMember } : {}),
         },
           events,
         ),
       );
     } catch (e) {
+      // Nothing restored yet: the shared disks made for them go too.
+      if (results.length === 0) removeRestoredSharedDisks(shared);
       if (results.length === 0 || !(e instanceof HvbError)) throw e;
       // Say what is already back, so the operator knows which VMs to keep or remove.
       throw new HvbError(e.code, `${e.message} (restoring member '${m.vmName}' of set ${set.id}; already restored: ${results.map((r) => `'${r.vmName}' (${r.vmId}) in ${r.destination}`).join(", ")})`, { category: e.category, target: e.target ?? set.id, cause: e });
     }
   }
-  return { setId: set.id, groupName: set.groupName, members: results };
+  return { setId: set.id, groupName: set.groupName, members: results, sharedDisks: shared.sets };
+}
+
+/**
+ * `restore --vm N [--point P]`: a VM alone, or, when its point belongs to a set with shared
+ * disks, the member with its shared disks (restored into `<destination>/Shared Disks/`), since
+ * the VM cannot run without them and must never be attached to the live originals.
+ */
+export async function restoreVmOrMember(host: HostApi, repo: Repository, vmNameOrId: string, options: RestoreOptions, events: EngineEvents): Promise<RestoreResult & { sharedDisks: RestoredSharedDisks["sets"] }> {
+  repo.requireExists();
+  const catalog = repo.findVm(vmNameOrId).readCatalog();
+  const point = selectPoint(catalog, options.point);
+  const setFile = point.setId && isSetId(point.setId) ? path.join(repo.root, SETS_DIR, `${point.setId}.json`) : undefined;
+  const set = setFile && existsSync(setFile) ? readSetRecord(setFile) : undefined;
+  if (!set?.sharedDisks?.length) return { ...(await restoreVm(host, repo, vmNameOrId, options, events)), sharedDisks: [] };
+  const destination = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination(process.cwd(), options.name ?? catalog.vmName);
+  const shared = await restoreSharedDisks(host, repo, set, [catalog.vmId], destination);
+  const mine = shared.byMember.get(catalog.vmId.toLowerCase());
+  try {
+    const r = await restoreVm(host, repo, catalog.vmId, { ...options, point: point.id, destination, ...(mine ? { sharedDisks: mine } : {}) }, events);
+    return { ...r, sharedDisks: shared.sets };
+  } catch (e) {
+    removeRestoredSharedDisks(shared);
+    throw e;
+  }
 }

@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from "node:fs";
-import { type Repository, type SetRecord, type VmStore, STAGING_SUFFIX, listSetRecords, removeSetRecord } from "../../repository/mod";
+import * as path from "node:path";
+import { type Repository, type SetRecord, type VmStore, STAGING_SUFFIX, listSetRecords, removeSetRecord, sharedDiskDir } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 
 /**
@@ -30,6 +31,8 @@ export function rollBackSet(repo: Repository, set: Pick<SetRecord, "id" | "membe
     rmSync(store.pointDir(m.pointId) + STAGING_SUFFIX, { recursive: true, force: true });
   }
   removeSetRecord(repo.root, set.id);
+  // The set's shared disk files go after the record that names them.
+  rmSync(path.join(repo.root, sharedDiskDir(set.id)), { recursive: true, force: true });
 }
 
 /** Rolls back every set of `groupId` left `committing`; returns them (their reference point collections are the caller's to remove). */

@@ -133,6 +133,16 @@ const DEFS: Record<string, Prop[]> = {
     p("PmemAddressAbstractionType", "uint16", false, 17763),
     p("IsPmemCompatible", "boolean", false, 17763),
   ],
+  // msvm-vhdsetinformation, msvm-vhdsnapshotinformation (Server 2016+: VHD Sets).
+  Msvm_VHDSetInformation: [p("Path", "string"), p("SnapshotIdList", "string", true), p("AllPaths", "string", true)],
+  Msvm_VHDSnapshotInformation: [
+    p("FilePath", "string"),
+    p("SnapshotId", "string"),
+    p("SnapshotPath", "string"),
+    p("ParentPathsList", "string", true),
+    p("CreationTime", "datetime"),
+    p("ResilientChangeTrackingId", "string"),
+  ],
   // msvm-virtualharddiskstate.
   Msvm_VirtualHardDiskState: [
     p("FileSize", "uint64"),

@@ -125,7 +125,13 @@ export function resourceInstances(state: LabState, c: ConfigView): CimInstance[]
       ],
     });
   }
-  for (const d of c.disks) {
+  // Shared disks (a VHD Set, a shared VHDX) look like any disk but for PersistentReservationsSupported
+  // (what makes a drive shareable) and, in a checkpoint, the VHD Set snapshot (SnapshotId).
+  const drives = [
+    ...c.disks.map((d) => ({ ...d, shared: false, snapshotId: "" })),
+    ...(hw.sharedDisks ?? []).map((d) => ({ ...d, deviceKey: slotKey(d), shared: true, snapshotId: d.snapshotId ?? "" })),
+  ];
+  for (const d of drives) {
     const driveId = driveInstanceId(c.configId, d.deviceKey);
     const drivePath = instanceIdPath(host, "Msvm_ResourceAllocationSettingData", driveId);
     out.push(rasd(drivePath, driveId, {
@@ -160,10 +166,10 @@ export function resourceInstances(state: LabState, c: ConfigView): CimInstance[]
       IOPSReservation: 0,
       StorageQoSPolicyID: "",
       CachingMode: 0,
-      SnapshotId: "",
+      SnapshotId: d.snapshotId,
       IgnoreFlushes: false,
       WriteHardeningMethod: 0,
-      PersistentReservationsSupported: false,
+      PersistentReservationsSupported: d.shared,
       AutomaticAllocation: true,
       AutomaticDeallocation: true,
     });

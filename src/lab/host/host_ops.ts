@@ -103,7 +103,7 @@ export function diskLocations(generation: 1 | 2, scsi: boolean, count: number, w
 }
 
 /** A free slot for a DVD drive or pass-through disk, after the disks. */
-function freeSlot(generation: 1 | 2, scsi: boolean, used: readonly DeviceSlot[], prefer: "ide" | "scsi"): DeviceSlot {
+export function freeSlot(generation: 1 | 2, scsi: boolean, used: readonly DeviceSlot[], prefer: "ide" | "scsi"): DeviceSlot {
   const taken = new Set(used.map(slotText));
   const ide: DeviceSlot[] = generation === 1 ? [1, 0].flatMap((c) => [0, 1].map((a) => ({ controller: "ide" as const, controllerIndex: c, address: a }))) : [];
   const scsiSlots: DeviceSlot[] = scsi ? Array.from({ length: MAX_LUN }, (_, a) => ({ controller: "scsi" as const, controllerIndex: 0, address: a })) : [];

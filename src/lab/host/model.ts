@@ -118,6 +118,21 @@ export interface Hardware {
    * CreateSnapshot leaves it out with IgnoreNonSnapshottableDisks, fails otherwise.
    */
   passthrough?: DeviceSlot;
+  /**
+   * Shared disks (vhd_sets.ts): a VHD Set (.vhds) several VMs attach, or a shared VHDX (the
+   * 2012 R2 way). Shown as a disk SASD with PersistentReservationsSupported; never checkpointed
+   * as a VM disk (a VHD Set gets its own snapshot when its group is checkpointed).
+   */
+  sharedDisks?: SharedDiskSlot[];
+}
+
+/** A shared disk attached to a VM (`lab vm new --shared-disk FILE`). */
+export interface SharedDiskSlot extends DeviceSlot {
+  /** The .vhds (or shared .vhdx) file, resolved. */
+  path: string;
+  kind: "vhdset" | "vhdx";
+  /** In a checkpoint's hardware: the VHD Set snapshot the group checkpoint made (SASD SnapshotId). */
+  snapshotId?: string;
 }
 
 /** Where a non-VHD drive sits. */
@@ -262,6 +277,14 @@ export interface SnapshotCollectionRecord {
   kind: SnapshotKind;
   createdAt: number;
   snapshotIds: string[];
+  /** The VHD Set snapshots taken with it, one per VHD Set a member attaches (vhd_sets.ts). */
+  vhdSetSnapshots?: VhdSetSnapshotRef[];
+}
+
+/** A snapshot within a VHD Set, by the set's path and the snapshot's id. */
+export interface VhdSetSnapshotRef {
+  path: string;
+  snapshotId: string;
 }
 
 /** A reference point of a group (Msvm_ReferencePointCollection): one reference point per member. */
@@ -272,6 +295,8 @@ export interface ReferencePointCollectionRecord {
   /** The lowest consistency among the members' reference points (1 application, 2 crash). */
   consistencyLevel: 1 | 2;
   referencePointIds: string[];
+  /** The reference-only VHD Set snapshots it keeps (converted from its snapshot collection's). */
+  vhdSetSnapshots?: VhdSetSnapshotRef[];
 }
 
 export interface LabState {
@@ -300,6 +325,8 @@ export interface LabState {
   groups?: GroupRecord[];
   snapshotCollections?: SnapshotCollectionRecord[];
   referencePointCollections?: ReferencePointCollectionRecord[];
+  /** VHD Sets (.vhds) the lab keeps behind Msvm_ImageManagementService (vhd_sets.ts). */
+  vhdSets?: VhdSetRecord[];
   /** Calls drawn for a job answer so far (the draw's position in the seeded sequence). */
   jobDraws?: number;
   /** The last query answered by a job without its outputs: asked again, it is answered at once. */
@@ -371,4 +398,35 @@ export interface ShadowCopyRecord {
   /** The folder holding the frozen files, laid out as below the volume root (DeviceObject). */
   folder: string;
   createdAt: number;
+}
+
+/**
+ * A VHD Set as the lab keeps it (its private representation, see vhd_sets.ts): the .vhds file
+ * itself holds only a lab marker, never a disk; the data lives in VHDX files beside it.
+ */
+export interface VhdSetRecord {
+  id: string;
+  /** The .vhds file, resolved. */
+  path: string;
+  virtualSize: number;
+  /** The VHDX file writes go to now (top of the set's chain). */
+  current: string;
+  /** A VHDX the set was created over (CreateVirtualHardDisk ParentPath): not managed by the set. */
+  unmanagedParent?: string;
+  /** Snapshots, oldest first. */
+  snapshots: VhdSetSnapshotRecord[];
+  rct: RctRecord;
+  createdAt: number;
+}
+
+/** One snapshot of a VHD Set (Msvm_VHDSnapshotInformation). */
+export interface VhdSetSnapshotRecord {
+  id: string;
+  createdAt: number;
+  /** Global write sequence at the snapshot's cut. */
+  seq: number;
+  /** The frozen VHDX holding the set's data at the snapshot; "" for a reference-only snapshot. */
+  path: string;
+  /** RCT id marking the cut ("" when change tracking is off). */
+  rctId: string;
 }

@@ -4,6 +4,7 @@
  */
 import { referencePointCollectionsOf } from "../host/groups";
 import { forgetRctId } from "../host/rct";
+import { dropVhdSetSnapshots } from "../host/vhd_sets";
 import { computerSystemPath, diskInstanceId } from "../host/paths";
 import { A, EFFECT_CHANGE, type MethodHandler, sync } from "./method_support";
 
@@ -25,6 +26,8 @@ export const destroyReferencePointCollection: MethodHandler = (ctx, args) => {
       });
     }
   }
+  // The reference-only snapshots of the VHD Sets the members share go with it.
+  ctx.deleteAfterCommit(dropVhdSetSnapshots(ctx.state, c.vhdSetSnapshots, false));
   ctx.state.referencePoints = ctx.state.referencePoints.filter((r) => !c.referencePointIds.includes(r.id));
   ctx.state.referencePointCollections = referencePointCollectionsOf(ctx.state).filter((x) => x !== c);
   return {

@@ -20,6 +20,7 @@ import {
 import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
 import { configVersionHasRct, type GroupRecord, newGuid, type SnapshotCollectionRecord, type SnapshotKind } from "../host/model";
 import { computerSystemPath } from "../host/paths";
+import { dropVhdSetSnapshots, sharedVhdxRefusal, snapshotGroupVhdSets } from "../host/vhd_sets";
 import { writeDefinition } from "./management_service";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, prop, sync } from "./method_support";
 
@@ -71,11 +72,16 @@ export const createCollectionSnapshot: MethodHandler = (ctx, args) => {
   if (refused && !refused.c.ok) {
     return { kind: "job", description, affected: [{ path: groupRef, effects: [EFFECT_CHANGE] }], fail: { code: 32768, description: refused.c.reason, atPercent: 40 } };
   }
+  const sharedVhdx = members.map(sharedVhdxRefusal).find((x) => x !== undefined);
+  if (sharedVhdx) return { kind: "job", description, affected: [{ path: groupRef, effects: [EFFECT_CHANGE] }], fail: { code: 32768, description: sharedVhdx, atPercent: 10 } };
   const record: SnapshotCollectionRecord = { id: newGuid(), groupId: group.id, kind, createdAt: ctx.now, snapshotIds: [] };
   for (const { vm, c } of plans) {
     if (!c.ok) continue;
     record.snapshotIds.push(takeCheckpoint(ctx.state, vm, kind, c.level, c.consistency, ctx.now).id);
   }
+  // The VHD Sets the members share: one snapshot each, at the same cut (lab assumption, see vhd_sets.ts).
+  const sets = snapshotGroupVhdSets(ctx.state, members, collectionSnapshots(ctx.state, record), ctx.now);
+  if (sets.length > 0) record.vhdSetSnapshots = sets;
   snapshotCollectionsOf(ctx.state).push(record);
   const resulting = snapshotCollectionPath(ctx.state.hostName, record.id);
   return {
@@ -104,6 +110,7 @@ export const destroyCollectionSnapshot: MethodHandler = (ctx, args) => {
     vmIds.add(s.vmId);
     ctx.deleteAfterCommit(removeCheckpoint(ctx.state, s));
   }
+  ctx.deleteAfterCommit(dropVhdSetSnapshots(ctx.state, c.vhdSetSnapshots, false));
   ctx.state.snapshotCollections = snapshotCollectionsOf(ctx.state).filter((x) => x !== c);
   return {
     kind: "job",
@@ -132,9 +139,11 @@ export const convertCollectionToReferencePoint: MethodHandler = (ctx, args) => {
     ids.push(rp.id);
     if (rp.consistencyLevel === 2) level = 2;
   }
+  // Each VHD Set snapshot becomes reference-only: its RCT id stays for the next backup's changes.
+  ctx.deleteAfterCommit(dropVhdSetSnapshots(ctx.state, c.vhdSetSnapshots, true));
   ctx.state.snapshotCollections = snapshotCollectionsOf(ctx.state).filter((x) => x !== c);
   const id = newGuid();
-  referencePointCollectionsOf(ctx.state).push({ id, groupId: c.groupId, createdAt: ctx.now, consistencyLevel: level, referencePointIds: ids });
+  referencePointCollectionsOf(ctx.state).push({ id, groupId: c.groupId, createdAt: ctx.now, consistencyLevel: level, referencePointIds: ids, ...(c.vhdSetSnapshots ? { vhdSetSnapshots: c.vhdSetSnapshots } : {}) });
   const resulting = referencePointCollectionPath(ctx.state.hostName, id);
   return {
     kind: "job",

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { diskFacts, mergeChildDisk, parentFileOf } from "../host/disk_files";
 import { B, type MethodContext, type MethodHandler, type MethodOutcome, sync } from "./method_support";
-import type { DiskRecord, LabState } from "../host/model";
+import type { DiskRecord, LabState, VhdSetRecord } from "../host/model";
+import { findVhdSet, findVhdSetSnapshot } from "../host/vhd_sets";
 import { cimDateTime } from "../host/paths";
 import { changesSince } from "../host/rct";
 
@@ -46,8 +47,11 @@ export const getVirtualDiskChanges: MethodHandler = (ctx: MethodContext, args) =
   const offset = args.uint("ByteOffset");
   const length = args.uint("ByteLength");
   if (!file || !limitId || offset === undefined || length === undefined) return sync(B.InvalidParameter);
+  const target = args.raw("TargetSnapshotId");
+  const set = findVhdSet(ctx.state, file);
+  if (set) return vhdSetChanges(ctx, set, target, limitId, offset, length);
   // "Only valid for VHD Set files" (method page): on a plain disk the lab refuses it even empty.
-  if (args.raw("TargetSnapshotId") !== undefined && args.raw("TargetSnapshotId") !== null) return sync(B.InvalidParameter);
+  if (target !== undefined && target !== null) return sync(B.InvalidParameter);
   if (!fs.existsSync(file)) return sync(B.FileNotFoundOrInUse);
   const found = locateTrackedFile(ctx.state, file);
   if (!found) return sync(B.Failed);
@@ -57,6 +61,25 @@ export const getVirtualDiskChanges: MethodHandler = (ctx: MethodContext, args) =
   if (!r.ok) return sync(r.code);
   return sync(B.Ok, { ProcessedByteLength: r.processed, ChangedByteOffsets: r.offsets, ChangedByteLengths: r.lengths, Job: null });
 };
+
+/**
+ * Changes of a VHD Set since `limitId` up to the snapshot TargetSnapshotId (or, without one, up
+ * to now): RCT on the shared disk like on any disk. A target that is reference-only has no
+ * data to compare: 32775 Invalid State (lab assumption).
+ */
+function vhdSetChanges(ctx: MethodContext, set: VhdSetRecord, target: unknown, limitId: string, offset: number, length: number): MethodOutcome {
+  let upTo = Number.MAX_SAFE_INTEGER;
+  if (target !== undefined && target !== null && target !== "") {
+    if (typeof target !== "string") return sync(B.InvalidParameter);
+    const snap = findVhdSetSnapshot(set, target);
+    if (!snap) return sync(B.InvalidParameter);
+    if (snap.path === "") return sync(B.InvalidState);
+    upTo = snap.seq;
+  }
+  const r = changesSince(set.rct, limitId, upTo, offset, length, set.virtualSize, ctx.state.config);
+  if (!r.ok) return sync(r.code);
+  return sync(B.Ok, { ProcessedByteLength: r.processed, ChangedByteOffsets: r.offsets, ChangedByteLengths: r.lengths, Job: null });
+}
 
 /**
  * The disk a `Path` parameter names, or the documented answer when there is none: 32773 no
@@ -74,7 +97,12 @@ function diskAtPath(args: Parameters<MethodHandler>[1]): { file: string; facts: 
   }
 }
 
-export const getVirtualHardDiskSettingData: MethodHandler = (_ctx, args) => {
+export const getVirtualHardDiskSettingData: MethodHandler = (ctx, args) => {
+  const set = findVhdSet(ctx.state, args.string("Path") ?? "");
+  if (set) {
+    // A VHD Set: Format 4 (class page), its virtual size; nothing else of its private layout.
+    return sync(B.Ok, { SettingData: { __CLASS: "Msvm_VirtualHardDiskSettingData", InstanceID: `Microsoft:${set.path}`, ElementName: path.basename(set.path), Type: 3, Format: 4, Path: set.path, ParentPath: "", MaxInternalSize: set.virtualSize, BlockSize: 0, LogicalSectorSize: 512, PhysicalSectorSize: 4096, VirtualDiskId: "" }, Job: null });
+  }
   const found = diskAtPath(args);
   if ("returnValue" in found) return found.returnValue;
   const { file, facts: f } = found;

@@ -20,9 +20,11 @@ import {
   newGuid,
   type PlannedDisk,
   type PlannedRecord,
+  type SharedDiskSlot,
   type VmRecord,
 } from "../host/model";
-import { computerSystemPath, plannedSystemPath } from "../host/paths";
+import { computerSystemPath, diskDeviceKey, plannedSystemPath, scsiControllerGuid } from "../host/paths";
+import { findVhdSet } from "../host/vhd_sets";
 import { hostRunsConfigVersion } from "../host/host_versions";
 import { newRct } from "../host/rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
@@ -48,6 +50,8 @@ export interface ExportedDefinition {
   snapshotId: string | null;
   exportedAt: string;
   disks: (Omit<PlannedDisk, "path"> & { file: string })[];
+  /** Shared disks (VHD Sets, shared VHDX), by their own path: an export never copies them. */
+  sharedDisks?: SharedDiskSlot[];
 }
 
 /**
@@ -71,6 +75,7 @@ export function writeDefinition(target: string, vm: VmRecord, view: ReturnType<t
     snapshotId,
     exportedAt: new Date(now).toISOString(),
     disks,
+    ...(view.hardware.sharedDisks?.length ? { sharedDisks: view.hardware.sharedDisks.map(({ snapshotId: _s, ...d }) => d) } : {}),
   };
   fs.mkdirSync(path.join(target, "Virtual Machines"), { recursive: true });
   fs.mkdirSync(path.join(target, "Snapshots"), { recursive: true });
@@ -192,6 +197,7 @@ export const importSystemDefinition: MethodHandler = (ctx, args) => {
       generation: def.generation,
       scsiControllerId: def.scsiControllerId ?? undefined,
       ...(Array.isArray(def.extraScsiControllerIds) ? { extraScsiControllerIds: def.extraScsiControllerIds.map(String) } : {}),
+      ...(Array.isArray(def.sharedDisks) ? { sharedDisks: def.sharedDisks.map((d) => ({ controller: d.controller, controllerIndex: d.controllerIndex, address: d.address, path: d.path, kind: d.kind })) } : {}),
     },
     guest: def.guest as PlannedRecord["guest"],
     integration: def.integration as PlannedRecord["integration"],
@@ -221,6 +227,9 @@ function validatePlanned(ctx: MethodContext, p: PlannedRecord): string | undefin
     return `configuration version ${p.configVersion} is not supported by this host`;
   }
   if (ctx.state.vms.some((v) => v.id.toLowerCase() === p.id.toLowerCase())) return `a virtual machine with identifier ${p.id} already exists`;
+  for (const d of p.hardware.sharedDisks ?? []) {
+    if (d.kind === "vhdset" ? !findVhdSet(ctx.state, d.path) : !fs.existsSync(d.path)) return `the shared virtual hard disk '${d.path}' was not found`;
+  }
   for (const d of p.disks) {
     if (!fs.existsSync(d.path)) return `the virtual hard disk '${d.path}' was not found`;
     if (!detectFormatSafe(d.path)) return `'${d.path}' is not a virtual hard disk`;
@@ -315,10 +324,16 @@ export const modifyResourceSettings: MethodHandler = (ctx, args) => {
     const hr = prop(item, "HostResource");
     const newFile = Array.isArray(hr) ? String(hr[0] ?? "") : typeof hr === "string" ? hr : undefined;
     if (newFile === undefined || newFile === (existing["HostResource"] as string[])[0]) continue;
-    if (!fs.existsSync(newFile) || !detectFormatSafe(newFile)) return sync(A.InvalidParameter);
     const m = /^Microsoft:([0-9A-Fa-f-]{36})\\(.*)\\L$/.exec(instanceId);
     if (!m) return sync(A.InvalidParameter);
     const [, configId, deviceKey] = m as unknown as [string, string, string];
+    if (existing["PersistentReservationsSupported"] === true) {
+      const change = repointSharedDisk(ctx, configId, deviceKey, newFile);
+      if (typeof change === "number") return sync(change);
+      changes.push(change);
+      continue;
+    }
+    if (!fs.existsSync(newFile) || !detectFormatSafe(newFile)) return sync(A.InvalidParameter);
     const vm = ctx.state.vms.find((v) => v.id.toLowerCase() === configId.toLowerCase());
     const planned = ctx.state.planned.find((p) => p.id.toLowerCase() === configId.toLowerCase());
     if (vm) {
@@ -366,3 +381,24 @@ export const modifySystemSettings: MethodHandler = (ctx, args) => {
   if (Array.isArray(notes) && (vm || planned)) (vm ?? planned)!.notes = notes.map(String);
   return sync(A.Ok, { Job: null });
 };
+
+/**
+ * A shared disk's SASD repointed (a restore attaching its restored VHD Set): only on a planned
+ * VM or a VM without checkpoints, only to a VHD Set of the lab (or an existing file for a
+ * shared VHDX). Returns the change, or the return value refusing it.
+ */
+function repointSharedDisk(ctx: MethodContext, configId: string, deviceKey: string, newFile: string): (() => void) | number {
+  const vm = ctx.state.vms.find((v) => v.id.toLowerCase() === configId.toLowerCase());
+  const planned = ctx.state.planned.find((p) => p.id.toLowerCase() === configId.toLowerCase());
+  const owner = vm ?? planned;
+  if (!owner) return A.InvalidState; // checkpoint settings are read-only
+  if (vm && ctx.state.snapshots.some((s) => s.vmId === vm.id)) return A.InvalidState;
+  const hw = owner.hardware;
+  const slot = (hw.sharedDisks ?? []).find((d) => diskDeviceKey(d.controller, d.controllerIndex, d.address, scsiControllerGuid(hw, d.controllerIndex)).toLowerCase() === deviceKey.toLowerCase());
+  if (!slot) return A.InvalidParameter;
+  const isSet = /\.vhds$/i.test(newFile);
+  if (isSet ? !findVhdSet(ctx.state, newFile) : !fs.existsSync(newFile) || !detectFormatSafe(newFile)) return A.InvalidParameter;
+  return () => {
+    owner.hardware = { ...hw, sharedDisks: (hw.sharedDisks ?? []).map((d) => (d === slot ? { ...d, path: path.resolve(newFile), kind: isSet ? "vhdset" : "vhdx" } : d)) };
+  };
+}

@@ -52,6 +52,12 @@ export const METHOD_PARAMETERS: Record<string, Record<string, Param[]>> = {
     getvirtualharddisksettingdata: [str("Path")],
     getvirtualharddiskstate: [str("Path")],
     mergevirtualharddisk: [str("SourcePath"), str("DestinationPath")],
+    // The VHD Set methods (Server 2016+), names as on their pages.
+    getvhdsetinformation: [str("VHDSetPath"), str("AdditionalInformation")],
+    getvhdsnapshotinformation: [str("VHDSetPath"), str("SnapshotIds"), str("AdditionalInformation")],
+    setvhdsnapshotinformation: [emb("Information", "Msvm_VHDSnapshotInformation")],
+    deletevhdsnapshot: [str("VHDSetPath"), str("SnapshotId"), str("PersistReferenceSnapshot")],
+    createvirtualharddisk: [emb("VirtualDiskSettingData", "Msvm_VirtualHardDiskSettingData")],
   },
   msvm_virtualsystemmanagementservice: {
     exportsystemdefinition: [ref("ComputerSystem"), str("ExportDirectory"), emb("ExportSettingData", "Msvm_VirtualSystemExportSettingData")],

@@ -15,6 +15,7 @@ import type { MethodHandler } from "./method_support";
 import { convertCollectionToReferencePoint, createCollectionSnapshot, destroyCollectionSnapshot, exportCollectionSnapshot } from "./collection_snapshot_service";
 import { destroyReferencePointCollection } from "./collection_reference_point_service";
 import { requestStateChange } from "./vm_state";
+import { createVirtualHardDisk, deleteVhdSnapshot, getVhdSetInformation, getVhdSnapshotInformation, setVhdSnapshotInformation } from "./vhd_set_methods";
 import { getError, getErrorEx, requestJobStateChange } from "./job_methods";
 import { addVirtualMachine } from "./cluster_service";
 import { createShadowCopy } from "./shadow_copy_service";
@@ -42,6 +43,11 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
     getvirtualharddisksettingdata: getVirtualHardDiskSettingData,
     getvirtualharddiskstate: getVirtualHardDiskState,
     mergevirtualharddisk: mergeVirtualHardDisk,
+    getvhdsetinformation: getVhdSetInformation,
+    getvhdsnapshotinformation: getVhdSnapshotInformation,
+    setvhdsnapshotinformation: setVhdSnapshotInformation,
+    deletevhdsnapshot: deleteVhdSnapshot,
+    createvirtualharddisk: createVirtualHardDisk,
   },
   msvm_virtualsystemmanagementservice: {
     exportsystemdefinition: exportSystemDefinition,

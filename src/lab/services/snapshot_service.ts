@@ -2,6 +2,7 @@
  * Msvm_VirtualSystemSnapshotService: CreateSnapshot, DestroySnapshot, ConvertToReferencePoint.
  * Return codes: family A (0..6, 4096) per the method pages.
  */
+import { sharedVhdxRefusal } from "../host/vhd_sets";
 import { referencePointPath } from "../classes/reference_point";
 import { vssdPath } from "../classes/settings";
 import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
@@ -63,6 +64,10 @@ export const createSnapshot: MethodHandler = (ctx: MethodContext, args: Args): M
       affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }],
       fail: { code: 32768, description: `Cannot create a checkpoint of '${vm.name}': it has a pass-through disk, which cannot be checkpointed (set IgnoreNonSnapshottableDisks to leave it out)`, atPercent: 5 },
     };
+  }
+  const sharedVhdx = sharedVhdxRefusal(vm);
+  if (sharedVhdx) {
+    return { kind: "job", description: kind === "recovery" ? "Creating recovery checkpoint" : "Creating checkpoint", affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }], fail: { code: 32768, description: sharedVhdx, atPercent: 5 } };
   }
   const c = checkpointConsistency(vm, kind, level);
   if (!c.ok) {

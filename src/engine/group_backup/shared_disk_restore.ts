@@ -1,0 +1,126 @@
+/**
+ * Restoring a set's shared disks (docs/design/repository.md "Shared disks of a set"): each
+ * stored file of the chain (the set's, its parent set's, ... down to the full) is checked
+ * against the SHA-256 its set record gives before anything is read; the chain is flattened into
+ * one new VHDX; and the host makes a new VHD Set over it (CreateVirtualHardDisk of the VHD Set
+ * type with that VHDX as parent), which every restored member is attached to where it was.
+ * The original .vhds is never touched: the cluster may still be writing to it.
+ */
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { HvbError } from "../../base/mod";
+import { type Repository, type SetRecord, type SetSharedDisk, isSetId, readSetRecord, SETS_DIR } from "../../repository/mod";
+import { VhdxImage, createVhdx } from "../../vhdx/mod";
+import type { HostApi } from "../host_api";
+import { sha256Of } from "./shared_disks";
+
+/** The folder under a restore's destination that holds the restored shared disks. */
+export const SHARED_DISKS_DIR = "Shared Disks";
+
+/** What a restore of shared disks made: the new .vhds per (member, location), and the files to remove on failure. */
+export interface RestoredSharedDisks {
+  /** vmId (lower case) → location → new .vhds. */
+  byMember: Map<string, Map<string, string>>;
+  files: string[];
+  /** The restored VHD Sets, for the result. */
+  sets: { sourcePath: string; path: string; virtualSize: number }[];
+}
+
+/**
+ * The files of a shared disk's chain, full first, each checked (size and SHA-256) against its
+ * set record; a missing or changed one is refused with the file named.
+ */
+export function sharedDiskChain(repo: Repository, set: SetRecord, disk: SetSharedDisk): string[] {
+  const files: string[] = [];
+  let s: SetRecord = set;
+  let d: SetSharedDisk = disk;
+  for (let depth = 0; ; depth++) {
+    const file = path.join(repo.root, d.file);
+    const damaged = (why: string): never => {
+      throw new HvbError("ChainBroken", `Shared disk '${d.sourcePath}' of backup set ${set.id} cannot be restored: '${file}' (of set ${s.id}) ${why} (run 'hvbackup verify --repo ${repo.root}')`, { category: "InvalidData", target: file });
+    };
+    if (!existsSync(file)) damaged("is missing");
+    if (statSync(file).size !== d.size || sha256Of(file) !== d.sha256) damaged("does not match its SHA-256");
+    files.unshift(file);
+    if (d.parentSetId === null) return files;
+    if (depth > 10000 || !isSetId(d.parentSetId)) damaged("names a bad parent set");
+    const parent = readSetRecord(path.join(repo.root, SETS_DIR, `${d.parentSetId}.json`));
+    const pd = parent.sharedDisks?.find((x) => x.sourcePath === d.sourcePath);
+    if (!pd) damaged(`names parent set ${d.parentSetId}, which holds no copy of it`);
+    s = parent;
+    d = pd!;
+  }
+}
+
+/**
+ * Restores the shared disks of `set` that the members `vmIds` attach into `<root>/Shared Disks/`:
+ * a flattened VHDX and a new VHD Set over it, per shared disk.
+ */
+export async function restoreSharedDisks(host: HostApi, repo: Repository, set: SetRecord, vmIds: readonly string[], root: string): Promise<RestoredSharedDisks> {
+  const wanted = new Set(vmIds.map((v) => v.toLowerCase()));
+  const out: RestoredSharedDisks = { byMember: new Map(), files: [], sets: [] };
+  const disks = (set.sharedDisks ?? []).filter((d) => d.attachments.some((a) => wanted.has(a.vmId.toLowerCase())));
+  if (disks.length === 0) return out;
+  const dir = path.join(root, SHARED_DISKS_DIR);
+  try {
+    for (const d of disks) {
+      const chain = sharedDiskChain(repo, set, d);
+      mkdirSync(dir, { recursive: true });
+      const base = path.basename(d.file, ".vhdx");
+      const data = path.join(dir, `${base}.vhdx`);
+      const vhds = path.join(dir, `${base}.vhds`);
+      if (existsSync(data) || existsSync(vhds)) throw new HvbError("DestinationNotEmpty", `Cannot restore the shared disk into '${dir}': '${base}' is already there (choose another --dest)`, { category: "ResourceUnavailable", target: dir });
+      out.files.push(data);
+      flatten(chain, data, d.virtualSize);
+      out.files.push(vhds);
+      await host.createVhdSetOver(vhds, data);
+      out.sets.push({ sourcePath: d.sourcePath, path: vhds, virtualSize: d.virtualSize });
+      for (const a of d.attachments) {
+        const key = a.vmId.toLowerCase();
+        if (!wanted.has(key)) continue;
+        if (!out.byMember.has(key)) out.byMember.set(key, new Map());
+        out.byMember.get(key)!.set(a.location, vhds);
+      }
+    }
+    return out;
+  } catch (e) {
+    removeRestoredSharedDisks(out);
+    throw e;
+  }
+}
+
+/** Removes the files a shared disk restore made (after a failure before any member was restored). */
+export function removeRestoredSharedDisks(r: RestoredSharedDisks): void {
+  for (const f of r.files) rmSync(f, { force: true });
+}
+
+/** What the guest sees through the chain ending at `top` into a new dynamic VHDX `target`. */
+function flatten(chain: readonly string[], target: string, virtualSize: number): void {
+  const top = chain[chain.length - 1]!;
+  const src = VhdxImage.open(top);
+  try {
+    if (src.virtualSize !== virtualSize) throw new HvbError("ChainBroken", `'${top}' has ${src.virtualSize} bytes, its set record says ${virtualSize}`, { category: "InvalidData", target: top });
+    // The parent locators are input too: the chain they lead along must be the one just checked.
+    const led: string[] = [];
+    for (let d: VhdxImage | undefined = src; d; d = d.parent as VhdxImage | undefined) led.unshift(path.resolve(d.path));
+    if (led.join("\n") !== chain.map((f) => path.resolve(f)).join("\n")) {
+      throw new HvbError("ChainBroken", `The parent locators of '${top}' lead along ${led.join(" <- ")}, not the chain its set records give (${chain.join(" <- ")})`, { category: "InvalidData", target: top });
+    }
+    const dst = createVhdx(target, { virtualSize });
+    try {
+      const buf = Buffer.alloc(4 * 1024 * 1024);
+      for (const r of src.dataRanges("chain")) {
+        for (let p = r.offset; p < r.offset + r.length; p += buf.length) {
+          const part = buf.subarray(0, Math.min(buf.length, r.offset + r.length - p));
+          src.read(part, p);
+          dst.write(part, p);
+        }
+      }
+      dst.flush();
+    } finally {
+      dst.close();
+    }
+  } finally {
+    src.close();
+  }
+}
