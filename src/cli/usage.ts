@@ -31,6 +31,11 @@ const COMMAND_USAGE: Record<string, string> = {
 
   Restores every member of a VM group's backup set (default: latest), each into DIR/<member name>;
   --vm restores only the members named.
+
+  Guest clusters: a set's shared disks (VHD Sets) come back once, as new VHD Sets in
+  DIR/Shared Disks/<name>.vhds, attached to every restored member where the original was; the
+  original .vhds is never touched. 'restore --vm N --point P' of a member of such a set brings
+  its shared disks too, into <its DIR>/Shared Disks/.
 `,
   verify: `Usage: hvbackup verify --repo R [--vm N] [--deep] [--json]
 

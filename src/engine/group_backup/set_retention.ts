@@ -4,6 +4,7 @@ import type { EngineEvents } from "../events";
 import { pruneVm } from "../prune";
 import type { VerifyProblem } from "../verify";
 import { setsOfGroup } from "./select_set";
+import { rebaseSharedChildren, removeSharedDiskFiles, sharedDiskProblems } from "./shared_disk_retention";
 
 /** The member points a set record names that are not (or no longer) in their catalogs. */
 function missingMembers(repo: Repository, set: SetRecord): string[] {
@@ -31,7 +32,9 @@ export function dropBrokenSets(repo: Repository, events: EngineEvents): string[]
     if (set.state !== "committed") continue;
     const missing = missingMembers(repo, set);
     if (missing.length === 0) continue;
+    rebaseSharedChildren(repo, set, events);
     removeSetRecord(repo.root, set.id);
+    removeSharedDiskFiles(repo, set.id);
     dropped.push(set.id);
     events.warning(`Backup set ${set.id} of group '${set.groupName}' is no longer whole (${missing.join(", ")} pruned or gone): it can no longer be restored as a set; its other members' points stay restorable one by one`, "SetBroken");
   }
@@ -61,7 +64,10 @@ export function pruneGroup(repo: Repository, groupNameOrId: string, keep: number
   const since = options.keepSince?.getTime();
   const removable = sets.slice(0, Math.max(0, sets.length - keep)).filter((s) => since === undefined || Date.parse(s.time) < since);
   for (const set of removable) {
+    // A later set's shared disk that builds on this one's is made whole first.
+    rebaseSharedChildren(repo, set, events);
     removeSetRecord(repo.root, set.id);
+    removeSharedDiskFiles(repo, set.id);
     for (const m of set.members) {
       const store = repo.findVm(m.vmId);
       const points = store.readCatalog().points;
@@ -101,6 +107,7 @@ export function verifySets(repo: Repository, damaged: readonly VerifyProblem[]):
       problems.push({ vmName: who, pointId: set.id, disk: null, message: "the set was interrupted before it was committed; the next backup of the group rolls it back" });
       continue;
     }
+    problems.push(...sharedDiskProblems(repo, set));
     for (const miss of missingMembers(repo, set)) problems.push({ vmName: who, pointId: set.id, disk: null, message: `member point ${miss} is missing: the set cannot be restored whole` });
     for (const m of set.members) {
       if (damaged.some((p) => p.vmName === m.vmName && p.pointId === m.pointId)) {

@@ -66,7 +66,9 @@ export async function restoreSharedDisks(host: HostApi, repo: Repository, set: S
     for (const d of disks) {
       const chain = sharedDiskChain(repo, set, d);
       mkdirSync(dir, { recursive: true });
-      const base = path.basename(d.file, ".vhdx");
+      // Named after the original (the stored file may have been renamed by a prune).
+      let base = path.win32.basename(d.sourcePath).replace(/\.vhds$/i, "").replace(/[^A-Za-z0-9 ._-]/g, "_") || "shared";
+      if (out.sets.some((x) => path.basename(x.path, ".vhds").toLowerCase() === base.toLowerCase())) base = `${base}-${out.sets.length}`;
       const data = path.join(dir, `${base}.vhdx`);
       const vhds = path.join(dir, `${base}.vhds`);
       if (existsSync(data) || existsSync(vhds)) throw new HvbError("DestinationNotEmpty", `Cannot restore the shared disk into '${dir}': '${base}' is already there (choose another --dest)`, { category: "ResourceUnavailable", target: dir });

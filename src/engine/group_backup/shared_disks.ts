@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../../base/mod";
-import { openDisk } from "../../disks/mod";
+import { isAllZero, openDisk } from "../../disks/mod";
 import type { VirtualDisk } from "../../disk/mod";
 import { type ByteRange, type GroupSnapshot, isRctFallbackError, plainGuid } from "../../hyperv/mod";
 import { type Repository, type SetRecord, type SetSharedDisk, listSetRecords, sharedDiskDir } from "../../repository/mod";
@@ -108,8 +108,8 @@ async function copyOne(c: SharedCopyContext, d: GroupSharedDisk, relFile: string
       }
     }
     c.events.progress({ activity: `Backing up group ${c.groupName}`, status: `shared disk '${d.path}'`, percent: 90 });
-    if (base && changed) writeDisk(createVhdx(file, { parentPath: path.join(c.repo.root, base.disk.file) }), src, changed);
-    else writeDisk(createVhdx(file, { virtualSize: src.virtualSize }), src, src.dataRanges("chain"));
+    if (base && changed) writeDisk(createVhdx(file, { parentPath: path.join(c.repo.root, base.disk.file) }), src, changed, false);
+    else writeDisk(createVhdx(file, { virtualSize: src.virtualSize }), src, src.dataRanges("chain"), true);
     const incremental = base !== undefined && changed !== undefined;
     return {
       sourcePath: d.path,
@@ -145,15 +145,18 @@ function previousCopy(c: SharedCopyContext, source: string, virtualSize: number)
   return undefined;
 }
 
-/** Writes `ranges` of `src` into `dst` (then closes it); zeros are written too (they hide a parent's data). */
-function writeDisk(dst: VirtualDisk, src: VirtualDisk, ranges: readonly ByteRange[]): void {
+/**
+ * Writes `ranges` of `src` into `dst` (then closes it). Into a differencing file zeros are
+ * written too (they hide the parent's data); a new full file reads zeros where nothing is written.
+ */
+function writeDisk(dst: VirtualDisk, src: VirtualDisk, ranges: readonly ByteRange[], skipZeros: boolean): void {
   try {
     const buf = Buffer.alloc(4 * 1024 * 1024);
     for (const r of ranges) {
       for (let p = r.offset; p < r.offset + r.length; p += buf.length) {
         const part = buf.subarray(0, Math.min(buf.length, r.offset + r.length - p));
         src.read(part, p);
-        dst.write(part, p);
+        if (!(skipZeros && isAllZero(part))) dst.write(part, p);
       }
     }
     dst.flush();
