@@ -42,6 +42,10 @@ export type {
   SnapshotCollectionRecord,
   ReferencePointCollectionRecord,
   DeviceSlot,
+  SharedDiskSlot,
+  VhdSetRecord,
+  VhdSetSnapshotRecord,
+  VhdSetSnapshotRef,
 } from "./host/model";
 export { guestWriteInLab } from "./host/host_ops";
 export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";

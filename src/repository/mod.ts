@@ -16,5 +16,5 @@ export { checkPoints, requireConsistent, pointsUsingFolder, type CheckProblem, t
 export { realFileInside, realFolderInside, isInside, readDiskFacts, type DiskFacts } from "./file_facts";
 export { fieldTable, fieldTableMarkdown, type FieldRow, type DocumentSchema } from "./schema_kit";
 export { CatalogSchema, CatalogObjectSchema, PointRecordSchema, PointDiskSchema, OurReferencePointSchema, PendingMergeSchema } from "./catalog_schema";
-export { SetSchema, SetObjectSchema, SetMemberSchema } from "./set_schema";
+export { SetSchema, SetObjectSchema, SetMemberSchema, SharedDiskSchema, SharedAttachmentSchema } from "./set_schema";
 export { ManifestSchema, ManifestObjectSchema, ManifestDiskSchema, ManifestFileSchema } from "./manifest_schema";
