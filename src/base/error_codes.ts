@@ -40,6 +40,7 @@ export type HvbErrorCode =
   | "HostChannelClosed"
   | "HostChannelProtocol"
   | "HostClassLacksProperty"
+  | "HostDefaultsMissing"
   | "HyperVAccessDenied"
   | "HyperVJobCancelled"
   | "HyperVJobLost"

@@ -21,6 +21,9 @@ const COMMAND_USAGE: Record<string, string> = {
                         [--dest DIR] [--force] [--clear-stale-lock] [--no-cluster-role] [--lab DIR] [--json]
 
   Restores a VM from a restore point (default: latest), checking every block against its hash.
+  --dest DIR   folder for the VM's configuration, its disks in DIR/Virtual Hard Disks (default: the
+               host's folders for new VMs, <DefaultExternalDataRoot>/<name> and
+               <DefaultVirtualHardDiskPath>/<name>; never the current folder)
   --new-id     import under a new VM id (side by side with the original)
   --force      replace an existing VM of that id: it is exported, stopped and its files moved aside
   --no-cluster-role   on a failover cluster, do not make the restored VM highly available

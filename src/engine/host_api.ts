@@ -24,6 +24,8 @@ export type HostApi = Pick<
   | "getChangedRanges"
   | "exportConfiguration"
   | "importSystemDefinition"
+  | "removePlannedCheckpoints"
+  | "hostDefaultFolders"
   | "validatePlannedSystem"
   | "realizePlannedSystem"
   | "destroyPlannedSystem"

@@ -23,7 +23,12 @@ export interface RestoreOptions {
   newId?: boolean;
   /** Name of the restored VM (default: the backed-up name). */
   name?: string;
-  /** Folder for the restored VM's files (default `./<name>`). */
+  /**
+   * Folder for the restored VM's files (its disks in `<destination>/Virtual Hard Disks`). Default:
+   * the host's own folders for new VMs (Msvm_VirtualSystemManagementServiceSettingData):
+   * `<DefaultExternalDataRoot>/<name>` for the configuration, `<DefaultVirtualHardDiskPath>/<name>`
+   * for the disks; never the current folder of the process (System32 for a scheduled task).
+   */
   destination?: string;
   /** Replace an existing VM with the same id: stop it, unregister it, move its disks aside. */
   force?: boolean;
@@ -75,9 +80,10 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
     // refused before anything is made.
     const manifest = requireRestorable(store, catalog, point.id);
     const name = options.name ?? catalog.vmName;
-    // Without --dest: a folder named after the VM in the current folder, the name made safe
-    // (the catalog's vmName is input and could be an absolute path or hold '..').
-    const destination = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination(process.cwd(), name);
+    // Without --dest: a folder named after the VM in each of the host's default folders, the
+    // name made safe (the catalog's vmName is input and could be an absolute path or hold '..').
+    const defaults = options.destination === undefined ? await host.hostDefaultFolders() : undefined;
+    const destination = defaults ? defaultDestination(defaults.externalDataRoot, name) : path.resolve(options.destination!);
     const activity = `Restoring ${catalog.vmName} (${point.id})`;
 
     // An existing VM with the id we would give the restored one.
@@ -86,7 +92,7 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
       throw new HvbError("VmExists", `VM '${existing.name}' (${existing.id}) exists on the host: use --force to replace it (it is stopped and its files are moved aside, never deleted) or --new-id to restore side by side`, { category: "ResourceUnavailable", target: existing.name });
     }
 
-    const diskDir = path.join(destination, DISKS_DIR);
+    const diskDir = defaults ? defaultDestination(defaults.virtualHardDiskPath, name) : path.join(destination, DISKS_DIR);
     if (existsSync(diskDir) && readdirSync(diskDir).length > 0) {
       throw new HvbError("DestinationNotEmpty", `Cannot restore into '${destination}': '${diskDir}' already holds files (choose another --dest)`, { category: "ResourceUnavailable", target: destination });
     }
@@ -136,6 +142,15 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
           await host.setSharedDiskPath(planned, s.location, to);
         }
         if (name !== catalog.vmName) await host.renameSystem(planned, name);
+        // The restore point holds none of the files of the VM's checkpoints: the planned VM
+        // must lose the ones its configuration still references before it can be validated
+        // (ImportSystemDefinition's page).
+        const dropped = await host.removePlannedCheckpoints(planned);
+        if (dropped.length > 0) {
+          const msg = `The restored configuration of '${name}' referenced ${dropped.length === 1 ? "the checkpoint" : "the checkpoints"} ${dropped.map((d) => `'${d}'`).join(", ")} of the backed-up VM; a restore point holds no checkpoint's files, so ${dropped.length === 1 ? "it was" : "they were"} removed from the restored VM (the disks are restored as they were at the backup)`;
+          warnings.push(msg);
+          events.warning(msg, "CheckpointReferencesRemoved");
+        }
         await host.validatePlannedSystem(planned);
         crashPoint("restore-validated");
         realized = await host.realizePlannedSystem(planned);

@@ -29,6 +29,8 @@ import {
 } from "./export_import";
 import { type CancelRequest, type ClientContext, DEFAULT_JOB_STALL_MS, DEFAULT_POLL_MS } from "./jobs";
 import { getChangedRanges } from "./rct";
+import { removePlannedCheckpoints } from "./planned_checkpoints";
+import { type HostDefaultFolders, hostDefaultFolders } from "./host_folders";
 import { convertToReferencePoint, destroyReferencePoint, findReferencePoint, listReferencePoints } from "./reference_points";
 import { renameSystem } from "./rename_system";
 import { destroySystem, requestStateChange, setDiskPath, setSharedDiskPath } from "./system_settings";
@@ -265,6 +267,19 @@ export class HyperVClient {
   /** Reads a planned VM again (e.g. after repointing disks). */
   refreshPlanned(planned: Pick<PlannedSystem, "path">): Promise<PlannedSystem> {
     return getPlanned(this.#ctx, planned);
+  }
+
+  /**
+   * Deletes the checkpoints a planned VM's configuration still references (DestroySnapshot,
+   * children first), as ImportSystemDefinition requires before realizing; returns their names.
+   */
+  removePlannedCheckpoints(planned: Pick<PlannedSystem, "path" | "name">): Promise<string[]> {
+    return removePlannedCheckpoints(this.#ctx, planned);
+  }
+
+  /** Where Hyper-V puts new VMs' configurations and disks on this host. */
+  hostDefaultFolders(): Promise<HostDefaultFolders> {
+    return hostDefaultFolders(this.#ctx);
   }
 
   /** Checks a planned VM; throws a {@link HyperVMethodError} describing the problem. */

@@ -58,3 +58,5 @@ export {
 } from "./transports/channel_session";
 export { type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf } from "./shadow_copies";
 export { guestOsFrom } from "./guest_os";
+export { type HostDefaultFolders } from "./host_folders";
+export { type PlannedCheckpoint } from "./planned_checkpoints";

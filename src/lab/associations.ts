@@ -32,7 +32,11 @@ export const ASSOCIATIONS: AssociationDef[] = [
     name: "Msvm_SnapshotOfVirtualSystem",
     supers: ["CIM_SnapshotOfVirtualSystem", "CIM_ElementSettingData", "CIM_Dependency"],
     roles: ["Antecedent", "Dependent"],
-    pairs: (s) => s.snapshots.map((x) => [computerSystemPath(s.hostName, x.vmId), vssdPath(s.hostName, x.id)]),
+    pairs: (s) => [
+      ...s.snapshots.map((x) => [computerSystemPath(s.hostName, x.vmId), vssdPath(s.hostName, x.id)] as [string, string]),
+      // The checkpoints an imported configuration still references belong to the planned VM.
+      ...s.planned.flatMap((p) => (p.checkpoints ?? []).map((c) => [plannedSystemPath(s.hostName, p.id), vssdPath(s.hostName, c.id)] as [string, string])),
+    ],
   },
   {
     name: "Msvm_MostCurrentSnapshotInBranch",

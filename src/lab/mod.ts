@@ -46,7 +46,9 @@ export type {
   VhdSetRecord,
   VhdSetSnapshotRecord,
   VhdSetSnapshotRef,
+  PlannedCheckpoint,
 } from "./host/model";
+export type { ReferencedCheckpoint } from "./host/planned_checkpoints";
 export { guestWriteInLab } from "./host/host_ops";
 export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";
 export { LOCK_FILE, withLabLock } from "./host/state_store";

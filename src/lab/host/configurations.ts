@@ -4,6 +4,7 @@
  */
 import * as path from "node:path";
 import type { Hardware, LabState, SnapshotDisk, SnapshotRecord, VmRecord } from "./model";
+import { plannedCheckpointConfigs } from "./planned_checkpoints";
 
 export type ConfigKind = "realized" | "snapshot" | "planned";
 
@@ -101,5 +102,6 @@ export function allConfigurations(state: LabState): ConfigView[] {
       snapshot: undefined,
     });
   }
+  out.push(...plannedCheckpointConfigs(state));
   return out;
 }

@@ -219,6 +219,9 @@ export interface ReferencePointRecord {
 
 export interface PlannedDisk extends SnapshotDisk {}
 
+export type { PlannedCheckpoint } from "./planned_checkpoints";
+import type { PlannedCheckpoint } from "./planned_checkpoints";
+
 export interface PlannedRecord {
   id: string;
   name: string;
@@ -229,6 +232,8 @@ export interface PlannedRecord {
   disks: PlannedDisk[];
   /** The definition file it was imported from (in use until realized or destroyed). */
   definitionFile: string;
+  /** Checkpoints its configuration still references (planned_checkpoints.ts); absent: none. */
+  checkpoints?: PlannedCheckpoint[];
   notes: string[];
   createdAt: number;
 }

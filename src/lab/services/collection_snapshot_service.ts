@@ -22,6 +22,7 @@ import { configVersionHasRct, type GroupRecord, newGuid, type SnapshotCollection
 import { computerSystemPath } from "../host/paths";
 import { dropVhdSetSnapshots, sharedVhdxRefusal, snapshotGroupVhdSets } from "../host/vhd_sets";
 import { writeDefinition } from "./management_service";
+import { referencedCheckpoints } from "../host/planned_checkpoints";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, prop, sync } from "./method_support";
 
 /** SnapshotType of CreateSnapshot on a collection (method page): 1 Standard, 2 Recovery. */
@@ -191,7 +192,7 @@ export const exportCollectionSnapshot: MethodHandler = (ctx, args) => {
   }
   for (const { s, vm, target } of targets) {
     const view = configView(ctx.state, vm, s);
-    writeDefinition(target, vm, view, s.id, ctx.now, view.disks.map(({ path: p, ...rest }) => ({ ...rest, file: p })));
+    writeDefinition(target, vm, view, s.id, ctx.now, view.disks.map(({ path: p, ...rest }) => ({ ...rest, file: p })), referencedCheckpoints(ctx.state, vm, s));
   }
   return { kind: "job", description: "Exporting checkpoint of group", affected: [{ path: groupRef, effects: [EFFECT_CHANGE] }] };
 };

@@ -28,6 +28,7 @@ import { findVhdSet } from "../host/vhd_sets";
 import { hostRunsConfigVersion } from "../host/host_versions";
 import { newRct } from "../host/rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
+import { type ReferencedCheckpoint, importedCheckpoints, referencedCheckpoints, unresolvedCheckpoint } from "../host/planned_checkpoints";
 import { writeFileAtomic } from "../../base/mod";
 
 export const VMCX_FORMAT = "hvbackup-lab-vmcx";
@@ -48,6 +49,8 @@ export interface ExportedDefinition {
   notes: string[];
   /** The checkpoint exported (CopySnapshotConfiguration 2/3), else null. */
   snapshotId: string | null;
+  /** The checkpoints the exported configuration hangs from (absent in older lab definitions). */
+  checkpoints?: ReferencedCheckpoint[];
   exportedAt: string;
   disks: (Omit<PlannedDisk, "path"> & { file: string })[];
   /** Shared disks (VHD Sets, shared VHDX), by their own path: an export never copies them. */
@@ -59,7 +62,7 @@ export interface ExportedDefinition {
  * (with an empty Snapshots folder beside it), as ExportSystemDefinition and a group's
  * ExportSnapshot both lay it out.
  */
-export function writeDefinition(target: string, vm: VmRecord, view: ReturnType<typeof configView>, snapshotId: string | null, now: number, disks: ExportedDefinition["disks"]): void {
+export function writeDefinition(target: string, vm: VmRecord, view: ReturnType<typeof configView>, snapshotId: string | null, now: number, disks: ExportedDefinition["disks"], checkpoints: ReferencedCheckpoint[] = []): void {
   const def: ExportedDefinition = {
     format: VMCX_FORMAT,
     version: 1,
@@ -73,6 +76,7 @@ export function writeDefinition(target: string, vm: VmRecord, view: ReturnType<t
     integration: vm.integration,
     notes: vm.notes,
     snapshotId,
+    checkpoints,
     exportedAt: new Date(now).toISOString(),
     disks,
     ...(view.hardware.sharedDisks?.length ? { sharedDisks: view.hardware.sharedDisks.map(({ snapshotId: _s, ...d }) => d) } : {}),
@@ -156,7 +160,7 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
     void _p;
     disks.push({ ...rest, file });
   }
-  writeDefinition(target, vm, view, snapshot?.id ?? null, ctx.now, disks);
+  writeDefinition(target, vm, view, snapshot?.id ?? null, ctx.now, disks, referencedCheckpoints(ctx.state, vm, snapshot));
   return { kind: "job", description: "Exporting virtual machine", affected: [{ path: vmPath, effects: [EFFECT_CHANGE] }] };
 };
 
@@ -203,6 +207,7 @@ export const importSystemDefinition: MethodHandler = (ctx, args) => {
     integration: def.integration as PlannedRecord["integration"],
     disks: def.disks.map(({ file: f, ...rest }) => ({ ...rest, path: path.isAbsolute(f) ? f : path.join(exportRoot, f) })),
     definitionFile: path.resolve(file),
+    checkpoints: importedCheckpoints(ctx.state, def.checkpoints, args.string("SnapshotFolder") || undefined),
     notes: def.notes ?? [],
     createdAt: ctx.now,
   };
@@ -234,7 +239,7 @@ function validatePlanned(ctx: MethodContext, p: PlannedRecord): string | undefin
     if (!fs.existsSync(d.path)) return `the virtual hard disk '${d.path}' was not found`;
     if (!detectFormatSafe(d.path)) return `'${d.path}' is not a virtual hard disk`;
   }
-  return undefined;
+  return unresolvedCheckpoint(p);
 }
 
 export const validatePlannedSystem: MethodHandler = (ctx, args) => {

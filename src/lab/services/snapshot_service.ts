@@ -8,7 +8,8 @@ import { vssdPath } from "../classes/settings";
 import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, type MethodOutcome, prop, sync } from "./method_support";
 import { configVersionHasRct, newGuid, type SnapshotRecord, type VmRecord } from "../host/model";
-import { computerSystemPath, diskInstanceId } from "../host/paths";
+import { computerSystemPath, diskInstanceId, plannedSystemPath } from "../host/paths";
+import { destroyPlannedCheckpoint, plannedOwnerOf } from "../host/planned_checkpoints";
 import { issueRctId } from "../host/rct";
 import { labSeed, mixSeed, shuffled, shufflesOrder } from "../host/order";
 
@@ -101,8 +102,17 @@ function needsUnsupportedReparent(ctx: MethodContext, snapshot: SnapshotRecord):
 }
 
 export const destroySnapshot: MethodHandler = (ctx, args) => {
-  const snapshot = snapshotOfRef(ctx, args.ref("AffectedSnapshot"));
-  if (!snapshot) return sync(A.InvalidParameter);
+  const ref = args.ref("AffectedSnapshot");
+  const snapshot = snapshotOfRef(ctx, ref);
+  if (!snapshot) {
+    // A checkpoint an imported (planned) VM still references: removed from its configuration.
+    const inst = ref ? ctx.resolve(ref) : undefined;
+    const id = inst && inst.__CLASS === "Msvm_VirtualSystemSettingData" ? String(inst["InstanceID"]).replace(/^Microsoft:/i, "") : "";
+    const owner = id ? plannedOwnerOf(ctx.state, id) : undefined;
+    if (!owner) return sync(A.InvalidParameter);
+    destroyPlannedCheckpoint(owner, id);
+    return { kind: "job", description: "Deleting checkpoint", affected: [{ path: plannedSystemPath(ctx.state.hostName, owner.id), effects: [EFFECT_CHANGE] }] };
+  }
   if (needsUnsupportedReparent(ctx, snapshot)) return sync(A.NotSupported);
   const files = removeCheckpoint(ctx.state, snapshot);
   ctx.deleteAfterCommit(files);
