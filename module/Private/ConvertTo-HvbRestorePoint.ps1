@@ -3,6 +3,7 @@ function ConvertTo-HvbRestorePoint {
     .SYNOPSIS
         Turns a restore point record of the core (backup result, list entry) into a HyperVBackup.RestorePoint.
     .DESCRIPTION
+        setId (the backup set of a VM group) becomes SetId, $null for a VM backed up alone.
         id becomes RestorePointId (with an Id alias), time a local [datetime], vmId a [guid], kind
         'Full' or 'Incremental', consistency the -ConsistencyLevel value it corresponds to
         ('Application' or 'CrashConsistent'), disks HyperVBackup.RestorePointDisk objects.
@@ -52,9 +53,11 @@ function ConvertTo-HvbRestorePoint {
         HasReferencePoint = Get-HvbProperty $InputObject 'hasReferencePoint' $null
         Warnings          = $warnings
         Repository        = $Repository
+        # The backup set of a VM group the point belongs to (New-RecoveryBackup -VMGroup), else $null.
+        SetId             = Get-HvbProperty $InputObject 'setId' $null
     }
     # Fields the core adds later are kept.
-    $known = 'id', 'vmName', 'vmId', 'time', 'kind', 'consistency', 'sizeBytes', 'parentId', 'disks', 'hasReferencePoint', 'warnings'
+    $known = 'id', 'vmName', 'vmId', 'time', 'kind', 'consistency', 'sizeBytes', 'parentId', 'disks', 'hasReferencePoint', 'warnings', 'setId'
     foreach ($property in $InputObject.PSObject.Properties) {
         if ($known -notcontains $property.Name) { $properties[(ConvertTo-HvbPropertyName -Name $property.Name)] = $property.Value }
     }

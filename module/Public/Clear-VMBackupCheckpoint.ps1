@@ -33,6 +33,16 @@ function Clear-VMBackupCheckpoint {
     .PARAMETER ClearStaleLock
         Take over the repository lock of a run that no longer exists (the error LockStale says
         when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
+    .PARAMETER ComputerName
+        Clean up VMs of another Hyper-V host: the command runs there through PowerShell remoting
+        (HyperVBackup must be installed there). Bound from a VM object of Get-VM -ComputerName,
+        so such a VM is cleaned up on its own host, never mixed up with a local VM of the same
+        name. The confirmation is asked here, before anything is looked at there.
+    .PARAMETER Credential
+        Credentials for the connection to -ComputerName.
+    .PARAMETER CimSession
+        The CimSession the module's host requests use here (the local host only: a session to
+        another computer is refused, use -ComputerName for that).
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one.
     .EXAMPLE
@@ -41,6 +51,9 @@ function Clear-VMBackupCheckpoint {
     .EXAMPLE
         PS C:\> Get-VM | Clear-VMBackupCheckpoint -Path \\nas\hv-backups -Confirm:$false -PassThru
         Cleans up every VM of the host after a crash during the backup window and reports what was removed.
+    .EXAMPLE
+        PS C:\> Get-VM -ComputerName HV02 -Name web01 | Clear-VMBackupCheckpoint -Path \\nas\hv-backups -Credential (Get-Credential)
+        Cleans up web01 on HV02 through PowerShell remoting (not a local VM called web01).
     .EXAMPLE
         PS C:\> Clear-VMBackupCheckpoint web01 -Verbose
         Merges lingering recovery checkpoints of web01 and leaves reference points alone (no repository given).
@@ -76,11 +89,31 @@ function Clear-VMBackupCheckpoint {
 
         [switch] $ClearStaleLock,
 
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [string] $ComputerName,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $Credential,
+
+        [object] $CimSession,
+
         [switch] $EnableException
     )
 
+    begin {
+        $session = Resolve-HvbCimSession -CimSession $CimSession -Cmdlet $PSCmdlet
+    }
+
     process {
         $errorHandling = Get-HvbErrorHandling -EnableException $EnableException
+        if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
+            # VMs of another host (a Get-VM object's ComputerName): cleaned up there, never here.
+            $there = @(foreach ($name in $VMName) { if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$name' on '$ComputerName'") -Action "Merge lingering recovery checkpoints and remove stale reference points on '$ComputerName'" -EnableException $EnableException)) { $name } })
+            if ($there.Count -eq 0) { return }
+            Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $ComputerName -Credential $Credential -CommandName 'Clear-VMBackupCheckpoint' -Override @{ VMName = [string[]]$there }
+            return
+        }
         foreach ($name in $VMName) {
             $arguments = [System.Collections.Generic.List[string]]::new()
             foreach ($word in 'cleanup', '--vm', $name) { $arguments.Add($word) }
@@ -97,7 +130,7 @@ function Clear-VMBackupCheckpoint {
             # A dry run says what would go; its warnings come again with the real run.
             $dryArguments = [System.Collections.Generic.List[string]]::new($arguments)
             $dryArguments.Add('--what-if')
-            $dry = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $dryArguments.ToArray() -ErrorHandling $errorHandling `
+            $dry = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $dryArguments.ToArray() -ErrorHandling $errorHandling `
                 -TargetObject $name -ProgressActivity "Cleaning up $name" -QuietWarningCode '*'
             if ($dry.ExitCode -ne 0) { continue }
             $plan = $null
@@ -120,7 +153,7 @@ function Clear-VMBackupCheckpoint {
             $action = $action.Substring(0, 1).ToUpperInvariant() + $action.Substring(1)
             if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$name'") -Action ($action) -EnableException $EnableException)) { continue }
 
-            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() -ErrorHandling $errorHandling `
+            $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $arguments.ToArray() -ErrorHandling $errorHandling `
                 -TargetObject $name -ProgressActivity "Cleaning up $name"
             if ($outcome.ExitCode -ne 0) { continue }
             foreach ($data in $outcome.Data) {

@@ -90,9 +90,7 @@ function Get-VMBackupReadiness {
     process {
         if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
             # A VM of another host (a Get-VM object's ComputerName): asked there, never here.
-            $forwarded = @{}
-            foreach ($key in $PSBoundParameters.Keys) { $forwarded[$key] = $PSBoundParameters[$key] }
-            Invoke-HvbRemoteCommand -ComputerName $ComputerName -Credential $Credential -CommandName 'Get-VMBackupReadiness' -Parameters $forwarded
+            Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $ComputerName -Credential $Credential -CommandName 'Get-VMBackupReadiness'
             return
         }
         foreach ($name in $VMName) {

@@ -13,7 +13,12 @@ function New-RecoveryBackup {
         block hashes instead. A failed backup leaves no checkpoint and no half-written point.
 
         Every VM given on the command line or through the pipeline is backed up by one run of
-        the core at the end of the pipeline, at most -ThrottleLimit at once. One VM's failure
+        the core at the end of the pipeline, at most -ThrottleLimit at once (so `Get-VM |
+        New-RecoveryBackup` is one run with one summary, not one run per VM). On a failover
+        cluster the VMs are grouped by the node that runs them and each node's VMs are backed up
+        on that node through PowerShell remoting (the module is copied to a node that lacks this
+        version, as Save-Module lays it out), writing straight to the repository; give -Path as
+        a UNC path every node's computer account can write. One VM's failure
         does not stop the others: it is written as a non-terminating error whose TargetObject is
         the VM, and the restore points of the other VMs are still returned.
 
@@ -27,6 +32,12 @@ function New-RecoveryBackup {
     .PARAMETER VMId
         The virtual machine(s) to back up, by id. Use it when several VMs share a name. Accepts
         pipeline input by the property name VMId.
+    .PARAMETER VMGroup
+        Back up VM groups (New-VMGroup) as backup sets: every member is checkpointed at one
+        moment and gets its point in one set, all or none (the points' SetId names the set). Pipe
+        Get-VMGroup to it: a piped object with a VMMembers property is taken as a group by its Name.
+    .PARAMETER All
+        Back up every VM of the host (on a failover cluster, of every node), as one run.
     .PARAMETER Path
         The repository: a folder (local or a UNC path) that holds one folder per VM. It is
         created if it does not exist. Alias: Repository. Not taken from the pipeline, because
@@ -48,9 +59,9 @@ function New-RecoveryBackup {
         reference point lost since the last backup): instead of a full copy, read the disk and
         store only the blocks whose SHA-256 differs from the previous restore point.
     .PARAMETER ThrottleLimit
-        How many VMs are backed up at once (the core's default is 2). Each backup reads its VM's
-        disks and writes to the repository, so a higher value helps only when storage and
-        network have room.
+        How many VMs are backed up at once (the core's --parallel; its default is 2). Each backup
+        reads its VM's disks and writes to the repository, so a higher value helps only when
+        storage and network have room. Alias: Parallel. On a cluster it applies per node.
     .PARAMETER LabPath
         Back up from a lab host (an emulated Hyper-V host in this folder, made with
         `hvbackup lab init`) instead of the local Hyper-V host. For rehearsals and tests; the
@@ -67,6 +78,9 @@ function New-RecoveryBackup {
     .PARAMETER CimSession
         The CimSession the module's host requests use here (the local host only: a session to
         another computer is refused, use -ComputerName for that; see docs/windows.md).
+    .PARAMETER OnNode
+        Internal: set on the run a cluster node is given by the node that split the work, so that
+        it backs up its VMs itself instead of splitting again.
     .PARAMETER ClearStaleLock
         Take over the repository lock of a run that no longer exists (the error LockStale says
         when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
@@ -85,6 +99,12 @@ function New-RecoveryBackup {
     .EXAMPLE
         PS C:\> Get-VM | Where-Object State -eq Running | New-RecoveryBackup -Path \\nas\hv-backups -ThrottleLimit 4 -ErrorVariable failed
         Backs up every running VM, four at a time; the VMs that failed are in $failed (each record's TargetObject is the VM) and the others' restore points are returned.
+    .EXAMPLE
+        PS C:\> Get-VMGroup web-farm | New-RecoveryBackup -Path \\nas\hv-backups
+        Backs up every member of the VM group web-farm as one consistent backup set; Get-VMBackup shows the set's SetId on each point.
+    .EXAMPLE
+        PS C:\> New-RecoveryBackup -All -Path \\nas\hv-backups -ThrottleLimit 4
+        Backs up every VM of the host (of every node on a failover cluster, each node's VMs on that node), four at a time, in one run.
     .EXAMPLE
         PS C:\> New-RecoveryBackup -VMId 5c0b6f0e-2a0e-4d6a-9f4e-2d8c2b1d7a11 -Path D:\Backups -ConsistencyLevel CrashConsistent -WhatIf
         Shows which VM would be backed up, without taking a checkpoint.
@@ -112,6 +132,18 @@ function New-RecoveryBackup {
         [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'ById')]
         [guid[]] $VMId,
 
+        [Parameter(Mandatory, ParameterSetName = 'ByGroup')]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $VMGroup,
+
+        # Get-VMGroup's objects carry VMMembers (a VM has none): its Name is then a group's.
+        [Parameter(ValueFromPipelineByPropertyName, ParameterSetName = 'ByName', DontShow)]
+        [AllowNull()]
+        [object[]] $VMMembers,
+
+        [Parameter(Mandatory, ParameterSetName = 'All')]
+        [switch] $All,
+
         [Parameter(Mandatory, Position = 1)]
         [Alias('Repository')]
         [ValidateNotNullOrEmpty()]
@@ -127,7 +159,11 @@ function New-RecoveryBackup {
         [switch] $HashChangeDetection,
 
         [ValidateRange(1, 64)]
+        [Alias('Parallel')]
         [int] $ThrottleLimit,
+
+        [Parameter(DontShow)]
+        [string] $OnNode,
 
         [Parameter(DontShow)]
         [ValidateNotNullOrEmpty()]
@@ -148,138 +184,118 @@ function New-RecoveryBackup {
     )
 
     begin {
-        # Every VM of the pipeline, in order, once; backed up by one core run in end{}.
+        # Every VM and group of the pipeline, in order, once; backed up by one core run in end{}.
         $vms = [System.Collections.Generic.List[string]]::new()
+        $groups = [System.Collections.Generic.List[string]]::new()
         $seen = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
-        # VMs of other hosts (-ComputerName, or a Get-VM object's ComputerName), per host: backed
-        # up on that host, never mistaken for a local VM of the same name.
+        # VMs and groups of other hosts (-ComputerName, or a Get-VM object's ComputerName), per
+        # host: backed up on that host, never mistaken for a local VM of the same name.
         $remoteVms = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.List[string]]]::new([System.StringComparer]::OrdinalIgnoreCase)
+        $remoteGroups = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.List[string]]]::new([System.StringComparer]::OrdinalIgnoreCase)
         $session = Resolve-HvbCimSession -CimSession $CimSession -Cmdlet $PSCmdlet
     }
 
     process {
         $names = @()
+        $areGroups = $false
         if ($PSCmdlet.ParameterSetName -eq 'ById') {
             $names = @(foreach ($id in $VMId) { $id.ToString() })
-        } else {
+        } elseif ($PSCmdlet.ParameterSetName -eq 'ByGroup') {
+            $names = @($VMGroup)
+            $areGroups = $true
+        } elseif ($PSCmdlet.ParameterSetName -eq 'ByName') {
             $names = @($VMName)
+            $areGroups = $PSBoundParameters.ContainsKey('VMMembers')
         }
         if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
+            $byHost = $remoteVms
+            if ($areGroups) { $byHost = $remoteGroups }
             $list = $null
-            if (-not $remoteVms.TryGetValue($ComputerName, [ref] $list)) {
+            if (-not $byHost.TryGetValue($ComputerName, [ref] $list)) {
                 $list = [System.Collections.Generic.List[string]]::new()
-                $remoteVms[$ComputerName] = $list
+                $byHost[$ComputerName] = $list
             }
             foreach ($name in $names) { if (-not [string]::IsNullOrWhiteSpace($name) -and -not $list.Contains($name)) { $list.Add($name) } }
             return
         }
         foreach ($name in $names) {
             if ([string]::IsNullOrWhiteSpace($name)) { continue }
-            if ($seen.Add($name)) { $vms.Add($name) }
+            if ($areGroups) {
+                if ($seen.Add("group:$name")) { $groups.Add($name) }
+            } elseif ($seen.Add($name)) { $vms.Add($name) }
         }
     }
 
     end {
-        foreach ($remote in $remoteVms.GetEnumerator()) {
-            $approvedThere = [System.Collections.Generic.List[string]]::new()
-            foreach ($vm in $remote.Value) {
-                if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$vm' on '$($remote.Key)'") -Action "Back up on '$($remote.Key)' to '$Path'" -EnableException $EnableException)) { $approvedThere.Add($vm) }
+        $remoteHosts = [System.Collections.Generic.List[string]]::new()
+        foreach ($name in @($remoteVms.Keys) + @($remoteGroups.Keys)) { if (-not $remoteHosts.Contains($name)) { $remoteHosts.Add($name) } }
+        if ($All -and -not (Test-HvbLocalComputer -ComputerName $ComputerName)) { $remoteHosts.Add($ComputerName) }
+        foreach ($remote in $remoteHosts) {
+            $override = @{}
+            $list = $null
+            if ($remoteVms.TryGetValue($remote, [ref] $list)) {
+                $approvedThere = @(foreach ($vm in $list) { if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$vm' on '$remote'") -Action "Back up on '$remote' to '$Path'" -EnableException $EnableException)) { $vm } })
+                if ($approvedThere.Count -gt 0) { $override['VMName'] = [string[]]$approvedThere }
             }
-            if ($approvedThere.Count -eq 0) { continue }
-            $forwarded = @{}
-            foreach ($key in $PSBoundParameters.Keys) { $forwarded[$key] = $PSBoundParameters[$key] }
-            [void]$forwarded.Remove('VMId')
-            $forwarded['VMName'] = $approvedThere.ToArray()
-            Invoke-HvbRemoteCommand -ComputerName $remote.Key -Credential $Credential -CommandName 'New-RecoveryBackup' -Parameters $forwarded
+            if ($remoteGroups.TryGetValue($remote, [ref] $list)) {
+                $approvedThere = @(foreach ($group in $list) { if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("VM group '$group' on '$remote'") -Action "Back up on '$remote' to '$Path'" -EnableException $EnableException)) { $group } })
+                if ($approvedThere.Count -gt 0) { $override['VMGroup'] = [string[]]$approvedThere }
+            }
+            if ($All -and (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("every virtual machine on '$remote'") -Action "Back up on '$remote' to '$Path'" -EnableException $EnableException)) { $override['All'] = $true }
+            if ($override.Count -eq 0) { continue }
+            Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $remote -Credential $Credential -CommandName 'New-RecoveryBackup' `
+                -Exclude 'VMId', 'VMName', 'VMGroup', 'VMMembers', 'All' -Override $override
         }
-        if ($vms.Count -eq 0) { return }
+        if ($vms.Count -eq 0 -and $groups.Count -eq 0 -and -not ($All -and (Test-HvbLocalComputer -ComputerName $ComputerName))) { return }
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
         $action = "Back up to '$repository'"
         if ($Full) { $action = "Take a full backup to '$repository'" }
         if ($ConsistencyLevel -eq 'CrashConsistent') { $action += ' (crash consistent)' }
 
-        $approved = [System.Collections.Generic.List[string]]::new()
-        foreach ($vm in $vms) {
-            if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$vm'") -Action ($action) -EnableException $EnableException)) { $approved.Add($vm) }
-        }
-        if ($approved.Count -eq 0) { return }
+        $approved = @(foreach ($vm in $vms) { if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$vm'") -Action ($action) -EnableException $EnableException)) { $vm } })
+        $approvedGroups = @(foreach ($group in $groups) { if ((Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("VM group '$group' (every member, as one backup set)") -Action ($action) -EnableException $EnableException)) { $group } })
+        $everything = $All -and (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target 'every virtual machine of the host' -Action ($action) -EnableException $EnableException)
+        if ($approved.Count -eq 0 -and $approvedGroups.Count -eq 0 -and -not $everything) { return }
 
-        $arguments = [System.Collections.Generic.List[string]]::new()
-        $arguments.Add('backup')
-        foreach ($vm in $approved) {
-            $arguments.Add('--vm')
-            $arguments.Add($vm)
-        }
-        $arguments.Add('--repo')
-        $arguments.Add($repository)
-        if ($Full) { $arguments.Add('--full') }
-        $arguments.Add('--consistency')
-        if ($ConsistencyLevel -eq 'CrashConsistent') { $arguments.Add('crash') } elseif ($ConsistencyLevel -eq 'FileSystem') { $arguments.Add('file-system') } else { $arguments.Add('application') }
-        if ($NoCrashFallback) { $arguments.Add('--no-crash-fallback') }
-        if ($HashChangeDetection) { $arguments.Add('--hash-changes') }
-        if ($ClearStaleLock) { $arguments.Add('--clear-stale-lock') }
+        $options = [System.Collections.Generic.List[string]]::new()
+        $options.Add('--repo')
+        $options.Add($repository)
+        if ($Full) { $options.Add('--full') }
+        $options.Add('--consistency')
+        if ($ConsistencyLevel -eq 'CrashConsistent') { $options.Add('crash') } elseif ($ConsistencyLevel -eq 'FileSystem') { $options.Add('file-system') } else { $options.Add('application') }
+        if ($NoCrashFallback) { $options.Add('--no-crash-fallback') }
+        if ($HashChangeDetection) { $options.Add('--hash-changes') }
+        if ($ClearStaleLock) { $options.Add('--clear-stale-lock') }
         if ($PSBoundParameters.ContainsKey('ThrottleLimit')) {
-            $arguments.Add('--parallel')
-            $arguments.Add([string]$ThrottleLimit)
+            $options.Add('--parallel')
+            $options.Add([string]$ThrottleLimit)
         }
+        $lab = ''
         if ($PSBoundParameters.ContainsKey('LabPath')) {
-            $arguments.Add('--lab')
-            $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))
+            $lab = Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet
+            $options.Add('--lab')
+            $options.Add($lab)
         }
 
-        $target = $approved[0]
-        if ($approved.Count -gt 1) { $target = $repository }
-        # A failed VM of several is reported by the core as a warning and in the results; it
-        # becomes an ErrorRecord below, so the warning goes to the verbose stream.
-        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $arguments.ToArray() -ErrorHandling Collect `
-            -TargetObject $target -ProgressActivity 'Backing up' -QuietWarningCode 'BackupFailed'
-
-        $failures = [System.Collections.Generic.List[System.Management.Automation.ErrorRecord]]::new()
-        foreach ($record in $outcome.Errors) { $failures.Add($record) }
-        $points = [System.Collections.Generic.Dictionary[string, object]]::new([System.StringComparer]::OrdinalIgnoreCase)
-        $failed = [System.Collections.Generic.Dictionary[string, object]]::new([System.StringComparer]::OrdinalIgnoreCase)
-        foreach ($data in $outcome.Data) {
-            if ($null -eq $data) { continue }
-            $results = Get-HvbProperty $data 'results' $null
-            if ($null -eq $results) {
-                # One VM: the result is the restore point itself.
-                if ($null -ne $data.PSObject.Properties['id']) { $points[$approved[0]] = $data }
-                continue
-            }
-            foreach ($entry in @($results)) {
-                if ($null -eq $entry) { continue }
-                $vm = [string](Get-HvbProperty $entry 'vm' '')
-                if ([bool](Get-HvbProperty $entry 'ok' $false)) {
-                    $points[$vm] = Get-HvbProperty $entry 'point' $null
-                } else {
-                    $failed[$vm] = $entry
+        # On a failover cluster each node's VMs are backed up on that node (groups stay here:
+        # a group's members are checkpointed by one call on one host).
+        $local = [string[]]$approved
+        if ([string]::IsNullOrEmpty($OnNode) -and ($approved.Count -gt 0 -or $everything)) {
+            $owners = Get-HvbVMOwner -Cmdlet $PSCmdlet -CimSession $session -VMName $approved -All $everything -LabPath $lab
+            if ($owners.Clustered) {
+                $here = [System.Collections.Generic.List[string]]::new($owners.Unresolved)
+                foreach ($node in $owners.Nodes.GetEnumerator()) {
+                    if (Test-HvbLocalComputer -ComputerName $node.Key) { foreach ($vm in $node.Value) { $here.Add($vm) } ; continue }
+                    Install-HvbModuleOnNode -ComputerName $node.Key -Credential $Credential
+                    Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $node.Key -Credential $Credential -CommandName 'New-RecoveryBackup' `
+                        -Exclude 'VMId', 'VMName', 'VMGroup', 'VMMembers', 'All' -Override @{ VMName = $node.Value.ToArray(); OnNode = $node.Key }
                 }
+                $local = $here.ToArray()
+                $everything = $false
             }
         }
-
-        # Points in the order the VMs were given, then the failures in the same order.
-        foreach ($vm in $approved) {
-            if ($points.ContainsKey($vm) -and $null -ne $points[$vm]) {
-                ConvertTo-HvbRestorePoint -InputObject $points[$vm] -Repository $repository
-            }
-        }
-        foreach ($vm in $approved) {
-            if (-not $failed.ContainsKey($vm)) { continue }
-            $entry = $failed[$vm]
-            $reason = Get-HvbProperty $entry 'error' $null
-            $code = [string](Get-HvbProperty $entry 'code' 'BackupFailed')
-            $category = [string](Get-HvbProperty $entry 'category' 'NotSpecified')
-            # Newer cores may report the error as an object {code, category, message}.
-            if ($reason -is [System.Management.Automation.PSCustomObject]) {
-                $code = [string](Get-HvbProperty $reason 'code' $code)
-                $category = [string](Get-HvbProperty $reason 'category' $category)
-                $reason = Get-HvbProperty $reason 'message' ''
-            }
-            $failures.Add((ConvertTo-HvbErrorRecord -Code $code -Category $category -Target $vm `
-                        -Message "Backup of '$vm' failed: $reason"))
-        }
-        foreach ($record in $failures) {
-            Write-HvbErrorRecord -Cmdlet $PSCmdlet -Record $record -EnableException $EnableException
-        }
+        if ($local.Count -eq 0 -and $approvedGroups.Count -eq 0 -and -not $everything) { return }
+        Invoke-HvbBackupRun -Cmdlet $PSCmdlet -CimSession $session -Options $options.ToArray() -VMName $local -VMGroup $approvedGroups `
+            -All $everything -Repository $repository -EnableException $EnableException
     }
 }

@@ -52,8 +52,33 @@ function Restore-VMFromBackup {
     .PARAMETER ClearStaleLock
         Take over the repository lock of a run that no longer exists (the error LockStale says
         when; a run stopped by a crash or a reboot leaves one). Never needed otherwise.
+    .PARAMETER VMGroup
+        Restore a whole backup set of a VM group (New-RecoveryBackup -VMGroup): every member of
+        the set is restored, each into a folder of its own name below -DestinationPath. The set
+        is the newest one unless -SetId, -PointInTime or -Latest says otherwise.
+    .PARAMETER SetId
+        With -VMGroup: the backup set to restore (the SetId Get-VMBackup shows).
+    .PARAMETER Latest
+        With -VMGroup: the newest backup set (the default; for scripts that want to say so).
+    .PARAMETER ComputerName
+        Restore onto another Hyper-V host: the command runs there through PowerShell remoting
+        (HyperVBackup must be installed there) and reads the repository from there, so give -Path
+        as that host sees it. Bound from a VM object of Get-VM -ComputerName, so such a VM is
+        restored on its own host, never mixed up with a local VM of the same name. This
+        computer's own name, '.' or 'localhost' run here. The confirmation is asked here.
+    .PARAMETER Credential
+        Credentials for the connection to -ComputerName.
+    .PARAMETER CimSession
+        The CimSession the module's host requests use here (the local host only: a session to
+        another computer is refused, use -ComputerName for that).
     .PARAMETER EnableException
         Turn a failure into a terminating error instead of a non-terminating one.
+    .EXAMPLE
+        PS C:\> Restore-VMFromBackup -Path \\nas\hv-backups -VMGroup web-farm -NewVMId -DestinationPath D:\Restore -Confirm:$false
+        Restores every member of the newest backup set of the VM group web-farm side by side, each with a new id in D:\Restore\<member name>.
+    .EXAMPLE
+        PS C:\> Restore-VMFromBackup -Path \\nas\hv-backups -VMName web01 -ComputerName HV02 -NewVMId -NewName web01-test
+        Restores web01 on HV02 (through PowerShell remoting), after asking here.
     .EXAMPLE
         PS C:\> Restore-VMFromBackup -Path \\nas\hv-backups -VMName web01 -PointInTime '2026-11-20 23:00' -NewVMId -NewName web01-restoretest -DestinationPath D:\Restore
         After confirmation, restores web01 as it was at the last backup before 23:00 on 20 November, as a new VM web01-restoretest beside the original.
@@ -85,9 +110,22 @@ function Restore-VMFromBackup {
         [ValidateNotNullOrEmpty()]
         [string] $Path,
 
-        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName, ParameterSetName = 'ByRestorePoint')]
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName, ParameterSetName = 'ByTime')]
         [ValidateNotNullOrEmpty()]
         [string] $VMName,
+
+        [Parameter(Mandatory, ParameterSetName = 'BySet')]
+        [Parameter(Mandatory, ParameterSetName = 'BySetTime')]
+        [ValidateNotNullOrEmpty()]
+        [string] $VMGroup,
+
+        [Parameter(ParameterSetName = 'BySet', ValueFromPipelineByPropertyName)]
+        [ValidateNotNullOrEmpty()]
+        [string] $SetId,
+
+        [Parameter(ParameterSetName = 'BySet')]
+        [switch] $Latest,
 
         [Parameter(ParameterSetName = 'ByRestorePoint', Position = 1, ValueFromPipelineByPropertyName)]
         [Alias('Id')]
@@ -95,6 +133,7 @@ function Restore-VMFromBackup {
         [string] $RestorePointId,
 
         [Parameter(Mandatory, ParameterSetName = 'ByTime')]
+        [Parameter(Mandatory, ParameterSetName = 'BySetTime')]
         [datetime] $PointInTime,
 
         [Alias('GenerateNewId')]
@@ -114,16 +153,55 @@ function Restore-VMFromBackup {
 
         [switch] $ClearStaleLock,
 
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [string] $ComputerName,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $Credential,
+
+        [object] $CimSession,
+
         [switch] $EnableException
     )
 
+    begin {
+        $session = Resolve-HvbCimSession -CimSession $CimSession -Cmdlet $PSCmdlet
+    }
+
     process {
+        $bySet = $PSCmdlet.ParameterSetName -like 'BySet*'
+        $subject = "virtual machine '$VMName'"
+        if ($bySet) { $subject = "VM group '$VMGroup'" }
+        if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
+            # A VM of another host (a Get-VM object's ComputerName): restored there, never here.
+            if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("$subject on '$ComputerName' from '$Path'") -Action "Restore on '$ComputerName'" -EnableException $EnableException)) { return }
+            Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $ComputerName -Credential $Credential -CommandName 'Restore-VMFromBackup'
+            return
+        }
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
         $arguments = [System.Collections.Generic.List[string]]::new()
-        foreach ($word in 'restore', '--repo', $repository, '--vm', $VMName) { $arguments.Add($word) }
+        if ($bySet) {
+            foreach ($word in 'restore', '--repo', $repository, '--group', $VMGroup) { $arguments.Add($word) }
+        } else {
+            foreach ($word in 'restore', '--repo', $repository, '--vm', $VMName) { $arguments.Add($word) }
+        }
 
         $which = 'the newest restore point'
-        if ($PSCmdlet.ParameterSetName -eq 'ByTime') {
+        if ($bySet) { $which = 'the newest backup set' }
+        if ($PSCmdlet.ParameterSetName -eq 'BySetTime') {
+            $time = ConvertTo-HvbCoreTime -Value $PointInTime
+            $arguments.Add('--set')
+            $arguments.Add($time)
+            $which = "the newest backup set at or before $($PointInTime.ToString('yyyy-MM-dd HH:mm:ss')) ($time)"
+        } elseif ($bySet -and -not [string]::IsNullOrEmpty($SetId)) {
+            $arguments.Add('--set')
+            $arguments.Add($SetId)
+            $which = "backup set $SetId"
+        } elseif ($bySet -or $Latest) {
+            $arguments.Add('--set')
+            $arguments.Add('latest')
+        } elseif ($PSCmdlet.ParameterSetName -eq 'ByTime') {
             $time = ConvertTo-HvbCoreTime -Value $PointInTime
             $arguments.Add('--point')
             $arguments.Add($time)
@@ -160,21 +238,24 @@ function Restore-VMFromBackup {
             $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet))
         }
 
-        if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("virtual machine '$VMName' from '$repository'") -Action ("Restore $which $as") -EnableException $EnableException)) { return }
+        if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("$subject from '$repository'") -Action ("Restore $which $as") -EnableException $EnableException)) { return }
 
-        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -ArgumentList $arguments.ToArray() `
-            -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $VMName `
-            -ProgressActivity "Restoring $VMName"
+        $target = $VMName
+        if ($bySet) { $target = $VMGroup }
+        $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $arguments.ToArray() `
+            -ErrorHandling (Get-HvbErrorHandling -EnableException $EnableException) -TargetObject $target `
+            -ProgressActivity "Restoring $target"
         if ($outcome.ExitCode -ne 0) { return }
         foreach ($data in $outcome.Data) {
             if ($null -eq $data) { continue }
-            ConvertTo-HvbBackupObject -InputObject $data -TypeName 'HyperVBackup.RestoreResult' `
-                -Rename @{ pointId = 'RestorePointId'; pointTime = 'RestorePointTime'; destination = 'DestinationPath' } `
-                -Convert @{
-                VMId             = { ConvertTo-HvbGuid $args[0] }
-                RestorePointTime = { ConvertTo-HvbDateTime $args[0] }
-                Warnings         = { , [string[]]@(foreach ($warning in @($args[0])) { if ($null -ne $warning) { [string]$warning } }) }
-            } -ElementTypeName @{ Disks = 'HyperVBackup.RestoredDisk' }
+            # A set: one result per member, each saying which set it came from.
+            $members = @($data)
+            if ($bySet) { $members = @(foreach ($member in @(Get-HvbProperty $data 'members' @())) { if ($null -ne $member) { $member } }) }
+            foreach ($member in $members) {
+                $result = ConvertTo-HvbRestoreResult -InputObject $member
+                if ($bySet) { $result.PSObject.Properties.Add([System.Management.Automation.PSNoteProperty]::new('SetId', [string](Get-HvbProperty $data 'setId' ''))) }
+                $result
+            }
         }
     }
 }

@@ -86,10 +86,9 @@ function Test-VMBackupHost {
         $checks = [System.Collections.Generic.List[object]]::new()
         $computer = [System.Environment]::MachineName
         if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
-            $forwarded = @{}
-            foreach ($key in $PSBoundParameters.Keys) { if ($key -ne 'OutFile') { $forwarded[$key] = $PSBoundParameters[$key] } }
-            if ($names.Count -gt 0) { $forwarded['VMName'] = $names.ToArray() }
-            foreach ($check in @(Invoke-HvbRemoteCommand -ComputerName $ComputerName -Credential $Credential -CommandName 'Test-VMBackupHost' -Parameters $forwarded)) {
+            $override = @{}
+            if ($names.Count -gt 0) { $override['VMName'] = $names.ToArray() }
+            foreach ($check in @(Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $ComputerName -Credential $Credential -CommandName 'Test-VMBackupHost' -Exclude 'OutFile' -Override $override)) {
                 $checks.Add([pscustomobject]@{ PSTypeName = 'HyperVBackup.HostCheck'; Name = [string]$check.Name; Passed = [bool]$check.Passed; Detail = [string]$check.Detail; Remedy = [string]$check.Remedy })
             }
             $computer = $ComputerName

@@ -14,6 +14,7 @@ import { listCommand } from "./commands/list";
 import { pruneCommand } from "./commands/prune";
 import { readinessCommand } from "./commands/readiness";
 import { doctorCommand } from "./commands/doctor";
+import { nodesCommand } from "./commands/nodes";
 import { restoreCommand } from "./commands/restore";
 import { verifyCommand } from "./commands/verify";
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   cleanup: cleanupCommand,
   readiness: readinessCommand,
   doctor: doctorCommand,
+  nodes: nodesCommand,
 };
 
 const USAGE = `Usage: hvbackup <command> [options]
@@ -45,6 +47,7 @@ Commands:
   cleanup     remove lingering recovery checkpoints and stale reference points
   readiness   what the next backup of a VM will do, and why
   doctor      preflight checks of the host, its VMs and a repository (before trusting backups)
+  nodes       which cluster node runs each VM (the module backs up each node's VMs there)
   lab         the lab host: an emulated Hyper-V host over real VHDX files
   vhdx info|check|convert   inspect, validate and convert VHDX files
   demo        back up and restore a VM on a freshly made lab host (--vhdx: the VHDX tools)

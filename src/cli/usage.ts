@@ -7,12 +7,14 @@
  */
 import { BACKUP_USAGE } from "./commands/backup";
 import { DOCTOR_USAGE } from "./commands/doctor";
+import { NODES_USAGE } from "./commands/nodes";
 import { USAGE as LAB_USAGE } from "./lab_command";
 import { USAGE as VHDX_USAGE } from "./vhdx_command";
 
 const COMMAND_USAGE: Record<string, string> = {
   backup: BACKUP_USAGE,
   doctor: DOCTOR_USAGE,
+  nodes: NODES_USAGE,
   list: `Usage: hvbackup list --repo R [--vm N] [--json]
 
   Restore points in a repository, oldest first. --json prints one JSON array.

@@ -8,7 +8,7 @@ export { backupVm, type BackupOptions, type BackupResult } from "./backup/backup
 export { type PassThroughPolicy } from "./backup/passthrough";
 export { backupSet, type BackupSetOptions, type BackupSetReport, type VmOutcome } from "./backup/backup_set";
 export { type HostFleet, singleHostFleet } from "./backup/fleet";
-export { type VmSelection, type SelectedVm, findOnFleet } from "./backup/selection";
+export { type VmSelection, type SelectedVm, type ResolvedSelection, type SelectionFailure, findOnFleet, resolveSelection } from "./backup/selection";
 export { hasWildcard, wildcardRegExp } from "./backup/wildcard";
 export { runScheduled, type ScheduledTask, type SchedulerLimits, type SchedulerPeaks, type ScheduledRun, type TaskOutcome, type TaskResource, type SchedulerOptions } from "./scheduler";
 export { restoreVm, type RestoreOptions, type RestoreResult } from "./restore";

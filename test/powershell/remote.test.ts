@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyValues } from "./_pwsh";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, lab, listPoints, ps, setUpLab, work } from "./_backup_lab";
+import { cli, lab, listPoints, ps, setUpLab, snapshot, work } from "./_backup_lab";
 
 beforeAll(() => setUpLab(), 300_000);
 afterAll(() => work?.remove());
@@ -65,6 +65,38 @@ try { New-RecoveryBackup -VMName sql01 -Path ./repo -LabPath ./lab -CimSession $
     expect(kv["LOCAL"]).toBe("sql01:Full");
     expect(kv["READINESSCALL"]).toBe("Get-VMBackupReadiness HV02 web01");
     expect(kv["REFUSED"]).toMatch(/^RemoteCimSession,New-RecoveryBackup/);
+  }, 180_000);
+});
+
+describe("remote restore and cleanup", () => {
+  it("Restore-VMFromBackup and Clear-VMBackupCheckpoint run a VM of another host there, never on the local VM of that name", () => {
+    cli(["backup", "--vm", "web01", "--repo", "./repo-remote", "--lab", lab], work.dir);
+    const before = snapshot(lab);
+    const r = ps(`${FAKE_REMOTING}
+$vm = [pscustomobject]@{ Name = 'web01'; VMName = 'web01'; ComputerName = 'HV02' }
+$restored = $vm | Restore-VMFromBackup -Path '\\\\nas\\hv-backups' -LabPath ./lab -NewVMId -NewName web01-test -Confirm:$false
+"RCALL=$($global:RemoteCalls[0].Command) $($global:RemoteCalls[0].ComputerName) $($global:RemoteCalls[0].Parameters.VMName) $($global:RemoteCalls[0].Parameters.NewName) $($global:RemoteCalls[0].Parameters.NewVMId) $($global:RemoteCalls[0].Parameters.Confirm)"
+"RKEYS=$(@($global:RemoteCalls[0].Parameters.Keys | Where-Object { $_ -in 'ComputerName', 'Credential', 'CimSession' }).Count)"
+$vm | Clear-VMBackupCheckpoint -Path ./repo-remote -LabPath ./lab -Confirm:$false
+"CCALL=$($global:RemoteCalls[1].Command) $($global:RemoteCalls[1].ComputerName) $($global:RemoteCalls[1].Parameters.VMName -join ',')"
+$vm | Restore-VMFromBackup -Path ./repo-remote -LabPath ./lab -NewVMId -WhatIf
+$vm | Clear-VMBackupCheckpoint -LabPath ./lab -WhatIf
+"WHATIF=$($global:RemoteCalls.Count)"
+$session = [pscustomobject]@{ ComputerName = 'HV03'; Name = 'CimSession1' }
+try { Restore-VMFromBackup -Path ./repo-remote -VMName web01 -LabPath ./lab -CimSession $session -Confirm:$false -ErrorAction Stop; "RREFUSED=no" } catch { "RREFUSED=$($_.FullyQualifiedErrorId)" }
+try { Clear-VMBackupCheckpoint -VMName web01 -LabPath ./lab -CimSession $session -Confirm:$false -ErrorAction Stop; "CREFUSED=no" } catch { "CREFUSED=$($_.FullyQualifiedErrorId)" }
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    expect(kv["RCALL"]).toBe("Restore-VMFromBackup HV02 web01 web01-test True False");
+    expect(kv["RKEYS"]).toBe("0");
+    expect(kv["CCALL"]).toBe("Clear-VMBackupCheckpoint HV02 web01");
+    // -WhatIf asks here and sends nothing there.
+    expect(kv["WHATIF"]).toBe("2");
+    expect(kv["RREFUSED"]).toMatch(/^RemoteCimSession,Restore-VMFromBackup/);
+    expect(kv["CREFUSED"]).toMatch(/^RemoteCimSession,Clear-VMBackupCheckpoint/);
+    // Nothing happened to the local lab: no restored VM, no merged checkpoint.
+    expect(snapshot(lab)).toBe(before);
   }, 180_000);
 });
 
