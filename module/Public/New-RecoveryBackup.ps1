@@ -36,6 +36,9 @@ function New-RecoveryBackup {
         Back up VM groups (New-VMGroup) as backup sets: every member is checkpointed at one
         moment and gets its point in one set, all or none (the points' SetId names the set). Pipe
         Get-VMGroup to it: a piped object with a VMMembers property is taken as a group by its Name.
+    .PARAMETER VMMembers
+        Not for typing: bound by property name from a Get-VMGroup object, whose Name is then
+        taken as a VM group's (a VM of Get-VM has no VMMembers).
     .PARAMETER All
         Back up every VM of the host (on a failover cluster, of every node), as one run.
     .PARAMETER Path
@@ -132,7 +135,11 @@ function New-RecoveryBackup {
         [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'ById')]
         [guid[]] $VMId,
 
-        [Parameter(Mandatory, ParameterSetName = 'ByGroup')]
+        # VMGroup and All take pipeline input by property name only so that the binder keeps
+        # weighing every set against a piped object: with a set whose mandatory parameter cannot
+        # come from the pipeline, it settles on the default set first, and a piped object with
+        # only a VMId would be bound as a VM name (backup_create.test.ts proves it binds ById).
+        [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'ByGroup')]
         [ValidateNotNullOrEmpty()]
         [string[]] $VMGroup,
 
@@ -141,7 +148,7 @@ function New-RecoveryBackup {
         [AllowNull()]
         [object[]] $VMMembers,
 
-        [Parameter(Mandatory, ParameterSetName = 'All')]
+        [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'All')]
         [switch] $All,
 
         [Parameter(Mandatory, Position = 1)]

@@ -5,13 +5,19 @@ function Test-VMBackupHost {
     .DESCRIPTION
         The preflight an administrator runs first (the core's `hvbackup doctor`). One result per
         check, each a HyperVBackup.HostCheck with Name, Passed, Detail and Remedy:
-          Hyper-V namespace                 root\virtualization\v2 answers (with this account's rights)
+          Operating system                  the Windows release and build (Win32_OperatingSystem)
+          Hyper-V host version              Windows Server 2016 (build 14393) or later
+          Hyper-V namespace                 root\virtualization\v2 answers
           Virtual Machine Management service   vmms is running
+          Rights                            the namespace is readable and a method call is allowed
+          Rights (this account's token)     an elevated Administrator or a Hyper-V Administrator
           <VM>: configuration version       6.2 or later, so backups after the first are RCT incrementals
           <VM>: disk format                 VHDX (a VHD disk is copied whole every time)
           <VM>: pass-through or shared disks   none (they are not in checkpoints)
           <VM>: guest backup integration    the Backup (volume shadow copy) service answers
           <VM>: free space for checkpoints  beside the VM's disks
+          Repository location               a local path, or a UNC path's share the host's computer
+                                            account writes; a mapped drive letter fails (with -Path)
           Repository                        reachable and writable (with -Path)
         Every VM of the host is checked, or the ones named. With -OutFile the results are also
         written as JSON (computer, time, passed, checks): a file a user can send back.
@@ -112,6 +118,12 @@ function Test-VMBackupHost {
                         })
                 }
             }
+        }
+
+        # The token of this account, on a real host only (a lab host has no rights to check).
+        if ((Test-HvbLocalComputer -ComputerName $ComputerName) -and -not $PSBoundParameters.ContainsKey('LabPath') -and [string]::IsNullOrEmpty($env:HYPERVBACKUP_LAB)) {
+            $token = Get-HvbTokenRightsCheck
+            if ($null -ne $token) { $checks.Add($token) }
         }
 
         if ($PSBoundParameters.ContainsKey('OutFile') -and $checks.Count -gt 0) {

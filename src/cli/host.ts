@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { HostApi } from "../engine/mod";
+import type { CimSession } from "../cim/mod";
 import type { CancelRequest } from "../hyperv/mod";
 import { HvbError } from "../base/mod";
 import { type ParsedArgs, optionValue } from "./args";
@@ -38,6 +39,22 @@ export async function openHost(labDir: string | undefined): Promise<HostApi> {
   }
   const { openWmiSession } = await import("../hyperv/mod");
   return new HyperVClient(await openWmiSession(), common);
+}
+
+/**
+ * root\cimv2 of the host (Win32_OperatingSystem, Win32_LogicalDisk), reached the way
+ * {@link openHost} reaches Hyper-V's namespace; undefined off Windows without a lab.
+ */
+export async function openCimv2(labDir: string | undefined): Promise<CimSession | undefined> {
+  const CIMV2 = "root\\cimv2";
+  if (channelRequested()) return channelSession(CIMV2, undefined);
+  if (labDir !== undefined) {
+    const { LabCimSession } = await import("../lab/mod");
+    return new LabCimSession(labDir, { namespace: CIMV2 });
+  }
+  if (process.platform !== "win32") return undefined;
+  const { openWmiSession } = await import("../hyperv/mod");
+  return openWmiSession(CIMV2);
 }
 
 /**

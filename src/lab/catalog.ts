@@ -21,6 +21,7 @@ import type { ServiceClass } from "./host/paths";
 import { NAMESPACE } from "./host/paths";
 import { CLUSTER_NAMESPACE, clusterInstance, clusteredVms, nodeInstance, resourceGroupInstance, vmResourceInstance } from "./classes/cluster";
 import { CIMV2_NAMESPACE, volumeInstance } from "./classes/volume";
+import { operatingSystemInstance } from "./classes/operating_system";
 import { shadowCopyInstance } from "./classes/shadow_copy";
 import { asOnHost } from "./classes/schemas";
 
@@ -121,6 +122,7 @@ export const CLASSES: ClassDef[] = [
     list: (s) => [serviceSettingsInstance(s)],
   },
   { name: "Win32_Volume", supers: ["CIM_StorageVolume", "CIM_StorageExtent", "CIM_LogicalDevice", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => (s.volumes ?? []).map((v) => volumeInstance(s, v)) },
+  { name: "Win32_OperatingSystem", supers: ["CIM_OperatingSystem", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => [operatingSystemInstance(s)] },
   { name: "Win32_ShadowCopy", supers: ["CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED], namespace: CIMV2_NAMESPACE, list: (s) => (s.shadowCopies ?? []).map((x) => shadowCopyInstance(s, x)) },
   { name: "MSCluster_Cluster", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => ((s.nodes?.length ?? 0) > 0 ? [clusterInstance(s)] : []) },
   { name: "MSCluster_Node", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => (s.nodes ?? []).map((n) => nodeInstance(s, n)) },

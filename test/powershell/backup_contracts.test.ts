@@ -33,14 +33,14 @@ interface Contract {
 
 const CONTRACTS: Record<string, Contract> = {
   "New-RecoveryBackup": {
-    parameters: ["VMName", "VMId", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "LabPath", "ComputerName", "Credential", "CimSession", "ClearStaleLock", "EnableException"],
+    parameters: ["VMName", "VMId", "VMGroup", "VMMembers", "All", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "OnNode", "LabPath", "ComputerName", "Credential", "CimSession", "ClearStaleLock", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.RestorePoint"],
-    pipeline: { VMName: "True/True", VMId: "False/True", Path: "False/False", ComputerName: "False/True" },
-    aliases: { VMName: ["Name"], Path: ["Repository"] },
-    mandatory: ["VMName", "VMId", "Path"],
-    sets: ["ById", "ByName"],
+    pipeline: { VMName: "True/True", VMId: "False/True", VMGroup: "False/True", VMMembers: "False/True", All: "False/True", Path: "False/False", ComputerName: "False/True" },
+    aliases: { VMName: ["Name"], Path: ["Repository"], ThrottleLimit: ["Parallel"] },
+    mandatory: ["VMName", "VMId", "VMGroup", "All", "Path"],
+    sets: ["All", "ByGroup", "ById", "ByName"],
   },
   "Get-VMBackup": {
     parameters: ["Path", "VMName", "Latest", "RestorePointId", "EnableException"],
@@ -52,14 +52,14 @@ const CONTRACTS: Record<string, Contract> = {
     sets: ["All", "ById", "Latest"],
   },
   "Restore-VMFromBackup": {
-    parameters: ["Path", "VMName", "RestorePointId", "PointInTime", "NewVMId", "NewName", "DestinationPath", "Force", "LabPath", "ClearStaleLock", "EnableException"],
+    parameters: ["Path", "VMName", "VMGroup", "SetId", "Latest", "RestorePointId", "PointInTime", "NewVMId", "NewName", "DestinationPath", "Force", "LabPath", "ClearStaleLock", "ComputerName", "Credential", "CimSession", "EnableException"],
     shouldProcess: true,
     confirmImpact: "High",
     outputType: ["HyperVBackup.RestoreResult"],
-    pipeline: { Path: "False/True", VMName: "False/True", RestorePointId: "False/True" },
+    pipeline: { Path: "False/True", VMName: "False/True", RestorePointId: "False/True", SetId: "False/True", ComputerName: "False/True" },
     aliases: { Path: ["Repository"], RestorePointId: ["Id"], NewVMId: ["GenerateNewId"] },
-    mandatory: ["Path", "VMName", "PointInTime"],
-    sets: ["ByRestorePoint", "ByTime"],
+    mandatory: ["Path", "VMName", "VMGroup", "PointInTime"],
+    sets: ["ByRestorePoint", "ByTime", "BySet", "BySetTime"],
   },
   "Test-VMBackup": {
     parameters: ["Path", "VMName", "Deep", "Quiet", "EnableException"],
@@ -105,11 +105,11 @@ const CONTRACTS: Record<string, Contract> = {
     mandatory: [],
   },
   "Clear-VMBackupCheckpoint": {
-    parameters: ["VMName", "Path", "PassThru", "LabPath", "ClearStaleLock", "EnableException"],
+    parameters: ["VMName", "Path", "PassThru", "LabPath", "ClearStaleLock", "ComputerName", "Credential", "CimSession", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.CleanupResult"],
-    pipeline: { VMName: "True/True", Path: "False/False" },
+    pipeline: { VMName: "True/True", Path: "False/False", ComputerName: "False/True" },
     aliases: { VMName: ["Name"], Path: ["Repository"] },
     mandatory: ["VMName"],
   },

@@ -95,7 +95,9 @@ $points = @($points | Where-Object { $_ -isnot [string] })
     expect(kv["TYPES"]).toBe("HyperVBackup.RestorePoint,HyperVBackup.RestorePoint");
     expect(kv["SQLDISKS"]).toBe("2");
     // One run of the core for both VMs, with the concurrency limit.
-    expect(r.stdout.match(/^RUN=/gm)).toHaveLength(1);
+    // (and one `nodes` run before it, asking which cluster node runs each VM: none here)
+    expect(r.stdout.match(/^RUN=.* backup /gm)).toHaveLength(1);
+    expect(r.stdout.match(/^RUN=.* nodes --vm web01 --vm sql01 /gm)).toHaveLength(1);
     expect(kv["RUN"]).toMatch(/ backup --vm web01 --vm sql01 --repo .* --parallel 2 --lab /);
     expect(listPoints("sql01")).toHaveLength(1);
   });

@@ -116,8 +116,9 @@ $one = Test-VMBackupHost -LabPath ./lab -VMName web01
     expect(r.stderr).toBe("");
     const kv = keyValues(r.stdout);
     expect(kv["TYPES"]).toBe("0");
-    // Host (2) + per VM (5 each: web01, sql01, old01) + the repository, which does not exist.
-    expect(Number(kv["COUNT"])).toBe(2 + 3 * 5 + 1);
+    // Host (OS, host version, namespace, service, rights) + per VM (5 each: web01, sql01, old01)
+    // + the repository's location and the repository, which does not exist.
+    expect(Number(kv["COUNT"])).toBe(5 + 3 * 5 + 2);
     expect(kv["FAILED"]).toBe("old01: configuration version;old01: disk format;Repository");
     expect(kv["REMEDIES"]).toBe("0");
     expect(kv["ERRORS"]).toBe("0");

@@ -1,20 +1,25 @@
 import { accessSync, constants, mkdtempSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import * as path from "node:path";
 import { rctUnavailableReason, type HostApi, type HostVm } from "../../engine/mod";
 import { toHvbError } from "../../base/mod";
 import { optionValue, parseArgs } from "../args";
 import { eventOutput } from "../event_output";
-import { labDirFrom, openHost } from "../host";
+import { labDirFrom, openCimv2, openHost } from "../host";
+import { checkOperatingSystem, checkRepositoryLocation, checkRights } from "./doctor_checks";
 import type { CommandIo } from "../io";
 
 export const DOCTOR_USAGE = `Usage: hvbackup doctor [--vm N ...] [--repo R] [--lab DIR] [--json]
 
   The preflight to run before trusting backups of a host: one result per check (name, passed,
-  detail, remedy). Host: Hyper-V's WMI namespace reachable (and readable with these rights), the
-  Virtual Machine Management service running. Per VM (every VM, or each --vm): configuration
+  detail, remedy). Host: the operating system and its build (Windows Server 2016, build 14393, or
+  later), Hyper-V's WMI namespace reachable, these rights (the namespace readable and a method
+  call allowed), the Virtual Machine Management service running. Per VM (every VM, or each --vm): configuration
   version (RCT needs 6.2 or later), VHDX rather than VHD, no pass-through or shared disks, the
   guest's backup integration service, free space for checkpoints on the disks' volumes. With
-  --repo: the repository folder reachable and writable. Exits 1 when a check failed.
+  --repo: where the repository is (a local path, or a UNC path's share that the host's computer
+  account must be able to write; a mapped drive letter is refused) and that it is reachable and
+  writable. Exits 1 when a check failed.
 `;
 
 /** One check's outcome, as Test-VMBackupHost shows it. */
@@ -36,9 +41,12 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   const checks: DoctorCheck[] = [];
   const add = (name: string, passed: boolean, detail: string, remedy = ""): void => void checks.push({ name, passed, detail, remedy: passed ? "" : remedy });
 
+  const labDir = labDirFrom(args);
+  const cimv2 = await openCimv2(labDir).catch(() => undefined);
+  const computer = (await checkOperatingSystem(cimv2, add)) ?? hostname();
   let host: HostApi | undefined;
   try {
-    host = await openHost(labDirFrom(args));
+    host = await openHost(labDir);
     const services = await host.session.query("SELECT * FROM Msvm_VirtualSystemManagementService");
     add("Hyper-V namespace", services.length === 1, `root\\virtualization\\v2 answers (${services.length} management service)`, "Install the Hyper-V role and run as a member of Administrators or Hyper-V Administrators");
     const state = Number(services[0]?.["EnabledState"]);
@@ -48,6 +56,8 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
     add("Hyper-V namespace", false, err.message, err.code === "HyperVAccessDenied" ? "Run as a member of Administrators or Hyper-V Administrators" : "Install the Hyper-V role, or check that WMI (winmgmt) runs");
     host = undefined;
   }
+
+  if (host !== undefined) await checkRights(host.session, add);
 
   if (host !== undefined) {
     const names = args.options.get("vm") ?? [];
@@ -61,7 +71,10 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   }
 
   const repo = optionValue(args, "repo");
-  if (repo !== undefined) checkRepository(path.resolve(repo), add);
+  if (repo !== undefined) {
+    await checkRepositoryLocation(repo, cimv2, computer, add);
+    checkRepository(path.resolve(repo), add);
+  }
 
   const failed = checks.filter((c) => !c.passed).length;
   const human = checks.map((c) => `[${c.passed ? "PASS" : "FAIL"}] ${c.name}: ${c.detail}${c.remedy ? `\n       remedy: ${c.remedy}` : ""}`).join("\n");

@@ -7,7 +7,9 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../../src/cli/mod";
-import { mutateLab } from "../../../src/lab/mod";
+import { addFault, mutateLab } from "../../../src/lab/mod";
+import { checkRepositoryLocation } from "../../../src/cli/commands/doctor_checks";
+import type { CimSession } from "../../../src/cim/mod";
 import { addVm, newLab } from "../../support/lab";
 
 interface Check {
@@ -34,13 +36,17 @@ describe("hvbackup doctor", () => {
     expect(r.code).toBe(0);
     expect(r.data.passed).toBe(true);
     expect(r.data.checks.map((c) => c.name)).toEqual([
+      "Operating system",
+      "Hyper-V host version",
       "Hyper-V namespace",
       "Virtual Machine Management service",
+      "Rights",
       "web01: configuration version",
       "web01: disk format",
       "web01: pass-through or shared disks",
       "web01: guest backup integration",
       expect.stringMatching(/^web01: free space for checkpoints in /),
+      "Repository location",
       "Repository",
     ]);
     for (const c of r.data.checks) expect(c.remedy).toBe("");
@@ -63,5 +69,49 @@ describe("hvbackup doctor", () => {
     expect(failed.map((c) => c.name)).toEqual(["old01: configuration version", "old01: disk format", "web01: guest backup integration", "Repository"]);
     for (const c of failed) expect(c.remedy).not.toBe("");
     expect(failed[0]!.detail).toContain("5.0");
+  });
+
+  it("reports the OS and its build per --host-version, and refuses a host older than 2016 only by build", async () => {
+    for (const [version, build] of [["2016", "14393"], ["2019", "17763"], ["2022", "20348"], ["2025", "26100"]] as const) {
+      const lab = newLab({ hostVersion: version });
+      const r = await doctor(["--lab", lab.dir]);
+      const os = r.data.checks.find((c) => c.name === "Operating system")!;
+      expect(os.passed).toBe(true);
+      expect(os.detail).toBe(`Microsoft Windows Server ${version} Datacenter 10.0.${build} (build ${build})`);
+      expect(r.data.checks.find((c) => c.name === "Hyper-V host version")!.passed).toBe(true);
+    }
+  });
+
+  it("fails the rights check when a method call is refused (Access denied) though the namespace reads", async () => {
+    const lab = newLab();
+    mutateLab(lab.dir, (s) => addFault(s, { method: "GetVirtualHardDiskSettingData", code: 32769, times: 1 }));
+    const r = await doctor(["--lab", lab.dir]);
+    expect(r.code).toBe(1);
+    const rights = r.data.checks.find((c) => c.name === "Rights")!;
+    expect(rights.passed).toBe(false);
+    expect(rights.detail).toContain("Access denied");
+    expect(rights.remedy).toContain("Hyper-V Administrators");
+    expect(r.data.checks.find((c) => c.name === "Hyper-V namespace")!.passed).toBe(true);
+  });
+
+  it("takes a UNC path's share as the computer account's, a local path as the host's, and refuses a mapped drive letter", async () => {
+    const checks: Check[] = [];
+    const add = (name: string, passed: boolean, detail: string, remedy = ""): void => void checks.push({ name, passed, detail, remedy });
+    const disks: Record<string, { DriveType: number; ProviderName?: string }> = { "Z:": { DriveType: 4, ProviderName: "\\\\nas\\backups" }, "D:": { DriveType: 3 } };
+    const cimv2 = {
+      query: async (wql: string) => {
+        const letter = /DeviceID='(.:)'/.exec(wql)?.[1] ?? "";
+        const d = disks[letter];
+        return d ? [{ __CLASS: "Win32_LogicalDisk", __PATH: "", DeviceID: letter, ...d }] : [];
+      },
+    } as unknown as CimSession;
+    await checkRepositoryLocation("\\\\nas\\backups\\hv", cimv2, "HV01", add);
+    await checkRepositoryLocation("D:\\Backups", cimv2, "HV01", add);
+    await checkRepositoryLocation("Z:\\hv", cimv2, "HV01", add);
+    expect(checks.map((c) => c.passed)).toEqual([true, true, false]);
+    expect(checks[0]!.detail).toContain("\\\\nas\\backups");
+    expect(checks[0]!.detail).toContain("HV01$");
+    expect(checks[2]!.detail).toContain("mapped network drive");
+    expect(checks[2]!.remedy).toContain("\\\\nas\\backups\\hv");
   });
 });
