@@ -12,12 +12,14 @@ import { labCrash, labFail, labGuest, labInit, labJobs, labLs, labMigrate, labSt
 export const USAGE = `Usage: hvbackup lab <command> [options]
 
   init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025]
-       [--order shuffled|stable] [--seed N] [--job-share PERCENT]
+       [--order shuffled|stable] [--seed N] [--job-share PERCENT] [--rct-page BYTES]
                                              create a lab host in DIR (--nodes: a cluster of N nodes
                                              sharing a cluster shared volume; --host-version: the
                                              Windows Server it poses as, default 2022 or HVB_HOST_VERSION);
                                              answers come in a seeded shuffled order; PERCENT (default
-                                             30) of the calls documented to answer with a job do so
+                                             30) of the calls documented to answer with a job do so;
+                                             BYTES (default 8 MiB): the most one GetVirtualDiskChanges
+                                             call processes (benchmarks of large disks raise it)
   vm new --lab DIR --name N --disk SIZE[@ide|scsi:C:A] [--disk ...] [--config-version X.Y]
          [--generation 1|2] [--guest windows|linux|none] [--no-scsi] [--vhd]
          [--volume V] [--node NODE]          V: a volume of the lab (made when new); NODE: its owner

@@ -10,8 +10,8 @@ import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/m
 import { MAX_CONFIG_VERSION, defaultHostVersion, hostRunsConfigVersion, parseHostVersion } from "../../lab/mod";
 
 export function labInit(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version", "order", "seed", "job-share"] });
-  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025] [--order shuffled|stable] [--seed N] [--job-share PERCENT]");
+  const a = parseArgs(argv, { values: ["job-ms", "nodes", "host-version", "order", "seed", "job-share", "rct-page"] });
+  if (a.positionals.length !== 1) throw new UsageError("Usage: hvbackup lab init DIR [--job-ms N] [--nodes N] [--host-version 2016|2019|2022|2025] [--order shuffled|stable] [--seed N] [--job-share PERCENT] [--rct-page BYTES]");
   const jobMs = optionValue(a, "job-ms");
   const nodesText = optionValue(a, "nodes");
   const nodes = nodesText === undefined ? 0 : parseInteger(nodesText, "--nodes");
@@ -21,12 +21,16 @@ export function labInit(argv: string[], io: CommandIo): number {
   const order = optionValue(a, "order");
   if (order !== undefined && order !== "shuffled" && order !== "stable") throw new UsageError(`--order must be shuffled or stable, got '${order}'`);
   const seed = optionValue(a, "seed");
+  const rctPage = optionValue(a, "rct-page");
+  const rctMaxProcessed = rctPage === undefined ? undefined : parseInteger(rctPage, "--rct-page");
+  if (rctMaxProcessed !== undefined && rctMaxProcessed < 512) throw new UsageError(`--rct-page must be at least 512 bytes, got ${rctPage}`);
   const dir = a.positionals[0]!;
   const config = {
     hostVersion,
     ...(jobMs === undefined ? {} : { jobDurationMs: parseInteger(jobMs, "--job-ms") }),
     ...(order === undefined ? {} : { enumerationOrder: order as "shuffled" | "stable" }),
     ...(seed === undefined ? {} : { seed: parseInteger(seed, "--seed") }),
+    ...(rctMaxProcessed === undefined ? {} : { rctMaxProcessed }),
     ...(optionValue(a, "job-share") === undefined ? {} : { jobShare: percentOption(optionValue(a, "job-share")!, "--job-share") }),
   };
   const state = initLab(dir, config, undefined, nodes);

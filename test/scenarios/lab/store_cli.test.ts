@@ -95,6 +95,16 @@ describe("lab command line", () => {
     expect(readLabState(lab).faults).toEqual([{ method: "CreateSnapshot", code: 32775, remaining: 2 }]);
   });
 
+  it("lab init --rct-page sets how much one GetVirtualDiskChanges call processes; a page under a sector is refused", () => {
+    const dir = path.join(tmpDir(), "lab");
+    cliOk(["lab", "init", dir, "--rct-page", String(64 * MiB)]);
+    expect(readLabState(dir).config.rctMaxProcessed).toBe(64 * MiB);
+    expect(readLabState(newCliLab()).config.rctMaxProcessed).toBe(8 * MiB);
+    const tiny = cli(["lab", "init", path.join(tmpDir(), "lab"), "--rct-page", "100"]);
+    expect(tiny.code).toBe(2);
+    expect(tiny.stderr).toMatch(/--rct-page must be at least 512 bytes/);
+  });
+
   it("serializes two processes writing at once: no update is lost", async () => {
     const lab = newCliLab();
     cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
