@@ -21,12 +21,15 @@ let held = 0;
 const idle: Slot[] = [];
 
 /**
- * Takes up to `want` slots of `bytes` each (at least one, even past the budget: a unit larger
- * than the budget must still be read, as one buffer) within the process-wide budget, reusing
- * idle ones. Memory stays bounded by the budget whatever the disk size or the number of
- * pipelines, since a pipeline never holds more than it took here.
+ * Takes up to `want` slots of `bytes` each within the process-wide budget, reusing idle ones.
+ * With `atLeastOne` (a pipeline that blocks its thread and so cannot wait for another to give
+ * buffers back) it gives one even past the budget; without it (the async pipelines of parallel
+ * VMs) it may give none, and the caller waits with {@link whenGivenBack}. A buffer larger than
+ * the whole budget is always given: a unit must still be read. Memory stays bounded by the
+ * budget whatever the disk size or the number of pipelines, since a pipeline never holds more
+ * than it took here.
  */
-export function takeSlots(bytes: number, unitsPerSlot: number, want: number): Slot[] {
+export function takeSlots(bytes: number, unitsPerSlot: number, want: number, atLeastOne = true): Slot[] {
   // Whole Int32 words: the status words are read through an Int32Array over the buffer.
   const resultBytes = Math.ceil((messageOffset(unitsPerSlot) + MESSAGE_MAX) / 4) * 4;
   const out: Slot[] = [];
@@ -36,7 +39,7 @@ export function takeSlots(bytes: number, unitsPerSlot: number, want: number): Sl
       out.push(idle.splice(i, 1)[0]!);
       continue;
     }
-    if (out.length > 0 && held + bytes > BUFFER_BUDGET) {
+    if ((out.length > 0 || (!atLeastOne && bytes <= BUFFER_BUDGET)) && held + bytes > BUFFER_BUDGET) {
       // Drop idle buffers of other sizes before giving up on more.
       const other = idle.pop();
       if (!other) break;
@@ -50,14 +53,29 @@ export function takeSlots(bytes: number, unitsPerSlot: number, want: number): Sl
   return out;
 }
 
-/** Returns slots for reuse (kept while within the budget). */
+/** Returns slots for reuse (kept while within the budget), and wakes pipelines waiting for them. */
 export function giveBack(slots: readonly Slot[]): void {
   idle.push(...slots);
+  if (slots.length > 0) wake();
 }
 
 /** Drops a slot a dead worker may still write to: never reused, no longer counted. */
 export function forget(slot: Slot): void {
   held -= slot.data.byteLength;
+  wake();
+}
+
+let waiters: Array<() => void> = [];
+
+/** Resolves the next time buffers are given back or dropped (then try {@link takeSlots} again). */
+export function whenGivenBack(): Promise<void> {
+  return new Promise((resolve) => waiters.push(resolve));
+}
+
+function wake(): void {
+  const now = waiters;
+  waiters = [];
+  for (const w of now) w();
 }
 
 /** Bytes of data buffers held (in use or idle), for tests. */

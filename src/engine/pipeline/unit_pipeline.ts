@@ -1,7 +1,7 @@
 import { HvbError } from "../../base/mod";
 import type { VirtualDisk } from "../../disk/mod";
 import { VhdxImage } from "../../vhdx/mod";
-import { MESSAGE_MAX, messageOffset, type Slot, TARGET_READ, forget, giveBack, takeSlots } from "./buffers";
+import { MESSAGE_MAX, messageOffset, type Slot, TARGET_READ, forget, giveBack, takeSlots, whenGivenBack } from "./buffers";
 import { type PoolWorker, type WorkerPool, sharedPool } from "./worker_pool";
 
 /** What the pipeline learned about one unit. */
@@ -80,8 +80,12 @@ export function forEachUnit(options: UnitPipelineOptions): void {
  * budget, and while one waits for its next unit another writes, plans or talks to the host.
  */
 export async function forEachUnitAsync(options: UnitPipelineOptions): Promise<void> {
-  const run = new PipelineRun(options);
+  const run = new PipelineRun(options, false);
   try {
+    // Every buffer of the budget is in other pipelines' hands: wait for one (memory stays
+    // bounded whatever --parallel). Those pipelines hold buffers only while they run, so one
+    // comes back.
+    while (!run.takeBuffers()) await whenGivenBack();
     for (let seen = run.pump(); seen !== undefined; seen = run.pump()) await run.pool.waitAsync(seen, 1000);
   } finally {
     run.end();
@@ -107,7 +111,11 @@ class PipelineRun {
   #next = 0;
   #failure: { error: unknown } | undefined;
 
-  constructor(options: UnitPipelineOptions) {
+  readonly #want: number;
+  readonly #slotBytes: number;
+
+  /** `atLeastOne`: see {@link takeSlots}; a run constructed without it calls {@link takeBuffers} until it has some. */
+  constructor(options: UnitPipelineOptions, atLeastOne = true) {
     const { source, unitSize, units } = options;
     this.pool = options.pool ?? sharedPool();
     this.#source = source;
@@ -115,8 +123,9 @@ class PipelineRun {
     this.#consume = options.consume;
     this.#unitsPerSlot = Math.max(1, Math.floor(TARGET_READ / unitSize));
     this.#batches = units.length === 0 ? [] : batchesOf(units, unitSize, this.#unitsPerSlot, source.virtualSize);
-    const want = Math.min(this.#batches.length, options.maxBuffers ?? this.pool.size + 2);
-    this.#free = want === 0 ? [] : takeSlots(unitSize * this.#unitsPerSlot, this.#unitsPerSlot, want);
+    this.#want = Math.min(this.#batches.length, options.maxBuffers ?? this.pool.size + 2);
+    this.#slotBytes = unitSize * this.#unitsPerSlot;
+    this.#free = this.#want === 0 ? [] : takeSlots(this.#slotBytes, this.#unitsPerSlot, this.#want, atLeastOne);
     this.#mapped = source instanceof VhdxImage ? source : undefined;
   }
 
@@ -170,6 +179,13 @@ class PipelineRun {
       // Freed buffers can take new jobs at once; otherwise wait for the head.
       if (!handed) return seen;
     }
+  }
+
+  /** Whether the run has buffers to work with (or needs none), taking them if it had none. */
+  takeBuffers(): boolean {
+    if (this.#want === 0 || this.#free.length > 0 || this.#inFlight.length > 0) return true;
+    this.#free.push(...takeSlots(this.#slotBytes, this.#unitsPerSlot, this.#want, false));
+    return this.#free.length > 0;
   }
 
   /** Returns the free buffers to the process's budget (every path out). */
