@@ -9,7 +9,8 @@
  * them after the job; the reference marks it "verify"). The lab does either, drawn from the
  * seed: half of its job answers carry the data, half leave it null. A query left without data
  * is answered at once when asked again with the same parameters (the host has the result by
- * then), so a client that asks again after the job always gets its answer.
+ * then), so a client that asks again after the job always gets its answer, also when other
+ * clients' queries were answered in between.
  */
 import type { LabState } from "./model";
 import { labSeed, mixSeed, seededRandom } from "./order";
@@ -38,8 +39,17 @@ export function drawJobAnswer(state: LabState, method: string, args: Record<stri
   const share = state.config.jobShare ?? 0;
   if (data === undefined || share <= 0) return undefined;
   const key = `${method.toLowerCase()} ${JSON.stringify(Object.entries(args).map(([k, v]) => [k.toLowerCase(), v]).sort())}`;
-  if (state.datalessJobAnswer === key) {
+  // Each caller that got a job without data is owed its answer, whatever other VMs asked
+  // meanwhile (one remembered key was overwritten by a concurrent VM's draw, so a VM could be
+  // answered without data again and again, as no host does).
+  if (state.datalessJobAnswer !== undefined) {
+    state.datalessJobAnswers = [...(state.datalessJobAnswers ?? []), state.datalessJobAnswer];
     delete state.datalessJobAnswer;
+  }
+  const owed = (state.datalessJobAnswers ?? []).indexOf(key);
+  if (owed >= 0) {
+    state.datalessJobAnswers!.splice(owed, 1);
+    if (state.datalessJobAnswers!.length === 0) delete state.datalessJobAnswers;
     return undefined;
   }
   const draw = (state.jobDraws ?? 0) + 1;
@@ -47,7 +57,8 @@ export function drawJobAnswer(state: LabState, method: string, args: Record<stri
   const rand = seededRandom(mixSeed(labSeed(state.config), `job:${draw}`));
   if (rand() * 100 >= share) return undefined;
   if (data.length === 0 || rand() < 0.5) return { out };
-  state.datalessJobAnswer = key;
+  // Bounded: a caller that never asked again (it failed) is forgotten after 256 newer ones.
+  state.datalessJobAnswers = [...(state.datalessJobAnswers ?? []), key].slice(-256);
   return { out: { ...out, ...Object.fromEntries(data.map((n) => [n, null])) } };
 }
 

@@ -334,8 +334,10 @@ export interface LabState {
   vhdSets?: VhdSetRecord[];
   /** Calls drawn for a job answer so far (the draw's position in the seeded sequence). */
   jobDraws?: number;
-  /** The last query answered by a job without its outputs: asked again, it is answered at once. */
+  /** The last query answered by a job without its outputs: asked again, it is answered at once (labs made before `datalessJobAnswers`). */
   datalessJobAnswer?: string;
+  /** Queries answered by a job without their outputs (one per caller at most, newest last): each, asked again, is answered at once. */
+  datalessJobAnswers?: string[];
 }
 
 /** A volume of the lab host: a folder that stands for a volume (or a cluster shared volume). */
