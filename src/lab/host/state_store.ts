@@ -3,7 +3,7 @@
  * an exclusive lock every mutating call holds.
  *
  * Invariants:
- * - lab.json is only ever replaced by rename of a fully written temp file, so a reader (and a
+ * - lab.json (compact JSON) is only ever replaced by rename of a fully written temp file, so a reader (and a
  *   process that outlives a killed one) sees the old or the new state, never a mix.
  * - Every change (including disk-file changes that go with it) happens while holding
  *   lab.lock; the state write is the commit point. Files created before a commit that never
@@ -70,6 +70,11 @@ function defaultFolders(abs: string): { defaultExternalDataRoot: string; default
 
 /** Reads the lab state without locking (readers never see a half-written file). */
 export function readLabState(dir: string): LabState {
+  return readLabStateWithText(dir).state;
+}
+
+/** The state and the text it was parsed from (a commit compares against it: lab.json is compact JSON). */
+function readLabStateWithText(dir: string): { state: LabState; text: string } {
   const file = path.join(path.resolve(dir), STATE_FILE);
   let text: string;
   try {
@@ -101,7 +106,7 @@ export function readLabState(dir: string): LabState {
   // Labs made before host versions and default folders existed.
   state.config.hostVersion ??= DEFAULT_HOST_VERSION;
   if (!state.config.defaultExternalDataRoot) Object.assign(state.config, defaultFolders(path.resolve(dir)));
-  return state;
+  return { state, text };
 }
 
 /**
@@ -111,13 +116,13 @@ export function readLabState(dir: string): LabState {
 export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
   const abs = path.resolve(dir);
   return withLabLock(abs, () => {
-    const state = readLabState(abs);
-    const before = JSON.stringify(state);
+    const { state, text } = readLabStateWithText(abs);
     const result = fn(state);
     crashPoint("lab.before-commit");
     // Methods that only read (GetVirtualDiskChanges is called once per 8 MiB region) change
-    // nothing: skip the write and its two fsyncs.
-    if (JSON.stringify(state) !== before) writeStateAtomic(abs, state);
+    // nothing: skip the write. The state is serialized once, and compared with the text read.
+    const after = JSON.stringify(state);
+    if (after !== text) writeStateText(abs, after);
     crashPoint("lab.after-commit");
     return result;
   });
@@ -132,10 +137,15 @@ export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
  * (docs/lab-fidelity.md, "Host calls at once").
  */
 export function writeStateAtomic(dir: string, state: LabState): void {
+  writeStateText(dir, JSON.stringify(state));
+}
+
+/** Compact JSON: with a host of many VMs and their jobs the state is hundreds of kB, read and written on every call. */
+function writeStateText(dir: string, text: string): void {
   const file = path.join(dir, STATE_FILE);
   const temp = stagingPathFor(file);
   try {
-    fs.writeFileSync(temp, JSON.stringify(state, null, 1), { mode: 0o644 });
+    fs.writeFileSync(temp, text, { mode: 0o644 });
     crashPoint("lab.before-rename");
     fs.renameSync(temp, file);
   } catch (e) {
