@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../../base/mod";
-import { type Repository, type SetRecord, type SetSharedDisk, isSetId, readSetRecord, SETS_DIR } from "../../repository/mod";
+import { type Repository, type SetRecord, type SetSharedDisk, isSetId, readSetRecord, realFileInside, SETS_DIR } from "../../repository/mod";
 import { VhdxImage, createVhdx } from "../../vhdx/mod";
 import type { HostApi } from "../host_api";
 import { sha256Of } from "./shared_disks";
@@ -40,6 +40,12 @@ export function sharedDiskChain(repo: Repository, set: SetRecord, disk: SetShare
       throw new HvbError("ChainBroken", `Shared disk '${d.sourcePath}' of backup set ${set.id} cannot be restored: '${file}' (of set ${s.id}) ${why} (run 'hvbackup verify --repo ${repo.root}')`, { category: "InvalidData", target: file });
     };
     if (!existsSync(file)) damaged("is missing");
+    // A regular file inside the repository, not a link leading elsewhere (the checker's rule).
+    try {
+      realFileInside(file, repo.root, "Shared disk file");
+    } catch (e) {
+      damaged(`is refused: ${(e as Error).message}`);
+    }
     if (statSync(file).size !== d.size || sha256Of(file) !== d.sha256) damaged("does not match its SHA-256");
     files.unshift(file);
     if (d.parentSetId === null) return files;
@@ -76,6 +82,8 @@ export async function restoreSharedDisks(host: HostApi, repo: Repository, set: S
       flatten(chain, data, d.virtualSize);
       out.files.push(vhds);
       await host.createVhdSetOver(vhds, data);
+      // The files the host made for the new set (its root beside the .vhds): removed with it on a failure.
+      for (const f of (await host.getVhdSetInformation(vhds, true)).allPaths) if (!out.files.includes(f)) out.files.push(f);
       out.sets.push({ sourcePath: d.sourcePath, path: vhds, virtualSize: d.virtualSize });
       for (const a of d.attachments) {
         const key = a.vmId.toLowerCase();

@@ -248,6 +248,45 @@ describe("guest clusters (VHD Sets)", () => {
       // And then it restores, bit-exact.
       await okAsync(["restore", "--repo", w.repo, "--group", "gc", "--new-id", "--dest", dest, "--lab", w.lab]);
       expect(sharedView(w.lab, path.join(dest, "Shared Disks", "Quorum.vhds"))).toBe(shared2);
+
+      // In place (--force): the original VMs, same ids, now on the restored VHD Set; the original .vhds untouched.
+      const ids = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout).map((p: { vmId: string }) => p.vmId) as string[];
+      const live = sharedView(w.lab, w.vhds);
+      const inPlace = path.join(w.dir, "in-place");
+      await okAsync(["restore", "--repo", w.repo, "--group", "gc", "--force", "--dest", inPlace, "--lab", w.lab]);
+      const vhds = path.join(inPlace, "Shared Disks", "Quorum.vhds");
+      expect(labJson(w.lab).vms.filter((v) => ids.includes(v.id)).map((v) => v.hardware.sharedDisks!.map((d) => d.path))).toEqual([[vhds], [vhds]]);
+      expect(sharedView(w.lab, vhds)).toBe(shared2);
+      expect(sharedView(w.lab, w.vhds)).toBe(live);
+    } finally {
+      w.cleanup();
+    }
+  }, 240_000);
+});
+
+describe("guest clusters (VHD Sets): crashes", () => {
+  it.concurrent("a crash while the shared disk is stored or the set committed leaves, once the next run has cleared it, only whole sets and one reference-only VHD Set snapshot", async () => {
+    const w = await clusterWorld("gc-crash");
+    try {
+      await backupAsync(w);
+      let sets = 1;
+      for (const [n, at] of ["set-shared-copied", "set-record-committing"].entries()) {
+        await sharedWriteAsync(w, (n + 4) * MiB, 90_000, 60 + n);
+        const killed = await hvbAsync(["backup", "--group", "gc", "--repo", w.repo, "--lab", w.lab], { env: { HVBACKUP_CRASH_AT: at } });
+        expect(killed.signal, at).toBe("SIGKILL");
+        const shared = sharedView(w.lab, w.vhds);
+        const again = await okAsync(["backup", "--group", "gc", "--repo", w.repo, "--lab", w.lab, "--json", "--clear-stale-lock"]);
+        const s = events(again.stdout).find((e) => e.type === "result")!.data as SetResult;
+        sets++;
+        // One shared folder per committed set, nothing left by the killed run.
+        const dirs = readdirSync(path.join(w.repo, "sets")).filter((f) => f.endsWith(".shared"));
+        expect(dirs, at).toHaveLength(sets);
+        expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+        expect(vhdSetSnapshots(w.lab, w.vhds).map((x) => x.path), at).toEqual([""]);
+        const dest = path.join(w.dir, `after-${n}`);
+        await okAsync(["restore", "--repo", w.repo, "--group", "gc", "--set", s.setId, "--new-id", "--dest", dest, "--lab", w.lab]);
+        expect(sharedView(w.lab, path.join(dest, "Shared Disks", "Quorum.vhds")), at).toBe(shared);
+      }
     } finally {
       w.cleanup();
     }
