@@ -38,9 +38,10 @@ const COMMAND_USAGE: Record<string, string> = {
   --vm restores only the members named.
 
   Guest clusters: a set's shared disks (VHD Sets) come back once, as new VHD Sets in
-  DIR/Shared Disks/<name>.vhds, attached to every restored member where the original was; the
-  original .vhds is never touched. 'restore --vm N --point P' of a member of such a set brings
-  its shared disks too, into <its DIR>/Shared Disks/.
+  DIR/Shared Disks/<name>.vhds (without --dest: <host's default data folder>/<group>/Shared
+  Disks), attached to every restored member where the original was; the original .vhds is never
+  touched. 'restore --vm N --point P' of a member of such a set brings its shared disks too, into
+  DIR/Shared Disks/ (without --dest: <host's default data folder>/<N>/Shared Disks).
 `,
   verify: `Usage: hvbackup verify --repo R [--vm N] [--deep] [--json]
 

@@ -50,7 +50,8 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
     }
   }
   // The shared disks first, once for every member that attaches them (shared_disk_restore.ts).
-  const root = path.resolve(options.destination ?? process.cwd());
+  // Without --dest: beside the host's folders for new VMs, as the members' own default (restore.ts).
+  const root = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination((await host.hostDefaultFolders()).externalDataRoot, set.groupName);
   const shared = await restoreSharedDisks(host, repo, set, members.map((m) => m.vmId), root);
   const results: RestoreResult[] = [];
   for (const m of members) {
@@ -95,11 +96,13 @@ export async function restoreVmOrMember(host: HostApi, repo: Repository, vmNameO
   const setFile = point.setId && isSetId(point.setId) ? path.join(repo.root, SETS_DIR, `${point.setId}.json`) : undefined;
   const set = setFile && existsSync(setFile) ? readSetRecord(setFile) : undefined;
   if (!set?.sharedDisks?.length) return { ...(await restoreVm(host, repo, vmNameOrId, options, events)), sharedDisks: [] };
-  const destination = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination(process.cwd(), options.name ?? catalog.vmName);
-  const shared = await restoreSharedDisks(host, repo, set, [catalog.vmId], destination);
+  // Into the VM's destination; without --dest, the VM's folder under the host's default data root.
+  const name = options.name ?? catalog.vmName;
+  const root = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination((await host.hostDefaultFolders()).externalDataRoot, name);
+  const shared = await restoreSharedDisks(host, repo, set, [catalog.vmId], root);
   const mine = shared.byMember.get(catalog.vmId.toLowerCase());
   try {
-    const r = await restoreVm(host, repo, catalog.vmId, { ...options, point: point.id, destination, ...(mine ? { sharedDisks: mine } : {}) }, events);
+    const r = await restoreVm(host, repo, catalog.vmId, { ...options, point: point.id, ...(mine ? { sharedDisks: mine } : {}) }, events);
     return { ...r, sharedDisks: shared.sets };
   } catch (e) {
     removeRestoredSharedDisks(shared);
