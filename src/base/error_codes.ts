@@ -88,6 +88,7 @@ export type HvbErrorCode =
   | "NotFound"
   | "OutOfMemory"
   | "PassThroughDiskRefused"
+  | "PathOnMappedDrive"
   | "PermissionDenied"
   | "PlannedSystemNotFound"
   | "PointIdInvalid"

@@ -12,4 +12,5 @@ export { stagingPathFor, fsyncDir, publishFile, writeFileAtomic } from "./atomic
 export { crashPoint } from "./crash_point";
 export { processAlive } from "./process_alive";
 export { stripLongPathPrefix, windowsPathParts, windowsBaseName, isDrivePath, isUncPath, isRootedWindowsPath, relativeWindowsPath } from "./windows_path";
+export { type MappedDrive, driveLetterOf, mappedDriveOf, onShare } from "./mapped_path";
 export { openRegularFile, readRegularFile } from "./regular_file";

@@ -7,6 +7,7 @@ import type { CommandIo } from "./io";
 import { labCim } from "./lab/lab_cim";
 import { labGroup } from "./lab/lab_group";
 import { labVhdset } from "./lab/lab_vhdset";
+import { labDrive } from "./lab/lab_drive";
 import { labCrash, labFail, labGuest, labInit, labJobs, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
@@ -31,6 +32,9 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
                                              a VM group (Msvm_VirtualSystemCollection)
   vhdset new --lab DIR --path FILE.vhds --size SIZE
                                              a VHD Set for a guest cluster's shared disk
+  drive map --lab DIR --letter Z: (--to SHARE | --unknown-share)
+                                             a drive letter mapped in the caller's logon session
+                                             (Win32_LogicalDisk DriveType 4); VMMS cannot open it
   write --lab DIR --vm N --disk I --offset BYTES --length BYTES --seed S [--after METHOD]
                                              a guest write (disk I counts from 0); --after: right
                                              after the next METHOD call about the VM instead
@@ -67,6 +71,8 @@ export async function labCommand(argv: string[], io: CommandIo): Promise<number>
       return labGroup(rest, io);
     case "vhdset":
       return labVhdset(rest, io);
+    case "drive":
+      return labDrive(rest, io);
     case "write":
       return labWrite(rest, io);
     case "migrate":

@@ -25,3 +25,4 @@ export { backupGroup, type GroupBackupResult } from "./group_backup/backup_group
 export { restoreGroup, restoreVmOrMember, type GroupRestoreOptions, type GroupRestoreResult } from "./group_backup/restore_group";
 export { selectSet, setsOfGroup } from "./group_backup/select_set";
 export { dropBrokenSets, pruneGroup, verifySets, type GroupPruneResult } from "./group_backup/set_retention";
+export { type HostPathFacts, pathForHost, repositoryAccessWarning } from "./host_paths";

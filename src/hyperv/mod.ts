@@ -60,3 +60,4 @@ export { type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf } fro
 export { guestOsFrom } from "./guest_os";
 export { type HostDefaultFolders } from "./host_folders";
 export { type PlannedCheckpoint } from "./planned_checkpoints";
+export { listMappedDrives, hostComputerAccount } from "./mapped_drives";

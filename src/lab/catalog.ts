@@ -23,6 +23,7 @@ import { CLUSTER_NAMESPACE, clusterInstance, clusteredVms, nodeInstance, resourc
 import { CIMV2_NAMESPACE, volumeInstance } from "./classes/volume";
 import { operatingSystemInstance } from "./classes/operating_system";
 import { shadowCopyInstance } from "./classes/shadow_copy";
+import { computerSystemInstance, mappedDiskInstances } from "./classes/logical_disk";
 import { asOnHost } from "./classes/schemas";
 
 export interface ClassDef {
@@ -123,6 +124,8 @@ export const CLASSES: ClassDef[] = [
   },
   { name: "Win32_Volume", supers: ["CIM_StorageVolume", "CIM_StorageExtent", "CIM_LogicalDevice", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => (s.volumes ?? []).map((v) => volumeInstance(s, v)) },
   { name: "Win32_OperatingSystem", supers: ["CIM_OperatingSystem", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => [operatingSystemInstance(s)] },
+  { name: "Win32_LogicalDisk", supers: ["CIM_LogicalDisk", "CIM_StorageExtent", "CIM_LogicalDevice", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => mappedDiskInstances(s) },
+  { name: "Win32_ComputerSystem", supers: ["CIM_UnitaryComputerSystem", "CIM_ComputerSystem", "CIM_System", ...LOGICAL], namespace: CIMV2_NAMESPACE, list: (s) => [computerSystemInstance(s)] },
   { name: "Win32_ShadowCopy", supers: ["CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED], namespace: CIMV2_NAMESPACE, list: (s) => (s.shadowCopies ?? []).map((x) => shadowCopyInstance(s, x)) },
   { name: "MSCluster_Cluster", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => ((s.nodes?.length ?? 0) > 0 ? [clusterInstance(s)] : []) },
   { name: "MSCluster_Node", supers: [], namespace: CLUSTER_NAMESPACE, list: (s) => (s.nodes ?? []).map((n) => nodeInstance(s, n)) },

@@ -7,6 +7,7 @@ import { eventOutput } from "../event_output";
 import { formatBytes } from "../format";
 import { stopSignal } from "../control";
 import { openFleet } from "../fleet";
+import { hostPathFacts, repositoryForHost } from "../host_paths";
 import { labDirFrom } from "../host";
 import type { CommandIo } from "../io";
 
@@ -57,7 +58,7 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   const all = args.flags.has("all");
   const groups = args.options.get("group") ?? [];
   if (vms.length === 0 && !all && groups.length === 0) throw new UsageError(`Missing required option --vm (or --all, or --group)\n${BACKUP_USAGE}`);
-  const repo = new Repository(requireOption(args, "repo"));
+  const repoText = requireOption(args, "repo");
   const consistency = optionValue(args, "consistency") ?? "application";
   if (consistency !== "application" && consistency !== "file-system" && consistency !== "crash") throw new UsageError(`--consistency must be 'application', 'file-system' or 'crash', got '${consistency}'`);
   const passThrough = optionValue(args, "passthrough") ?? "warn";
@@ -66,6 +67,8 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   const perVolume = limitOption(args, "per-volume");
   const perHost = limitOption(args, "per-host");
   const fleet = await openFleet(labDirFrom(args));
+  // VMMS writes the exports into the repository: a mapped drive becomes its share (host_paths.ts).
+  const repo = new Repository(repositoryForHost(repoText, await hostPathFacts(labDirFrom(args)), out));
   const options: BackupSetOptions = {
     full: args.flags.has("full"),
     consistency: consistency as "application" | "file-system" | "crash",

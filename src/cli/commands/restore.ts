@@ -1,4 +1,5 @@
-import { restoreGroup, restoreVmOrMember } from "../../engine/mod";
+import { pathForHost, restoreGroup, restoreVmOrMember } from "../../engine/mod";
+import { hostPathFacts } from "../host_paths";
 import { UsageError } from "../../base/mod";
 import { Repository } from "../../repository/mod";
 import { optionValue, parseArgs, requireOption } from "../args";
@@ -16,12 +17,17 @@ import type { CommandIo } from "../io";
 export async function restoreCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parseArgs(argv, { values: ["repo", "vm", "point", "name", "dest", "lab", "group", "set"], flags: ["new-id", "force", "json", "clear-stale-lock", "no-cluster-role"] });
   const out = eventOutput(io, args.flags.has("json"));
-  const repo = new Repository(requireOption(args, "repo"));
+  // VMMS imports from the destination and opens the restored disks: paths on a mapped drive
+  // become their share's (host_paths.ts).
+  const facts = await hostPathFacts(labDirFrom(args));
+  const repo = new Repository(pathForHost(requireOption(args, "repo"), facts, "repository", out));
+  const destText = optionValue(args, "dest");
+  const destForHost = destText === undefined ? undefined : pathForHost(destText, facts, "restore destination", out);
   const group = optionValue(args, "group");
   if (group !== undefined) {
     if (args.options.has("point") || args.options.has("name")) throw new UsageError("--point and --name are for one VM; with --group choose the set with --set");
     const host = await openHost(labDirFrom(args));
-    const dest = optionValue(args, "dest");
+    const dest = destForHost;
     const set = optionValue(args, "set");
     const members = args.options.get("vm");
     const r = await restoreGroup(host, repo, group, {
@@ -41,7 +47,7 @@ export async function restoreCommand(argv: string[], io: CommandIo): Promise<num
   const host = await openHostOfVm(labDirFrom(args), vm);
   const point = optionValue(args, "point");
   const name = optionValue(args, "name");
-  const dest = optionValue(args, "dest");
+  const dest = destForHost;
   // A member of a set with shared disks comes back with them (restore_group.ts restoreVmOrMember).
   const r = await restoreVmOrMember(host, repo, vm, {
     ...(point !== undefined ? { point } : {}),

@@ -332,6 +332,11 @@ export interface LabState {
   referencePointCollections?: ReferencePointCollectionRecord[];
   /** VHD Sets (.vhds) the lab keeps behind Msvm_ImageManagementService (vhd_sets.ts). */
   vhdSets?: VhdSetRecord[];
+  /**
+   * Drive letters mapped in the caller's logon session (`lab drive map`): served as
+   * Win32_LogicalDisk DriveType 4; VMMS (session 0) cannot open paths on them.
+   */
+  mappedDrives?: Array<{ letter: string; target: string }>;
   /** Calls drawn for a job answer so far (the draw's position in the seeded sequence). */
   jobDraws?: number;
   /** The last query answered by a job without its outputs: asked again, it is answered at once (labs made before `datalessJobAnswers`). */

@@ -28,6 +28,7 @@ import { findVhdSet } from "../host/vhd_sets";
 import { hostRunsConfigVersion } from "../host/host_versions";
 import { newRct } from "../host/rct";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
+import { vmmsPathProblem } from "../classes/logical_disk";
 import { type ReferencedCheckpoint, importedCheckpoints, referencedCheckpoints, unresolvedCheckpoint } from "../host/planned_checkpoints";
 import { writeFileAtomic } from "../../base/mod";
 
@@ -90,6 +91,8 @@ export const exportSystemDefinition: MethodHandler = (ctx, args) => {
   const vm = vmOfRef(ctx, args.ref("ComputerSystem"));
   const dir = args.string("ExportDirectory");
   if (!vm || !dir) return sync(B.InvalidParameter);
+  const unseen = vmmsPathProblem(ctx.state, dir);
+  if (unseen) return { kind: "job", description: "Exporting virtual machine", affected: [], fail: { code: 32768, description: unseen, atPercent: 5 } };
   const esd = args.embedded("ExportSettingData") ?? {};
   if (args.embedded("ExportSettingData") && String(esd["__CLASS"]).toLowerCase() !== "msvm_virtualsystemexportsettingdata") return sync(B.InvalidParameter);
   const num = (n: string, d: number) => (prop(esd, n) === undefined || prop(esd, n) === null ? d : Number(prop(esd, n)));
@@ -174,6 +177,8 @@ export const importSystemDefinition: MethodHandler = (ctx, args) => {
   const file = args.string("SystemDefinitionFile");
   const newId = args.boolean("GenerateNewSystemIdentifier") ?? false;
   if (!file) return sync(B.InvalidParameter);
+  const unseen = vmmsPathProblem(ctx.state, file) ?? vmmsPathProblem(ctx.state, args.string("SnapshotFolder"));
+  if (unseen) return { kind: "job", description: "Importing virtual machine", affected: [], fail: { code: 32768, description: unseen, atPercent: 5 } };
   if (!fs.existsSync(file)) return sync(B.InvalidParameter);
   // A definition already imported (planned) is in use (32779 File in Use).
   if (ctx.state.planned.some((p) => path.resolve(p.definitionFile) === path.resolve(file))) return sync(B.FileNotFoundOrInUse);
