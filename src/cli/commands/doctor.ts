@@ -87,8 +87,13 @@ function checkVm(vm: HostVm, add: (name: string, passed: boolean, detail: string
   add(`${vm.name}: configuration version`, rct === undefined, rct ?? `version ${vm.configVersion}: Resilient Change Tracking available`, "Update-VMVersion (with the VM off), after which backups are incremental");
   const vhd = vm.disks.filter((d) => d.format === "vhd");
   add(`${vm.name}: disk format`, vhd.length === 0, vhd.length === 0 ? `${vm.disks.length} VHDX disk(s)` : `VHD: ${vhd.map((d) => d.hostResource).join(", ")}`, "Convert-VHD to VHDX (with the VM off): VHD disks are copied whole on every backup");
-  const odd = vm.disks.filter((d) => !/\.(a?vhdx?)$/i.test(d.hostResource));
-  add(`${vm.name}: pass-through or shared disks`, odd.length === 0, odd.length === 0 ? "every disk is a VHD/VHDX file" : `not backed up: ${odd.map((d) => d.hostResource).join(", ")}`, "Pass-through and shared (.vhds) disks are not in checkpoints: back them up another way, or move their data to a VHDX");
+  // Shared disks are kept apart from disks (hyperv/types.ts SharedDisk): a shared VHDX cannot be
+  // checkpointed; a VHD Set is backed up with its guest cluster, as a group.
+  const shared = vm.sharedDisks ?? [];
+  const odd = [...vm.disks.filter((d) => !/\.(a?vhdx?)$/i.test(d.hostResource)).map((d) => d.hostResource), ...shared.filter((d) => d.kind === "shared-vhdx").map((d) => d.path)];
+  const sets = shared.filter((d) => d.kind === "vhdset").map((d) => d.path);
+  const fine = sets.length === 0 ? "every disk is a VHD/VHDX file" : `every disk is a VHD/VHDX file or a VHD Set (${sets.join(", ")}: backed up with its guest cluster, 'hvbackup backup --group')`;
+  add(`${vm.name}: pass-through or shared disks`, odd.length === 0, odd.length === 0 ? fine : `not backed up: ${odd.join(", ")}`, "Pass-through disks and shared VHDX are not in checkpoints: back them up another way, or convert a shared VHDX to a VHD Set (Convert-VHD to .vhds) and back up the guest cluster as a VM group");
   add(`${vm.name}: guest backup integration`, vm.backupIntegration === "ok" || vm.state !== "Running", `Backup (volume shadow copy) integration service: ${vm.backupIntegration}${vm.state !== "Running" ? ` (the VM is ${vm.state}: a checkpoint needs no guest)` : ""}`, "Enable the 'Backup (volume shadow copy)' integration service and update the guest's integration components; without it backups are crash-consistent");
   const folders = new Map<string, number>();
   for (const d of vm.disks) {

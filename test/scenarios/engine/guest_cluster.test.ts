@@ -207,6 +207,10 @@ describe("guest clusters (VHD Sets)", () => {
       expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
       expect(vhdSetSnapshots(w.lab, w.vhds)).toEqual([]);
       expect(existsSync(path.join(w.repo, "sets"))).toBe(false);
+      // doctor says the same before any backup is tried.
+      const doctor = await hvbAsync(["doctor", "--lab", w.lab]);
+      expect(doctor.stdout).toMatch(/FAIL\] old1: pass-through or shared disks: not backed up: .*Shared\.vhdx/);
+      expect(doctor.stdout).toMatch(/PASS\] n1: pass-through or shared disks: .*VHD Set .*Quorum\.vhds.*backup --group/);
     } finally {
       w.cleanup();
     }
