@@ -233,6 +233,25 @@ describe("guest clusters (VHD Sets)", () => {
         // Only the reference-only snapshot of set 1 remains.
         expect(vhdSetSnapshots(w.lab, w.vhds).map((s) => s.path)).toEqual([""]);
       }
+      // The group's DestroySnapshot refused too: each member checkpoint goes on its own, and the
+      // VHD Set snapshot, still listed, goes with DeleteVHDSnapshot.
+      await injectFault(w.lab, "GetVHDSnapshotInformation", 32768);
+      await injectFault(w.lab, "Msvm_CollectionSnapshotService.DestroySnapshot", 32768);
+      const lone = await hvbAsync(["backup", "--group", "gc", "--repo", w.repo, "--lab", w.lab]);
+      expect(lone.code).not.toBe(0);
+      expect(treeHashes(w.repo)).toEqual(before);
+      expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+      expect(vhdSetSnapshots(w.lab, w.vhds).map((s) => s.path)).toEqual([""]);
+      // And when DeleteVHDSnapshot fails as well, the snapshot left behind is named, with how to remove it.
+      await injectFault(w.lab, "GetVHDSnapshotInformation", 32768);
+      await injectFault(w.lab, "Msvm_CollectionSnapshotService.DestroySnapshot", 32768);
+      await injectFault(w.lab, "DeleteVHDSnapshot", 32768);
+      const left = await hvbAsync(["backup", "--group", "gc", "--repo", w.repo, "--lab", w.lab]);
+      expect(left.code).not.toBe(0);
+      const leftover = vhdSetSnapshots(w.lab, w.vhds).find((s) => s.path !== "")!;
+      expect(left.stdout + left.stderr).toContain(`Remove-VHDSnapshot -Path '${w.vhds}' -SnapshotId ${leftover.id.toLowerCase()}`);
+      expect(treeHashes(w.repo)).toEqual(before);
+
       // GetVirtualDiskChanges failing is a baseline that cannot be used: the shared disk is copied in full, with a warning.
       await injectFault(w.lab, "GetVirtualDiskChanges", 32768, { times: 100 });
       const shared2 = sharedView(w.lab, w.vhds);
