@@ -101,7 +101,8 @@ export async function backupCommand(argv: string[], io: CommandIo): Promise<numb
   const data = single ? pointSummary(ok[0]!.result!) : { results: [...g.data, ...report.outcomes.map(outcomeEntry)], summary: setSummary(report) };
   const human = (g.human ? [g.human] : [])
     .concat(report.outcomes
-    .map((r) => (r.ok ? `${r.result!.vmName}: ${r.result!.point.kind} backup ${r.result!.point.id} (${r.result!.point.consistency}-consistent), ${formatBytes(r.bytes)} added` : `${r.vm}: FAILED: ${toHvbError(r.error).message}`))
+    // A set's lines also say how long each VM took and ran on its checkpoint (issue 12's summary).
+    .map((r) => (r.ok ? `${r.result!.vmName}: ${r.result!.point.kind} backup ${r.result!.point.id} (${r.result!.point.consistency}-consistent), ${formatBytes(r.bytes)} added` : `${r.vm}: FAILED: ${toHvbError(r.error).message}`) + (single || r.vmId === undefined ? "" : `; ${r.seconds.toFixed(1)} s, ${r.checkpointSeconds.toFixed(1)} s on a checkpoint`))
     .concat(single ? [] : [summaryLine(report)]))
     .join("\n");
   out.result(data, human);
@@ -140,7 +141,7 @@ function setSummary(report: BackupSetReport): Record<string, unknown> {
 
 function summaryLine(report: BackupSetReport): string {
   const s = setSummary(report);
-  return `${String(s["succeeded"])} of ${String(s["total"])} VMs backed up, ${String(s["failed"])} failed; ${formatBytes(Number(s["bytes"]))} added in ${String(s["seconds"])} s; median ${String(s["medianCheckpointSeconds"])} s on a checkpoint`;
+  return `${String(s["succeeded"])} of ${String(s["total"])} VMs backed up, ${String(s["failed"])} failed; ${formatBytes(Number(s["bytes"]))} added in ${String(s["seconds"])} s; median ${String(s["medianCheckpointSeconds"])} s on a checkpoint${report.storageSnapshot ? " (with one storage snapshot)" : ""}`;
 }
 
 function median(xs: number[]): number {
