@@ -46,6 +46,27 @@ describe("configurationFromParts", () => {
     ]);
   });
 
+  it("keeps shared disks apart: a .vhds is a VHD Set whatever its SASD says, a VHDX with PersistentReservationsSupported a shared VHDX; neither is ever a disk", () => {
+    const d0 = drive("d0", scsi0, 0);
+    const d1 = drive("d1", scsi0, 1);
+    const d2 = drive("d2", scsi0, 2);
+    const parts = [
+      scsi0,
+      d0,
+      d1,
+      d2,
+      vhd("own", d0, "E:\\own.vhdx"),
+      { ...vhd("set", d1, "C:\\ClusterStorage\\Volume1\\Quorum.VHDS"), SnapshotId: "{6C87351A-A39A-4581-B231-6D693B26485D}" },
+      { ...vhd("old", d2, "E:\\shared.vhdx"), PersistentReservationsSupported: true },
+    ];
+    const c = configurationFromParts(parts);
+    expect(c.disks.map((d) => d.instanceId)).toEqual(["own"]);
+    expect(c.sharedDisks.map((d) => [d.instanceId, d.kind, d.address, d.snapshotId])).toEqual([
+      ["set", "vhdset", 1, "{6C87351A-A39A-4581-B231-6D693B26485D}"],
+      ["old", "shared-vhdx", 2, undefined],
+    ]);
+  });
+
   it("reports no SCSI controller when there is none", () => {
     expect(configurationFromParts([]).hasScsiController).toBe(false);
   });

@@ -104,4 +104,33 @@ describe("backup set record schema", () => {
   ])("refuses %s, naming the file and the field", (_name, change, field) => {
     refused(setWith(change), readSetRecord, field);
   });
+
+  const shared = {
+    sourcePath: "C:\\ClusterStorage\\Volume1\\Quorum.vhds",
+    file: `sets/${id}.shared/Quorum.vhdx`,
+    kind: "full",
+    parentSetId: null,
+    virtualSize: 1048576,
+    size: 4194304,
+    sha256: "0".repeat(64),
+    snapshotId: "6c87351a-a39a-4581-b231-6d693b26485d",
+    rctId: "rctX:1",
+    attachments: [{ vmId: VM, location: "abc\\0\\1" }],
+  };
+  const withShared = (more: Record<string, unknown>, version = 2) => (s: Record<string, unknown>) => {
+    s["version"] = version;
+    s["sharedDisks"] = [{ ...shared, ...more }];
+  };
+  it("reads a record with a shared disk (format version 2)", () => {
+    expect(readSetRecord(setWith(withShared({}))).sharedDisks?.[0]?.kind).toBe("full");
+  });
+  it.each([
+    ["shared disks in a version 1 record", withShared({}, 1), /'version' must be 2 for a set with sharedDisks/],
+    ["a shared disk file outside the set's folder", withShared({ file: "sets/20261204T113000.000Z-00000000.shared/Quorum.vhdx" }), /sharedDisks\[0\]\.file' must be a file under sets\/20261204T113000\.123Z-1a2b3c4d\.shared\//],
+    ["a path that climbs out", withShared({ file: "sets/../../x.vhdx" }), /sharedDisks\[0\]\.file/],
+    ["an incremental without its parent set", withShared({ kind: "incremental" }), /sharedDisks\[0\]\.parentSetId' must be the parent set's id/],
+    ["a parent set that is not earlier", withShared({ kind: "incremental", parentSetId: "20261205T000000.000Z-1a2b3c4d" }), /an earlier set's id/],
+  ])("refuses %s", (_name, change, field) => {
+    refused(setWith(change), readSetRecord, field);
+  });
 });
