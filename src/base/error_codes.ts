@@ -41,6 +41,7 @@ export type HvbErrorCode =
   | "HostChannelProtocol"
   | "HostClassLacksProperty"
   | "HostDefaultsMissing"
+  | "HostJobRunning"
   | "HyperVAccessDenied"
   | "HyperVJobCancelled"
   | "HyperVJobLost"

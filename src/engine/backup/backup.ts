@@ -14,6 +14,7 @@ import { type DiskPlan, type Warn, kindOf, planDisks } from "./plan";
 import { publishPoint } from "./publish";
 import { reportForeignReferencePoints, rotateReferencePoints } from "./reference_points";
 import { type PassThroughPolicy, applyPassThroughPolicy } from "./passthrough";
+import { recordPendingJob, settlePendingJobs } from "./pending_jobs";
 
 /** How a backup should run. */
 export interface BackupOptions {
@@ -98,6 +99,8 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     throw new HvbError("PruneInterrupted", `A prune of '${vm.name}' was interrupted; run 'hvbackup prune' again to finish it before the next backup`, { category: "InvalidOperation", target: store.dir });
   }
   // The newest point, if its chain's files are what the catalog says (else a full, with a warning).
+  // A job the last run had to leave running is settled first: never act while it runs (pending_jobs.ts).
+  await settlePendingJobs(host, store, catalog, vm, warn, events);
   const last = options.full ? undefined : usableBase(store, catalog, warn);
 
   const hostRps = await host.listReferencePoints(vm);
@@ -166,7 +169,10 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     events.progress({ activity, status: "Creating reference point", percent: 96 });
 
     // 4. Reference point for the next incremental; drop the one we made last time.
-    await rotateReferencePoints({ host, store, catalog, point, vm, checkpoint, hostReferencePointsBefore: hostRps, warn });
+    await rotateReferencePoints({
+      host, store, catalog, point, vm, checkpoint, hostReferencePointsBefore: hostRps, warn,
+      onJobLeft: (jobPath) => recordPendingJob(store, { jobPath, method: "ConvertToReferencePoint", checkpointId: checkpoint.instanceId, pointId: point.id }),
+    });
     events.progress({ activity, status: "Done", percent: 100 });
     return { vmName: vm.name, vmId: vm.id, point, warnings };
   } catch (e) {

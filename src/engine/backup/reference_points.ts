@@ -1,5 +1,5 @@
 import { crashPoint } from "../../base/mod";
-import { rctIdAt } from "../../hyperv/mod";
+import { isHyperVMethodError, rctIdAt } from "../../hyperv/mod";
 import type { Catalog, OurReferencePoint, PointRecord, VmStore } from "../../repository/mod";
 import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
 import { rctUnavailableReason } from "../readiness";
@@ -32,6 +32,8 @@ export interface RotateInput {
   /** Reference points on the host before the backup made anything. */
   hostReferencePointsBefore: readonly HostReferencePoint[];
   warn: Warn;
+  /** Told the path of a ConvertToReferencePoint job given up on while it may still run (recorded for the next run). */
+  onJobLeft?: (jobPath: string) => void;
 }
 
 /**
@@ -42,9 +44,18 @@ export interface RotateInput {
  * reference point unrecorded, which the run clearing the stale lock removes (leftovers.ts).
  */
 export async function rotateReferencePoints(input: RotateInput): Promise<void> {
-  const { host, catalog, point, vm, warn } = input;
-  const rp = await convertOrDestroy(host, input.checkpoint, vm, warn);
+  const rp = await convertOrDestroy(input.host, input.checkpoint, input.vm, input.warn, input.onJobLeft);
   if (!rp) return;
+  await adoptReferencePoint(input, rp);
+}
+
+/**
+ * Records `rp` as the reference point of `input.point` (the newest) and destroys the ones the
+ * repository made before; writes the catalog once. Also used by the next run when a
+ * ConvertToReferencePoint job it had to leave running completed meanwhile (pending_jobs.ts).
+ */
+export async function adoptReferencePoint(input: Omit<RotateInput, "checkpoint" | "onJobLeft">, rp: HostReferencePoint): Promise<void> {
+  const { host, catalog, point, vm, warn } = input;
   // The reference point says what the host achieved (an application-consistent request on a
   // guest that cannot give it yields a crash-consistent checkpoint).
   if (rp.consistencyLevel === 2 && point.consistency !== "crash") {
@@ -89,7 +100,7 @@ export function recordOf(rp: HostReferencePoint, vm: HostVm, warn: Warn): OurRef
   return { instanceId: rp.instanceId, rctIds, diskPaths: Object.fromEntries(vm.disks.map((d) => [String(d.index), d.hostResource])) };
 }
 
-async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn): Promise<HostReferencePoint | undefined> {
+async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn, onJobLeft?: (jobPath: string) => void): Promise<HostReferencePoint | undefined> {
   if (rctUnavailableReason(vm)) {
     // Without RCT a reference point would carry nothing useful. The point is published: a
     // checkpoint that will not go away is a warning, not a failed backup.
@@ -105,9 +116,12 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
   } catch (e) {
     if (jobMayStillRun(e)) {
       // The merge may still be running on the checkpoint: touching it now could break the
-      // VM's disk chain. Leave it; the next backup lists it, and cleanup removes it once done.
+      // VM's disk chain. Leave it, and record the job: the next backup waits for it to end,
+      // then takes the reference point it made or removes the checkpoint (pending_jobs.ts).
+      const jobPath = isHyperVMethodError(e) ? e.jobPath : undefined;
+      if (jobPath && onJobLeft) onJobLeft(jobPath);
       warn(
-        `Turning the recovery checkpoint of '${vm.name}' into a reference point did not finish here (${(e as Error).message}); the checkpoint is left alone while its job may still run. The next backup is a full copy; remove the checkpoint with 'hvbackup cleanup --vm ${vm.name}' once the job has ended`,
+        `Turning the recovery checkpoint of '${vm.name}' into a reference point did not finish here (${(e as Error).message}); the checkpoint is left alone while its job may still run. ${jobPath && onJobLeft ? "The job is recorded: the next backup finishes it (or removes the checkpoint) before anything else" : `The next backup is a full copy; remove the checkpoint with 'hvbackup cleanup --vm ${vm.name}' once the job has ended`}`,
         "ReferencePointJobRunning",
       );
       return undefined;

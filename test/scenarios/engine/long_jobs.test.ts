@@ -4,7 +4,7 @@
  * the job runs terminates the job the documented way and the run ends in order.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { backupAsync, cimQuery, events, newWorldAsync, okAsync, spawnCli } from "../../support/engine_harness";
+import { backupAsync, cimQuery, events, hvbAsync, newWorldAsync, okAsync, spawnCli } from "../../support/engine_harness";
 
 let worlds: Array<{ cleanup(): void }> = [];
 afterEach(() => {
@@ -27,18 +27,25 @@ describe("long merges", () => {
     expect(p.warnings.join("\n")).toMatch(/did not finish here \(ConvertToReferencePoint failed on .*made no progress for 300 ms.*left alone while its job may still run/);
     expect(p.warnings.join("\n")).not.toMatch(/Could not remove the recovery checkpoint/);
     expect((await convertJobs(w.lab)).map((j) => j["JobState"])).toEqual([4]);
+    // While that job runs, the next backup touches nothing (pending_jobs.ts); once it ended,
+    // the next one takes the reference point it made: an incremental.
+    const busy = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect((events(busy.stdout).find((e) => e.type === "error") as { code?: string } | undefined)?.code).toBe("HostJobRunning");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    expect((await backupAsync(w, "v")).kind).toBe("incremental");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "ConvertToReferencePoint"]);
 
     // Stopped by the user while waiting: the job is terminated, the run ends normally.
     const child = spawnCli(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
     let stdout = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    while ((await convertJobs(w.lab)).filter((j) => j["JobState"] === 4).length < 2) await new Promise((res) => setTimeout(res, 50));
+    while ((await convertJobs(w.lab)).filter((j) => j["JobState"] === 4).length < 1) await new Promise((res) => setTimeout(res, 50));
     child.kill("SIGINT");
     expect(await closed).toBe(0);
     const warnings = (events(stdout).find((e) => e.type === "result")!.data as { warnings: string[] }).warnings.join("\n");
     expect(warnings).toMatch(/stopped by the user; the job was asked to terminate at 50%/);
-    expect((await convertJobs(w.lab)).map((j) => j["JobState"]).sort()).toEqual([4, 8]);
+    expect((await convertJobs(w.lab)).map((j) => j["JobState"]).sort()).toContain(8);
     await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
     expect((await backupAsync(w, "v")).kind).toBe("full");
   });
