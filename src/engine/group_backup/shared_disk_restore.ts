@@ -79,7 +79,7 @@ export async function restoreSharedDisks(host: HostApi, repo: Repository, set: S
       const vhds = path.join(dir, `${base}.vhds`);
       if (existsSync(data) || existsSync(vhds)) throw new HvbError("DestinationNotEmpty", `Cannot restore the shared disk into '${dir}': '${base}' is already there (choose another --dest)`, { category: "ResourceUnavailable", target: dir });
       out.files.push(data);
-      flatten(chain, data, d.virtualSize);
+      flattenChain(chain, data, d.virtualSize);
       out.files.push(vhds);
       await host.createVhdSetOver(vhds, data);
       // The files the host made for the new set (its root beside the .vhds): removed with it on a failure.
@@ -104,33 +104,35 @@ export function removeRestoredSharedDisks(r: RestoredSharedDisks): void {
   for (const f of r.files) rmSync(f, { force: true });
 }
 
-/** What the guest sees through the chain ending at `top` into a new dynamic VHDX `target`. */
-function flatten(chain: readonly string[], target: string, virtualSize: number): void {
-  const top = chain[chain.length - 1]!;
-  const src = VhdxImage.open(top);
+/**
+ * What the guest sees through `chain` (full first) into a new dynamic VHDX `target`, reading
+ * each file on its own (the chain is the set records', checked above, not what the files' parent
+ * locators say: a prune may have made a parent whole under a new name). Per file, in order: its
+ * data overwrites, its zero blocks clear, what it leaves to its parent stays.
+ */
+export function flattenChain(chain: readonly string[], target: string, virtualSize: number): void {
+  const dst = createVhdx(target, { virtualSize });
   try {
-    if (src.virtualSize !== virtualSize) throw new HvbError("ChainBroken", `'${top}' has ${src.virtualSize} bytes, its set record says ${virtualSize}`, { category: "InvalidData", target: top });
-    // The parent locators are input too: the chain they lead along must be the one just checked.
-    const led: string[] = [];
-    for (let d: VhdxImage | undefined = src; d; d = d.parent as VhdxImage | undefined) led.unshift(path.resolve(d.path));
-    if (led.join("\n") !== chain.map((f) => path.resolve(f)).join("\n")) {
-      throw new HvbError("ChainBroken", `The parent locators of '${top}' lead along ${led.join(" <- ")}, not the chain its set records give (${chain.join(" <- ")})`, { category: "InvalidData", target: top });
-    }
-    const dst = createVhdx(target, { virtualSize });
-    try {
-      const buf = Buffer.alloc(4 * 1024 * 1024);
-      for (const r of src.dataRanges("chain")) {
-        for (let p = r.offset; p < r.offset + r.length; p += buf.length) {
-          const part = buf.subarray(0, Math.min(buf.length, r.offset + r.length - p));
-          src.read(part, p);
-          dst.write(part, p);
+    const buf = Buffer.alloc(4 * 1024 * 1024);
+    chain.forEach((file, depth) => {
+      const src = VhdxImage.open(file, { noParent: true });
+      try {
+        if (src.virtualSize !== virtualSize) throw new HvbError("ChainBroken", `'${file}' has ${src.virtualSize} bytes, its set record says ${virtualSize}`, { category: "InvalidData", target: file });
+        for (const e of src.extents()) {
+          if (e.kind === "parent" || (e.kind === "zero" && depth === 0)) continue;
+          for (let p = e.offset; p < e.offset + e.length; p += buf.length) {
+            const part = buf.subarray(0, Math.min(buf.length, e.offset + e.length - p));
+            if (e.kind === "data") src.read(part, p);
+            else part.fill(0);
+            dst.write(part, p);
+          }
         }
+      } finally {
+        src.close();
       }
-      dst.flush();
-    } finally {
-      dst.close();
-    }
+    });
+    dst.flush();
   } finally {
-    src.close();
+    dst.close();
   }
 }

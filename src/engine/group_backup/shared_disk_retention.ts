@@ -4,15 +4,16 @@
  * chain is flattened into a new full VHDX beside it (a new name: the recorded file stays valid
  * until the record changes), its set record is rewritten to name it, and only then is the old
  * differencing file removed. A crash leaves at worst an unreferenced file, never a broken chain.
+ * A still later set's differencing file keeps a parent locator naming the removed file: chains
+ * are read by their set records (shared_disk_restore.ts flattenChain), never by locators.
  */
 import { renameSync, rmSync, statSync } from "node:fs";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { type Repository, type SetRecord, listSetRecords, sharedDiskDir, writeSetRecord } from "../../repository/mod";
-import { VhdxImage, createVhdx } from "../../vhdx/mod";
 import type { EngineEvents } from "../events";
 import type { VerifyProblem } from "../verify";
-import { sharedDiskChain } from "./shared_disk_restore";
+import { flattenChain, sharedDiskChain } from "./shared_disk_restore";
 import { sha256Of } from "./shared_disks";
 
 /** Makes every set whose shared disk builds on `parent`'s a full copy (see the file comment). */
@@ -28,7 +29,7 @@ export function rebaseSharedChildren(repo: Repository, parent: SetRecord, events
       let rel = `${sharedDiskDir(child.id)}/${stem}-full.vhdx`;
       while (existsSync(path.join(repo.root, rel))) rel = `${sharedDiskDir(child.id)}/${stem}-full${++n}.vhdx`;
       const target = path.join(repo.root, rel);
-      flattenInto(chain[chain.length - 1]!, `${target}.partial`, d.virtualSize);
+      flattenChain(chain, `${target}.partial`, d.virtualSize);
       renameSync(`${target}.partial`, target);
       const old = d.file;
       Object.assign(d, { file: rel, kind: "full", parentSetId: null, size: statSync(target).size, sha256: sha256Of(target) });
@@ -56,26 +57,4 @@ export function sharedDiskProblems(repo: Repository, set: SetRecord): VerifyProb
     }
   }
   return problems;
-}
-
-function flattenInto(top: string, target: string, virtualSize: number): void {
-  const src = VhdxImage.open(top);
-  try {
-    const dst = createVhdx(target, { virtualSize });
-    try {
-      const buf = Buffer.alloc(4 * 1024 * 1024);
-      for (const r of src.dataRanges("chain")) {
-        for (let p = r.offset; p < r.offset + r.length; p += buf.length) {
-          const part = buf.subarray(0, Math.min(buf.length, r.offset + r.length - p));
-          src.read(part, p);
-          dst.write(part, p);
-        }
-      }
-      dst.flush();
-    } finally {
-      dst.close();
-    }
-  } finally {
-    src.close();
-  }
 }

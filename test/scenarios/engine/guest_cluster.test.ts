@@ -310,6 +310,18 @@ describe("guest clusters (VHD Sets): crashes", () => {
         await okAsync(["restore", "--repo", w.repo, "--group", "gc", "--set", s.setId, "--new-id", "--dest", dest, "--lab", w.lab]);
         expect(sharedView(w.lab, path.join(dest, "Shared Disks", "Quorum.vhds")), at).toBe(shared);
       }
+      // A prune of one member alone breaks the older sets: they go, and the newest set's shared
+      // disk, which built on them, is stored in full first; it still restores bit-exact.
+      const newest = sharedView(w.lab, w.vhds);
+      const pr = await hvbAsync(["prune", "--repo", w.repo, "--vm", "n1", "--keep", "1"]);
+      expect(pr.code, pr.stdout + pr.stderr).toBe(0);
+      const left = readdirSync(path.join(w.repo, "sets"));
+      expect(left.filter((f) => f.endsWith(".shared"))).toHaveLength(1);
+      const last = left.find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+      expect(setRecord(w, last).sharedDisks![0]!.kind).toBe("full");
+      const dest = path.join(w.dir, "after-member-prune");
+      await okAsync(["restore", "--repo", w.repo, "--group", "gc", "--new-id", "--dest", dest, "--lab", w.lab]);
+      expect(sharedView(w.lab, path.join(dest, "Shared Disks", "Quorum.vhds"))).toBe(newest);
     } finally {
       w.cleanup();
     }
