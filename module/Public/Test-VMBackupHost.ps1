@@ -25,6 +25,14 @@ function Test-VMBackupHost {
         The VMs to check (default: every VM of the host). Accepts VM objects from Get-VM.
     .PARAMETER Path
         A repository to check for reachability and write access.
+    .PARAMETER Deep
+        Also run the product end to end on a scratch VM: a new VM with a new 64 MiB VHDX is made
+        in the host's default folder (through DefineSystem, AddResourceSettings and
+        CreateVirtualHardDisk), backed up full and incremental (into -Path, else a repository in
+        the scratch folder), restored side by side under a new id, the restored disk compared
+        with the source, and everything removed again (both VMs, their checkpoints and reference
+        points, the disks, the scratch VM's restore points), also after a failure. One
+        HostCheck per step ('Deep: ...'). Takes a minute or two on a host.
     .PARAMETER OutFile
         Also write the results to this JSON file.
     .PARAMETER LabPath
@@ -45,6 +53,9 @@ function Test-VMBackupHost {
         PS C:\> Test-VMBackupHost -VMName web01 -OutFile C:\Temp\hvbackup-report.json
         Checks the host and web01, and writes the report to send back.
     .EXAMPLE
+        PS C:\> Test-VMBackupHost -Deep -Path \\nas\hv-backups -OutFile C:\Temp\hvbackup-deep.json
+        Runs every check, then backs up, restores and compares a scratch VM into the real repository, removes it, and writes the report.
+    .EXAMPLE
         PS C:\> Get-VM -ComputerName HV02 | Test-VMBackupHost -ComputerName HV02 -Credential (Get-Credential)
         Runs the checks on HV02 through PowerShell remoting, for the VMs Get-VM lists there.
     .OUTPUTS
@@ -60,6 +71,8 @@ function Test-VMBackupHost {
         [Alias('Repository')]
         [ValidateNotNullOrEmpty()]
         [string] $Path,
+
+        [switch] $Deep,
 
         [ValidateNotNullOrEmpty()]
         [string] $OutFile,
@@ -102,6 +115,7 @@ function Test-VMBackupHost {
             $arguments = [System.Collections.Generic.List[string]]::new()
             $arguments.Add('doctor')
             foreach ($name in $names) { $arguments.Add('--vm'); $arguments.Add($name) }
+            if ($Deep) { $arguments.Add('--deep') }
             if ($PSBoundParameters.ContainsKey('Path')) { $arguments.Add('--repo'); $arguments.Add((Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet)) }
             if ($PSBoundParameters.ContainsKey('LabPath')) { $arguments.Add('--lab'); $arguments.Add((Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet)) }
             $outcome = Invoke-HvbCore -Cmdlet $PSCmdlet -HostChannel -CimSession $session -ArgumentList $arguments.ToArray() `

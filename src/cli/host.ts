@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import type { HostApi } from "../engine/mod";
 import type { CimSession } from "../cim/mod";
-import type { CancelRequest } from "../hyperv/mod";
+import type { CancelRequest, HyperVClient } from "../hyperv/mod";
 import { HvbError } from "../base/mod";
 import { type ParsedArgs, optionValue } from "./args";
 import { channelRequested, channelSession, stopSignal } from "./control";
@@ -22,7 +21,7 @@ export function labDirFrom(args: ParsedArgs): string | undefined {
  * `HVBACKUP_HOST=channel` (control.ts, transports/channel_session.ts); else the local Hyper-V
  * host over WMI (Windows only, through edge-js: the standalone command).
  */
-export async function openHost(labDir: string | undefined): Promise<HostApi> {
+export async function openHost(labDir: string | undefined): Promise<HyperVClient> {
   const { HyperVClient } = await import("../hyperv/mod");
   const common = hostClientOptions();
   // The module sets HVBACKUP_HOST=channel only when it answers host requests itself (never

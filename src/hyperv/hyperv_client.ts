@@ -28,6 +28,7 @@ import {
   validatePlannedSystem,
 } from "./export_import";
 import { type CancelRequest, type ClientContext, DEFAULT_JOB_STALL_MS, DEFAULT_POLL_MS } from "./jobs";
+import { attachNewDisk, createVirtualHardDisk, defineSystem } from "./scratch_vm";
 import { getChangedRanges } from "./rct";
 import { removePlannedCheckpoints } from "./planned_checkpoints";
 import { type HostDefaultFolders, hostDefaultFolders } from "./host_folders";
@@ -295,5 +296,24 @@ export class HyperVClient {
   /** Discards a planned VM (DestroySystem). */
   destroyPlannedSystem(planned: Pick<PlannedSystem, "path" | "name">): Promise<void> {
     return destroySystem(this.#ctx, planned);
+  }
+
+  // --- A new VM (doctor --deep's scratch VM) ----------------------------------------------------
+
+  /** Creates a new, empty dynamic VHDX (CreateVirtualHardDisk). */
+  createVirtualHardDisk(file: string, virtualSize: number): Promise<void> {
+    return createVirtualHardDisk(this.#ctx, file, virtualSize);
+  }
+
+  /** Defines a new generation 2 VM (DefineSystem) and returns it. */
+  async defineSystem(name: string, dataRoot: string): Promise<VmInfo> {
+    const vmPath = await defineSystem(this.#ctx, name, dataRoot);
+    const id = String((await this.#ctx.session.getInstance(vmPath))["Name"]);
+    return findVm(this.#ctx, id);
+  }
+
+  /** Attaches `file` to a VM in a new SCSI controller's drive at location 0 (AddResourceSettings). */
+  attachNewDisk(vm: Pick<VmInfo, "settingsPath" | "name">, file: string): Promise<void> {
+    return attachNewDisk(this.#ctx, vm, file);
   }
 }

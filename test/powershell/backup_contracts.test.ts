@@ -97,7 +97,7 @@ const CONTRACTS: Record<string, Contract> = {
     mandatory: ["VMName"],
   },
   "Test-VMBackupHost": {
-    parameters: ["VMName", "Path", "OutFile", "LabPath", "ComputerName", "Credential", "CimSession", "EnableException"],
+    parameters: ["VMName", "Path", "Deep", "OutFile", "LabPath", "ComputerName", "Credential", "CimSession", "EnableException"],
     shouldProcess: false,
     outputType: ["HyperVBackup.HostCheck"],
     pipeline: { VMName: "True/True", Path: "False/False" },

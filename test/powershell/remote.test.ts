@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyValues } from "./_pwsh";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, lab, listPoints, ps, setUpLab, snapshot, work } from "./_backup_lab";
+import { cli, lab, labVms, listPoints, ps, setUpLab, snapshot, work } from "./_backup_lab";
 
 beforeAll(() => setUpLab(), 300_000);
 afterAll(() => work?.remove());
@@ -129,4 +129,23 @@ $one = Test-VMBackupHost -LabPath ./lab -VMName web01
     expect(report.checks).toHaveLength(Number(kv["COUNT"]));
     expect(report.checks.find((c) => c.name === "Repository")!.remedy).not.toBe("");
   }, 180_000);
+
+  it("-Deep backs up, restores and compares a scratch VM on the lab, one HostCheck per step, and writes them to -OutFile", () => {
+    const before = labVms().map((v) => v.id).sort();
+    const r = ps(`
+$checks = Test-VMBackupHost -LabPath ./lab -VMName web01 -Path ./repo-deep -Deep -OutFile ./deep.json
+"DEEP=$(@($checks | Where-Object { $_.Name -like 'Deep: *' } | ForEach-Object { "$($_.Name)=$($_.Passed)" }) -join ';')"
+"COMPARE=$(@($checks | Where-Object Name -eq 'Deep: compare disks')[0].Detail)"
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    expect(kv["DEEP"]).toBe(["scratch VM", "full backup", "incremental backup", "restore side by side", "compare disks", "clean up"].map((n) => `Deep: ${n}=True`).join(";"));
+    expect(kv["COMPARE"]).toMatch(/restored disk has the source's bytes/);
+    const report = JSON.parse(readFileSync(join(work.dir, "deep.json"), "utf8")) as { checks: Array<{ name: string; passed: boolean }> };
+    expect(report.checks.filter((c) => c.name.startsWith("Deep: ") && c.passed)).toHaveLength(6);
+    // Nothing is left: the lab has the VMs it had; the repository, made for the check, is gone again.
+    expect(labVms().map((v) => v.id).sort()).toEqual(before);
+    expect(existsSync(join(work.dir, "repo-deep"))).toBe(false);
+  }, 180_000);
 });
+

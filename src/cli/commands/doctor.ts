@@ -1,15 +1,18 @@
 import { accessSync, constants, mkdtempSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import * as path from "node:path";
-import { rctUnavailableReason, type HostApi, type HostVm } from "../../engine/mod";
+import { rctUnavailableReason, type HostVm } from "../../engine/mod";
+import type { HyperVClient } from "../../hyperv/mod";
 import { toHvbError } from "../../base/mod";
 import { optionValue, parseArgs } from "../args";
 import { eventOutput } from "../event_output";
 import { labDirFrom, openCimv2, openHost } from "../host";
 import { checkOperatingSystem, checkRepositoryLocation, checkRights } from "./doctor_checks";
+import { deepCheck } from "./doctor_deep";
+import { guestWriteInLab } from "../../lab/mod";
 import type { CommandIo } from "../io";
 
-export const DOCTOR_USAGE = `Usage: hvbackup doctor [--vm N ...] [--repo R] [--lab DIR] [--json]
+export const DOCTOR_USAGE = `Usage: hvbackup doctor [--vm N ...] [--repo R] [--deep] [--lab DIR] [--json]
 
   The preflight to run before trusting backups of a host: one result per check (name, passed,
   detail, remedy). Host: the operating system and its build (Windows Server 2016, build 14393, or
@@ -20,6 +23,12 @@ export const DOCTOR_USAGE = `Usage: hvbackup doctor [--vm N ...] [--repo R] [--l
   --repo: where the repository is (a local path, or a UNC path's share that the host's computer
   account must be able to write; a mapped drive letter is refused) and that it is reachable and
   writable. Exits 1 when a check failed.
+  --deep   also run the product end to end on a scratch VM: make a VM with a new 64 MiB VHDX
+           (CreateVirtualHardDisk, DefineSystem, AddResourceSettings) in the host's default folder,
+           back it up full and incremental (into --repo, else a repository in the scratch folder),
+           restore it side by side under a new id, compare the restored disk with the source, and
+           remove everything (both VMs, their checkpoints, the disks, the scratch VM's points),
+           also after a failure. One result per step.
 `;
 
 /** One check's outcome, as Test-VMBackupHost shows it. */
@@ -36,7 +45,7 @@ const MIN_FREE = 1024 ** 3;
 
 /** `hvbackup doctor`: preflight checks of the host, its VMs and a repository. */
 export async function doctorCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json"] });
+  const args = parseArgs(argv, { values: ["vm", "repo", "lab"], flags: ["json", "deep"] });
   const out = eventOutput(io, args.flags.has("json"));
   const checks: DoctorCheck[] = [];
   const add = (name: string, passed: boolean, detail: string, remedy = ""): void => void checks.push({ name, passed, detail, remedy: passed ? "" : remedy });
@@ -44,7 +53,7 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   const labDir = labDirFrom(args);
   const cimv2 = await openCimv2(labDir).catch(() => undefined);
   const computer = (await checkOperatingSystem(cimv2, add)) ?? hostname();
-  let host: HostApi | undefined;
+  let host: HyperVClient | undefined;
   try {
     host = await openHost(labDir);
     const services = await host.session.query("SELECT * FROM Msvm_VirtualSystemManagementService");
@@ -74,6 +83,16 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   if (repo !== undefined) {
     await checkRepositoryLocation(repo, cimv2, computer, add);
     checkRepository(path.resolve(repo), add);
+  }
+
+  if (args.flags.has("deep")) {
+    if (host === undefined) {
+      add("Deep: scratch VM", false, "not run: Hyper-V's namespace does not answer", "Fix the failed host checks first");
+    } else {
+      // Only a lab host can be written to from outside the guest (lab write); a real scratch VM has no OS.
+      const write = labDir === undefined ? undefined : (vmId: string, offset: number, length: number, seed: string) => guestWriteInLab(labDir, vmId, 0, offset, length, seed);
+      await deepCheck(host, repo === undefined ? undefined : path.resolve(repo), write, out, add);
+    }
   }
 
   const failed = checks.filter((c) => !c.passed).length;

@@ -131,6 +131,15 @@ export function resourceInstances(state: LabState, c: ConfigView): CimInstance[]
     ...c.disks.map((d) => ({ ...d, shared: false, snapshotId: "" })),
     ...(hw.sharedDisks ?? []).map((d) => ({ ...d, deviceKey: slotKey(d), shared: true, snapshotId: d.snapshotId ?? "" })),
   ];
+  for (const slot of hw.emptyDrives ?? []) {
+    const driveId = driveInstanceId(c.configId, slotKey(slot));
+    out.push(rasd(instanceIdPath(host, "Msvm_ResourceAllocationSettingData", driveId), driveId, {
+      ...RESOURCE.drive,
+      address: "",
+      parent: controllerPath(slot.controller, slot.controllerIndex),
+      addressOnParent: String(slot.address),
+    }));
+  }
   for (const d of drives) {
     const driveId = driveInstanceId(c.configId, d.deviceKey);
     const drivePath = instanceIdPath(host, "Msvm_ResourceAllocationSettingData", driveId);

@@ -124,6 +124,11 @@ export interface Hardware {
    * as a VM disk (a VHD Set gets its own snapshot when its group is checkpointed).
    */
   sharedDisks?: SharedDiskSlot[];
+  /**
+   * Synthetic disk drives added with AddResourceSettings that no virtual hard disk is attached
+   * to yet (a drive and its disk are two resources there; a DiskRecord is both).
+   */
+  emptyDrives?: DeviceSlot[];
 }
 
 /** A shared disk attached to a VM (`lab vm new --shared-disk FILE`). */

@@ -68,6 +68,8 @@ export const METHOD_PARAMETERS: Record<string, Record<string, Param[]>> = {
     destroysystem: [ref("AffectedSystem")],
     modifyresourcesettings: [emb("ResourceSettings", "CIM_ResourceAllocationSettingData", true)],
     modifysystemsettings: [emb("SystemSettings", "Msvm_VirtualSystemSettingData")],
+    definesystem: [emb("SystemSettings", "Msvm_VirtualSystemSettingData"), emb("ResourceSettings", "CIM_ResourceAllocationSettingData", true), ref("ReferenceConfiguration")],
+    addresourcesettings: [ref("AffectedConfiguration"), emb("ResourceSettings", "CIM_ResourceAllocationSettingData", true)],
   },
   msvm_concretejob: {
     geterror: [],

@@ -15,10 +15,12 @@ import type { MethodHandler } from "./method_support";
 import { convertCollectionToReferencePoint, createCollectionSnapshot, destroyCollectionSnapshot, exportCollectionSnapshot } from "./collection_snapshot_service";
 import { destroyReferencePointCollection } from "./collection_reference_point_service";
 import { requestStateChange } from "./vm_state";
-import { createVirtualHardDisk, deleteVhdSnapshot, getVhdSetInformation, getVhdSnapshotInformation, setVhdSnapshotInformation } from "./vhd_set_methods";
+import { deleteVhdSnapshot, getVhdSetInformation, getVhdSnapshotInformation, setVhdSnapshotInformation } from "./vhd_set_methods";
 import { getError, getErrorEx, requestJobStateChange } from "./job_methods";
 import { addVirtualMachine } from "./cluster_service";
 import { createShadowCopy } from "./shadow_copy_service";
+import { addResourceSettings, defineSystem } from "./define_system";
+import { createVirtualHardDisk } from "./create_disk";
 
 export const METHODS: Record<string, Record<string, MethodHandler>> = {
   msvm_virtualsystemsnapshotservice: {
@@ -57,6 +59,8 @@ export const METHODS: Record<string, Record<string, MethodHandler>> = {
     destroysystem: destroySystem,
     modifyresourcesettings: modifyResourceSettings,
     modifysystemsettings: modifySystemSettings,
+    definesystem: defineSystem,
+    addresourcesettings: addResourceSettings,
   },
   msvm_concretejob: {
     geterror: getError,
