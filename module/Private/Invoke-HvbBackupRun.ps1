@@ -77,7 +77,19 @@ function Invoke-HvbBackupRun {
         }
     }
 
-    foreach ($point in $points) { ConvertTo-HvbRestorePoint -InputObject $point -Repository $Repository }
+    # Points of the VMs named in the order they were given (the core may finish them in any
+    # order), then the others (patterns, -All, group members) in the core's order.
+    $emitted = [System.Collections.Generic.HashSet[object]]::new()
+    foreach ($vm in $VMName) {
+        foreach ($point in $points) {
+            if ($emitted.Contains($point)) { continue }
+            if ([string](Get-HvbProperty $point 'vmName' '') -eq $vm -or [string](Get-HvbProperty $point 'vmId' '') -eq $vm) {
+                [void]$emitted.Add($point)
+                ConvertTo-HvbRestorePoint -InputObject $point -Repository $Repository
+            }
+        }
+    }
+    foreach ($point in $points) { if (-not $emitted.Contains($point)) { ConvertTo-HvbRestorePoint -InputObject $point -Repository $Repository } }
     foreach ($entry in $failed) {
         $name = [string](Get-HvbProperty $entry 'vm' (Get-HvbProperty $entry 'group' ''))
         $what = "'$name'"

@@ -13,14 +13,14 @@
 BeforeDiscovery {
     # Parameter contracts: name -> own parameters, ShouldProcess, ConfirmImpact, output types.
     $script:Contracts = @(
-        @{ Name = 'New-RecoveryBackup'; Parameters = 'CimSession', 'ClearStaleLock', 'ComputerName', 'ConsistencyLevel', 'Credential', 'EnableException', 'Full', 'HashChangeDetection', 'LabPath', 'NoCrashFallback', 'Path', 'ThrottleLimit', 'VMId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
+        @{ Name = 'New-RecoveryBackup'; Parameters = 'All', 'CimSession', 'ClearStaleLock', 'ComputerName', 'ConsistencyLevel', 'Credential', 'EnableException', 'Full', 'HashChangeDetection', 'LabPath', 'NoCrashFallback', 'OnNode', 'Path', 'ThrottleLimit', 'VMGroup', 'VMId', 'VMMembers', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.RestorePoint') }
         @{ Name = 'Get-VMBackup'; Parameters = 'EnableException', 'Latest', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.RestorePoint') }
-        @{ Name = 'Restore-VMFromBackup'; Parameters = 'ClearStaleLock', 'DestinationPath', 'EnableException', 'Force', 'LabPath', 'NewName', 'NewVMId', 'Path', 'PointInTime', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.RestoreResult') }
+        @{ Name = 'Restore-VMFromBackup'; Parameters = 'CimSession', 'ClearStaleLock', 'ComputerName', 'Credential', 'DestinationPath', 'EnableException', 'Force', 'LabPath', 'Latest', 'NewName', 'NewVMId', 'Path', 'PointInTime', 'RestorePointId', 'SetId', 'VMGroup', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.RestoreResult') }
         @{ Name = 'Test-VMBackup'; Parameters = 'Deep', 'EnableException', 'Path', 'Quiet', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.VerifyReport', 'System.Boolean') }
         @{ Name = 'Remove-VMBackup'; Parameters = 'ClearStaleLock', 'EnableException', 'KeepLast', 'KeepSince', 'PassThru', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'High'; OutputType = @('HyperVBackup.PruneResult') }
         @{ Name = 'Export-VMBackupDisk'; Parameters = 'ClearStaleLock', 'DestinationPath', 'DiskIndex', 'EnableException', 'Path', 'RestorePointId', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Low'; OutputType = @('HyperVBackup.ExportedDisk') }
         @{ Name = 'Get-VMBackupReadiness'; Parameters = 'CimSession', 'ComputerName', 'Credential', 'EnableException', 'LabPath', 'Path', 'VMName'; ShouldProcess = $false; ConfirmImpact = 'None'; OutputType = @('HyperVBackup.BackupReadiness') }
-        @{ Name = 'Clear-VMBackupCheckpoint'; Parameters = 'ClearStaleLock', 'EnableException', 'LabPath', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.CleanupResult') }
+        @{ Name = 'Clear-VMBackupCheckpoint'; Parameters = 'CimSession', 'ClearStaleLock', 'ComputerName', 'Credential', 'EnableException', 'LabPath', 'PassThru', 'Path', 'VMName'; ShouldProcess = $true; ConfirmImpact = 'Medium'; OutputType = @('HyperVBackup.CleanupResult') }
     )
 }
 
