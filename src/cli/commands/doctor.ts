@@ -1,5 +1,4 @@
 import { accessSync, constants, mkdtempSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
 import * as path from "node:path";
 import { rctUnavailableReason, type HostVm } from "../../engine/mod";
 import type { HyperVClient } from "../../hyperv/mod";
@@ -52,7 +51,7 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
 
   const labDir = labDirFrom(args);
   const cimv2 = await openCimv2(labDir).catch(() => undefined);
-  const computer = (await checkOperatingSystem(cimv2, add)) ?? hostname();
+  await checkOperatingSystem(cimv2, add);
   let host: HyperVClient | undefined;
   try {
     host = await openHost(labDir);
@@ -81,7 +80,7 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
 
   const repo = optionValue(args, "repo");
   if (repo !== undefined) {
-    await checkRepositoryLocation(repo, cimv2, computer, add);
+    await checkRepositoryLocation(repo, cimv2, add);
     checkRepository(path.resolve(repo), add);
   }
 

@@ -5,7 +5,8 @@
  * and whether the host's computer account can reach the repository (a local path, or a UNC path's
  * share; a mapped drive letter belongs to one logon session and is refused).
  */
-import { isDrivePath, isUncPath, toHvbError, windowsPathParts } from "../../base/mod";
+import { isUncPath, mappedDriveOf, onShare, toHvbError, windowsPathParts } from "../../base/mod";
+import { hostComputerAccount, listMappedDrives } from "../../hyperv/mod";
 import type { CimSession } from "../../cim/mod";
 
 /** Records one check's outcome (doctor.ts keeps the list). */
@@ -62,27 +63,21 @@ export async function checkRights(session: CimSession, add: AddCheck): Promise<v
  * "Repository location": whether backups running as the host (its computer account, HOST$) reach
  * the repository. A local path: yes. A UNC path: through its share, which must grant the computer
  * account modify rights. A drive letter that is a mapped network drive (Win32_LogicalDisk
- * DriveType 4): no, a mapping exists only in the logon session that made it.
+ * DriveType 4; the same lookup backup and restore make, hyperv/mapped_drives.ts): no, a mapping
+ * exists only in the logon session that made it; the remedy names the share's path.
  */
-export async function checkRepositoryLocation(repo: string, cimv2: CimSession | undefined, host: string, add: AddCheck): Promise<void> {
-  const account = `${host}$`;
+export async function checkRepositoryLocation(repo: string, cimv2: CimSession | undefined, add: AddCheck): Promise<void> {
+  const account = await hostComputerAccount(cimv2);
   if (isUncPath(repo)) {
     const [server, share] = windowsPathParts(repo);
     add("Repository location", server !== undefined && share !== undefined, `UNC path: the share \\\\${server ?? "?"}\\${share ?? "?"} is written by the host's computer account (${account}) when backups run as a service`, "Give the repository as \\\\server\\share\\folder");
     return;
   }
-  if (isDrivePath(repo) && cimv2 !== undefined) {
-    const letter = repo.slice(0, 2).toUpperCase();
-    try {
-      const disk = (await cimv2.query(`SELECT DeviceID, DriveType, ProviderName FROM Win32_LogicalDisk WHERE DeviceID='${letter}'`))[0];
-      if (disk !== undefined && Number(disk["DriveType"]) === 4) {
-        const unc = String(disk["ProviderName"] ?? "");
-        add("Repository location", false, `${letter} is a mapped network drive${unc ? ` (${unc})` : ""}: a mapping belongs to one logon session, so a scheduled or remote backup does not see it`, `Give the UNC path instead${unc ? ` (${unc}${repo.slice(2)})` : ""}, and grant the host's computer account (${account}) modify rights on the share`);
-        return;
-      }
-    } catch {
-      // No Win32_LogicalDisk (the lab serves none): the drive is taken as local.
-    }
+  const drive = mappedDriveOf(repo, await listMappedDrives(cimv2));
+  if (drive !== undefined) {
+    const unc = drive.target === "" ? undefined : onShare(repo, drive);
+    add("Repository location", false, `${drive.letter} is a mapped network drive${drive.target ? ` (${drive.target})` : ""}: a mapping belongs to one logon session, so a scheduled or remote backup does not see it`, `Give the UNC path instead${unc ? ` (${unc})` : ""}, and grant the host's computer account (${account}) modify rights on the share`);
+    return;
   }
   add("Repository location", true, `a local path on the host: reached by the host itself (${account})`);
 }

@@ -97,21 +97,29 @@ describe("hvbackup doctor", () => {
   it("takes a UNC path's share as the computer account's, a local path as the host's, and refuses a mapped drive letter", async () => {
     const checks: Check[] = [];
     const add = (name: string, passed: boolean, detail: string, remedy = ""): void => void checks.push({ name, passed, detail, remedy });
-    const disks: Record<string, { DriveType: number; ProviderName?: string }> = { "Z:": { DriveType: 4, ProviderName: "\\\\nas\\backups" }, "D:": { DriveType: 3 } };
     const cimv2 = {
       query: async (wql: string) => {
-        const letter = /DeviceID='(.:)'/.exec(wql)?.[1] ?? "";
-        const d = disks[letter];
-        return d ? [{ __CLASS: "Win32_LogicalDisk", __PATH: "", DeviceID: letter, ...d }] : [];
+        if (/Win32_ComputerSystem/i.test(wql)) return [{ __CLASS: "Win32_ComputerSystem", __PATH: "", Name: "HV01", Domain: "contoso.com", PartOfDomain: true }];
+        return [{ __CLASS: "Win32_LogicalDisk", __PATH: "", DeviceID: "Z:", DriveType: 4, ProviderName: "\\\\nas\\backups" }];
       },
     } as unknown as CimSession;
-    await checkRepositoryLocation("\\\\nas\\backups\\hv", cimv2, "HV01", add);
-    await checkRepositoryLocation("D:\\Backups", cimv2, "HV01", add);
-    await checkRepositoryLocation("Z:\\hv", cimv2, "HV01", add);
+    await checkRepositoryLocation("\\\\nas\\backups\\hv", cimv2, add);
+    await checkRepositoryLocation("D:\\Backups", cimv2, add);
+    await checkRepositoryLocation("Z:\\hv", cimv2, add);
     expect(checks.map((c) => c.passed)).toEqual([true, true, false]);
     expect(checks[0]!.detail).toContain("\\\\nas\\backups");
-    expect(checks[0]!.detail).toContain("HV01$");
+    expect(checks[0]!.detail).toContain("CONTOSO\\HV01$");
     expect(checks[2]!.detail).toContain("mapped network drive");
     expect(checks[2]!.remedy).toContain("\\\\nas\\backups\\hv");
   });
+
+  it("refuses a repository on a drive letter the lab maps to a share, naming the share's path", async () => {
+    const lab = newLab();
+    expect(await runCli(["lab", "drive", "map", "--lab", lab.dir, "--letter", "Z:", "--to", "\\\\nas\\hv"], { stdout: () => {}, stderr: () => {} })).toBe(0);
+    const r = await doctor(["--lab", lab.dir, "--repo", "Z:\\backups"]);
+    const location = r.data.checks.find((c) => c.name === "Repository location")!;
+    expect(location.passed).toBe(false);
+    expect(location.remedy).toContain("\\\\nas\\hv\\backups");
+  });
 });
+
