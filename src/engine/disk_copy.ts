@@ -1,7 +1,7 @@
 import type { VirtualDisk } from "../disk/mod";
 import { createVhdx } from "../vhdx/mod";
 import type { VhdxImage } from "../vhdx/mod";
-import { forEachUnitAsync, type UnitResult } from "./pipeline/unit_pipeline";
+import { forEachUnitAsync, type UnitResult, type WriteBehind } from "./pipeline/unit_pipeline";
 import { chainUnitsAnd, sha256Hex, unitsOf } from "./units";
 
 /** What copying one disk into the repository produced. */
@@ -30,10 +30,14 @@ export async function copyFull(source: VirtualDisk, destination: string, unitSiz
     logicalSectorSize: source.logicalSectorSize as 512 | 4096,
   });
   return await eachUnit(source, dest, unitSize, units, progress, (part, start, hash, result) => {
-    if (hash.zero) return;
-    dest.write(part, start);
+    if (hash.zero) return undefined;
     result.units[String(start / unitSize)] = hash.sha256!;
     result.storedBytes += part.length;
+    // A whole new block is written by a worker (the main thread only places it in the BAT).
+    const place = dest.placeBlock(start, part.length);
+    if (place) return { ...place, path: destination };
+    dest.write(part, start);
+    return undefined;
   });
 }
 
@@ -65,6 +69,7 @@ export async function copyUnits(source: VirtualDisk, destination: string, parent
       }
     }
     result.units[String(start / unitSize)] = hash.zero ? zeroHashOf(part.length, zeroHash) : hash.sha256!;
+    return undefined;
   });
 }
 
@@ -80,7 +85,7 @@ async function eachUnit(
   unitSize: number,
   units: readonly number[],
   progress: CopyProgress | undefined,
-  store: (part: Buffer, start: number, hash: UnitResult, result: DiskCopyResult) => void,
+  store: (part: Buffer, start: number, hash: UnitResult, result: DiskCopyResult) => WriteBehind | undefined,
 ): Promise<DiskCopyResult> {
   const result: DiskCopyResult = { units: {}, storedBytes: 0, readBytes: 0 };
   try {
@@ -91,8 +96,9 @@ async function eachUnit(
       units,
       consume: (u, part, hash) => {
         result.readBytes += part.length;
-        store(part, u * unitSize, hash, result);
+        const behind = store(part, u * unitSize, hash, result);
         progress?.(++done, units.length);
+        return behind;
       },
     });
   } finally {

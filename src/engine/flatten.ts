@@ -74,11 +74,14 @@ export function flattenPointDisk(
           unitsChecked++;
           // Each block is written once, from the newest point that holds it (the pipeline reads
           // through the chain's block map), never a full copy patched afterwards.
-          if (!hash.zero) {
-            dest.write(part, u * unitSize);
-            bytesWritten += part.length;
-          }
           progress?.(++done, sorted.length);
+          if (hash.zero) return undefined;
+          bytesWritten += part.length;
+          // A worker writes the block; this thread only places it in the new file's BAT.
+          const place = dest.placeBlock(u * unitSize, part.length);
+          if (place) return { ...place, path: staging };
+          dest.write(part, u * unitSize);
+          return undefined;
         },
       });
     } finally {

@@ -463,6 +463,27 @@ export class VhdxImage implements VirtualDisk {
   }
 
   /**
+   * Where to write one whole block of new guest data yourself: for `[offset, offset+length)`
+   * covering exactly one block that the file does not hold yet (dynamic files only), allocates
+   * the block, records it in the BAT as fully present and returns the descriptor and file offset
+   * the caller (a pipeline worker) writes the bytes to before {@link close}; else undefined, and
+   * the caller uses {@link write}. Lets writes run on other threads than the BAT's owner.
+   */
+  placeBlock(offset: number, length: number): { fd: number; fileOffset: number } | undefined {
+    this.#requireWritable();
+    this.#checkRange(offset, length, "write");
+    const block = Math.floor(offset / this.blockSize);
+    if (this.type !== "dynamic" || offset !== block * this.blockSize || length !== Math.min(this.blockSize, this.virtualSize - offset)) return undefined;
+    const index = payloadIndex(this.geometry, block);
+    const state = entryState(this.#batEntry(index));
+    if (state === PAYLOAD_FULLY_PRESENT || state === PAYLOAD_PARTIALLY_PRESENT) return undefined;
+    this.#log.beginSession(true);
+    const fileOffset = this.#allocate(this.blockSize);
+    this.#setBatEntry(index, makeEntry(PAYLOAD_FULLY_PRESENT, fileOffset));
+    return { fd: this.#io.fd, fileOffset };
+  }
+
+  /**
    * Makes `[offset, offset+length)` read as zeros. Whole blocks become PAYLOAD_BLOCK_ZERO (no
    * space used; in a differencing file this hides the parent); partial blocks get zero bytes.
    */

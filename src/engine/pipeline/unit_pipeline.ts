@@ -14,9 +14,19 @@ export interface UnitResult {
 
 /**
  * Called on the calling thread for each unit, in the order of `units`, with the unit's bytes.
- * `data` is lent: it is reused once the call returns. Throwing stops the pipeline.
+ * `data` is lent: it is reused once the call returns, unless the consumer returns where the
+ * bytes are to be written ({@link WriteBehind}): then a worker writes them there, and the
+ * pipeline returns only after every such write ended. Throwing stops the pipeline.
  */
-export type UnitConsumer = (unit: number, data: Buffer, result: UnitResult) => void;
+export type UnitConsumer = (unit: number, data: Buffer, result: UnitResult) => WriteBehind | void;
+
+/** Where a worker is to write a unit's bytes (see VhdxImage.placeBlock): the writes leave this thread. */
+export interface WriteBehind {
+  fd: number;
+  fileOffset: number;
+  /** The file, for messages. */
+  path: string;
+}
 
 /** What {@link forEachUnit} reads and whom it hands the units to. */
 export interface UnitPipelineOptions {
@@ -41,6 +51,12 @@ interface Batch {
 
 interface InFlight {
   batch: Batch;
+  slot: Slot;
+  worker: PoolWorker;
+}
+
+/** A buffer whose units a worker is writing out; free again when that job ends. */
+interface Writing {
   slot: Slot;
   worker: PoolWorker;
 }
@@ -107,6 +123,7 @@ class PipelineRun {
   readonly #batches: Batch[];
   readonly #free: Slot[];
   readonly #inFlight: InFlight[] = [];
+  #writing: Writing[] = [];
   readonly #mapped: VhdxImage | undefined;
   #next = 0;
   #failure: { error: unknown } | undefined;
@@ -163,7 +180,14 @@ class PipelineRun {
           this.#failure ??= { error: new HvbError("IoError", `Reading '${this.#source.path}' at ${head.batch.offset} (${head.batch.length} bytes) failed: ${text}`, { category: "ReadError", target: this.#source.path }) };
         } else if (!this.#failure) {
           try {
-            handOver(head, this.#unitSize, this.#consume);
+            const writes = handOver(head, this.#unitSize, this.#consume);
+            if (writes.runs.length > 0) {
+              this.#inFlight.shift();
+              pool.collected(head.worker);
+              handed = true;
+              this.#writing.push({ slot: head.slot, worker: pool.post(writeJob(head.slot, writes, this.#unitsPerSlot)) });
+              continue;
+            }
           } catch (e) {
             this.#failure = { error: e };
           }
@@ -175,15 +199,45 @@ class PipelineRun {
         if (status === PENDING) forget(head.slot);
         else this.#free.push(head.slot);
       }
-      if (this.#inFlight.length === 0 && (this.#failure || this.#next >= this.#batches.length)) return undefined;
+      if (this.#collectWrites()) handed = true;
+      if (this.#inFlight.length === 0 && this.#writing.length === 0 && (this.#failure || this.#next >= this.#batches.length)) return undefined;
       // Freed buffers can take new jobs at once; otherwise wait for the head.
       if (!handed) return seen;
     }
   }
 
+  /** Frees the buffers whose writes ended (a failed or lost write fails the run); true if any. */
+  #collectWrites(): boolean {
+    const pool = this.pool;
+    const left: Writing[] = [];
+    for (const w of this.#writing) {
+      const result = new Int32Array(w.slot.result);
+      const status = Atomics.load(result, 0);
+      if (status === PENDING && !pool.isDead(w.worker)) {
+        left.push(w);
+        continue;
+      }
+      pool.collected(w.worker);
+      if (status === PENDING) {
+        this.#failure ??= { error: new Error("A worker thread stopped unexpectedly while writing; nothing was published (run the command again)") };
+        forget(w.slot);
+        continue;
+      }
+      if (status === FAILED) {
+        const at = messageOffset(this.#unitsPerSlot);
+        const text = Buffer.from(w.slot.result).subarray(at, at + result[1]!).toString();
+        this.#failure ??= { error: new HvbError("IoError", `Writing failed: ${text}`, { category: "WriteError" }) };
+      }
+      this.#free.push(w.slot);
+    }
+    const freed = left.length < this.#writing.length;
+    this.#writing = left;
+    return freed;
+  }
+
   /** Whether the run has buffers to work with (or needs none), taking them if it had none. */
   takeBuffers(): boolean {
-    if (this.#want === 0 || this.#free.length > 0 || this.#inFlight.length > 0) return true;
+    if (this.#want === 0 || this.#free.length > 0 || this.#inFlight.length > 0 || this.#writing.length > 0) return true;
     this.#free.push(...takeSlots(this.#slotBytes, this.#unitsPerSlot, this.#want, false));
     return this.#free.length > 0;
   }
@@ -228,14 +282,26 @@ function jobFor(batch: Batch, slot: Slot, unitSize: number, unitsPerSlot: number
   return { data: slot.data, length: batch.length, runs, paths, units: unitBytes, result: slot.result, messageAt: messageOffset(unitsPerSlot), messageMax: MESSAGE_MAX };
 }
 
-function handOver(done: InFlight, unitSize: number, consume: UnitConsumer): void {
+/** Hands a batch's units to `consume`; returns the writes it left to a worker. */
+function handOver(done: InFlight, unitSize: number, consume: UnitConsumer): { runs: number[]; paths: string[] } {
   const { batch, slot } = done;
   const bytes = new Uint8Array(slot.result);
+  const writes = { runs: [] as number[], paths: [] as string[] };
   for (let i = 0; i < batch.count; i++) {
     const at = 8 + i * 33;
     const zero = bytes[at] === 1;
     const start = i * unitSize;
     const data = Buffer.from(slot.data, start, Math.min(unitSize, batch.length - start));
-    consume(batch.first + i, data, { zero, sha256: zero ? undefined : Buffer.from(slot.result, at + 1, 32).toString("hex") });
+    const behind = consume(batch.first + i, data, { zero, sha256: zero ? undefined : Buffer.from(slot.result, at + 1, 32).toString("hex") });
+    if (behind) {
+      writes.runs.push(start, data.length, behind.fd, behind.fileOffset);
+      writes.paths.push(behind.path);
+    }
   }
+  return writes;
+}
+
+function writeJob(slot: Slot, writes: { runs: number[]; paths: string[] }, unitsPerSlot: number): Parameters<WorkerPool["post"]>[0] {
+  Atomics.store(new Int32Array(slot.result), 0, PENDING);
+  return { write: true, data: slot.data, length: 0, runs: writes.runs, paths: writes.paths, units: [], result: slot.result, messageAt: messageOffset(unitsPerSlot), messageMax: MESSAGE_MAX };
 }

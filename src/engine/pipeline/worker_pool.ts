@@ -17,6 +17,8 @@ export interface PoolWorker {
 
 /** What a worker is asked to do (see worker_source.ts for the layout of `result`). */
 export interface WorkerJob {
+  /** Write the runs' bytes out of `data` (to `fd` at `fileOffset`) instead of reading them in. */
+  write?: boolean;
   data: SharedArrayBuffer;
   length: number;
   /** Flat [bufferOffset, length, fd (-1: zeros), fileOffset] quadruples. */

@@ -12,6 +12,10 @@
  * out (any exit, an uncaught error included) it raises its dead flag, so a main thread blocked
  * in Atomics.wait learns of it without an event loop.
  *
+ * A write job (`write: true`) does the reverse for a buffer the main thread has handed over:
+ * it writes the runs' bytes to the descriptors (new blocks the main thread placed in a VHDX),
+ * so writing also leaves the main thread.
+ *
  * Result buffer layout (Int32 words, then bytes): [0] status (0 pending, 1 done, 2 failed),
  * [1] length of the error message; from byte 8, per unit 33 bytes (a zero flag, 32 hash
  * bytes); the UTF-8 error message where the job says (`messageAt`).
@@ -19,7 +23,7 @@
 export const WORKER_SOURCE = String.raw`
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
-const { readSync } = require("node:fs");
+const { readSync, writeSync } = require("node:fs");
 const { createHash } = require("node:crypto");
 const control = new Int32Array(workerData.control);
 const deadFlag = workerData.deadFlag;
@@ -36,6 +40,48 @@ function isZero(b) {
   }
   return true;
 }
+function readAndHash(job, bytes) {
+  const buf = Buffer.from(job.data, 0, job.length);
+  const runs = job.runs;
+  for (let i = 0; i < runs.length; i += 4) {
+    const at = runs[i], len = runs[i + 1], fd = runs[i + 2], pos = runs[i + 3];
+    if (fd < 0) { buf.fill(0, at, at + len); continue; }
+    let done = 0;
+    while (done < len) {
+      let n;
+      try {
+        n = readSync(fd, buf, at + done, len - done, pos + done);
+      } catch (e) {
+        throw new Error("cannot read '" + job.paths[i / 4] + "' at " + (pos + done) + ": " + e.message);
+      }
+      if (n === 0) throw new Error("'" + job.paths[i / 4] + "' ends at " + (pos + done) + ", " + (len - done) + " bytes before the data it should hold");
+      done += n;
+    }
+  }
+  const units = job.units;
+  for (let i = 0; i < units.length; i += 2) {
+    const part = buf.subarray(units[i], units[i] + units[i + 1]);
+    const at = 8 + (i / 2) * 33;
+    if (isZero(part)) { bytes[at] = 1; continue; }
+    bytes[at] = 0;
+    bytes.set(createHash("sha256").update(part).digest(), at + 1);
+  }
+}
+function writeRuns(job) {
+  const src = Buffer.from(job.data);
+  const runs = job.runs;
+  for (let i = 0; i < runs.length; i += 4) {
+    const at = runs[i], len = runs[i + 1], fd = runs[i + 2], pos = runs[i + 3];
+    let done = 0;
+    while (done < len) {
+      try {
+        done += writeSync(fd, src, at + done, len - done, pos + done);
+      } catch (e) {
+        throw new Error("cannot write '" + job.paths[i / 4] + "' at " + (pos + done) + ": " + e.message);
+      }
+    }
+  }
+}
 parentPort.on("message", (job) => {
   if (job.crash) {
     // Test hook of WorkerPool.crashOneForTests: an uncaught error outside any job; the jobs
@@ -46,31 +92,8 @@ parentPort.on("message", (job) => {
   const bytes = new Uint8Array(job.result);
   let status = 1;
   try {
-    const buf = Buffer.from(job.data, 0, job.length);
-    const runs = job.runs;
-    for (let i = 0; i < runs.length; i += 4) {
-      const at = runs[i], len = runs[i + 1], fd = runs[i + 2], pos = runs[i + 3];
-      if (fd < 0) { buf.fill(0, at, at + len); continue; }
-      let done = 0;
-      while (done < len) {
-        let n;
-        try {
-          n = readSync(fd, buf, at + done, len - done, pos + done);
-        } catch (e) {
-          throw new Error("cannot read '" + job.paths[i / 4] + "' at " + (pos + done) + ": " + e.message);
-        }
-        if (n === 0) throw new Error("'" + job.paths[i / 4] + "' ends at " + (pos + done) + ", " + (len - done) + " bytes before the data it should hold");
-        done += n;
-      }
-    }
-    const units = job.units;
-    for (let i = 0; i < units.length; i += 2) {
-      const part = buf.subarray(units[i], units[i] + units[i + 1]);
-      const at = 8 + (i / 2) * 33;
-      if (isZero(part)) { bytes[at] = 1; continue; }
-      bytes[at] = 0;
-      bytes.set(createHash("sha256").update(part).digest(), at + 1);
-    }
+    if (job.write) writeRuns(job);
+    else readAndHash(job, bytes);
   } catch (e) {
     status = 2;
     const msg = Buffer.from(String(e && e.message || e)).subarray(0, job.messageMax);

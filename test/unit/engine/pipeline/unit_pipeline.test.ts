@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -77,7 +77,7 @@ describe("forEachUnit", () => {
       write: () => undefined, dataRanges: () => [], flush: () => undefined, close: () => undefined,
     };
     const got: Array<[number, UnitResult]> = [];
-    forEachUnit({ source: raw, unitSize: UNIT, units: [0, 1, 2], pool, consume: (u, _d, r) => got.push([u, r]) });
+    forEachUnit({ source: raw, unitSize: UNIT, units: [0, 1, 2], pool, consume: (u, _d, r) => void got.push([u, r]) });
     expect(got).toEqual([
       [0, { zero: false, sha256: sha(bytes.subarray(0, UNIT)) }],
       [1, { zero: true, sha256: undefined }],
@@ -85,7 +85,7 @@ describe("forEachUnit", () => {
     ]);
     // One 8 MiB unit per buffer (an odd count, as for disks over 256 GiB): a short last unit.
     const big: Array<[number, UnitResult]> = [];
-    forEachUnit({ source: raw, unitSize: 4 * UNIT, units: [0], pool, consume: (u, _d, r) => big.push([u, r]) });
+    forEachUnit({ source: raw, unitSize: 4 * UNIT, units: [0], pool, consume: (u, _d, r) => void big.push([u, r]) });
     expect(big).toEqual([[0, { zero: false, sha256: sha(bytes) }]]);
   });
 
@@ -100,7 +100,7 @@ describe("forEachUnit", () => {
       const seen: number[] = [];
       let error: unknown;
       try {
-        forEachUnit({ source: image, unitSize: UNIT, units: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], pool, maxBuffers: 3, consume: (u) => seen.push(u) });
+        forEachUnit({ source: image, unitSize: UNIT, units: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], pool, maxBuffers: 3, consume: (u) => void seen.push(u) });
       } catch (e) {
         error = e;
       }
@@ -111,7 +111,7 @@ describe("forEachUnit", () => {
       expect(seen).toEqual([0, 1, 2, 3]);
       image.locate = real;
       const again: number[] = [];
-      forEachUnit({ source: image, unitSize: UNIT, units: [6, 7], pool, consume: (u) => again.push(u) });
+      forEachUnit({ source: image, unitSize: UNIT, units: [6, 7], pool, consume: (u) => void again.push(u) });
       expect(again).toEqual([6, 7]);
     } finally {
       closeSync(dirFd);
@@ -174,11 +174,45 @@ describe("forEachUnit", () => {
       }
       expect(failed).toBeGreaterThan(0);
       const again: number[] = [];
-      forEachUnit({ source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, consume: (u) => again.push(u) });
+      forEachUnit({ source: image, unitSize: UNIT, units: [0, 2, 4, 6, 8, 10], pool: lone, consume: (u) => void again.push(u) });
       expect(again).toEqual([0, 2, 4, 6, 8, 10]);
     } finally {
       image.close();
       void lone.close();
+    }
+  });
+});
+
+describe("write-behind", () => {
+  it("writes the units a consumer places to their file on the workers, and fails naming the file when a write fails", () => {
+    const { child } = chain();
+    const image = VhdxImage.open(child);
+    const out = path.join(dir, `wb-${Math.random()}.bin`);
+    const fd = openSync(out, "w+");
+    try {
+      const units = [0, 1, 2, 7, 9];
+      // Each unit lands at a shuffled place in a flat file, written by a worker thread.
+      const place = (u: number): number => ((u * 7) % 11) * UNIT;
+      forEachUnit({ source: image, unitSize: UNIT, units, pool, maxBuffers: 2, consume: (u) => ({ fd, fileOffset: place(u), path: out }) });
+      for (const u of units) {
+        const want = new Uint8Array(UNIT);
+        image.read(want, u * UNIT);
+        const got = Buffer.alloc(UNIT);
+        readSync(fd, got, 0, UNIT, place(u));
+        expect(Buffer.compare(got, want), `unit ${u}`).toBe(0);
+      }
+      // A descriptor the write cannot use: the run fails with an error naming the file.
+      let caught: unknown;
+      try {
+        forEachUnit({ source: image, unitSize: UNIT, units, pool, consume: () => ({ fd: 1_000_000, fileOffset: 0, path: "/nowhere/x.vhdx" }) });
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(HvbError);
+      expect((caught as HvbError).message).toMatch(/cannot write '\/nowhere\/x\.vhdx' at 0/);
+    } finally {
+      closeSync(fd);
+      image.close();
     }
   });
 });
