@@ -31,6 +31,7 @@ export type HostApi = Pick<
   | "destroyPlannedSystem"
   | "renameSystem"
   | "findGroup"
+  | "listGroups"
   | "createGroupRecoverySnapshot"
   | "listGroupSnapshots"
   | "destroyGroupSnapshot"

@@ -1,7 +1,9 @@
+import { HvbError } from "../base/mod";
 import type { Catalog } from "../repository/mod";
 import { rctIdAt } from "../hyperv/mod";
 import { pairWithBase } from "./backup/plan";
 import { achievedConsistency } from "./backup/consistency";
+import { refuseSharedDisksAlone } from "./backup/shared_disk_policy";
 import type { HostApi, HostDisk, HostVm } from "./host_api";
 
 /** Lowest configuration version with Resilient Change Tracking (Windows Server 2016 = 8.0; RCT from 6.2 per Microsoft sources). */
@@ -24,6 +26,12 @@ export function rctUnavailableReason(vm: Pick<HostVm, "configVersion">, disk?: P
 
 /** What the next backup of a VM will do, and why. */
 export interface ReadinessReport {
+  /**
+   * Whether `hvbackup backup --vm` would back this VM up at all; when not, {@link notReady}
+   * carries the backup's own refusal (code and message), so the two never disagree.
+   */
+  ready: boolean;
+  notReady?: { code: string; message: string };
   vmName: string;
   vmId: string;
   state: string;
@@ -79,7 +87,10 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     else if (d.reason && last && last.disks.some((x) => x.index === d.index || x.location === vm.disks[i]!.location)) warnings.push(`disk ${d.index}: no RCT (${d.reason}); ${options.hashChanges ? "changes will be found by hashing" : "the next backup copies it in full"}`);
   });
   const rctReason = rctReasons.find((r) => r !== undefined);
+  const notReady = await refusalOf(host, vm);
   return {
+    ready: notReady === undefined,
+    ...(notReady ? { notReady } : {}),
     vmName: vm.name,
     vmId: vm.id,
     state: vm.state,
@@ -92,4 +103,22 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     expectedConsistency: vm.backupIntegration === "ok" && vm.state === "Running" ? achievedConsistency(vm, "application") : "crash",
     warnings,
   };
+}
+
+/**
+ * The backup's refusal of this VM backed up alone, asked of the backup's own policy
+ * (backup/shared_disk_policy.ts) so readiness cannot announce a backup that `backup` refuses.
+ * A VHD Set member is backed up only with its group: the group it is in is named, when it is in one.
+ */
+async function refusalOf(host: HostApi, vm: HostVm): Promise<ReadinessReport["notReady"]> {
+  try {
+    refuseSharedDisksAlone(vm);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof HvbError)) throw e;
+    if (!(vm.sharedDisks ?? []).some((d) => d.kind === "vhdset") || (vm.sharedDisks ?? []).some((d) => d.kind === "shared-vhdx")) return { code: e.code, message: e.message };
+    const groups = (await host.listGroups()).filter((g) => g.members.some((m) => m.id.toLowerCase() === vm.id.toLowerCase()));
+    const hint = groups.length > 0 ? `; it is ready only as part of its group: ${groups.map((g) => `'hvbackup backup --group ${g.name}'`).join(" or ")}` : "; it is in no VM group yet";
+    return { code: e.code, message: e.message + hint };
+  }
 }

@@ -22,7 +22,8 @@ export async function readinessCommand(argv: string[], io: CommandIo): Promise<n
   const r = await readiness(host, vm, catalog, { hashChanges: args.flags.has("hash-changes") });
   const lines = [
     `${r.vmName} (${r.vmId}): ${r.state}, configuration version ${r.configVersion}, generation ${r.generation}`,
-    `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent`,
+    ...(r.notReady ? [`Not ready: ${r.notReady.code}: ${r.notReady.message}`] : []),
+    r.ready ? `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent` : `Next backup: none (refused alone)`,
     `Resilient Change Tracking: ${r.rct ? "yes" : `no — ${r.rctReason}`}`,
     ...r.disks.map((d) => `  disk ${d.index} ${d.path} (${d.format}): ${d.method}${d.reason ? ` — ${d.reason}` : ""}`),
     ...r.warnings.map((w) => `WARNING: ${w}`),
