@@ -2,7 +2,8 @@
  * Issue 11 item 5 through the cmdlets against the lab: a VM group backed up as one set from a
  * Get-VMGroup-shaped pipeline object (Name + VMMembers) and by -VMGroup, full then incremental;
  * Get-VMBackup shows each point's SetId (property and table column); Restore-VMFromBackup
- * -VMGroup restores a chosen set (-SetId) and the newest (-Latest) side by side, bit-exact
+ * -VMGroup restores a chosen set (-SetId), the newest (-Latest) and the newest at a time
+ * (-PointInTime) side by side, bit-exact
  * against the source disks as they were at each set.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,10 +73,14 @@ $one = Restore-VMFromBackup -Path ./repo -VMGroup farm -SetId '${set1}' -NewVMId
 foreach ($r in $one) { "R1_$($r.VMName)=$(@($r.Disks | ForEach-Object { $_.Path }) -join '|')"; "R1SET_$($r.VMName)=$($r.SetId)"; "R1TYPE_$($r.VMName)=$($r.PSObject.TypeNames[0])" }
 $two = Restore-VMFromBackup -Path ./repo -VMGroup farm -Latest -NewVMId -DestinationPath ./r2 -LabPath ./lab -Confirm:$false
 foreach ($r in $two) { "R2_$($r.VMName)=$(@($r.Disks | ForEach-Object { $_.Path }) -join '|')"; "R2SET_$($r.VMName)=$($r.SetId)" }
+# The newest set at or before a time just after the first set's points: the first set.
+$at = @(Get-VMBackup -Path ./repo | Where-Object { $_.SetId -eq '${set1}' } | Sort-Object Time -Descending)[0].Time.AddMilliseconds(500)
+$three = Restore-VMFromBackup -Path ./repo -VMGroup farm -PointInTime $at -NewVMId -DestinationPath ./r3 -LabPath ./lab -Confirm:$false
+foreach ($r in $three) { "R3_$($r.VMName)=$(@($r.Disks | ForEach-Object { $_.Path }) -join '|')"; "R3SET_$($r.VMName)=$($r.SetId)" }
 `);
     expect(restore.stderr).toBe("");
     const kv3 = keyValues(restore.stdout);
-    for (const [tag, set, want] of [["R1", set1, atSet1], ["R2", set2, atSet2]] as const) {
+    for (const [tag, set, want] of [["R1", set1, atSet1], ["R2", set2, atSet2], ["R3", set1, atSet1]] as const) {
       for (const vm of ["web01", "sql01"]) {
         expect(kv3[`${tag}SET_${vm}`]).toBe(set);
         const paths = kv3[`${tag}_${vm}`]!.split("|");

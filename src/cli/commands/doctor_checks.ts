@@ -18,8 +18,8 @@ export const MIN_HOST_BUILD = 14393;
 /** A status of Msvm_ImageManagementService methods: "Access denied" (family B). */
 const ACCESS_DENIED = 32769;
 
-/** "Operating system" and "Hyper-V host version" from root\cimv2 Win32_OperatingSystem; returns the host's name (CSName) when read. */
-export async function checkOperatingSystem(cimv2: CimSession | undefined, add: AddCheck): Promise<string | undefined> {
+/** "Operating system" and "Hyper-V host version" from root\cimv2 Win32_OperatingSystem. */
+export async function checkOperatingSystem(cimv2: CimSession | undefined, add: AddCheck): Promise<void> {
   try {
     if (cimv2 === undefined) throw new Error("root\\cimv2 is not reachable");
     const os = (await cimv2.query("SELECT Caption, Version, BuildNumber FROM Win32_OperatingSystem"))[0];
@@ -32,10 +32,8 @@ export async function checkOperatingSystem(cimv2: CimSession | undefined, add: A
       build >= MIN_HOST_BUILD ? `build ${build}: Windows Server 2016 (build ${MIN_HOST_BUILD}) or later` : `build ${Number.isNaN(build) ? "unknown" : build} is older than Windows Server 2016 (build ${MIN_HOST_BUILD})`,
       "Upgrade the host to Windows Server 2016 or later: resilient change tracking, production checkpoints and VM groups came with it",
     );
-    return typeof os["CSName"] === "string" ? os["CSName"] : undefined;
   } catch (e) {
     add("Operating system", false, `cannot read Win32_OperatingSystem: ${toHvbError(e).message}`, "Check that WMI (winmgmt) runs and that this account may read root\\cimv2");
-    return undefined;
   }
 }
 
