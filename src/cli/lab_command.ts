@@ -49,7 +49,8 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
   crash --lab DIR                            host crash (RCT keeps .mrt granularity)
   state --lab DIR --vm N Running|Off|Saved|Paused
   guest --lab DIR --vm N --integration ok|missing|failing
-  fail --lab DIR --method NAME --code C [--times K] [--at-percent P]
+  fail --lab DIR --method NAME --code C [--times K] [--at-percent P] [--skip N]
+                                             --skip: the first N calls succeed
   jobs --lab DIR [--share PERCENT] [--job-ms N] [--stall METHOD ...] [--no-stall]
                                              job answers, job length, jobs that stop moving
   ls --lab DIR [--json]                      VMs (with their node), volumes, and the most recovery

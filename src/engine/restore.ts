@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
 import type { Manifest, PointRecord } from "../repository/mod";
@@ -63,6 +63,22 @@ export interface RestoreResult {
  * if the restore then fails it is registered again from that export.
  */
 export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: string, options: RestoreOptions, events: EngineEvents): Promise<RestoreResult> {
+  return (await restoreVmUndoable(host, repo, vmNameOrId, options, events)).result;
+}
+
+/** A finished restore and the way to take it back (a set's restore, when a later member fails). */
+export interface UndoableRestore {
+  result: RestoreResult;
+  /**
+   * Unregisters the restored VM, removes the files the restore wrote (and the folders it left
+   * empty) and registers again the VM it replaced, as a failed restore does. What cannot be
+   * undone is reported as a warning, never thrown: the caller is already failing.
+   */
+  undo(events: EngineEvents): Promise<void>;
+}
+
+/** {@link restoreVm}, keeping what is needed to undo it. */
+export async function restoreVmUndoable(host: HostApi, repo: Repository, vmNameOrId: string, options: RestoreOptions, events: EngineEvents): Promise<UndoableRestore> {
   repo.requireExists();
   const store = repo.findVm(vmNameOrId);
   const lock = store.lock("restore", { clearStale: options.clearStaleLock ?? false });
@@ -159,7 +175,9 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
         throw e;
       }
       events.progress({ activity, status: "Done", percent: 100 });
-      return {
+      const made = realized;
+      const replacedNow = replaced;
+      const result: RestoreResult = {
         vmName: realized.name,
         vmId: realized.id,
         pointId: point.id,
@@ -169,15 +187,48 @@ export async function restoreVm(host: HostApi, repo: Repository, vmNameOrId: str
         replacedFilesMovedTo: replaced?.folder ?? null,
         warnings,
       };
+      const undo = async (ev: EngineEvents): Promise<void> => {
+        try {
+          await host.destroySystem(made);
+        } catch (e) {
+          // Still registered: its files are in use and stay, and so does what it replaced.
+          ev.warning(`Could not unregister the restored VM '${made.name}' (${made.id}) again: ${(e as Error).message}; remove it by hand (its files are in '${destination}')${replacedNow ? `; the VM it replaced is in '${replacedNow.folder}'` : ""}`, "RestoreRollbackFailed");
+          return;
+        }
+        removeWritten(created, destination);
+        if (replacedNow) await putBack(host, replacedNow, ev);
+        ev.info(`Removed the restored VM '${made.name}' (${made.id}) again${replacedNow ? `; the VM it replaced is back` : ""}`);
+      };
+      return { result, undo };
     } catch (e) {
       // No half VM: unregister what we made, remove the files we wrote, put back what we replaced.
       if (realized) await host.destroySystem(realized).catch(() => undefined);
-      for (const f of created) rmSync(f, { force: true });
+      removeWritten(created, destination);
       if (replaced) await putBack(host, replaced, events);
       throw e;
     }
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Removes the files a restore wrote, then the folders they were in when that leaves them empty,
+ * up to and including `destination` (a folder holding anything else stays).
+ */
+function removeWritten(files: readonly string[], destination: string): void {
+  for (const f of files) rmSync(f, { force: true });
+  const stop = path.dirname(path.resolve(destination));
+  // The Snapshots folder placeConfiguration makes holds no file of ours.
+  const dirs = new Set<string>([path.join(path.resolve(destination), "Snapshots"), path.resolve(destination)]);
+  for (const f of files) for (let d = path.dirname(path.resolve(f)); d.startsWith(stop + path.sep) && d !== stop; d = path.dirname(d)) dirs.add(d);
+  // Deepest first, so a parent is tried once its children are gone.
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      if (readdirSync(d).length === 0) rmdirSync(d);
+    } catch {
+      // Gone already or not ours to judge: left alone.
+    }
   }
 }
 

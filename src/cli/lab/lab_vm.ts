@@ -245,7 +245,7 @@ export function labJobs(argv: string[], io: CommandIo): number {
 const STALL_RESUME_PERCENT = 50;
 
 export function labFail(argv: string[], io: CommandIo): number {
-  const a = parseArgs(argv, { values: ["lab", "method", "code", "times", "at-percent"] });
+  const a = parseArgs(argv, { values: ["lab", "method", "code", "times", "at-percent", "skip"] });
   if (a.positionals.length > 0) throw new UsageError(`Unexpected argument '${a.positionals[0]}'`);
   const dir = requireOption(a, "lab");
   const method = requireOption(a, "method");
@@ -257,8 +257,12 @@ export function labFail(argv: string[], io: CommandIo): number {
   const pct = optionValue(a, "at-percent");
   const atPercent = pct === undefined ? undefined : parseInteger(pct, "--at-percent");
   if (atPercent !== undefined && atPercent > 100) throw new UsageError("--at-percent must be from 0 to 100");
-  mutateLab(dir, (state) => addFault(state, { method, code, times, ...(atPercent === undefined ? {} : { atPercent }) }));
-  emitResult(io, { method, code, times, atPercent: atPercent ?? null }, () => io.stdout(`The next ${times} call(s) of ${method} will fail with ${code}${atPercent === undefined ? "" : ` at ${atPercent}% of their job`}\n`));
+  const skipText = optionValue(a, "skip");
+  const skip = skipText === undefined ? 0 : parseInteger(skipText, "--skip");
+  mutateLab(dir, (state) => addFault(state, { method, code, times, skip, ...(atPercent === undefined ? {} : { atPercent }) }));
+  emitResult(io, { method, code, times, atPercent: atPercent ?? null, skip }, () =>
+    io.stdout(`${skip > 0 ? `After ${skip} call(s) that succeed, the` : "The"} next ${times} call(s) of ${method} will fail with ${code}${atPercent === undefined ? "" : ` at ${atPercent}% of their job`}\n`),
+  );
   return 0;
 }
 

@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import { HvbError } from "../../base/mod";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmdirSync } from "node:fs";
 import { type Repository, SETS_DIR, isSetId, readSetRecord } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi } from "../host_api";
-import { type RestoreOptions, type RestoreResult, restoreVm } from "../restore";
+import { type RestoreOptions, type RestoreResult, type UndoableRestore, restoreVm, restoreVmUndoable } from "../restore";
 import { selectSet } from "./select_set";
 import { type RestoredSharedDisks, removeRestoredSharedDisks, restoreSharedDisks } from "./shared_disk_restore";
 import { selectPoint } from "../point_chain";
@@ -49,38 +49,57 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
       throw new HvbError("PointNotFound", `Backup set ${set.id} of group '${set.groupName}' cannot be restored whole: member '${m.vmName}' no longer has its point ${m.pointId} (run 'hvbackup verify --repo ${repo.root}')`, { category: "ObjectNotFound", target: set.id });
     }
   }
+  // A member that would replace a VM without --force is refused before anything is made (not
+  // after the members before it were restored).
+  if (!options.newId && !options.force) {
+    const onHost = await host.listVms();
+    const clash = members.map((m) => onHost.find((v) => v.id.toLowerCase() === m.vmId.toLowerCase())).filter((v) => v !== undefined);
+    if (clash.length > 0) {
+      throw new HvbError("VmExists", `Backup set ${set.id} of group '${set.groupName}': ${clash.map((v) => `VM '${v.name}' (${v.id})`).join(", ")} exist${clash.length === 1 ? "s" : ""} on the host: use --force to replace ${clash.length === 1 ? "it" : "them"} (stopped, files moved aside, never deleted) or --new-id to restore side by side`, { category: "ResourceUnavailable", target: clash[0]!.name });
+    }
+  }
   // The shared disks first, once for every member that attaches them (shared_disk_restore.ts).
   // Without --dest: beside the host's folders for new VMs, as the members' own default (restore.ts).
   const root = options.destination !== undefined ? path.resolve(options.destination) : defaultDestination((await host.hostDefaultFolders()).externalDataRoot, set.groupName);
+  const rootExisted = existsSync(root);
   const shared = await restoreSharedDisks(host, repo, set, members.map((m) => m.vmId), root);
-  const results: RestoreResult[] = [];
+  const done: UndoableRestore[] = [];
   for (const m of members) {
     const sharedOfMember = shared.byMember.get(m.vmId.toLowerCase());
     try {
-      results.push(
-        await restoreVm(
-        host,
-        repo,
-        m.vmId,
-        {
-          point: m.pointId,
-          ...(options.destination !== undefined ? { destination: path.join(options.destination, m.vmName) } : {}),
-          ...(options.newId !== undefined ? { newId: options.newId } : {}),
-          ...(options.force !== undefined ? { force: options.force } : {}),
-          ...(options.clearStaleLock !== undefined ? { clearStaleLock: options.clearStaleLock } : {}),
-          ...(sharedOfMember ? { sharedDisks: sharedOfMember } : {}),
-        },
+      done.push(
+        await restoreVmUndoable(
+          host,
+          repo,
+          m.vmId,
+          {
+            point: m.pointId,
+            ...(options.destination !== undefined ? { destination: path.join(options.destination, m.vmName) } : {}),
+            ...(options.newId !== undefined ? { newId: options.newId } : {}),
+            ...(options.force !== undefined ? { force: options.force } : {}),
+            ...(options.clearStaleLock !== undefined ? { clearStaleLock: options.clearStaleLock } : {}),
+            ...(sharedOfMember ? { sharedDisks: sharedOfMember } : {}),
+          },
           events,
         ),
       );
     } catch (e) {
-      // Nothing restored yet: the shared disks made for them go too.
-      if (results.length === 0) removeRestoredSharedDisks(shared);
-      if (results.length === 0 || !(e instanceof HvbError)) throw e;
-      // Say what is already back, so the operator knows which VMs to keep or remove.
-      throw new HvbError(e.code, `${e.message} (restoring member '${m.vmName}' of set ${set.id}; already restored: ${results.map((r) => `'${r.vmName}' (${r.vmId}) in ${r.destination}`).join(", ")})`, { category: e.category, target: e.target ?? set.id, cause: e });
+      // All or nothing: the members already restored are taken back (newest first; a VM they
+      // replaced is registered again), then the shared disks made for them (after the VMs that
+      // attach them are gone).
+      for (const d of [...done].reverse()) await d.undo(events);
+      removeRestoredSharedDisks(shared);
+      // The destination this restore made, once nothing of it is left.
+      if (!rootExisted && existsSync(root) && readdirSync(root).length === 0) rmdirSync(root);
+      if (done.length === 0 || !(e instanceof HvbError)) throw e;
+      throw new HvbError(
+        e.code,
+        `${e.message} (restoring member '${m.vmName}' of set ${set.id}; a set is restored whole or not at all, so the members restored before it were removed again: ${done.map((d) => `'${d.result.vmName}' (${d.result.vmId})`).join(", ")}${options.force ? ", and the VMs they replaced registered again" : ""})`,
+        { category: e.category, target: e.target ?? set.id, cause: e },
+      );
     }
   }
+  const results: RestoreResult[] = done.map((d) => d.result);
   return { setId: set.id, groupName: set.groupName, members: results, sharedDisks: shared.sets };
 }
 

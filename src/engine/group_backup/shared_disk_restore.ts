@@ -6,7 +6,7 @@
  * type with that VHDX as parent), which every restored member is attached to where it was.
  * The original .vhds is never touched: the cluster may still be writing to it.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../../base/mod";
 import { type Repository, type SetRecord, type SetSharedDisk, isSetId, readSetRecord, realFileInside, SETS_DIR } from "../../repository/mod";
@@ -102,6 +102,14 @@ export async function restoreSharedDisks(host: HostApi, repo: Repository, set: S
 /** Removes the files a shared disk restore made (after a failure before any member was restored). */
 export function removeRestoredSharedDisks(r: RestoredSharedDisks): void {
   for (const f of r.files) rmSync(f, { force: true });
+  // And their folder, when that leaves it empty (a deleted .vhds is a deleted VHD Set).
+  for (const d of new Set(r.files.map((f) => path.dirname(f)))) {
+    try {
+      if (path.basename(d) === SHARED_DISKS_DIR && readdirSync(d).length === 0) rmdirSync(d);
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 /**

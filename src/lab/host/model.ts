@@ -269,6 +269,8 @@ export interface FaultRecord {
   remaining: number;
   /** When set, the call starts a job that fails at this percentage with `code`. */
   atPercent: number | undefined;
+  /** Calls of the method that succeed before the fault fires (`lab fail --skip N`); absent = 0. */
+  skip?: number;
 }
 
 /** A VM group (Msvm_VirtualSystemCollection, New-VMGroup of type VMCollectionType). */

@@ -27,8 +27,14 @@ import { mutateLab, withLabLock } from "./state_store";
 /** What the .vhds file of a lab VHD Set holds (never a disk). */
 export const VHDS_MARKER = "hvbackup-lab-vhdset";
 
+/**
+ * The lab's VHD Sets. A set whose .vhds file was deleted is gone, as on a host (a VHD Set is its
+ * files: deleting them is how one is removed, and a restore that fails removes the set it made
+ * that way); its record is dropped here so the path can be used again.
+ */
 export function vhdSetsOf(state: LabState): VhdSetRecord[] {
-  return (state.vhdSets ??= []);
+  state.vhdSets = (state.vhdSets ?? []).filter((s) => fs.existsSync(s.path));
+  return state.vhdSets;
 }
 
 function same(a: string, b: string): boolean {
