@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runCli } from "../../src/cli/mod";
@@ -102,7 +102,8 @@ export function spawnCli(args: string[], options: { env?: Record<string, string>
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.on("exit", (code, signal) => resolve({ code, signal }));
+    // "close", not "exit": by then its stdout and stderr are read to the end as well.
+    else child.on("close", (code, signal) => resolve({ code, signal }));
   });
 }
 
@@ -204,7 +205,8 @@ export async function injectFault(lab: string, method: string, code: number, opt
 
 /**
  * SHA-256 of every file below `dir` (relative path -> hash), the VM folder's lock excepted: to
- * prove a failed run left the catalog and every earlier point byte-for-byte as they were.
+ * prove a failed run left the catalog and every earlier point byte-for-byte as they were. A link
+ * is recorded by its target and any other non-regular file by its kind, never opened.
  */
 export function treeHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -214,7 +216,11 @@ export function treeHashes(dir: string): Record<string, string> {
     for (const e of readdirSync(abs, { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(r);
-      else if (e.name !== ".lock") out[r] = createHash("sha256").update(readFileSync(path.join(dir, r))).digest("hex");
+      else if (e.name === ".lock") continue;
+      else if (e.isFile()) out[r] = createHash("sha256").update(readFileSync(path.join(dir, r))).digest("hex");
+      // Never read: a FIFO would block, a link is judged by where it points.
+      else if (e.isSymbolicLink()) out[r] = `symlink -> ${readlinkSync(path.join(dir, r))}`;
+      else out[r] = "not a regular file";
     }
   };
   walk("");
