@@ -116,7 +116,7 @@ export async function restoreVmUndoable(host: HostApi, repo: Repository, vmNameO
     const created: string[] = [];
     // What this restore makes, noted in the lock as it goes: if the process dies, the rerun
     // with --clear-stale-lock removes exactly that (see removeRestoreLeftovers).
-    const note = (more: Record<string, unknown> = {}): void => lock.note({ destination, files: [...created], ...more });
+    const note = (more: Record<string, unknown> = {}): void => lock.note({ destination, diskDir, files: [...created], ...more });
     note();
     const restoredDisks: RestoreResult["disks"] = [];
     let replaced: Replaced | undefined;
@@ -195,7 +195,7 @@ export async function restoreVmUndoable(host: HostApi, repo: Repository, vmNameO
           ev.warning(`Could not unregister the restored VM '${made.name}' (${made.id}) again: ${(e as Error).message}; remove it by hand (its files are in '${destination}')${replacedNow ? `; the VM it replaced is in '${replacedNow.folder}'` : ""}`, "RestoreRollbackFailed");
           return;
         }
-        removeWritten(created, destination);
+        removeRestored(created, destination, diskDir);
         if (replacedNow) await putBack(host, replacedNow, ev);
         ev.info(`Removed the restored VM '${made.name}' (${made.id}) again${replacedNow ? `; the VM it replaced is back` : ""}`);
       };
@@ -203,13 +203,28 @@ export async function restoreVmUndoable(host: HostApi, repo: Repository, vmNameO
     } catch (e) {
       // No half VM: unregister what we made, remove the files we wrote, put back what we replaced.
       if (realized) await host.destroySystem(realized).catch(() => undefined);
-      removeWritten(created, destination);
+      removeRestored(created, destination, diskDir);
       if (replaced) await putBack(host, replaced, events);
       throw e;
     }
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Removes what a restore wrote: its files, the folders they leave empty under `destination`,
+ * and the disk folder too when the host's default folders put it elsewhere.
+ */
+function removeRestored(files: readonly string[], destination: string, diskDir: string): void {
+  removeWritten(files, destination);
+  if (!isInside(diskDir, destination)) removeWritten(files.filter((f) => path.dirname(path.resolve(f)) === path.resolve(diskDir)), diskDir);
+}
+
+/** Whether `f` lies strictly below `dir`. */
+function isInside(f: string, dir: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(f));
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 }
 
 /**
@@ -327,10 +342,16 @@ async function putBack(host: HostApi, r: Replaced, events: EngineEvents): Promis
 async function removeRestoreLeftovers(host: HostApi, stale: LockInfo, events: EngineEvents): Promise<void> {
   const p = stale.progress;
   if (stale.operation !== "restore" || !p) return;
-  // Only what a restore writes: files in a disk or configuration folder of its destination.
-  const files = Array.isArray(p["files"])
-    ? (p["files"] as unknown[]).filter((f): f is string => typeof f === "string" && path.isAbsolute(f) && [DISKS_DIR, CONFIG_DIR].includes(path.basename(path.dirname(f))))
-    : [];
+  // Only what a restore writes: a disk in its disk folder (`<dest>/Virtual Hard Disks`, or the
+  // host's `<DefaultVirtualHardDiskPath>/<name>` without --dest), a configuration file at any
+  // depth under `<dest>/Virtual Machines`; never anything else the lock might name.
+  const dest = typeof p["destination"] === "string" && path.isAbsolute(p["destination"]) ? path.resolve(p["destination"]) : undefined;
+  const diskDir = typeof p["diskDir"] === "string" && path.isAbsolute(p["diskDir"]) ? path.resolve(p["diskDir"]) : undefined;
+  const restoreWrote = (f: string): boolean =>
+    [DISKS_DIR, CONFIG_DIR].includes(path.basename(path.dirname(f))) ||
+    (diskDir !== undefined && path.dirname(f) === diskDir && /\.vhdx$/i.test(f)) ||
+    (dest !== undefined && isInside(f, path.join(dest, CONFIG_DIR)));
+  const files = Array.isArray(p["files"]) ? (p["files"] as unknown[]).filter((f): f is string => typeof f === "string" && path.isAbsolute(f)).map((f) => path.resolve(f)).filter(restoreWrote) : [];
   const inUse = new Set((await host.listVms()).flatMap((v) => v.disks.map((d) => path.resolve(d.hostResource))));
   // The planned VM it imported: the one it noted, or (killed while the import ran) the ones
   // whose configuration lives in its destination folder.
@@ -347,10 +368,11 @@ async function removeRestoreLeftovers(host: HostApi, stale: LockInfo, events: En
   if (files.some((f) => inUse.has(path.resolve(f)))) {
     events.info("The interrupted restore had registered its VM; its files are kept");
   } else {
-    for (const f of files) {
-      rmSync(f, { force: true });
-      rmSync(stagingPathFor(f).replace(/-\d+$/, `-${stale.pid}`), { force: true });
-    }
+    for (const f of files) rmSync(stagingPathFor(f).replace(/-\d+$/, `-${stale.pid}`), { force: true });
+    // The files, then the folders they leave empty (the disk folder too, when it is elsewhere).
+    if (dest !== undefined && diskDir !== undefined) removeRestored(files, dest, diskDir);
+    else if (dest !== undefined) removeWritten(files, dest);
+    else for (const f of files) rmSync(f, { force: true });
     if (files.length > 0) events.info(`Removed ${files.length} file(s) written by the interrupted restore`);
   }
   if (typeof p["replaced"] === "string") {
