@@ -3,7 +3,7 @@
  * Msvm_ImageManagementService's VHD Set methods; a group checkpoint snapshots it once; the
  * snapshot's data and changes are what the methods say; the .vhds file is never a disk.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, sharedWriteInLab, vmByName } from "../../../src/lab/mod";
@@ -124,7 +124,9 @@ describe("VHD Sets in the lab", () => {
     const made = path.join(lab.dir, "restored", "New.vhds");
     const source = readLabState(lab.dir).vhdSets![0]!.current;
     const sd = (format: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ VirtualDiskSettingData: { __CLASS: "Msvm_VirtualHardDiskSettingData", Type: 3, Format: format, Path: made, ...extra } });
-    expect((await call(lab, ims, "CreateVirtualHardDisk", sd(3))).result["ReturnValue"]).toBe(32770);
+    // A VHDX asked for (Format 3) is a plain disk, made elsewhere: without MaxInternalSize it is Invalid Parameter.
+    expect((await call(lab, ims, "CreateVirtualHardDisk", sd(3))).result["ReturnValue"]).toBe(32773);
+    expect(existsSync(made)).toBe(false);
     expect((await call(lab, ims, "CreateVirtualHardDisk", sd(4, { ParentPath: source }))).result["ReturnValue"]).toBe(32779);
     mkdirSync(path.dirname(made), { recursive: true });
     const ok = await call(lab, ims, "CreateVirtualHardDisk", sd(4, { ParentPath: source }));
