@@ -32,16 +32,27 @@ export class MetadataPages {
       this.#pages.set(pageOffset, page);
       return page;
     }
-    if (pageOffset + PAGE > this.#io.size()) page = Buffer.alloc(PAGE); // allocated, not yet written
-    else page = this.#io.readExact(pageOffset, PAGE, what);
+    // A full cache gives up its least recently used clean page, whose buffer holds the new one:
+    // a pass over a 16 MiB BAT then makes no garbage (fresh 4 KiB buffers for every page made a
+    // 2 TiB disk with 1 MiB blocks peak 40 MiB above a 1 GiB one before the collector ran). Safe
+    // because no caller keeps a clean page across a call of page() (dirty ones are never evicted).
+    // (Beyond the limit, which dirty pages can push it past, clean pages are dropped until under it.)
+    while (this.#pages.size > MAX_CACHED_PAGES && this.#evictOne() !== undefined);
+    page = (this.#pages.size >= MAX_CACHED_PAGES ? this.#evictOne() : undefined) ?? Buffer.alloc(PAGE);
+    if (pageOffset + PAGE > this.#io.size()) page.fill(0); // allocated, not yet written
+    else this.#io.readInto(page, pageOffset, what);
     this.#pages.set(pageOffset, page);
-    if (this.#pages.size > MAX_CACHED_PAGES) {
-      for (const key of this.#pages.keys()) {
-        if (this.#pages.size <= MAX_CACHED_PAGES) break;
-        if (!this.#dirty.has(key)) this.#pages.delete(key);
-      }
-    }
     return page;
+  }
+
+  /** Removes the least recently used clean page and returns its buffer (none when all are dirty). */
+  #evictOne(): Buffer | undefined {
+    for (const [key, buf] of this.#pages) {
+      if (this.#dirty.has(key)) continue;
+      this.#pages.delete(key);
+      return buf;
+    }
+    return undefined;
   }
 
   /** Marks the page at `pageOffset` (already loaded with {@link page}) as changed. */
