@@ -17,7 +17,9 @@
     failed outside a test (a file that does not load, an error in discovery or in a BeforeAll),
     so CI can use it directly: a suite that cannot even be discovered never exits 0.
 .PARAMETER Path
-    Test files or folders to run. Defaults to test/pester beside this folder.
+    Test files or folders to run. Defaults to test/pester beside this folder. In a folder the
+    *.Host.Tests.ps1 files run first (the host suite starts with Test-VMBackupHost -Deep), then
+    the others in name order.
 .PARAMETER Tag
     Run only tests with these tags.
 .PARAMETER ExcludeTag
@@ -87,8 +89,25 @@ if (-not $PesterPath) {
 Get-Module Pester | Remove-Module -Force
 $pester = Import-Module $PesterPath -Force -PassThru
 
+# The host suite starts with the preflight: in a folder, *.Host.Tests.ps1 (Test-VMBackupHost
+# -Deep, then a running VM backed up application-consistent) run before the other files, which
+# follow in name order. Pester keeps the order of the paths it is given.
+$ordered = foreach ($item in $Path) {
+    if ([System.IO.Directory]::Exists($item)) {
+        Get-ChildItem -LiteralPath $item -Recurse -File -Filter '*.Tests.ps1' |
+            Sort-Object @{ Expression = { $_.Name -notlike '*.Host.Tests.ps1' } }, FullName |
+            ForEach-Object { $_.FullName }
+    } else {
+        $item
+    }
+}
+if (@($ordered).Count -eq 0) {
+    Write-Host ("Pester: no test files in {0}." -f ($Path -join ', '))
+    exit 1
+}
+
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $Path
+$configuration.Run.Path = [string[]]@($ordered)
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = $Verbosity
 if ($Tag) { $configuration.Filter.Tag = $Tag }
