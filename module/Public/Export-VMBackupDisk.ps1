@@ -85,10 +85,19 @@ function Export-VMBackupDisk {
         [switch] $EnableException
     )
 
+    begin {
+        # -Path given here, or taken from each piped object (a restore point's Repository).
+        $pathGiven = $PSBoundParameters.ContainsKey('Path')
+        $pointGiven = $PSBoundParameters.ContainsKey('RestorePointId')
+    }
+
     process {
+        if (Test-HvbPipedVMPath -Cmdlet $PSCmdlet -PathGiven $pathGiven -InputObject $_ -EnableException $EnableException) { return }
         $errorHandling = Get-HvbErrorHandling -EnableException $EnableException
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
         $point = $RestorePointId
+        # A piped VM's Id (Get-VM) is bound by the alias Id: the VM's id, not a point's.
+        if (-not $pointGiven -and (Test-HvbVMObject -InputObject $_)) { $point = $null }
         if ([string]::IsNullOrEmpty($point)) { $point = 'latest' }
         $destination = Resolve-HvbPath -Path $DestinationPath -Cmdlet $PSCmdlet
         if ([System.IO.Directory]::Exists($destination)) {

@@ -115,6 +115,8 @@ function Remove-VMBackup {
     )
 
     begin {
+        # -Path given here, or taken from each piped object (a restore point's Repository).
+        $pathGiven = $PSBoundParameters.ContainsKey('Path')
         $errorHandling = Get-HvbErrorHandling -EnableException $EnableException
         $done = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
         # Piped restore points, per repository and VM, removed in end {} oldest first.
@@ -151,6 +153,7 @@ function Remove-VMBackup {
     }
 
     process {
+        if (Test-HvbPipedVMPath -Cmdlet $PSCmdlet -PathGiven $pathGiven -InputObject $_ -EnableException $EnableException) { return }
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
         if ($PSCmdlet.ParameterSetName -eq 'RestorePoint') {
             foreach ($name in $VMName) {

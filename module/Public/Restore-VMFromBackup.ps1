@@ -166,17 +166,29 @@ function Restore-VMFromBackup {
     )
 
     begin {
+        # -Path given here, or taken from each piped object (a restore point's Repository).
+        $pathGiven = $PSBoundParameters.ContainsKey('Path')
+        $pointGiven = $PSBoundParameters.ContainsKey('RestorePointId')
         $session = Resolve-HvbCimSession -CimSession $CimSession -Cmdlet $PSCmdlet
     }
 
     process {
+        if (Test-HvbPipedVMPath -Cmdlet $PSCmdlet -PathGiven $pathGiven -InputObject $_ -EnableException $EnableException) { return }
+        # A piped VM's Id (Get-VM) is bound to -RestorePointId by its alias Id: it is the VM's id,
+        # not a point's, so the point is then chosen as without -RestorePointId.
+        $pointId = $RestorePointId
+        $forwardExclude = @()
+        if (-not $pointGiven -and (Test-HvbVMObject -InputObject $_)) {
+            $pointId = $null
+            $forwardExclude = @('RestorePointId')
+        }
         $bySet = $PSCmdlet.ParameterSetName -like 'BySet*'
         $subject = "virtual machine '$VMName'"
         if ($bySet) { $subject = "VM group '$VMGroup'" }
         if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
             # A VM of another host (a Get-VM object's ComputerName): restored there, never here.
             if (-not (Test-HvbShouldProcess -Cmdlet $PSCmdlet -Target ("$subject on '$ComputerName' from '$Path'") -Action "Restore on '$ComputerName'" -EnableException $EnableException)) { return }
-            Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $ComputerName -Credential $Credential -CommandName 'Restore-VMFromBackup'
+            Invoke-HvbForwardedCommand -BoundParameters $PSBoundParameters -ComputerName $ComputerName -Credential $Credential -CommandName 'Restore-VMFromBackup' -Exclude $forwardExclude
             return
         }
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
@@ -206,10 +218,10 @@ function Restore-VMFromBackup {
             $arguments.Add('--point')
             $arguments.Add($time)
             $which = "the newest restore point at or before $($PointInTime.ToString('yyyy-MM-dd HH:mm:ss')) ($time)"
-        } elseif (-not [string]::IsNullOrEmpty($RestorePointId)) {
+        } elseif (-not [string]::IsNullOrEmpty($pointId)) {
             $arguments.Add('--point')
-            $arguments.Add($RestorePointId)
-            $which = "restore point $RestorePointId"
+            $arguments.Add($pointId)
+            $which = "restore point $pointId"
         }
         $as = 'with its own id'
         if ($NewVMId) {

@@ -85,12 +85,18 @@ function Test-VMBackup {
     )
 
     begin {
+        # -Path given here, or taken from each piped object (a restore point's Repository).
+        $pathGiven = $PSBoundParameters.ContainsKey('Path')
         $checked = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
         $allValid = $true
         $anyChecked = $false
     }
 
     process {
+        if (Test-HvbPipedVMPath -Cmdlet $PSCmdlet -PathGiven $pathGiven -InputObject $_ -EnableException $EnableException) {
+            $allValid = $false
+            return
+        }
         $repository = Resolve-HvbPath -Path $Path -Cmdlet $PSCmdlet
         $names = @($VMName | Where-Object { -not [string]::IsNullOrEmpty($_) })
         if ($names.Count -eq 0) { $names = @($null) }

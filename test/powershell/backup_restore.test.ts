@@ -150,4 +150,60 @@ $result = Restore-VMFromBackup -Path ./repo -VMName web01 -PointInTime $full.Tim
     expect(keyValues(r.stdout)["POINT"]).toBe(full.id);
   });
 
+  it("a piped Get-VM object's own Path is never taken as the repository: without -Path each command refuses it and changes nothing", () => {
+    const vmsBefore = JSON.stringify(labVms());
+    const repoBefore = snapshot(repo);
+    const pointsBefore = listPoints("web01").length;
+    // Shaped like Get-VM's output; its Path even names a real repository, which must not matter.
+    const r = ps(`
+$vm = [pscustomobject]@{ Name = 'web01'; VMName = 'web01'; Id = [guid]::NewGuid(); VMId = [guid]::NewGuid(); Path = ${psQuote(repo)}; ComputerName = [System.Environment]::MachineName }
+$vm | Restore-VMFromBackup -NewVMId -NewName web01-fromvm -DestinationPath ./restored-fromvm -LabPath ./lab -Confirm:$false -ErrorVariable e1 -ErrorAction SilentlyContinue
+"RESTORE=$($?) $(@($e1).Count) $($e1[0].FullyQualifiedErrorId) $($e1[0].TargetObject)"
+"MESSAGE=$($e1[0].Exception.Message)"
+$vm | Remove-VMBackup -KeepLast 1 -Confirm:$false -ErrorVariable e2 -ErrorAction SilentlyContinue
+"REMOVE=$(@($e2).Count) $($e2[0].FullyQualifiedErrorId)"
+$vm | Export-VMBackupDisk -DestinationPath ./export-fromvm.vhdx -Confirm:$false -ErrorVariable e3 -ErrorAction SilentlyContinue
+"EXPORT=$(@($e3).Count) $($e3[0].FullyQualifiedErrorId)"
+"QUIET=$($vm | Test-VMBackup -Quiet -ErrorVariable e4 -ErrorAction SilentlyContinue) $(@($e4).Count) $($e4[0].FullyQualifiedErrorId)"
+try { $vm | Restore-VMFromBackup -NewVMId -LabPath ./lab -Confirm:$false -EnableException; "THROWN=no" } catch { "THROWN=$($_.FullyQualifiedErrorId)" }
+# With -Path the same object is fine, and a row that names a repository in Path (no VMId) binds it.
+"GIVEN=$($vm | Test-VMBackup -Path ./repo -Quiet)"
+"ROW=$([pscustomobject]@{ VMName = 'web01'; Path = ${psQuote(repo)} } | Test-VMBackup -Quiet)"
+`);
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["RESTORE"]).toBe("False 1 RepositoryNotGiven,Restore-VMFromBackup web01");
+    expect(kv["MESSAGE"]).toContain("Give the repository with -Path");
+    expect(kv["REMOVE"]).toBe("1 RepositoryNotGiven,Remove-VMBackup");
+    expect(kv["EXPORT"]).toBe("1 RepositoryNotGiven,Export-VMBackupDisk");
+    expect(kv["QUIET"]).toBe("False 1 RepositoryNotGiven,Test-VMBackup");
+    expect(kv["THROWN"]).toBe("RepositoryNotGiven,Restore-VMFromBackup");
+    expect(kv["GIVEN"]).toBe("True");
+    expect(kv["ROW"]).toBe("True");
+    expect(JSON.stringify(labVms())).toBe(vmsBefore);
+    expect(listPoints("web01")).toHaveLength(pointsBefore);
+    expect(snapshot(repo)).toBe(repoBefore);
+    expect(existsSync(join(work.dir, "restored-fromvm"))).toBe(false);
+    expect(existsSync(join(work.dir, "export-fromvm.vhdx"))).toBe(false);
+  });
+
+  it("a piped Get-VM object with -Path restores (and exports) the VM's newest point: its Id is the VM's, not a restore point's", () => {
+    const newest = listPoints("web01").at(-1)!.id;
+    const r = ps(`
+$vm = [pscustomobject]@{ Name = 'web01'; VMName = 'web01'; Id = [guid]::NewGuid(); VMId = [guid]::NewGuid(); Path = 'C:\\ProgramData\\Microsoft\\Windows\\Hyper-V'; ComputerName = [System.Environment]::MachineName }
+$result = $vm | Restore-VMFromBackup -Path ./repo -NewVMId -NewName web01-piped -DestinationPath ./restored-piped -LabPath ./lab -Confirm:$false
+"RESTORED=$($result.VMName) $($result.RestorePointId)"
+"DISK=$(@($result.Disks)[0].Path)"
+$exported = $vm | Export-VMBackupDisk -Path ./repo -DestinationPath ./exported-piped.vhdx -Confirm:$false
+"EXPORTED=$($exported.RestorePointId)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["RESTORED"]).toBe(`web01-piped ${newest}`);
+    expect(kv["EXPORTED"]).toBe(newest);
+    const want = diskBytes(labVms().find((v) => v.name === "web01")!.disks[0]!.path, "web01-now-piped");
+    expect(diskBytes(kv["DISK"]!, "web01-piped").equals(want)).toBe(true);
+    expect(diskBytes(join(work.dir, "exported-piped.vhdx"), "exported-piped").equals(want)).toBe(true);
+  });
 });
