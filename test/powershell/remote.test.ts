@@ -73,9 +73,11 @@ describe("remote restore and cleanup", () => {
     cli(["backup", "--vm", "web01", "--repo", "./repo-remote", "--lab", lab], work.dir);
     const before = snapshot(lab);
     const r = ps(`${FAKE_REMOTING}
-$vm = [pscustomobject]@{ Name = 'web01'; VMName = 'web01'; ComputerName = 'HV02' }
+# Shaped like Get-VM's output: its Id and Path are the VM's, not a restore point's or a repository.
+$vm = [pscustomobject]@{ Name = 'web01'; VMName = 'web01'; Id = [guid]::NewGuid(); VMId = [guid]::NewGuid(); Path = 'C:\\ProgramData\\Microsoft\\Windows\\Hyper-V'; ComputerName = 'HV02' }
 $restored = $vm | Restore-VMFromBackup -Path '\\\\nas\\hv-backups' -LabPath ./lab -NewVMId -NewName web01-test -Confirm:$false
 "RCALL=$($global:RemoteCalls[0].Command) $($global:RemoteCalls[0].ComputerName) $($global:RemoteCalls[0].Parameters.VMName) $($global:RemoteCalls[0].Parameters.NewName) $($global:RemoteCalls[0].Parameters.NewVMId) $($global:RemoteCalls[0].Parameters.Confirm)"
+"RPOINT=$($global:RemoteCalls[0].Parameters.ContainsKey('RestorePointId')) $($global:RemoteCalls[0].Parameters.Path)"
 "RKEYS=$(@($global:RemoteCalls[0].Parameters.Keys | Where-Object { $_ -in 'ComputerName', 'Credential', 'CimSession' }).Count)"
 $vm | Clear-VMBackupCheckpoint -Path ./repo-remote -LabPath ./lab -Confirm:$false
 "CCALL=$($global:RemoteCalls[1].Command) $($global:RemoteCalls[1].ComputerName) $($global:RemoteCalls[1].Parameters.VMName -join ',')"
@@ -90,6 +92,8 @@ try { Clear-VMBackupCheckpoint -VMName web01 -LabPath ./lab -CimSession $session
     const kv = keyValues(r.stdout);
     expect(kv["RCALL"]).toBe("Restore-VMFromBackup HV02 web01 web01-test True False");
     expect(kv["RKEYS"]).toBe("0");
+    // The VM's Id is not sent as the restore point: the host restores the newest point.
+    expect(kv["RPOINT"]).toBe("False \\\\nas\\hv-backups");
     expect(kv["CCALL"]).toBe("Clear-VMBackupCheckpoint HV02 web01");
     // -WhatIf asks here and sends nothing there.
     expect(kv["WHATIF"]).toBe("2");
