@@ -4,7 +4,9 @@
  * of a describe block run in order and share the lab and repository.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { keyValues, psQuote } from "./_pwsh";
 import { cli, diskBytes, lab, labVms, listPoints, ps, repo, seedBackups, setUpLab, snapshot, work } from "./_backup_lab";
@@ -306,5 +308,44 @@ $result = Get-VMBackup -Path ./repo-mid -VMName web01 | Where-Object { $_.Restor
     expect(kv["DEEP"]).toBe("True");
     expect(listPoints("web01", mid).map((p) => p.id)).toEqual([ids[0], ids[3]]);
     for (const id of [ids[0]!, ids[3]!]) expect(exported(id, `after-${id}`).equals(before.get(id)!), `point ${id}`).toBe(true);
+  });
+
+  it("a stale lock (a run that was killed) is named with the cmdlets' remedy, and -ClearStaleLock on New-RecoveryBackup and Remove-VMBackup clears it", () => {
+    const stale = join(work.dir, "repo-stale");
+    cli(["backup", "--vm", "sql01", "--repo", stale, "--lab", lab, "--json"], work.dir);
+    const store = join(stale, readdirSync(stale).find((d) => d.startsWith("sql01_"))!);
+    // The lock a killed run leaves: its process no longer runs on this host.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const leaveLock = (operation: string) =>
+      writeFileSync(join(store, ".lock"), JSON.stringify({ pid: dead, host: hostname(), operation, started: new Date(Date.now() - 60_000).toISOString() }));
+    leaveLock("backup");
+    let r = ps(`
+New-RecoveryBackup -VMName sql01 -Path ./repo-stale -LabPath ./lab -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue
+"STALE=$(@($e).Count) $($e[0].FullyQualifiedErrorId)"
+"REMEDY=$($e[0].Exception.Message)"
+$point = New-RecoveryBackup -VMName sql01 -Path ./repo-stale -LabPath ./lab -ClearStaleLock -Confirm:$false
+"CLEARED=$($point.Kind)"
+`);
+    expect(r.status).toBe(0);
+    let kv = keyValues(r.stdout);
+    expect(kv["STALE"]).toBe("1 LockStale,New-RecoveryBackup");
+    expect(kv["REMEDY"]).toContain("-ClearStaleLock");
+    expect(kv["CLEARED"]).toBe("Incremental");
+    expect(listPoints("sql01", stale)).toHaveLength(2);
+    expect(existsSync(join(store, ".lock"))).toBe(false);
+
+    leaveLock("prune");
+    r = ps(`
+Remove-VMBackup -Path ./repo-stale -VMName sql01 -KeepLast 1 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue
+"STALE=$(@($e).Count) $($e[0].FullyQualifiedErrorId)"
+Remove-VMBackup -Path ./repo-stale -VMName sql01 -KeepLast 1 -ClearStaleLock -Confirm:$false
+"LEFT=$(@(Get-VMBackup -Path ./repo-stale -VMName sql01).Count)"
+`);
+    expect(r.status).toBe(0);
+    kv = keyValues(r.stdout);
+    expect(kv["STALE"]).toBe("1 LockStale,Remove-VMBackup");
+    expect(kv["LEFT"]).toBe("1");
+    expect(listPoints("sql01", stale)).toHaveLength(1);
+    expect(existsSync(join(store, ".lock"))).toBe(false);
   });
 });

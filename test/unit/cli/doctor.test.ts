@@ -19,10 +19,12 @@ interface Check {
   remedy: string;
 }
 
-async function doctor(argv: string[]): Promise<{ code: number; data: { passed: boolean; checks: Check[] } }> {
+/** Runs doctor with --events (what the module reads), or with --json (what a user sends back: one line). */
+async function doctor(argv: string[], form: "--events" | "--json" = "--events"): Promise<{ code: number; data: { passed: boolean; checks: Check[] } }> {
   let stdout = "";
-  const code = await runCli(["doctor", ...argv, "--events"], { stdout: (t) => void (stdout += t), stderr: () => {} });
+  const code = await runCli(["doctor", ...argv, form], { stdout: (t) => void (stdout += t), stderr: () => {} });
   const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; data?: unknown });
+  if (form === "--json") expect(lines).toHaveLength(1);
   const result = lines.find((l) => l.type === "result");
   if (!result) throw new Error(`no result: ${stdout}`);
   return { code, data: result.data as { passed: boolean; checks: Check[] } };
@@ -32,7 +34,7 @@ describe("hvbackup doctor", () => {
   it("passes a healthy VM and a writable repository", async () => {
     const lab = newLab();
     addVm(lab, { name: "web01" });
-    const r = await doctor(["--lab", lab.dir, "--repo", lab.dir]);
+    const r = await doctor(["--lab", lab.dir, "--repo", lab.dir], "--json");
     expect(r.code).toBe(0);
     expect(r.data.passed).toBe(true);
     expect(r.data.checks.map((c) => c.name)).toEqual([
@@ -62,7 +64,7 @@ describe("hvbackup doctor", () => {
     });
     const file = path.join(lab.dir, "not-a-folder");
     writeFileSync(file, "x");
-    const r = await doctor(["--lab", lab.dir, "--vm", "old01", "--vm", "web01", "--repo", file]);
+    const r = await doctor(["--lab", lab.dir, "--vm", "old01", "--vm", "web01", "--repo", file], "--json");
     expect(r.code).toBe(1);
     expect(r.data.passed).toBe(false);
     const failed = r.data.checks.filter((c) => !c.passed);
