@@ -135,10 +135,12 @@ function New-RecoveryBackup {
         [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'ById')]
         [guid[]] $VMId,
 
-        # VMGroup and All take pipeline input by property name only so that the binder keeps
-        # weighing every set against a piped object: with a set whose mandatory parameter cannot
-        # come from the pipeline, it settles on the default set first, and a piped object with
-        # only a VMId would be bound as a VM name (backup_create.test.ts proves it binds ById).
+        # VMGroup takes pipeline input by property name and -All is not mandatory so that the
+        # binder keeps weighing every set against a piped object: with a set whose mandatory
+        # parameter cannot come from the pipeline, it settles on the default set first, and a
+        # piped object with only a VMId would be bound as a VM name (backup_create.test.ts
+        # proves it binds ById). -All never comes from a piped object: backing up every VM of
+        # the host is asked for on the command line only.
         [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'ByGroup')]
         [ValidateNotNullOrEmpty()]
         [string[]] $VMGroup,
@@ -148,7 +150,7 @@ function New-RecoveryBackup {
         [AllowNull()]
         [object[]] $VMMembers,
 
-        [Parameter(Mandatory, ValueFromPipelineByPropertyName, ParameterSetName = 'All')]
+        [Parameter(ParameterSetName = 'All')]
         [switch] $All,
 
         [Parameter(Mandatory, Position = 1)]

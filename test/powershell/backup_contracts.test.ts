@@ -37,9 +37,9 @@ const CONTRACTS: Record<string, Contract> = {
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.RestorePoint"],
-    pipeline: { VMName: "True/True", VMId: "False/True", VMGroup: "False/True", VMMembers: "False/True", All: "False/True", Path: "False/False", ComputerName: "False/True" },
+    pipeline: { VMName: "True/True", VMId: "False/True", VMGroup: "False/True", VMMembers: "False/True", All: "False/False", Path: "False/False", ComputerName: "False/True" },
     aliases: { VMName: ["Name"], Path: ["Repository"], ThrottleLimit: ["Parallel"] },
-    mandatory: ["VMName", "VMId", "VMGroup", "All", "Path"],
+    mandatory: ["VMName", "VMId", "VMGroup", "Path"],
     sets: ["All", "ByGroup", "ById", "ByName"],
   },
   "Get-VMBackup": {
