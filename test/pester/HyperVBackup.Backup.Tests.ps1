@@ -327,6 +327,71 @@ Describe 'Backup commands with the core mocked' {
     }
 }
 
+Describe 'Commands that cannot ask for confirmation' {
+    # A runspace without a host UI, as a scheduled task or a -NonInteractive session: there
+    # ShouldProcess cannot ask. The module's core is replaced inside that runspace (Pester's
+    # mocks live in this one) by a function that records what it was asked to run.
+    BeforeAll {
+        function Invoke-InRunspaceWithoutUI([string] $Command, [bool] $Confirm) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript({
+                        param($Manifest, $Repository, $Command, $Confirm)
+                        Import-Module $Manifest
+                        $global:HvbCoreCalls = [System.Collections.Generic.List[string]]::new()
+                        & (Get-Module HyperVBackup) {
+                            function script:Invoke-HvbCore {
+                                param($Cmdlet, [string[]] $ArgumentList)
+                                $global:HvbCoreCalls.Add($ArgumentList[0])
+                                $point = {
+                                    param($Id, $Kind, $Time)
+                                    [pscustomobject]@{ id = $Id; vmName = 'web01'; vmId = 'FCD2E188-7381-4BD5-A520-C568B01943E9'; time = $Time; kind = $Kind
+                                        consistency = 'application'; sizeBytes = [long]1; parentId = $null; disks = @(); hasReferencePoint = $true }
+                                }
+                                $data = @()
+                                if ($ArgumentList[0] -eq 'list') {
+                                    $data = @(, @((& $point 'a-full' 'full' '2026-11-20T23:00:00.000Z'), (& $point 'b-incr' 'incremental' '2026-11-21T23:00:00.000Z')))
+                                }
+                                [pscustomobject]@{ ExitCode = 0; Data = $data; Errors = @(); StandardError = '' }
+                            }
+                        }
+                        $failures = $null
+                        # As a scheduled task runs it: no -Confirm at all (ConfirmImpact High asks), or -Confirm:$false.
+                        $confirmation = @{}
+                        if (-not $Confirm) { $confirmation['Confirm'] = $false }
+                        if ($Command -eq 'Remove-VMBackup') {
+                            Remove-VMBackup -Path $Repository -VMName web01 -KeepLast 1 @confirmation -ErrorVariable failures -ErrorAction SilentlyContinue
+                        } else {
+                            Restore-VMFromBackup -Path $Repository -VMName web01 -NewVMId @confirmation -ErrorVariable failures -ErrorAction SilentlyContinue
+                        }
+                        [pscustomobject]@{ Calls = @($global:HvbCoreCalls); Errors = @($failures) }
+                    }).AddArgument($script:Manifest).AddArgument([string]$TestDrive).AddArgument($Command).AddArgument($Confirm)
+                $result = $ps.Invoke()
+                $result[0]
+            } finally {
+                $ps.Dispose()
+            }
+        }
+    }
+
+    It '<Command> does not run the core''s <Change> and writes ConfirmationUnavailable saying to add -Confirm:$false' -TestCases @(
+        @{ Command = 'Remove-VMBackup'; Change = 'prune' }
+        @{ Command = 'Restore-VMFromBackup'; Change = 'restore' }
+    ) {
+        $outcome = Invoke-InRunspaceWithoutUI -Command $Command -Confirm $true
+        @($outcome.Calls) | Should -Not -Contain $Change
+        # -ErrorVariable also holds the host's own refusal, which the module catches; the
+        # record the command writes is the last one.
+        $record = @($outcome.Errors)[-1]
+        $record.FullyQualifiedErrorId | Should -Be "ConfirmationUnavailable,$Command"
+        $record.Exception.Message | Should -BeLike '*so nothing was changed*-Confirm:$false*'
+
+        $confirmed = Invoke-InRunspaceWithoutUI -Command $Command -Confirm $false
+        @($confirmed.Calls) | Should -Contain $Change
+        @($confirmed.Errors).Count | Should -Be 0
+    }
+}
+
 Describe 'Backup and restore on a real Hyper-V host' -Tag 'HyperV', 'Node' {
     BeforeAll {
         if ($script:HostSkipReason) { return }

@@ -310,6 +310,30 @@ $result = Get-VMBackup -Path ./repo-mid -VMName web01 | Where-Object { $_.Restor
     for (const id of [ids[0]!, ids[3]!]) expect(exported(id, `after-${id}`).equals(before.get(id)!), `point ${id}`).toBe(true);
   });
 
+  it("Remove-VMBackup -KeepSince keeps every point taken at or after a point's Time; the older ones are merged, the kept ones verify", () => {
+    const since = join(work.dir, "repo-since");
+    for (let i = 0; i < 3; i++) {
+      cli(["lab", "write", "--lab", lab, "--vm", "sql01", "--disk", "0", "--offset", String((2 + i * 3) * 1024 * 1024), "--length", "65536", "--seed", String(70 + i)], work.dir);
+      cli(["backup", "--vm", "sql01", "--repo", since, "--lab", lab, "--json"], work.dir);
+    }
+    const ids = listPoints("sql01", since).map((p) => p.id);
+    expect(ids).toHaveLength(3);
+    const r = ps(`
+$second = Get-VMBackup -Path ./repo-since -VMName sql01 -RestorePointId ${psQuote(ids[1]!)}
+$result = Remove-VMBackup -Path ./repo-since -VMName sql01 -KeepSince $second.Time -Confirm:$false -PassThru
+"REMOVED=$(@($result.Removed) -join ',')"
+"KEPT=$(@($result.Kept) -join ',')"
+"DEEP=$(Test-VMBackup -Path ./repo-since -VMName sql01 -Deep -Quiet)"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv["REMOVED"]).toBe(ids[0]);
+    expect(kv["KEPT"]).toBe(`${ids[1]},${ids[2]}`);
+    expect(kv["DEEP"]).toBe("True");
+    expect(listPoints("sql01", since).map((p) => p.id)).toEqual([ids[1], ids[2]]);
+  });
+
   it("a stale lock (a run that was killed) is named with the cmdlets' remedy, and -ClearStaleLock on New-RecoveryBackup and Remove-VMBackup clears it", () => {
     const stale = join(work.dir, "repo-stale");
     cli(["backup", "--vm", "sql01", "--repo", stale, "--lab", lab, "--json"], work.dir);
