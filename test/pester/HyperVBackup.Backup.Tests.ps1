@@ -404,7 +404,7 @@ Describe 'Backup and restore on a real Hyper-V host' -Tag 'HyperV', 'Node' {
 
     AfterAll {
         if ($script:HostSkipReason) { return }
-        foreach ($name in $script:VMName, "$($script:VMName)-copy") {
+        foreach ($name in $script:VMName, "$($script:VMName)-copy", "$($script:VMName)-piped") {
             Get-VM -Name $name -ErrorAction Ignore | Stop-VM -TurnOff -Force -ErrorAction Ignore
             Get-VM -Name $name -ErrorAction Ignore | Remove-VM -Force -ErrorAction Ignore
         }
@@ -430,6 +430,18 @@ Describe 'Backup and restore on a real Hyper-V host' -Tag 'HyperV', 'Node' {
         $result.PSObject.TypeNames[0] | Should -Be 'HyperVBackup.RestoreResult'
         (Get-VM -Id $result.VMId).Name | Should -Be "$($script:VMName)-copy"
         (Get-VM -Name $script:VMName).State | Should -Not -BeNullOrEmpty
+    }
+
+    It 'restores the newest point of a VM piped from Get-VM, whose own Id and Path are never taken for a point or a repository' {
+        if ($script:HostSkipReason) { Set-ItResult -Skipped -Because $script:HostSkipReason }
+        $newest = @(Get-VMBackup -Path $script:Repository -VMName $script:VMName)[0]
+        $vm = Get-VM -Name $script:VMName
+        $vm | Restore-VMFromBackup -NewVMId -NewName "$($script:VMName)-piped" -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue
+        @($refused)[-1].FullyQualifiedErrorId | Should -Be 'RepositoryNotGiven,Restore-VMFromBackup'
+        Get-VM -Name "$($script:VMName)-piped" -ErrorAction Ignore | Should -BeNullOrEmpty
+        $result = $vm | Restore-VMFromBackup -Path $script:Repository -NewVMId -NewName "$($script:VMName)-piped" -DestinationPath (Join-Path $TestDrive 'restore-piped') -Confirm:$false
+        $result.RestorePointId | Should -Be $newest.RestorePointId
+        (Get-VM -Id $result.VMId).Name | Should -Be "$($script:VMName)-piped"
     }
 
     It 'keeps the newest point with Remove-VMBackup' {
