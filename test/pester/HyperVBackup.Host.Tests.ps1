@@ -13,6 +13,10 @@
        Backup integration service, which no lab has. Names the VM in $env:HVB_PESTER_VM (a
        running VM with a Windows guest and integration services); the test does not change it
        beyond a recovery checkpoint that the backup removes again.
+    3. The package's standalone command: bin\hvbackup.exe of `npm run package` reaching WMI on its
+       own, through the edge-js addon and the shim assembly compiled at build time beside it (no
+       Node.js, no compiler on the host). Names the package folder in $env:HVB_PESTER_PACKAGE
+       (dist\HyperVBackup\<version>, copied to the host).
 #>
 
 BeforeAll {
@@ -77,5 +81,25 @@ Describe 'A running VM backed up application-consistent' -Tag 'HyperV', 'Node' {
         $next = $vm | New-RecoveryBackup -Path $script:Repository -ConsistencyLevel Application -NoCrashFallback -Confirm:$false -EnableException
         $next.Kind | Should -Be 'Incremental'
         $next.ConsistencyLevel | Should -Be 'Application'
+    }
+}
+
+Describe "The package's standalone command on a real Hyper-V host" -Tag 'HyperV' {
+    It 'reaches WMI through the precompiled shim: doctor --json answers the namespace, the rights and vmms' {
+        $package = $env:HVB_PESTER_PACKAGE
+        if (-not (Get-Command New-VM -ErrorAction Ignore)) { Set-ItResult -Skipped -Because 'needs a Hyper-V host: the Hyper-V PowerShell module is not available here'; return }
+        if ([string]::IsNullOrEmpty($package) -or -not [System.IO.File]::Exists([System.IO.Path]::Combine($package, 'bin', 'hvbackup.exe'))) {
+            Set-ItResult -Skipped -Because 'needs the package: set HVB_PESTER_PACKAGE to a folder made by npm run package (it holds bin\hvbackup.exe)'; return
+        }
+        $exe = [System.IO.Path]::Combine($package, 'bin', 'hvbackup.exe')
+        $lines = @(& $exe doctor --json 2>&1 | ForEach-Object { "$_" })
+        $result = $lines | Where-Object { $_ -like '{"type":"result"*' } | Select-Object -Last 1
+        $result | Should -Not -BeNullOrEmpty -Because ($lines -join [Environment]::NewLine)
+        $checks = @(($result | ConvertFrom-Json).data.checks)
+        foreach ($name in 'Hyper-V namespace', 'Rights', 'Virtual Machine Management service') {
+            $check = @($checks | Where-Object { $_.name -eq $name })[0]
+            $check | Should -Not -BeNullOrEmpty -Because "the standalone command runs the check '$name'"
+            $check.passed | Should -BeTrue -Because "$name`: $($check.detail)"
+        }
     }
 }

@@ -38,10 +38,26 @@ function filesBelow(dir: string): string[] {
   return out.sort();
 }
 
+/** The standalone command's WMI transport, in the Windows package only: the shim assembly and edge-js's loader and addon. */
+const WINDOWS_TRANSPORT = [
+  "bin/HyperVBackup.WmiShim.dll",
+  "bin/edge-js/LICENSE",
+  "bin/edge-js/lib/edge.js",
+  "bin/edge-js/lib/native/win32/x64/20/concrt140.dll",
+  "bin/edge-js/lib/native/win32/x64/20/edge_nativeclr.node",
+  "bin/edge-js/lib/native/win32/x64/20/msvcp140.dll",
+  "bin/edge-js/lib/native/win32/x64/20/node.version",
+  "bin/edge-js/lib/native/win32/x64/20/vccorlib140.dll",
+  "bin/edge-js/lib/native/win32/x64/20/vcruntime140.dll",
+  "bin/edge-js/package.json",
+  "bin/edge-js/tools/checkMono.js",
+];
+
 /** What the package must hold, derived from the repository: the module's files and the runtime. */
 function expectedFiles(executable: string): string[] {
   const ps1 = (folder: string) => readdirSync(join(ROOT, "module", folder)).filter((f) => f.endsWith(".ps1")).map((f) => `${folder}/${f}`);
   return [
+    ...(executable.endsWith(".exe") ? WINDOWS_TRANSPORT : []),
     "CHANGELOG.md",
     "HyperVBackup.Format.ps1xml",
     "HyperVBackup.psd1",
@@ -77,7 +93,7 @@ describe("npm run package", () => {
   it("holds exactly the module's files, the help, LICENSE, CHANGELOG and the runtime: no src, test or node_modules", () => {
     const files = filesBelow(windowsPackage);
     expect(files).toEqual(expectedFiles("hvbackup.exe"));
-    expect(files.filter((f) => /^(src|test|node_modules|build|docs|module)\//.test(f) || f.endsWith(".ts") || f.endsWith(".cjs"))).toEqual([]);
+    expect(files.filter((f) => /(^|\/)(src|test|node_modules|build|docs|module)\//.test(f) || f.endsWith(".ts") || f.endsWith(".cjs") || f.endsWith(".cs"))).toEqual([]);
     expect(filesBelow(hostPackage)).toEqual(expectedFiles("hvbackup"));
     expect(readFileSync(join(windowsPackage, "LICENSE"), "utf8")).toMatch(/^MIT License/);
     const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -130,6 +146,36 @@ Import-Module ${psQuote(manifest)}
     // node.exe's Authenticode signature is removed before injection, not left broken.
     const securityEntry = optional + 112 + 4 * 8;
     expect([image.readUInt32LE(securityEntry), image.readUInt32LE(securityEntry + 4)]).toEqual([0, 0]);
+  });
+
+  it("carries the standalone command's WMI transport built ahead: the shim as a .NET Framework 4 assembly, edge-js's x64 addon for Node 20", () => {
+    // The shim: a PE image with a CLI header (data directory 14), compiled for the v4.0.30319
+    // runtime (.NET Framework 4.x), holding the class edge-js calls and referencing System.Management.
+    const dll = readFileSync(join(windowsPackage, "bin", "HyperVBackup.WmiShim.dll"));
+    expect(dll.subarray(0, 2).toString("latin1")).toBe("MZ");
+    const pe = dll.readUInt32LE(0x3c);
+    expect(dll.subarray(pe, pe + 4).toString("latin1")).toBe("PE\0\0");
+    const optional = pe + 24;
+    const magic = dll.readUInt16LE(optional);
+    const cliEntry = optional + (magic === 0x20b ? 112 : 96) + 14 * 8;
+    expect(dll.readUInt32LE(cliEntry)).toBeGreaterThan(0);
+    expect(dll.readUInt32LE(cliEntry + 4)).toBe(72); // IMAGE_COR20_HEADER
+    expect(dll.includes(Buffer.from("v4.0.30319"))).toBe(true);
+    expect(dll.includes(Buffer.from("System.Management\0"))).toBe(true);
+    expect(dll.includes(Buffer.from("Startup\0"))).toBe(true);
+    expect(dll.includes(Buffer.from("Invoke\0"))).toBe(true);
+    // The addon: a PE32+ x86-64 DLL built for Node 20, the runtime's major version.
+    const addonDir = join(windowsPackage, "bin", "edge-js", "lib", "native", "win32", "x64", "20");
+    for (const f of ["edge_nativeclr.node", "vcruntime140.dll", "msvcp140.dll"]) {
+      const image = readFileSync(join(addonDir, f));
+      const at = image.readUInt32LE(0x3c);
+      expect(image.readUInt16LE(at + 4), f).toBe(0x8664);
+      expect(image.readUInt16LE(at + 24), f).toBe(0x20b);
+      expect(image.readUInt16LE(at + 22) & 0x2000, `${f} is a DLL`).toBe(0x2000);
+    }
+    expect(readFileSync(join(addonDir, "node.version"), "utf8").trim()).toMatch(/^20\./);
+    // The host layout (this machine's runtime, for the lab) carries none of it.
+    expect(filesBelow(hostPackage).filter((f) => f.includes("edge-js") || f.endsWith(".dll"))).toEqual([]);
   });
 
   it("runs the cmdlets against the lab from the same layout built with this machine's runtime, without node", () => {
