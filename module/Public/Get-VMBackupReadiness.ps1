@@ -5,9 +5,12 @@ function Get-VMBackupReadiness {
     .DESCRIPTION
         Looks at a virtual machine on the host (and, with -Path, at its backups in a repository)
         without changing anything, and returns a HyperVBackup.BackupReadiness object: VMName,
-        VMId, State, ConfigurationVersion, Generation, NextBackup (Full or Incremental),
-        ExpectedConsistency (Application or CrashConsistent), Disks (per disk the method the
-        next backup will use - rct, hash or full - and the reason when it is not RCT) and
+        VMId, State, ConfigurationVersion, Generation, Ready and NotReady (when a backup of the
+        VM alone would be refused - a node of a guest cluster sharing a VHD Set, a shared VHDX -
+        NotReady's Code and Message give the backup's own refusal, and which VM group to back
+        up instead), NextBackup (Full or Incremental; None when not ready), ExpectedConsistency
+        (Application or CrashConsistent), Disks (per disk the method the next backup will use -
+        rct, hash or full - and the reason when it is not RCT) and
         Warnings (for example a missing SCSI controller, a backup integration service that is
         off, or a configuration version older than 6.2, which has no RCT).
 
@@ -110,7 +113,7 @@ function Get-VMBackupReadiness {
             if ($outcome.ExitCode -ne 0) { continue }
             foreach ($data in $outcome.Data) {
                 if ($null -eq $data) { continue }
-                ConvertTo-HvbBackupObject -InputObject $data -TypeName 'HyperVBackup.BackupReadiness' `
+                $readiness = ConvertTo-HvbBackupObject -InputObject $data -TypeName 'HyperVBackup.BackupReadiness' `
                     -Rename @{ configVersion = 'ConfigurationVersion' } `
                     -Convert @{
                     VMId                = { ConvertTo-HvbGuid $args[0] }
@@ -118,6 +121,9 @@ function Get-VMBackupReadiness {
                     ExpectedConsistency = { if ($args[0] -eq 'crash') { 'CrashConsistent' } else { ConvertTo-HvbPropertyName -Name ([string]$args[0]) } }
                     Warnings            = { , [string[]]@(foreach ($warning in @($args[0])) { if ($null -ne $warning) { [string]$warning } }) }
                 } -ElementTypeName @{ Disks = 'HyperVBackup.BackupReadinessDisk' }
+                # A VM refused alone gets no next backup, as the core's text says ('none').
+                if ($false -eq $readiness.Ready) { $readiness.NextBackup = 'None' }
+                $readiness
             }
         }
     }
