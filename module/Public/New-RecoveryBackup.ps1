@@ -215,6 +215,10 @@ function New-RecoveryBackup {
         } elseif ($PSCmdlet.ParameterSetName -eq 'ByName') {
             $names = @($VMName)
             $areGroups = $PSBoundParameters.ContainsKey('VMMembers')
+            # A parameter bound from an earlier pipeline object stays in $PSBoundParameters (and
+            # its variable) for the later ones (PowerShell/PowerShell#5202): a VM piped after a
+            # Get-VMGroup object would be taken for a group. Piped, the object at hand decides.
+            if ($PSCmdlet.MyInvocation.ExpectingInput) { $areGroups = $null -ne $_ -and $null -ne $_.PSObject.Properties['VMMembers'] }
         }
         if (-not (Test-HvbLocalComputer -ComputerName $ComputerName)) {
             $byHost = $remoteVms
