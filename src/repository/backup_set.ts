@@ -87,8 +87,15 @@ export function readSetRecord(file: string): SetRecord {
   return r as SetRecord;
 }
 
-/** Writes a set record atomically (the set's commit point when its state becomes `committed`). */
+/**
+ * Writes a set record atomically (the set's commit point when its state becomes `committed`).
+ * A record its reader would refuse (an id that is no GUID, say) is refused before it is written:
+ * one unreadable record would stop every reader of the repository's sets.
+ */
 export function writeSetRecord(root: string, record: SetRecord): void {
+  validateDocument(SetSchema, record, (field, expected) => {
+    throw new HvbError("SetInvalid", `Backup set record ${record.id} was not written: field '${field}' must be ${expected}`, { category: "InvalidData", target: record.id });
+  });
   const dir = path.join(root, SETS_DIR);
   const isNew = !existsSync(dir);
   mkdirSync(dir, { recursive: true });

@@ -12,17 +12,19 @@ export const SET_VERSION = 2;
 
 const POINT_ID = /^\d{8}T\d{6}\.\d{3}Z-(full|incr)$/;
 const SET_ID = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{1,8}$/;
+/** A VM's id (its catalog's) and a VM group's (Msvm_VirtualSystemCollection CollectionID, Get-VMGroup's InstanceId) are GUIDs. */
+const GUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
 /** Schema of one member's point of a set. */
 export const SetMemberSchema = v.strictObject({
-  vmId: described(text(64, "a VM id of 1 to 64 characters", /^.+$/), "The member VM's id (its catalog's)."),
+  vmId: described(text(36, "a GUID like 8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41", GUID), "The member VM's id (its catalog's)."),
   vmName: described(text(256, "a VM name of at most 256 characters"), "The member VM's name."),
   pointId: described(text(40, "a restore point id like 20261123T180000.123Z-full", POINT_ID), "The member's point of this set, in its catalog."),
 });
 
 /** Where one member attaches a shared disk. */
 export const SharedAttachmentSchema = v.strictObject({
-  vmId: described(text(64, "a VM id of 1 to 64 characters", /^.+$/), "The member that attaches it."),
+  vmId: described(text(36, "a GUID like 8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41", GUID), "The member that attaches it."),
   location: described(text(256, "a disk location of at most 256 characters"), "Where it is attached (the `<controller>\\<n>\\<lun>` part of its SASD InstanceID, lower case)."),
 });
 
@@ -48,7 +50,7 @@ export const SetObjectSchema = v.strictObject({
   format: described(oneOf([SET_FORMAT] as const), "What this file is."),
   version: described(integer(1, SET_VERSION, `a format version from 1 to ${SET_VERSION}`), "Format version."),
   id: described(text(40, "a set id like 20261204T113000.123Z-1a2b3c4d", SET_ID), "The set's id: the group checkpoint's UTC time and the group id's first 8 hex digits; the file's name."),
-  groupId: described(text(64, "a group id of 1 to 64 characters", /^.+$/), "The VM group's id."),
+  groupId: described(text(36, "a GUID like 4b2d84bc-8745-4b9c-ad2b-942ea3515674", GUID), "The VM group's id."),
   groupName: described(text(256, "a group name of at most 256 characters"), "The VM group's name."),
   time: described(isoTime(), "UTC time of the group's checkpoint."),
   state: described(oneOf(["committing", "committed"] as const), "'committed' once every member's point is in its catalog (the set's commit point)."),

@@ -2,10 +2,10 @@
  * The catalog and manifest readers (issue 9, "Messages, hangs, memory"): every field typed and
  * bounded, one message naming the file, the field, what it must be and what was found.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MANIFEST_FORMAT, MANIFEST_VERSION, newCatalog, readCatalog, readManifest, readSetRecord, withSelfChecksum } from "../../../src/repository/mod";
+import { MANIFEST_FORMAT, MANIFEST_VERSION, newCatalog, readCatalog, readManifest, readSetRecord, withSelfChecksum, writeSetRecord } from "../../../src/repository/mod";
 import { tempFolder } from "./_tmp";
 
 const VM = "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41";
@@ -101,8 +101,18 @@ describe("backup set record schema", () => {
     ["a null member", (s: Record<string, unknown>) => ((s["members"] as unknown[])[0] = null), /members\[0\]' must be an object \(found null\)/],
     ["a point id that is not one", (s: Record<string, unknown>) => ((s["members"] as Array<Record<string, unknown>>)[0]!["pointId"] = "../x"), /members\[0\]\.pointId/],
     ["an unknown state", (s: Record<string, unknown>) => (s["state"] = "done"), /'state' must be 'committing' or 'committed'/],
+    ["a group id that is no GUID", (s: Record<string, unknown>) => (s["groupId"] = "../web-farm"), /'groupId' must be a GUID/],
+    ["a member's VM id that is no GUID", (s: Record<string, unknown>) => ((s["members"] as Array<Record<string, unknown>>)[0]!["vmId"] = "web01"), /'members\[0\]\.vmId' must be a GUID/],
   ])("refuses %s, naming the file and the field", (_name, change, field) => {
     refused(setWith(change), readSetRecord, field);
+  });
+  it("never writes a record it would refuse to read (a group id that is no GUID)", () => {
+    const root = tempFolder();
+    const record = structuredClone(good);
+    expect(() => writeSetRecord(root, { ...record, groupId: "web-farm" } as unknown as Parameters<typeof writeSetRecord>[1])).toThrow(/was not written: field 'groupId' must be a GUID/);
+    expect(existsSync(path.join(root, "sets", `${id}.json`))).toBe(false);
+    writeSetRecord(root, record as unknown as Parameters<typeof writeSetRecord>[1]);
+    expect(readSetRecord(path.join(root, "sets", `${id}.json`)).groupId).toBe(good.groupId);
   });
 
   const shared = {
@@ -130,6 +140,7 @@ describe("backup set record schema", () => {
     ["a path that climbs out", withShared({ file: "sets/../../x.vhdx" }), /sharedDisks\[0\]\.file/],
     ["an incremental without its parent set", withShared({ kind: "incremental" }), /sharedDisks\[0\]\.parentSetId' must be the parent set's id/],
     ["a parent set that is not earlier", withShared({ kind: "incremental", parentSetId: "20261205T000000.000Z-1a2b3c4d" }), /an earlier set's id/],
+    ["an attaching VM id that is no GUID", withShared({ attachments: [{ vmId: "n1", location: "abc\\0\\1" }] }), /sharedDisks\[0\]\.attachments\[0\]\.vmId' must be a GUID/],
   ])("refuses %s", (_name, change, field) => {
     refused(setWith(change), readSetRecord, field);
   });
