@@ -3,7 +3,7 @@
  * Msvm_ImageManagementService's VHD Set methods; a group checkpoint snapshots it once; the
  * snapshot's data and changes are what the methods say; the .vhds file is never a disk.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, sharedWriteInLab, vmByName } from "../../../src/lab/mod";
@@ -146,5 +146,19 @@ describe("VHD Sets in the lab", () => {
     cli(["lab", "vm", "new", "--lab", lab.dir, "--name", "y", "--disk", "8MiB", "--shared-disk", vhds]);
     const out = cli(["lab", "write", "--lab", lab.dir, "--shared-disk", vhds, "--offset", "1MiB", "--length", "512", "--seed", "s"]);
     expect(out.stdout).toMatch(/through 'y'/);
+  });
+
+  it("a VHD Set whose .vhds is deleted is no VHD Set any more: the methods and the lab commands refuse it, and its path can be made again", async () => {
+    const lab = newLab();
+    const vhds = path.join(lab.dir, "Gone.vhds");
+    cli(["lab", "vhdset", "new", "--lab", lab.dir, "--path", vhds, "--size", "8MiB"]);
+    await setInfo(lab, vhds); // ReturnValue 0 while the .vhds is there
+    rmSync(vhds);
+    const info = await call(lab, servicePath(lab, IMS), "GetVHDSetInformation", { VHDSetPath: vhds, AdditionalInformation: null });
+    expect(info.result["ReturnValue"]).not.toBe(0);
+    expect(cli(["lab", "vm", "new", "--lab", lab.dir, "--name", "z", "--disk", "8MiB", "--shared-disk", vhds]).stderr).toMatch(/not a VHD Set of the lab/);
+    // Made again at the same path: a new, empty set.
+    cli(["lab", "vhdset", "new", "--lab", lab.dir, "--path", vhds, "--size", "4MiB"]);
+    expect(readLabState(lab.dir).vhdSets!.map((x) => [x.path, x.virtualSize])).toEqual([[vhds, 4 * MiB]]);
   });
 });
