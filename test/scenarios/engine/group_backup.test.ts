@@ -284,6 +284,41 @@ describe("backup --group", () => {
     }
   });
 
+  it.concurrent("backup --group G --group H --vm V: each group one set, the lone VM a point without one; list --json says so; one group failing fails the run, not the others", async () => {
+    const w = await groupWorld("set-several");
+    try {
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "d", "--disk", "4MiB"]);
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "e", "--disk", "4MiB"]);
+      await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "lone", "--disk", "4MiB"]);
+      await okAsync(["lab", "group", "new", "--lab", w.lab, "--name", "h", "--vm", "d", "--vm", "e"]);
+      await guestWriteAsync(w.lab, "d", 0, 0, 100_000, 1);
+      await guestWriteAsync(w.lab, "lone", 0, 0, 100_000, 2);
+      const r = await okAsync(["backup", "--group", "g", "--group", "h", "--vm", "lone", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      const data = events(r.stdout).find((e) => e.type === "result")!.data as { results: Array<{ group?: string; ok: boolean; setId?: string; points?: SetPoint[]; vm?: string }> };
+      const groups = data.results.filter((x) => x.group !== undefined);
+      expect(groups.map((x) => [x.group, x.ok, x.points!.map((p) => p.vmName)])).toEqual([["g", true, ["a", "b", "c"]], ["h", true, ["d", "e"]]]);
+      expect(groups[0]!.setId).not.toBe(groups[1]!.setId);
+      for (const g of groups) for (const p of g.points!) expect(p.setId).toBe(g.setId);
+      expect(data.results.filter((x) => x.group === undefined).map((x) => [x.vm, x.ok])).toEqual([["lone", true]]);
+      const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ vmName: string; setId: string | null }>;
+      expect(Object.fromEntries(list.map((p) => [p.vmName, p.setId]))).toEqual({ a: groups[0]!.setId, b: groups[0]!.setId, c: groups[0]!.setId, d: groups[1]!.setId, e: groups[1]!.setId, lone: null });
+      // A group that fails (its CreateSnapshot refused twice: application, then crash) fails the
+      // run; the other group and the lone VM still get their points, h none.
+      await injectFault(w.lab, "Msvm_CollectionSnapshotService.CreateSnapshot", 32768, { times: 2 });
+      const before = treeHashes(path.join(w.repo, "sets"));
+      const failed = await hvbAsync(["backup", "--group", "h", "--group", "g", "--vm", "lone", "--repo", w.repo, "--lab", w.lab, "--json"]);
+      expect(failed.code).toBe(1);
+      const after = events(failed.stdout).find((e) => e.type === "result")!.data as { results: Array<{ group?: string; ok: boolean; vm?: string }> };
+      expect(after.results.map((x) => [x.group ?? x.vm, x.ok])).toEqual([["h", false], ["g", true], ["lone", true]]);
+      const sets = Object.keys(treeHashes(path.join(w.repo, "sets"))).filter((f) => f.endsWith(".json"));
+      expect(sets.length).toBe(Object.keys(before).filter((f) => f.endsWith(".json")).length + 1);
+      expect(await recoveryCheckpoints(w.lab)).toHaveLength(0);
+      expect(await snapshotCollections(w.lab)).toHaveLength(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
   // Every place a group backup can die: the next run (clearing the stale locks) removes what the
   // dead one made, a set caught mid-commit is rolled back, and the repository holds whole sets only.
   it.concurrent("a crash at any step of a group backup leaves only whole sets once the next run has cleared it", async () => {
