@@ -17,8 +17,10 @@ function Restore-VMFromBackup {
         another. Pipe a restore point from Get-VMBackup to restore exactly that point: the
         repository, the VM and the id are taken from it. Asks for confirmation (ConfirmImpact
         High); use -Confirm:$false in scripts. Returns a HyperVBackup.RestoreResult: VMName,
-        VMId, RestorePointId, RestorePointTime, DestinationPath, Disks, ReplacedFilesMovedTo and
-        Warnings.
+        VMId, RestorePointId, RestorePointTime, DestinationPath, Disks, ReplacedFilesMovedTo,
+        Warnings and SharedDisks (for a node of a guest cluster: each shared disk restored as a
+        new VHD Set below 'Shared Disks' and attached to it - SourcePath, Path, VirtualSize;
+        empty otherwise), one per member with -VMGroup, each with the set's SetId.
     .PARAMETER Path
         The repository folder. Alias: Repository. Taken from the Repository property of a piped
         restore point.

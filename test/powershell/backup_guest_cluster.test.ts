@@ -159,12 +159,12 @@ $listed = @(Get-VMBackup -Path ./repo | Where-Object { $_.VMName -in 'n1', 'n2' 
     const script = at
       .flatMap((s, i) => [
         `$r = Restore-VMFromBackup -Path ./repo -VMGroup farm -SetId '${s.farm}' -NewVMId -DestinationPath ./farm-${i} -LabPath ./lab -Confirm:$false`,
-        `foreach ($m in $r) { "F${i}_$($m.VMName)=$($m.SetId)|$($m.VMId)|$(@($m.Disks | ForEach-Object { $_.Path }) -join '|')" }`,
+        `foreach ($m in $r) { "F${i}_$($m.VMName)=$($m.SetId)|$($m.VMId)|$(@($m.Disks | ForEach-Object { $_.Path }) -join '|')"; "FS${i}_$($m.VMName)=$(@($m.SharedDisks | ForEach-Object { $_.Path }) -join '|')" }`,
         // The newest set by -Latest, an older one by its id.
         i === at.length - 1
           ? `$r = Restore-VMFromBackup -Path ./repo -VMGroup gc -Latest -NewVMId -DestinationPath ./gc-${i} -LabPath ./lab -Confirm:$false`
           : `$r = Restore-VMFromBackup -Path ./repo -VMGroup gc -SetId '${s.gc}' -NewVMId -DestinationPath ./gc-${i} -LabPath ./lab -Confirm:$false`,
-        `foreach ($m in $r) { "G${i}_$($m.VMName)=$($m.SetId)|$($m.VMId)|$(@($m.Disks | ForEach-Object { $_.Path }) -join '|')" }`,
+        `foreach ($m in $r) { "G${i}_$($m.VMName)=$($m.SetId)|$($m.VMId)|$(@($m.Disks | ForEach-Object { $_.Path }) -join '|')"; "GS${i}_$($m.VMName)=$(@($m.SharedDisks | ForEach-Object { "$($_.SourcePath)>$($_.Path)" }) -join '|')" }`,
       ])
       .join("\n");
     const r = ps(script);
@@ -181,6 +181,8 @@ $listed = @(Get-VMBackup -Path ./repo | Where-Object { $_.VMName -in 'n1', 'n2' 
           expect(paths.every((p) => p.startsWith(dest + sep))).toBe(true);
           // Each node attaches the one restored VHD Set; a farm member attaches none.
           expect(attachedShared(vmId!), `${tag}${i} ${vm}`).toEqual(tag === "G" ? [join(dest, "Shared Disks", "Quorum.vhds")] : []);
+          // And the result says so: the shared disk it attaches, restored from the original.
+          expect(kv[`${tag}S${i}_${vm}`], `${tag}${i} ${vm}`).toBe(tag === "G" ? `${resolve(vhds)}>${join(dest, "Shared Disks", "Quorum.vhds")}` : "");
         }
       }
       expect(sharedBytes(join(work.dir, `gc-${i}`, "Shared Disks", "Quorum.vhds"), `G${i}-shared`).equals(s.shared), `set ${i}: the shared disk`).toBe(true);
@@ -193,7 +195,8 @@ $listed = @(Get-VMBackup -Path ./repo | Where-Object { $_.VMName -in 'n1', 'n2' 
         (["c01", "n2"] as const).map(
           (vm) =>
             `$r = Restore-VMFromBackup -Path ./repo -VMName ${vm} -RestorePointId '${s.points[vm]}' -NewVMId -NewName ${vm}-alone-${i} -DestinationPath ./alone-${vm}-${i} -LabPath ./lab -Confirm:$false\n` +
-            `"A${i}_${vm}=$($r.VMName)|$($r.VMId)|$(@($r.Disks | ForEach-Object { $_.Path }) -join '|')"`,
+            `"A${i}_${vm}=$($r.VMName)|$($r.VMId)|$(@($r.Disks | ForEach-Object { $_.Path }) -join '|')"\n` +
+            `"AS${i}_${vm}=$(@($r.SharedDisks | ForEach-Object { $_.Path }) -join '|')"`,
         ),
       )
       .join("\n");
@@ -208,6 +211,7 @@ $listed = @(Get-VMBackup -Path ./repo | Where-Object { $_.VMName -in 'n1', 'n2' 
         const dest = join(work.dir, `alone-${vm}-${i}`);
         const shared = join(dest, "Shared Disks", "Quorum.vhds");
         expect(attachedShared(vmId!)).toEqual(vm === "n2" ? [shared] : []);
+        expect(kv[`AS${i}_${vm}`]).toBe(vm === "n2" ? shared : "");
         if (vm === "n2") expect(sharedBytes(shared, `A${i}-shared`).equals(s.shared)).toBe(true);
       }
     }

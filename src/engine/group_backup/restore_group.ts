@@ -24,7 +24,8 @@ export interface GroupRestoreOptions extends Omit<RestoreOptions, "point" | "nam
 export interface GroupRestoreResult {
   setId: string;
   groupName: string;
-  members: RestoreResult[];
+  /** Each member's restore, with the restored shared disks it attaches ([] for none). */
+  members: Array<RestoreResult & { sharedDisks: RestoredSharedDisks["sets"] }>;
   /** The shared disks (VHD Sets) restored for the members, each once: a new .vhds per shared disk. */
   sharedDisks: RestoredSharedDisks["sets"];
 }
@@ -99,7 +100,12 @@ export async function restoreGroup(host: HostApi, repo: Repository, groupNameOrI
       );
     }
   }
-  const results: RestoreResult[] = done.map((d) => d.result);
+  // done[i] is members[i]'s restore; the shared disks are keyed by the member's id in the set
+  // (a restore with --new-id gives the VM another).
+  const results = done.map((d, i) => {
+    const attached = new Set(shared.byMember.get(members[i]!.vmId.toLowerCase())?.values() ?? []);
+    return { ...d.result, sharedDisks: shared.sets.filter((x) => attached.has(x.path)) };
+  });
   return { setId: set.id, groupName: set.groupName, members: results, sharedDisks: shared.sets };
 }
 
