@@ -122,7 +122,7 @@ function Get-VMBackupReadiness {
                     Warnings            = { , [string[]]@(foreach ($warning in @($args[0])) { if ($null -ne $warning) { [string]$warning } }) }
                 } -ElementTypeName @{ Disks = 'HyperVBackup.BackupReadinessDisk' }
                 # A VM refused alone gets no next backup, as the core's text says ('none').
-                if ($false -eq $readiness.Ready) { $readiness.NextBackup = 'None' }
+                if ($false -eq (Get-HvbProperty $data 'ready' $true)) { $readiness.NextBackup = 'None' }
                 $readiness
             }
         }

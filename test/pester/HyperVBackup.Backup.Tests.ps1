@@ -325,6 +325,22 @@ Describe 'Backup commands with the core mocked' {
         $ready.NextBackup | Should -Be 'Incremental'
         $ready.ConfigurationVersion | Should -Be '9.0'
     }
+
+    It 'Get-VMBackupReadiness of a VM refused alone shows NextBackup None and, in its table, why' {
+        Mock -ModuleName HyperVBackup Invoke-HvbCore {
+            New-FakeOutcome ([pscustomobject]@{
+                    ready = $false; notReady = [pscustomobject]@{ code = 'SharedDiskNotSupported'; message = "VM 'n1' shares the VHD Set 'C:\ClusterStorage\Quorum.vhds'" }
+                    vmName = 'n1'; vmId = 'FCD2E188-7381-4BD5-A520-C568B01943E9'; state = 'Running'; configVersion = '9.0'; generation = 2
+                    nextBackup = 'incremental'; disks = @([pscustomobject]@{ index = 0; path = 'C:\n1.vhdx'; format = 'vhdx'; method = 'rct' })
+                    expectedConsistency = 'application'; warnings = @()
+                })
+        }
+        $ready = Get-VMBackupReadiness -VMName n1
+        $ready.Ready | Should -BeFalse
+        $ready.NextBackup | Should -Be 'None'
+        $ready.NotReady.Code | Should -Be 'SharedDiskNotSupported'
+        ($ready | Format-Table | Out-String -Width 300) | Should -Match 'Not ready: SharedDiskNotSupported: .*shares the VHD Set'
+    }
 }
 
 Describe 'Commands that cannot ask for confirmation' {
