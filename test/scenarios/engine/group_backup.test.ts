@@ -6,7 +6,7 @@
  * no collection snapshot, no new reference point.
  */
 import { describe, expect, it, vi } from "vitest";
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import {
   cimQuery,
@@ -117,6 +117,17 @@ describe("backup --group", () => {
         expect(restored.map((v) => v.name).sort()).toEqual([...MEMBERS]);
         for (const v of restored) expect(v.disks.map((d) => diskHash(d.path))).toEqual((i === 0 ? v1 : v2)[v.name]);
       }
+      // --set TIME: the newest set at or before it (the first set until the second's time); none before the first.
+      const t1 = Date.parse((JSON.parse(readFileSync(path.join(w.repo, "sets", `${s1.setId}.json`), "utf8")) as { time: string }).time);
+      const atTime = path.join(w.dir, "set-at-time");
+      const byTime = await okAsync(["restore", "--repo", w.repo, "--group", "g", "--set", new Date(t1 + 1).toISOString(), "--new-id", "--dest", atTime, "--lab", w.lab, "--json"]);
+      expect((events(byTime.stdout).find((e) => e.type === "result")!.data as { setId: string }).setId).toBe(s1.setId);
+      const restoredAtTime = (await labVmsAsync(w.lab)).filter((v) => v.disks.length > 0 && v.disks.every((d) => d.path.startsWith(atTime + path.sep)));
+      expect(restoredAtTime.map((v) => v.name).sort()).toEqual([...MEMBERS]);
+      for (const v of restoredAtTime) expect(v.disks.map((d) => diskHash(d.path))).toEqual(v1[v.name]);
+      const tooEarly = await hvbAsync(["restore", "--repo", w.repo, "--group", "g", "--set", new Date(t1 - 1000).toISOString(), "--new-id", "--dest", path.join(w.dir, "none"), "--lab", w.lab]);
+      expect(tooEarly.code).toBe(1);
+      expect(tooEarly.stderr).toMatch(/has no backup set at or before/);
       const verify = await hvbAsync(["verify", "--repo", w.repo, "--deep"]);
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
 
