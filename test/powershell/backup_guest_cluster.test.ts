@@ -8,7 +8,7 @@
  * member alone at each point (a node with its shared disk); a failure injected at each
  * collection method and each VHD Set method gives an error record, no point, and leaves the
  * repository byte-for-byte as it was with nothing on the host; Get-VMBackupReadiness says a node
- * alone is not ready and names its group.
+ * alone is not ready and names its group; -VMGroup -Force restores the guest cluster in place.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
@@ -285,4 +285,24 @@ $ready | Format-Table | Out-String -Width 300
     // The table says why, in its last column.
     expect(r.stdout).toMatch(/n1 .* None .*Not ready: SharedDiskNotSupported: .*shares the VHD Set/);
   }, 120_000);
+
+  it("Restore-VMFromBackup -VMGroup -Force restores the guest cluster in place: the same VMs, on a restored VHD Set, bit-exact; the original .vhds untouched", () => {
+    const live = sharedBytes(vhds, "live-shared");
+    const first = at[0]!;
+    const r = ps(`
+$r = Restore-VMFromBackup -Path ./repo -VMGroup gc -SetId '${first.gc}' -Force -DestinationPath ./in-place -LabPath ./lab -Confirm:$false
+foreach ($m in $r) { "I_$($m.VMName)=$($m.VMId)|$(@($m.Disks | ForEach-Object { $_.Path }) -join '|')" }
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    const restored = join(work.dir, "in-place", "Shared Disks", "Quorum.vhds");
+    for (const n of NODES) {
+      const [vmId, ...paths] = kv[`I_${n}`]!.split("|");
+      expect(vmId!.toLowerCase()).toBe(ids[n]!.toLowerCase());
+      paths.forEach((p, d) => expect(diskBytes(p, `I-${n}-${d}`).equals(first.own[n]![d]!), `${n} disk ${d}`).toBe(true));
+      expect(attachedShared(ids[n]!)).toEqual([restored]);
+    }
+    expect(sharedBytes(restored, "in-place-shared").equals(first.shared)).toBe(true);
+    expect(sharedBytes(vhds, "live-after").equals(live)).toBe(true);
+  }, 300_000);
 });
