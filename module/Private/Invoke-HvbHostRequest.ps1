@@ -15,7 +15,9 @@ function Invoke-HvbHostRequest {
         each with -CimSession when the command was given one, or -ComputerName when the request
         names another node (a cluster's). Returns the answer line: the
         result as {"id","ok":true,"result"}, a failure as {"id","ok":false,"error":{code,message}}
-        (a missing instance of 'get' is the result null). Never throws: whatever goes wrong
+        (a missing instance of 'get' is the result null; a class the namespace lacks is
+        CimInvalidClass for 'class' and 'invoke', though Get-CimClass and reading the target may
+        say "Not found"). Never throws: whatever goes wrong
         becomes the answer, so the core decides what it means.
     .PARAMETER Request
         The host-request event (parsed JSON).
@@ -47,6 +49,7 @@ function Invoke-HvbHostRequest {
         foreach ($item in @($Items)) { if ($null -ne $item) { $list.Add((ConvertTo-HvbWireInstance -InputObject $item)) } }
         , $list.ToArray()
     }
+    $op = ''
     try {
         $op = [string](Get-HvbProperty $Request 'op' '')
         switch ($op) {
@@ -124,6 +127,26 @@ function Invoke-HvbHostRequest {
         ConvertTo-HvbJsonText -Value ([ordered]@{ id = $id; ok = $true; result = $result })
     } catch {
         $code = Get-HvbCimErrorCode -Exception $_.Exception
-        ConvertTo-HvbJsonText -Value ([ordered]@{ id = $id; ok = $false; error = [ordered]@{ code = $code; message = $_.Exception.Message } })
+        $message = $_.Exception.Message
+        if ($code -eq 'CimNotFound' -and $op -eq 'class') {
+            # Get-CimClass answers "Not found" for a class the namespace lacks: to the core that
+            # is an invalid class (CimInvalidClass), not a missing instance.
+            $code = 'CimInvalidClass'
+            $message = "Invalid class '$([string]$Request.className)': $message"
+        } elseif ($code -eq 'CimNotFound' -and $op -eq 'invoke') {
+            # Reading the target of a class the namespace lacks can answer "Not found" as for a
+            # missing instance; the core tells them apart (CimInvalidClass), so ask for the class.
+            $className = [string](Get-HvbProperty $Request.target 'className' '')
+            $classNamespace = [string](Get-HvbProperty $Request.target 'namespace' 'root\virtualization\v2')
+            $classExists = $true
+            try { $null = Get-CimClass @session -Namespace $classNamespace -ClassName $className -ErrorAction Stop } catch {
+                if ((Get-HvbCimErrorCode -Exception $_.Exception) -in @('CimNotFound', 'CimInvalidClass')) { $classExists = $false }
+            }
+            if (-not $classExists) {
+                $code = 'CimInvalidClass'
+                $message = "Invalid class '$className': $message"
+            }
+        }
+        ConvertTo-HvbJsonText -Value ([ordered]@{ id = $id; ok = $false; error = [ordered]@{ code = $code; message = $message } })
     }
 }

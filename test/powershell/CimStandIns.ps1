@@ -201,22 +201,34 @@ function global:New-CimInstance {
 }
 
 function global:Get-CimClass {
-    # The class as the lab's host version declares it (`lab cim class`), with CimType names as
-    # the cmdlet gives them (UInt8, StringArray, Instance...); a class the lab declares no schema
-    # for comes back without properties, and the module infers types from values.
+    # The class as the lab's host version declares it (`lab cim class`), named as the host spells
+    # it, with CimType names as the cmdlet gives them (UInt8, StringArray, Instance...); a class
+    # the lab serves but declares no schema for comes back without properties, and the module
+    # infers types from values. A class the lab does not serve at all fails NotFound, as the real
+    # cmdlet fails for a class the namespace lacks ("Not found").
     [CmdletBinding()]
-    param([string] $Namespace, [string] $ClassName, [object] $CimSession)
+    param([string] $Namespace, [string] $ClassName, [object] $CimSession, [string] $ComputerName)
     [void]$global:HvbStandIn.Log.Add("Get-CimClass:$ClassName")
     $names = @{ boolean = 'Boolean'; uint8 = 'UInt8'; sint8 = 'SInt8'; uint16 = 'UInt16'; sint16 = 'SInt16'; uint32 = 'UInt32'; sint32 = 'SInt32'
         uint64 = 'UInt64'; sint64 = 'SInt64'; real32 = 'Real32'; real64 = 'Real64'; string = 'String'; char16 = 'Char16'; datetime = 'DateTime'
         reference = 'Reference'; object = 'Instance' }
     $properties = @()
     $schema = $null
-    try { $schema = Invoke-HvbStandInLab @('cim', 'class', '--class', $ClassName) -Namespace $Namespace } catch { if ([string]$_.Exception.NativeErrorCode -ne 'InvalidClass') { throw } }
+    try { $schema = Invoke-HvbStandInLab @('cim', 'class', '--class', $ClassName) -Namespace $Namespace -ComputerName $ComputerName } catch { if ([string]$_.Exception.NativeErrorCode -ne 'InvalidClass') { throw } }
+    $name = $ClassName
     if ($null -ne $schema) {
+        $name = [string]$schema.className
         $properties = @(foreach ($p in $schema.properties) { [pscustomobject]@{ Name = [string]$p.name; CimType = $names[[string]$p.type] + $(if ($p.isArray) { 'Array' } else { '' }) } })
+    } else {
+        try { $null = Invoke-HvbStandInLab @('cim', 'query', "SELECT * FROM $ClassName") -Namespace $Namespace -ComputerName $ComputerName }
+        catch {
+            if ([string]$_.Exception.NativeErrorCode -ne 'InvalidClass') { throw }
+            $exception = [System.InvalidOperationException]::new('Not found')
+            $exception.PSObject.Properties.Add([psnoteproperty]::new('NativeErrorCode', 'NotFound'))
+            throw $exception
+        }
     }
-    [pscustomobject]@{ CimClassName = $ClassName; CimClassProperties = $properties; CimClassMethods = @() }
+    [pscustomobject]@{ CimClassName = $name; CimClassProperties = $properties; CimClassMethods = @() }
 }
 
 function global:Invoke-CimMethod {
