@@ -4,7 +4,8 @@
  * PowerShell module answers it with the CIM cmdlets (instances with __CLASS/__NAMESPACE/
  * __SERVER/__KEYS, references as {$ref}, embedded arguments as {$instance}), and the answer
  * travels back as a JSON line. Only lines cross, so the core half of the protocol is what is
- * tested here; the module's half runs in test/powershell/channel.test.ts.
+ * tested here; the module's half runs in test/powershell/channel.test.ts, and the same suite is
+ * answered by the module's own PowerShell in test/powershell/channel_contract.test.ts.
  */
 import { buildObjectPath, parseObjectPath, type CimInstance, type CimSession } from "../../src/cim/mod";
 import { HostChannel, parseChannelAnswer, type ChannelRef } from "../../src/hyperv/mod";

@@ -86,3 +86,14 @@ export function keyValues(stdout: string): Record<string, string> {
 export function psQuote(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
+
+/**
+ * The prologue that puts the stand-ins of CimStandIns.ps1 in place of the CIM cmdlets, over the
+ * lab in `labDir` (channel.test.ts, channel_contract.test.ts).
+ */
+export function standIns(labDir: string): string {
+  return `
+$global:HvbStandIn = @{ Lab = ${psQuote(labDir)}; Node = ${psQuote(process.execPath)}; Cli = ${psQuote(CLI_BUNDLE)}; Log = [System.Collections.Generic.List[string]]::new() }
+. ${psQuote(join(ROOT, "test", "powershell", "CimStandIns.ps1"))}
+`;
+}

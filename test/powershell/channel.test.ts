@@ -10,16 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { CLI_BUNDLE, keyValues, psQuote, ROOT } from "./_pwsh";
+import { keyValues, psQuote, ROOT, standIns } from "./_pwsh";
 import { cli, diskBytes, lab, labVms, listPoints, ps, repo, setUpLab, work } from "./_backup_lab";
-
-/** The prologue that puts the stand-ins in place of the CIM cmdlets. */
-export function standIns(labDir: string): string {
-  return `
-$global:HvbStandIn = @{ Lab = ${psQuote(labDir)}; Node = ${psQuote(process.execPath)}; Cli = ${psQuote(CLI_BUNDLE)}; Log = [System.Collections.Generic.List[string]]::new() }
-. ${psQuote(join(ROOT, "test", "powershell", "CimStandIns.ps1"))}
-`;
-}
 
 beforeAll(() => setUpLab(), 300_000);
 afterAll(() => work?.remove());
