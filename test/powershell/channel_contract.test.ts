@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { HostChannel, parseChannelAnswer } from "../../src/hyperv/mod";
@@ -114,11 +114,14 @@ class ModuleResponder {
 
 const responder = new ModuleResponder();
 let work: { dir: string; remove: () => void } | undefined;
+/** The labs made for the cases, removed at the end. */
+const labs: string[] = [];
 
 beforeAll(async () => {
   prepare();
   work = tempDir("hvb-ps-contract-");
   const first = newLab();
+  labs.push(first.dir);
   addVm(first, { name: CONTRACT_VM });
   await responder.start(work.dir, first.dir);
 }, 300_000);
@@ -126,11 +129,13 @@ beforeAll(async () => {
 afterAll(() => {
   responder.stop();
   work?.remove();
+  for (const dir of labs) rmSync(dir, { recursive: true, force: true });
   if (responder.stderr.trim() !== "") throw new Error(`the responder wrote to stderr:\n${responder.stderr}`);
 });
 
 describeCimSessionContract("channel (answered by the module's Invoke-HvbHostRequest over CIM stand-ins)", async () => {
   const lab = newLab();
+  labs.push(lab.dir);
   addVm(lab, { name: CONTRACT_VM });
   await responder.useLab(lab.dir);
   const channel = new HostChannel((line) => responder.send(line));
