@@ -6,7 +6,7 @@ import type { Repository, VmStore } from "../../repository/mod";
 import { pointId } from "../../repository/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostVm } from "../host_api";
-import { createBackupCheckpoint, destroyCheckpointPatiently, jobMayStillRun } from "./checkpoints";
+import { createBackupCheckpoint, destroyCheckpointPatiently, jobStillRuns } from "./checkpoints";
 import { copyDisks } from "./copy";
 import { removeLeftovers } from "./leftovers";
 import { usableBase } from "../point_chain";
@@ -186,8 +186,10 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
         events.warning(`Could not remove the unfinished point of '${vm.name}': ${(abortError as Error).message}; the next run removes it`, "StagingLeft");
       }
       try {
-        // A job given up on (stalled, or stopped by the user) may still work on the checkpoint.
-        if (jobMayStillRun(e)) throw e;
+        // A job given up on (stalled, or stopped by the user) that the host still shows running
+        // may still work on the checkpoint: it is left alone. One that ended (a stopped job is
+        // terminated) leaves the checkpoint to be removed as after any failure.
+        if (await jobStillRuns(host, e)) throw e;
         await destroyCheckpointPatiently(host, checkpoint);
       } catch (cleanupError) {
         events.warning(`Could not remove the recovery checkpoint of '${vm.name}' after a failure: ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");

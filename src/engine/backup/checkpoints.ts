@@ -84,13 +84,12 @@ export function guestCouldNotTakePart(e: unknown): boolean {
  * the checkpoints cannot be listed, nothing is touched and a warning says so.
  */
 async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknown): Promise<number> {
-  const jobPath = isHyperVMethodError(error) ? error.jobPath : undefined;
-  if (jobPath && isHyperVMethodError(error) && error.code === "HyperVJobTimeout") {
-    const job = await r.host.session.getInstance(jobPath).catch(() => undefined);
-    if (job && isJobActive(Number(job["JobState"]))) {
-      r.warn(`The CreateSnapshot job on '${r.vm.name}' is still running on the host ('${jobPath}'); the checkpoint it makes is left to it: the next backup reports it and 'hvbackup cleanup --vm ${r.vm.name}' removes it`, "CheckpointJobRunning");
-      return 0;
-    }
+  // A job given up on (timed out, or stopped by the user and not yet ended) may still be making
+  // its checkpoint: nothing is touched while the host shows it running.
+  if (await jobStillRuns(r.host, error)) {
+    const jobPath = isHyperVMethodError(error) ? error.jobPath : undefined;
+    r.warn(`The CreateSnapshot job on '${r.vm.name}' is still running on the host ('${jobPath ?? "?"}'); the checkpoint it makes is left to it: the next backup reports it and 'hvbackup cleanup --vm ${r.vm.name}' removes it`, "CheckpointJobRunning");
+    return 0;
   }
   let now: HostCheckpoint[];
   try {
@@ -118,4 +117,33 @@ async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknow
  */
 export function jobMayStillRun(e: unknown): boolean {
   return isHyperVMethodError(e) && (e.code === "HyperVJobTimeout" || e.code === "HyperVJobCancelled");
+}
+
+/** How long a job asked to terminate is given to show a final state before it counts as running. */
+const TERMINATION_WAIT_MS = 10_000;
+
+/**
+ * Whether the job behind `e`, given up on ({@link jobMayStillRun}), still runs on the host: the
+ * rule for touching its checkpoint is what the host shows, not why the wait ended. A job the
+ * user stopped was asked to terminate and usually ends at once (JobState 8), after which its
+ * checkpoint is cleaned up as after any failure; it is given a few seconds to get there
+ * (Shutting Down). A job the host no longer lists has ended; one whose state cannot be read
+ * counts as running.
+ */
+export async function jobStillRuns(host: HostApi, e: unknown): Promise<boolean> {
+  if (!jobMayStillRun(e)) return false;
+  const jobPath = isHyperVMethodError(e) ? e.jobPath : undefined;
+  if (!jobPath) return true;
+  const deadline = Date.now() + (isHyperVMethodError(e) && e.code === "HyperVJobCancelled" ? TERMINATION_WAIT_MS : 0);
+  for (;;) {
+    let state: number;
+    try {
+      state = Number((await host.session.getInstance(jobPath))["JobState"]);
+    } catch (readError) {
+      return !(isHvbError(readError) && readError.code === "CimNotFound");
+    }
+    if (!isJobActive(state)) return false;
+    if (Date.now() >= deadline) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -50,3 +50,32 @@ describe("long merges", () => {
     expect((await backupAsync(w, "v")).kind).toBe("full");
   });
 });
+
+describe("a stop while a job on the checkpoint runs", () => {
+  it("terminates the export job and, once the host shows it ended, removes the checkpoint: nothing is left", async () => {
+    const w = await newWorldAsync("longjobs-stop", ["--job-ms", "20"]);
+    worlds.push(w);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "ExportSystemDefinition"]);
+    const exportJobs = () => cimQuery(w.lab, "SELECT * FROM Msvm_ConcreteJob WHERE Name='ExportSystemDefinition'");
+
+    const child = spawnCli(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    let stdout = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    while ((await exportJobs()).filter((j) => j["JobState"] === 4).length < 1) await new Promise((res) => setTimeout(res, 50));
+    child.kill("SIGINT");
+    expect(await closed).not.toBe(0);
+    const error = events(stdout).find((e) => e.type === "error") as { code?: string; message?: string } | undefined;
+    expect(error?.code).toBe("HyperVJobCancelled");
+    // The job was terminated (JobState 8): it no longer works on the checkpoint, which is removed.
+    expect((await exportJobs()).map((j) => j["JobState"])).toEqual([8]);
+    expect(events(stdout).filter((e) => e.type === "warning").map((e) => e.message).join("\n")).not.toMatch(/Could not remove the recovery checkpoint/);
+    expect(await cimQuery(w.lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).toEqual([]);
+    // The next backup starts clean: no checkpoint left by the stopped run is reported.
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    const next = await backupAsync(w, "v");
+    expect(next.kind).toBe("full");
+    expect(next.warnings.join("\n")).not.toMatch(/recovery checkpoint/);
+  });
+});
