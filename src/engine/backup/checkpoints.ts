@@ -57,7 +57,7 @@ export async function createBackupCheckpoint(r: BackupCheckpointRequest): Promis
     return { checkpoint: await r.host.createRecoveryCheckpoint(r.vm, level), consistency: achievedConsistency(r.vm, level) };
   } catch (e) {
     const made = await removeCheckpointsMadeBy(r, e);
-    if (r.wanted === "crash" || !r.fallbackToCrash || !guestCouldNotTakePart(e) || made > 0) throw e;
+    if (r.wanted === "crash" || !r.fallbackToCrash || !guestCouldNotTakePart(e) || made !== 0) throw e;
     r.warn(`${r.wanted === "file-system" ? "File-system" : "Application"}-consistent checkpoint of '${r.vm.name}' failed (${(e as Error).message}); taking a crash-consistent one instead`, "ConsistencyFallback");
   }
   try {
@@ -81,22 +81,23 @@ export function guestCouldNotTakePart(e: unknown): boolean {
 /**
  * After a failed CreateSnapshot: removes the recovery checkpoints that were not there before
  * (the call made them) and returns how many it found. When the job still runs (a timeout), or
- * the checkpoints cannot be listed, nothing is touched and a warning says so.
+ * the checkpoints cannot be listed, nothing is touched, a warning says so and the answer is
+ * undefined: not knowing whether a checkpoint was made rules out a crash-consistent retry.
  */
-async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknown): Promise<number> {
+async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknown): Promise<number | undefined> {
   // A job given up on (timed out, or stopped by the user and not yet ended) may still be making
   // its checkpoint: nothing is touched while the host shows it running.
   if (await jobStillRuns(r.host, error)) {
     const jobPath = isHyperVMethodError(error) ? error.jobPath : undefined;
     r.warn(`The CreateSnapshot job on '${r.vm.name}' is still running on the host ('${jobPath ?? "?"}'); the checkpoint it makes is left to it: the next backup reports it and 'hvbackup cleanup --vm ${r.vm.name}' removes it`, "CheckpointJobRunning");
-    return 0;
+    return undefined;
   }
   let now: HostCheckpoint[];
   try {
     now = await r.host.listCheckpoints(r.vm, "recovery");
   } catch (listError) {
     r.warn(`Could not check whether the failed CreateSnapshot left a recovery checkpoint on '${r.vm.name}' (${(listError as Error).message}); run 'hvbackup cleanup --vm ${r.vm.name}'`, "CheckpointLeft");
-    return 0;
+    return undefined;
   }
   const before = new Set(r.before);
   const made = now.filter((c) => !before.has(c.instanceId));

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { HvbError, crashPoint, isHvbError } from "../../base/mod";
+import { HvbError, crashPoint } from "../../base/mod";
 import type { GroupReferencePoint, GroupSnapshot, VmGroup } from "../../hyperv/mod";
 import {
   type Catalog,
@@ -20,7 +20,8 @@ import {
   writeSetRecord,
 } from "../../repository/mod";
 import type { BackupOptions, BackupResult } from "../backup/backup";
-import { destroyCheckpointPatiently } from "../backup/checkpoints";
+import { destroyCheckpointPatiently, guestCouldNotTakePart, jobStillRuns } from "../backup/checkpoints";
+import { settlePendingJobs } from "../backup/pending_jobs";
 import { achievedConsistency, requestedLevel } from "../backup/consistency";
 import { applyPassThroughPolicy } from "../backup/passthrough";
 import { copyDisks } from "../backup/copy";
@@ -119,10 +120,14 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
     refuseSharedVhdx(m.vm);
     applyPassThroughPolicy(m.vm, options.passThrough ?? "warn", warnOf(m, events));
     if (m.vm.disks.length === 0) throw new HvbError("VmHasNoDisks", `VM '${m.vm.name}' of group '${group.name}' has no virtual hard disks to back up`, { category: "InvalidOperation", target: m.vm.name });
+    // A job a backup of the member alone had to leave running is settled first: never act
+    // while it runs (pending_jobs.ts).
+    await settlePendingJobs(host, m.store, m.catalog, m.vm, warnOf(m, events), events);
     m.hostRps = await host.listReferencePoints(m.vm);
     reportForeignReferencePoints(m.catalog, m.vm, m.hostRps, warnOf(m, events));
   }
-  for (const s of await host.listGroupSnapshots(group)) {
+  const snapsBefore = await host.listGroupSnapshots(group);
+  for (const s of snapsBefore) {
     warnAll(`VM group '${group.name}' has a checkpoint '${s.id}' left by an earlier backup (or another product's running one); it is left alone`, "CheckpointLingering");
   }
 
@@ -137,10 +142,18 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
   try {
     snap = await host.createGroupRecoverySnapshot(group, requestedLevel(wanted));
   } catch (e) {
-    if (wanted === "crash" || options.fallbackToCrash === false || !isHvbError(e)) throw e;
-    warnAll(`Application-consistent checkpoint of group '${group.name}' failed (${e.message}); taking a crash-consistent one of every member instead`, "ConsistencyFallback");
+    // As for one VM (checkpoints.ts): crash consistency only when the job itself ran and failed
+    // for a guest, and only once it is known that it left no checkpoint of the group.
+    const made = await removeGroupSnapshotsMadeBy(host, group, snapsBefore, e, warnAll);
+    if (wanted === "crash" || options.fallbackToCrash === false || !guestCouldNotTakePart(e) || made !== 0) throw e;
+    warnAll(`Application-consistent checkpoint of group '${group.name}' failed (${(e as Error).message}); taking a crash-consistent one of every member instead`, "ConsistencyFallback");
     consistency = "crash";
-    snap = await host.createGroupRecoverySnapshot(group, "crash");
+    try {
+      snap = await host.createGroupRecoverySnapshot(group, "crash");
+    } catch (crashError) {
+      await removeGroupSnapshotsMadeBy(host, group, snapsBefore, crashError, warnAll);
+      throw crashError;
+    }
   }
   for (const m of members) m.lock.note({ vmId: m.vm.id, groupId: group.id, groupSnapshot: snap.id });
   crashPoint("set-checkpoint-created");
@@ -257,7 +270,15 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
       for (const m of members) m.writer?.abort();
       rmSync(exportDir, { recursive: true, force: true });
       if (rpCollection) await destroyGroupReferencePoint(host, rpCollection, warnAll);
-      if (snapAlive) await destroyGroupSnapshot(host, snap, warnAll);
+      if (snapAlive) {
+        // A job given up on (stalled, or stopped and not yet ended) may still work on the
+        // group's checkpoint (a ConvertToReferencePoint merging it, an export reading it).
+        if (await jobStillRuns(host, e)) {
+          warnAll(`The checkpoint of group '${group.name}' is left alone while the job given up on may still work on it (${(e as Error).message}); once the job has ended, remove it with 'hvbackup cleanup' for each member`, "CheckpointJobRunning");
+        } else {
+          await destroyGroupSnapshot(host, snap, warnAll);
+        }
+      }
       rmSync(path.join(repo.root, sharedDiskDir(id)), { recursive: true, force: true });
       // The host removes a VHD Set's snapshot with the group's checkpoint; one still listed goes on its own.
       await dropLingeringVhdSetSnapshots(host, shared, snap, warnAll);
@@ -337,6 +358,11 @@ async function destroyGroupSnapshot(host: HostApi, snap: GroupSnapshot, warn: Wa
     await host.destroyGroupSnapshot(snap);
     return;
   } catch (e) {
+    // The group's DestroySnapshot given up on may still be merging: its members are not touched.
+    if (await jobStillRuns(host, e)) {
+      warn(`The checkpoint of group '${snap.groupName}' is being removed by a job that did not finish here (${(e as Error).message}); its members' checkpoints are left to it`, "CheckpointJobRunning");
+      return;
+    }
     warn(`Could not remove the checkpoint of group '${snap.groupName}' (${(e as Error).message}); removing each member's checkpoint instead`, "CheckpointLeft");
   }
   for (const cp of snap.checkpoints) {
@@ -346,6 +372,29 @@ async function destroyGroupSnapshot(host: HostApi, snap: GroupSnapshot, warn: Wa
       warn(`Could not remove the recovery checkpoint of '${cp.vmName}' after a failure: ${(e as Error).message}; run 'hvbackup cleanup --vm ${cp.vmName}'`, "CheckpointLeft");
     }
   }
+}
+
+/**
+ * After a failed CreateSnapshot of the group: removes the group checkpoints that were not there
+ * before (the call made them) and returns how many it found; undefined when that cannot be
+ * told (the job still runs, or the host cannot list them), which rules out a retry.
+ */
+async function removeGroupSnapshotsMadeBy(host: HostApi, group: VmGroup, before: readonly GroupSnapshot[], error: unknown, warn: Warn): Promise<number | undefined> {
+  if (await jobStillRuns(host, error)) {
+    warn(`The CreateSnapshot job of group '${group.name}' is still running on the host; the checkpoint it makes is left to it: remove it with 'hvbackup cleanup' for each member once the job has ended`, "CheckpointJobRunning");
+    return undefined;
+  }
+  let now: GroupSnapshot[];
+  try {
+    now = await host.listGroupSnapshots(group);
+  } catch (listError) {
+    warn(`Could not check whether the failed CreateSnapshot left a checkpoint of group '${group.name}' (${(listError as Error).message}); run 'hvbackup cleanup' for each member`, "CheckpointLeft");
+    return undefined;
+  }
+  const known = new Set(before.map((b) => b.id.toLowerCase()));
+  const made = now.filter((x) => !known.has(x.id.toLowerCase()));
+  for (const x of made) await destroyGroupSnapshot(host, x, warn);
+  return made.length;
 }
 
 /** DestroyReferencePoint of a reference point collection; if refused, each member reference point. True when all went. */

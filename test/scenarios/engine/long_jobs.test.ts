@@ -79,3 +79,46 @@ describe("a stop while a job on the checkpoint runs", () => {
     expect(next.warnings.join("\n")).not.toMatch(/recovery checkpoint/);
   });
 });
+
+describe("long jobs and VM groups", () => {
+  async function groupWorld(name: string): Promise<{ dir: string; lab: string; repo: string; cleanup(): void }> {
+    const w = await newWorldAsync(name, ["--job-ms", "20"]);
+    worlds.push(w);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "a", "--disk", "16MiB"]);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "b", "--disk", "8MiB"]);
+    await okAsync(["lab", "group", "new", "--lab", w.lab, "--name", "g", "--vm", "a", "--vm", "b"]);
+    return w;
+  }
+  const groupBackup = (w: { lab: string; repo: string }, env?: Record<string, string>) =>
+    hvbAsync(["backup", "--group", "g", "--repo", w.repo, "--lab", w.lab, "--json"], env ? { env } : {});
+  const errorCode = (stdout: string) => (events(stdout).find((e) => e.type === "error") as { code?: string } | undefined)?.code;
+
+  it("a group backup waits for a job a backup of one member left running, and builds on it once it ended", async () => {
+    const w = await groupWorld("longjobs-group-pending");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "ConvertToReferencePoint"]);
+    await okAsync(["backup", "--vm", "a", "--repo", w.repo, "--lab", w.lab, "--json"], { env: { HYPERVBACKUP_JOB_STALL_SECONDS: "0.3" } });
+    // While the member's job runs, the group's backup makes nothing on the host.
+    const busy = await groupBackup(w);
+    expect(errorCode(busy.stdout), busy.stdout + busy.stderr).toBe("HostJobRunning");
+    expect(await cimQuery(w.lab, "SELECT * FROM Msvm_SnapshotCollection")).toEqual([]);
+    expect((await convertJobs(w.lab)).map((j) => j["JobState"])).toEqual([4]);
+    // Once it completed, its reference point is the member's base: an incremental for 'a'.
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    const r = await groupBackup(w);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const set = events(r.stdout).find((e) => e.type === "result")!.data as { points: Array<{ vmName: string; kind: string }> };
+    expect(Object.fromEntries(set.points.map((p) => [p.vmName, p.kind]))).toEqual({ a: "incremental", b: "full" });
+  });
+
+  it("a group's ConvertToReferencePoint that stops moving leaves the group's checkpoint to its job: no member checkpoint is removed behind it", async () => {
+    const w = await groupWorld("longjobs-group-stall");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "ConvertToReferencePoint"]);
+    const r = await groupBackup(w, { HYPERVBACKUP_JOB_STALL_SECONDS: "0.3" });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(errorCode(r.stdout)).toBe("HyperVJobTimeout");
+    const warnings = events(r.stdout).filter((e) => e.type === "warning");
+    expect(warnings.map((e) => e.code)).toContain("CheckpointJobRunning");
+    // Before: the group's DestroySnapshot, then each member's, were called while the merge ran.
+    expect(warnings.map((e) => e.message).join("\n")).not.toMatch(/removing each member's checkpoint instead|Could not remove the recovery checkpoint/);
+  });
+});
