@@ -1,6 +1,7 @@
 import type { Repository } from "../repository/mod";
 import type { EngineEvents } from "./events";
 import type { HostApi } from "./host_api";
+import { refuseWhilePendingJobsRun } from "./backup/pending_jobs";
 
 /** What cleanup found and did. */
 export interface CleanupResult {
@@ -17,7 +18,8 @@ export interface CleanupResult {
  * be backed up again and its disks grow) and, given the repository, reference points this
  * repository made that its catalog no longer needs. Reference points of other products are
  * reported and left alone. With the repository given, the VM's lock is taken so a running
- * backup's checkpoint is never touched.
+ * backup's checkpoint is never touched, and nothing is done while a job a backup recorded as
+ * left running (pending_jobs.ts) still runs on the host.
  */
 export async function cleanupVm(host: HostApi, vmNameOrId: string, repo: Repository | undefined, events: EngineEvents, options: { dryRun?: boolean; clearStaleLock?: boolean } = {}): Promise<CleanupResult> {
   const vm = await host.findVm(vmNameOrId);
@@ -25,6 +27,9 @@ export async function cleanupVm(host: HostApi, vmNameOrId: string, repo: Reposit
   const lock = store?.lock("cleanup", { clearStale: options.clearStaleLock ?? false });
   try {
     const result: CleanupResult = { vmName: vm.name, removedCheckpoints: [], removedReferencePoints: [], keptReferencePoints: [], dryRun: options.dryRun ?? false };
+    // A job a backup had to leave running may still work on a checkpoint (issue 13 A6): nothing
+    // is touched until it ended (the next backup then settles it).
+    if (store && !result.dryRun) await refuseWhilePendingJobsRun(host, store, vm, "cleanup removes nothing");
     for (const cp of await host.listCheckpoints(vm, "recovery")) {
       events.info(`${result.dryRun ? "Would remove" : "Removing"} recovery checkpoint '${cp.name || cp.instanceId}' of '${vm.name}'`);
       if (!result.dryRun) await host.destroyCheckpoint(cp);

@@ -1,4 +1,5 @@
 import { HvbError, crashPoint } from "../../base/mod";
+import { type HyperVMethodError, isHyperVMethodError } from "../../hyperv/mod";
 import { refuseSharedDisksAlone } from "./shared_disk_policy";
 import type { Catalog, Consistency, PointRecord, PointWriter } from "../../repository/mod";
 import type { Lock } from "../../repository/mod";
@@ -85,7 +86,8 @@ interface LockedBackup {
 }
 
 async function backupLocked(b: LockedBackup): Promise<BackupResult> {
-  const { host, store, catalog, vm, options, events, lock } = b;
+  const { host, store, catalog, options, events, lock } = b;
+  let vm = b.vm;
   const warnings: string[] = [];
   const warn: Warn = (message, code) => {
     warnings.push(message);
@@ -100,7 +102,8 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
   }
   // The newest point, if its chain's files are what the catalog says (else a full, with a warning).
   // A job the last run had to leave running is settled first: never act while it runs (pending_jobs.ts).
-  await settlePendingJobs(host, store, catalog, vm, warn, events);
+  // Removing a checkpoint merges the VM's disks back: read the VM again for its current files.
+  if (await settlePendingJobs(host, store, catalog, vm, warn, events)) vm = await host.refreshVm(vm);
   const last = options.full ? undefined : usableBase(store, catalog, warn);
 
   const hostRps = await host.listReferencePoints(vm);
@@ -127,6 +130,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     before: lingering.map((c) => c.instanceId),
     warn,
     events,
+    onJobLeft: (job) => recordPendingJob(store, { ...job, pointId: "" }),
   });
 
   const time = new Date();
@@ -171,7 +175,7 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
     // 4. Reference point for the next incremental; drop the one we made last time.
     await rotateReferencePoints({
       host, store, catalog, point, vm, checkpoint, hostReferencePointsBefore: hostRps, warn,
-      onJobLeft: (jobPath) => recordPendingJob(store, { jobPath, method: "ConvertToReferencePoint", checkpointId: checkpoint.instanceId, pointId: point.id }),
+      onJobLeft: (job) => recordPendingJob(store, { ...job, pointId: job.method === "ConvertToReferencePoint" ? point.id : "" }),
     });
     events.progress({ activity, status: "Done", percent: 100 });
     return { vmName: vm.name, vmId: vm.id, point, warnings };
@@ -187,10 +191,17 @@ async function backupLocked(b: LockedBackup): Promise<BackupResult> {
       }
       try {
         // A job given up on (stalled, or stopped by the user) that the host still shows running
-        // may still work on the checkpoint: it is left alone. One that ended (a stopped job is
-        // terminated) leaves the checkpoint to be removed as after any failure.
-        if (await jobStillRuns(host, e)) throw e;
-        await destroyCheckpointPatiently(host, checkpoint);
+        // may still work on the checkpoint: it is left alone and recorded, for the next backup
+        // to wait for and then remove the checkpoint (pending_jobs.ts). One that ended (a stopped
+        // job is terminated) leaves the checkpoint to be removed as after any failure.
+        const jobPath = isHyperVMethodError(e) ? e.jobPath : undefined;
+        if (await jobStillRuns(host, e)) {
+          if (!jobPath) throw e;
+          recordPendingJob(store, { jobPath, method: (e as HyperVMethodError).method, checkpointId: checkpoint.instanceId, pointId: "" });
+          events.warning(`The recovery checkpoint of '${vm.name}' is left to the ${(e as HyperVMethodError).method} job that did not finish here and may still work on it ('${jobPath}'); the job is recorded: the next backup waits for it to end, then removes the checkpoint`, "CheckpointJobRunning");
+        } else {
+          await destroyCheckpointPatiently(host, checkpoint);
+        }
       } catch (cleanupError) {
         events.warning(`Could not remove the recovery checkpoint of '${vm.name}' after a failure: ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
       }

@@ -40,7 +40,12 @@ export interface BackupCheckpointRequest {
   before: readonly string[];
   warn: Warn;
   events: EngineEvents;
+  /** Told of a CreateSnapshot job given up on that still runs (recorded for the next run: pending_jobs.ts). */
+  onJobLeft?: JobLeft;
 }
+
+/** Receives a job given up on that the host still shows running, to be recorded (pending_jobs.ts). */
+export type JobLeft = (job: { jobPath: string; method: string; checkpointId: string }) => void;
 
 /**
  * CreateSnapshot with the consistency policy, covering every way it can fail after the host
@@ -89,7 +94,12 @@ async function removeCheckpointsMadeBy(r: BackupCheckpointRequest, error: unknow
   // its checkpoint: nothing is touched while the host shows it running.
   if (await jobStillRuns(r.host, error)) {
     const jobPath = isHyperVMethodError(error) ? error.jobPath : undefined;
-    r.warn(`The CreateSnapshot job on '${r.vm.name}' is still running on the host ('${jobPath ?? "?"}'); the checkpoint it makes is left to it: the next backup reports it and 'hvbackup cleanup --vm ${r.vm.name}' removes it`, "CheckpointJobRunning");
+    if (jobPath && r.onJobLeft) r.onJobLeft({ jobPath, method: "CreateSnapshot", checkpointId: "" });
+    r.warn(
+      `The CreateSnapshot job on '${r.vm.name}' is still running on the host ('${jobPath ?? "?"}'); the checkpoint it makes is left to it: ` +
+        (jobPath && r.onJobLeft ? "the job is recorded, and the next backup waits for it to end, then removes that checkpoint" : `once the job has ended, 'hvbackup cleanup --vm ${r.vm.name}' removes it`),
+      "CheckpointJobRunning",
+    );
     return undefined;
   }
   let now: HostCheckpoint[];

@@ -3,7 +3,7 @@ import { isHyperVMethodError, rctIdAt } from "../../hyperv/mod";
 import type { Catalog, OurReferencePoint, PointRecord, VmStore } from "../../repository/mod";
 import type { HostApi, HostCheckpoint, HostReferencePoint, HostVm } from "../host_api";
 import { rctUnavailableReason } from "../readiness";
-import { destroyCheckpointPatiently, jobMayStillRun } from "./checkpoints";
+import { type JobLeft, destroyCheckpointPatiently, jobMayStillRun, jobStillRuns } from "./checkpoints";
 import type { Warn } from "./plan";
 
 /**
@@ -32,8 +32,8 @@ export interface RotateInput {
   /** Reference points on the host before the backup made anything. */
   hostReferencePointsBefore: readonly HostReferencePoint[];
   warn: Warn;
-  /** Told the path of a ConvertToReferencePoint job given up on while it may still run (recorded for the next run). */
-  onJobLeft?: (jobPath: string) => void;
+  /** Told of a ConvertToReferencePoint or DestroySnapshot job given up on while it may still run (recorded for the next run). */
+  onJobLeft?: JobLeft;
 }
 
 /**
@@ -100,15 +100,30 @@ export function recordOf(rp: HostReferencePoint, vm: HostVm, warn: Warn): OurRef
   return { instanceId: rp.instanceId, rctIds, diskPaths: Object.fromEntries(vm.disks.map((d) => [String(d.index), d.hostResource])) };
 }
 
-async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn, onJobLeft?: (jobPath: string) => void): Promise<HostReferencePoint | undefined> {
+/**
+ * DestroySnapshot after the publish: a failure is a warning. A job given up on that the host
+ * still shows running is recorded (the next backup waits for it to end, then removes the
+ * checkpoint if it is still there), never followed by another call on the checkpoint.
+ */
+async function destroyAfterPublish(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn, onJobLeft?: JobLeft): Promise<void> {
+  try {
+    await destroyCheckpointPatiently(host, checkpoint);
+  } catch (cleanupError) {
+    const jobPath = isHyperVMethodError(cleanupError) ? cleanupError.jobPath : undefined;
+    if (jobPath && onJobLeft && (await jobStillRuns(host, cleanupError))) {
+      onJobLeft({ jobPath, method: "DestroySnapshot", checkpointId: checkpoint.instanceId });
+      warn(`Removing the recovery checkpoint of '${vm.name}' did not finish here (${(cleanupError as Error).message}); its job is recorded: the next backup waits for it to end, then removes the checkpoint if it is still there`, "CheckpointJobRunning");
+      return;
+    }
+    warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
+  }
+}
+
+async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: HostVm, warn: Warn, onJobLeft?: JobLeft): Promise<HostReferencePoint | undefined> {
   if (rctUnavailableReason(vm)) {
     // Without RCT a reference point would carry nothing useful. The point is published: a
     // checkpoint that will not go away is a warning, not a failed backup.
-    try {
-      await destroyCheckpointPatiently(host, checkpoint);
-    } catch (cleanupError) {
-      warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
-    }
+    await destroyAfterPublish(host, checkpoint, vm, warn, onJobLeft);
     return undefined;
   }
   try {
@@ -119,7 +134,7 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
       // VM's disk chain. Leave it, and record the job: the next backup waits for it to end,
       // then takes the reference point it made or removes the checkpoint (pending_jobs.ts).
       const jobPath = isHyperVMethodError(e) ? e.jobPath : undefined;
-      if (jobPath && onJobLeft) onJobLeft(jobPath);
+      if (jobPath && onJobLeft) onJobLeft({ jobPath, method: "ConvertToReferencePoint", checkpointId: checkpoint.instanceId });
       warn(
         `Turning the recovery checkpoint of '${vm.name}' into a reference point did not finish here (${(e as Error).message}); the checkpoint is left alone while its job may still run. ${jobPath && onJobLeft ? "The job is recorded: the next backup finishes it (or removes the checkpoint) before anything else" : `The next backup is a full copy; remove the checkpoint with 'hvbackup cleanup --vm ${vm.name}' once the job has ended`}`,
         "ReferencePointJobRunning",
@@ -127,11 +142,7 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
       return undefined;
     }
     warn(`Could not turn the recovery checkpoint of '${vm.name}' into a reference point (${(e as Error).message}); the next backup will be a full copy (or, with --hash-changes, find changes by hashing)`, "ReferencePointFailed");
-    try {
-      await destroyCheckpointPatiently(host, checkpoint);
-    } catch (cleanupError) {
-      warn(`Could not remove the recovery checkpoint of '${vm.name}': ${(cleanupError as Error).message}; run 'hvbackup cleanup --vm ${vm.name}'`, "CheckpointLeft");
-    }
+    await destroyAfterPublish(host, checkpoint, vm, warn, onJobLeft);
     return undefined;
   }
 }

@@ -122,7 +122,11 @@ async function backupLocked(host: HostApi, repo: Repository, groupFound: VmGroup
     if (m.vm.disks.length === 0) throw new HvbError("VmHasNoDisks", `VM '${m.vm.name}' of group '${group.name}' has no virtual hard disks to back up`, { category: "InvalidOperation", target: m.vm.name });
     // A job a backup of the member alone had to leave running is settled first: never act
     // while it runs (pending_jobs.ts).
-    await settlePendingJobs(host, m.store, m.catalog, m.vm, warnOf(m, events), events);
+    if (await settlePendingJobs(host, m.store, m.catalog, m.vm, warnOf(m, events), events)) {
+      // Its checkpoint was removed, which merges the member's disks back: read it again.
+      m.vm = await host.refreshVm(m.vm);
+      group = { ...group, members: members.map((x) => x.vm) };
+    }
     m.hostRps = await host.listReferencePoints(m.vm);
     reportForeignReferencePoints(m.catalog, m.vm, m.hostRps, warnOf(m, events));
   }

@@ -122,3 +122,49 @@ describe("long jobs and VM groups", () => {
     expect(warnings.map((e) => e.message).join("\n")).not.toMatch(/removing each member's checkpoint instead|Could not remove the recovery checkpoint/);
   });
 });
+
+describe("every job given up on is recorded and settled by the next run", () => {
+  const errorCode = (stdout: string) => (events(stdout).find((e) => e.type === "error") as { code?: string } | undefined)?.code;
+  const warningsOf = (stdout: string) => events(stdout).filter((e) => e.type === "warning") as Array<{ code?: string; message?: string }>;
+  const recovery = (lab: string) => cimQuery(lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'");
+  const STALL = { HYPERVBACKUP_JOB_STALL_SECONDS: "0.3" };
+
+  it("a DestroySnapshot that stops moving: the next backup and cleanup wait for it, then the backup goes on", async () => {
+    const w = await newWorldAsync("longjobs-destroy", ["--job-ms", "20"]);
+    worlds.push(w);
+    // Without RCT the checkpoint is destroyed after the publish (no reference point).
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB", "--config-version", "5.0"]);
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "DestroySnapshot"]);
+    const first = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: STALL });
+    expect(warningsOf(first.stdout).map((x) => x.code)).toContain("CheckpointJobRunning");
+    // While the merge runs: no backup, no cleanup.
+    const busy = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect(errorCode(busy.stdout), busy.stdout + busy.stderr).toBe("HostJobRunning");
+    const cleaning = await hvbAsync(["cleanup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect(errorCode(cleaning.stdout), cleaning.stdout + cleaning.stderr).toBe("HostJobRunning");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    const next = await backupAsync(w, "v");
+    expect(next.warnings.join("\n")).not.toMatch(/recovery checkpoint/);
+    expect(await recovery(w.lab)).toEqual([]);
+  });
+
+  it("a CreateSnapshot that stops moving: the next backup waits for it, then removes the checkpoint it made", async () => {
+    const w = await newWorldAsync("longjobs-create", ["--job-ms", "20"]);
+    worlds.push(w);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "CreateSnapshot"]);
+    const first = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: STALL });
+    expect(errorCode(first.stdout), first.stdout + first.stderr).toBe("HyperVJobTimeout");
+    expect(warningsOf(first.stdout).map((x) => x.code)).toContain("CheckpointJobRunning");
+    const busy = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect(errorCode(busy.stdout), busy.stdout + busy.stderr).toBe("HostJobRunning");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    const r = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    const codes = warningsOf(r.stdout).map((x) => x.code);
+    expect(codes).toContain("HostJobSettled");
+    expect(codes).not.toContain("CheckpointLingering");
+    expect((events(r.stdout).find((e) => e.type === "result")!.data as { kind: string }).kind).toBe("full");
+    // The job's checkpoint went; the run's own became its reference point.
+    expect(await recovery(w.lab)).toEqual([]);
+  });
+});
