@@ -134,6 +134,10 @@ async function convertOrDestroy(host: HostApi, checkpoint: HostCheckpoint, vm: H
       // VM's disk chain. Leave it, and record the job: the next backup waits for it to end,
       // then takes the reference point it made or removes the checkpoint (pending_jobs.ts).
       const jobPath = isHyperVMethodError(e) ? e.jobPath : undefined;
+      // A job the user stopped is given its moment to show it stopped (Shutting Down, then
+      // Terminated), so the next run finds it ended; it is recorded either way: the next run
+      // removes what it made, or waits for it (pending_jobs.ts).
+      await jobStillRuns(host, e);
       if (jobPath && onJobLeft) onJobLeft({ jobPath, method: "ConvertToReferencePoint", checkpointId: checkpoint.instanceId });
       warn(
         `Turning the recovery checkpoint of '${vm.name}' into a reference point did not finish here (${(e as Error).message}); the checkpoint is left alone while its job may still run. ${jobPath && onJobLeft ? "The job is recorded: the next backup finishes it (or removes the checkpoint) before anything else" : `The next backup is a full copy; remove the checkpoint with 'hvbackup cleanup --vm ${vm.name}' once the job has ended`}`,

@@ -80,7 +80,7 @@ export function jobInstance(state: LabState, job: JobRecord, now: number): CimIn
   // A terminated job stops where it stood; a stalled one never gets past its stall point.
   const running = Math.min(99, job.stallAtPercent ?? 99, Math.floor(((Math.min(now, end) - job.submittedAt) / Math.max(1, job.durationMs)) * 100));
   const percent = done ? (terminated ? running : failed ? job.failAtPercent! : 100) : running;
-  const jobState = !done ? JobState.Running : terminated ? JobState.Terminated : failed ? JobState.Exception : JobState.Completed;
+  const jobState = !done ? (terminated ? JobState.ShuttingDown : JobState.Running) : terminated ? JobState.Terminated : failed ? JobState.Exception : JobState.Completed;
   return {
     __CLASS: "Msvm_ConcreteJob",
     __PATH: jobPath(state.hostName, job.id),
@@ -89,7 +89,7 @@ export function jobInstance(state: LabState, job: JobRecord, now: number): CimIn
     Description: job.description,
     ElementName: job.method,
     Name: job.method,
-    JobStatus: !done ? "Job is running" : terminated ? "Job was terminated" : failed ? "Job failed" : "Job completed successfully",
+    JobStatus: !done ? (terminated ? "Job is shutting down" : "Job is running") : terminated ? "Job was terminated" : failed ? "Job failed" : "Job completed successfully",
     JobState: jobState,
     OperationalStatus: !done ? [2] : failed ? [6, 17] : [2, 17],
     StatusDescriptions: !done ? ["OK"] : failed ? ["Error", "Completed"] : ["OK", "Completed"],

@@ -50,6 +50,12 @@ export interface LabConfig {
   jobShare?: number;
   /** Methods whose jobs stall: PercentComplete stops moving at half way and the job never ends. */
   stallMethods?: string[];
+  /**
+   * How long a job asked to terminate shows JobState 6 Shutting Down before 8 Terminated (ms).
+   * CIM_ConcreteJob lets a job take its time to stop, and a client must not act on what the job
+   * worked on until it has; labs made before this setting existed terminate at once.
+   */
+  jobTerminateMs?: number;
 }
 
 export const DEFAULT_CONFIG: LabConfig = {
@@ -61,6 +67,7 @@ export const DEFAULT_CONFIG: LabConfig = {
   hostVersion: DEFAULT_HOST_VERSION,
   defaultExternalDataRoot: "",
   defaultVirtualHardDiskPath: "",
+  jobTerminateMs: 300,
 };
 
 /** Percent of job-capable calls a new lab answers with a job (job_answers.ts). */
@@ -259,7 +266,7 @@ export interface JobRecord {
   errorDetails?: string[];
   /** Set for a stalled job: PercentComplete stops here and the job never ends (until terminated). */
   stallAtPercent?: number;
-  /** Set when a client terminated the job (RequestStateChange 4): it ends Terminated at this time. */
+  /** Set when a client terminated the job (RequestStateChange 4): it shows Shutting Down until then, then Terminated. */
   terminatedAt?: number;
 }
 

@@ -27,7 +27,8 @@ function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] 
 
 /**
  * Msvm_ConcreteJob.RequestStateChange (CIM_ConcreteJob): 4 Terminate and 5 Kill end a running
- * job in state 8 Terminated where it stands (the lab's work was committed when the method
+ * job in state 8 Terminated where it stands, after showing 6 Shutting Down for the lab's
+ * `jobTerminateMs` (the lab's work was committed when the method
  * started, so it is not undone: see docs/lab-fidelity.md §7). A finished job answers 32775.
  */
 export const requestJobStateChange: MethodHandler = (ctx, args) => {
@@ -35,7 +36,9 @@ export const requestJobStateChange: MethodHandler = (ctx, args) => {
   if (requested !== 4 && requested !== 5) return sync(B.InvalidParameter);
   const job = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());
   if (!job || jobFinished(job, ctx.now)) return sync(B.InvalidState);
-  job.terminatedAt = ctx.now;
+  // Asked again while it shuts down: it is stopping already.
+  if (job.terminatedAt !== undefined) return sync(B.Ok);
+  job.terminatedAt = ctx.now + (ctx.state.config.jobTerminateMs ?? 0);
   return sync(B.Ok);
 };
 
