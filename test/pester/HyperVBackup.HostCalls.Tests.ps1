@@ -13,6 +13,9 @@
     - A live migration between two backups on a failover cluster (issue 12, A1): the
       incremental after the move restores bit-exact. Needs a cluster with two nodes and a VM
       role on a cluster shared volume: HVB_PESTER_CLUSTER_VM names it.
+    - A backup stopped while its host jobs run (A6): the stop terminates the job being waited
+      for, and no recovery checkpoint is left without a record of its job; the next backup
+      settles the record and leaves no checkpoint.
 
     The data disks the test compares are raw (no partition), written by the host through
     Mount-VHD before the VM starts; a guest leaves disks it has never seen offline, so they hold
@@ -205,5 +208,63 @@ Describe 'A live migration between two backups on a cluster' -Tag 'HyperV', 'Nod
             $exported = Export-VMBackupDisk -Path $repository -VMName $name -RestorePointId $incremental.RestorePointId -DiskIndex 0 -DestinationPath (Join-Path $TestDrive 'exported.vhdx') -Confirm:$false
             Get-HvbRawDiskHash -Path @($result.Disks)[0].Path | Should -Be (Get-HvbRawDiskHash -Path $exported.Path)
         } finally { Remove-HvbTestVM @("$name-copy") }
+    }
+}
+
+Describe 'A backup stopped while its host jobs run' -Tag 'HyperV', 'Node' {
+    # Issue 13 A6: a stop terminates the job being waited for (Msvm_ConcreteJob.RequestStateChange
+    # 4); the checkpoint is removed once the host shows the job ended, or the job is recorded
+    # (pending-jobs.json) and the next backup settles it. The lab cannot show how a real job stops
+    # (Shutting Down, or not Cancellable) nor a merge stopped half way.
+    BeforeAll {
+        if ($script:HostSkipReason) { return }
+        $script:VMName = "hvb-stop-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $script:Repository = Join-Path $TestDrive 'repo'
+        $script:Disk = Join-Path $TestDrive "$($script:VMName).vhdx"
+        New-VHD -Path $script:Disk -SizeBytes 8GB -Dynamic | Out-Null
+        # Enough data for the copy to take a while, so the stop lands while the run holds its checkpoint.
+        Write-HvbRawPattern -Path $script:Disk -Seed 3 -Offsets @(0..63 | ForEach-Object { [long]$_ * 127MB })
+        New-VM -Name $script:VMName -Generation 2 -MemoryStartupBytes 512MB -VHDPath $script:Disk -Path $TestDrive | Out-Null
+    }
+
+    AfterAll {
+        if ($script:HostSkipReason) { return }
+        Remove-HvbTestVM @($script:VMName)
+    }
+
+    It 'leaves no recovery checkpoint without a record of its job, and the next backup leaves the host clean' {
+        if ($script:HostSkipReason) { Set-ItResult -Skipped -Because $script:HostSkipReason }
+        $manifest = [System.IO.Path]::Combine($script:RepoRoot, 'HyperVBackup.psd1')
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($Manifest, $VMName, $Repository)
+                    Import-Module $Manifest -Force
+                    New-RecoveryBackup -VMName $VMName -Path $Repository -ConsistencyLevel CrashConsistent
+                }).AddArgument($manifest).AddArgument($script:VMName).AddArgument($script:Repository)
+            $run = $ps.BeginInvoke()
+            # Stop once the run holds its recovery checkpoint (its jobs run from then on).
+            $deadline = (Get-Date).AddMinutes(2)
+            while (-not (Get-VMSnapshot -VMName $script:VMName -SnapshotType Recovery -ErrorAction Ignore) -and -not $run.IsCompleted -and (Get-Date) -lt $deadline) {
+                Start-Sleep -Milliseconds 100
+            }
+            $run.IsCompleted | Should -BeFalse -Because 'the stop must land while the backup runs (make the disk bigger if it finished first)'
+            $ps.Stop()
+        } finally { $ps.Dispose() }
+        # The stopped run has either removed its checkpoint or recorded the job still working on it.
+        $recorded = @(Get-ChildItem -LiteralPath $script:Repository -Recurse -Filter 'pending-jobs.json' -ErrorAction Ignore)
+        if ($recorded.Count -eq 0) {
+            Get-VMSnapshot -VMName $script:VMName -SnapshotType Recovery -ErrorAction Ignore | Should -BeNullOrEmpty
+        }
+        # Wait for the host's jobs on the VM to end, then the next backup settles what was recorded.
+        $deadline = (Get-Date).AddMinutes(10)
+        while ((Get-CimInstance -Namespace root\virtualization\v2 -ClassName Msvm_ConcreteJob -ErrorAction Ignore | Where-Object { $_.JobState -in 2..6 }) -and (Get-Date) -lt $deadline) {
+            Start-Sleep -Seconds 1
+        }
+        $next = New-RecoveryBackup -VMName $script:VMName -Path $script:Repository -ConsistencyLevel CrashConsistent
+        $next.Kind | Should -BeIn @('Full', 'Incremental')
+        Get-VMSnapshot -VMName $script:VMName -SnapshotType Recovery -ErrorAction Ignore | Should -BeNullOrEmpty
+        @(Get-ChildItem -LiteralPath $script:Repository -Recurse -Filter 'pending-jobs.json' -ErrorAction Ignore).Count | Should -Be 0
+        Test-VMBackup -Path $script:Repository -VMName $script:VMName -Quiet | Should -BeTrue
     }
 }
