@@ -1,9 +1,10 @@
 import { HvbError } from "../base/mod";
-import type { Catalog } from "../repository/mod";
+import type { Catalog, VmStore } from "../repository/mod";
 import { rctIdAt } from "../hyperv/mod";
 import { pairWithBase } from "./backup/plan";
 import { achievedConsistency } from "./backup/consistency";
 import { refuseSharedDisksAlone } from "./backup/shared_disk_policy";
+import { refuseWhilePendingJobsRun } from "./backup/pending_jobs";
 import type { HostApi, HostDisk, HostVm } from "./host_api";
 
 /** Lowest configuration version with Resilient Change Tracking (Windows Server 2016 = 8.0; RCT from 6.2 per Microsoft sources). */
@@ -50,7 +51,7 @@ export interface ReadinessReport {
 }
 
 /** Readiness of a VM for its next backup into a repository (catalog may be absent). */
-export async function readiness(host: HostApi, vmNameOrId: string, catalog: Catalog | undefined, options: { hashChanges?: boolean } = {}): Promise<ReadinessReport> {
+export async function readiness(host: HostApi, vmNameOrId: string, catalog: Catalog | undefined, options: { hashChanges?: boolean; store?: VmStore } = {}): Promise<ReadinessReport> {
   // Without RCT the next backup copies the whole disk, or with hash change detection only what changed.
   const noRct = options.hashChanges ? ("hash" as const) : ("full" as const);
   const vm = await host.findVm(vmNameOrId);
@@ -87,7 +88,7 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     else if (d.reason && last && last.disks.some((x) => x.index === d.index || x.location === vm.disks[i]!.location)) warnings.push(`disk ${d.index}: no RCT (${d.reason}); ${options.hashChanges ? "changes will be found by hashing" : "the next backup copies it in full"}`);
   });
   const rctReason = rctReasons.find((r) => r !== undefined);
-  const notReady = await refusalOf(host, vm);
+  const notReady = (await refusalOf(host, vm)) ?? (options.store ? await pendingJobRefusal(host, options.store, vm) : undefined);
   return {
     ready: notReady === undefined,
     ...(notReady ? { notReady } : {}),
@@ -103,6 +104,17 @@ export async function readiness(host: HostApi, vmNameOrId: string, catalog: Cata
     expectedConsistency: vm.backupIntegration === "ok" && vm.state === "Running" ? achievedConsistency(vm, "application") : "crash",
     warnings,
   };
+}
+
+/** The backup's refusal while a job an earlier backup left running still runs (backup/pending_jobs.ts). */
+async function pendingJobRefusal(host: HostApi, store: VmStore, vm: HostVm): Promise<ReadinessReport["notReady"]> {
+  try {
+    await refuseWhilePendingJobsRun(host, store, vm);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof HvbError)) throw e;
+    return { code: e.code, message: e.message };
+  }
 }
 
 /**

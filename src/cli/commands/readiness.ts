@@ -14,16 +14,19 @@ export async function readinessCommand(argv: string[], io: CommandIo): Promise<n
   const host = await openHostOfVm(labDirFrom(args), vm);
   const repoPath = optionValue(args, "repo");
   let catalog;
+  let store;
   if (repoPath !== undefined) {
     const repo = new Repository(repoPath);
     const hostVm = await host.findVm(vm);
-    catalog = repo.listVms().map((s) => s.readCatalog()).find((c) => c.vmId.toLowerCase() === hostVm.id.toLowerCase());
+    store = repo.listVms().find((s) => s.readCatalog().vmId.toLowerCase() === hostVm.id.toLowerCase());
+    catalog = store?.readCatalog();
   }
-  const r = await readiness(host, vm, catalog, { hashChanges: args.flags.has("hash-changes") });
+  // With the VM's folder, readiness also says when a job an earlier backup left running holds the next one back.
+  const r = await readiness(host, vm, catalog, { hashChanges: args.flags.has("hash-changes"), ...(store ? { store } : {}) });
   const lines = [
     `${r.vmName} (${r.vmId}): ${r.state}, configuration version ${r.configVersion}, generation ${r.generation}`,
     ...(r.notReady ? [`Not ready: ${r.notReady.code}: ${r.notReady.message}`] : []),
-    r.ready ? `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent` : `Next backup: none (refused alone)`,
+    r.ready ? `Next backup: ${r.nextBackup}, expected ${r.expectedConsistency}-consistent` : `Next backup: none (${r.notReady?.code === "HostJobRunning" ? "a job on the host must end first" : "refused alone"})`,
     `Resilient Change Tracking: ${r.rct ? "yes" : `no — ${r.rctReason}`}`,
     ...r.disks.map((d) => `  disk ${d.index} ${d.path} (${d.format}): ${d.method}${d.reason ? ` — ${d.reason}` : ""}`),
     ...r.warnings.map((w) => `WARNING: ${w}`),

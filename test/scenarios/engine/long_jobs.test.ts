@@ -142,7 +142,12 @@ describe("every job given up on is recorded and settled by the next run", () => 
     expect(errorCode(busy.stdout), busy.stdout + busy.stderr).toBe("HostJobRunning");
     const cleaning = await hvbAsync(["cleanup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
     expect(errorCode(cleaning.stdout), cleaning.stdout + cleaning.stderr).toBe("HostJobRunning");
+    // readiness says what the backup does: not now, and why.
+    const ready = events((await okAsync(["readiness", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"])).stdout).find((e) => e.type === "result")!.data as { ready: boolean; notReady?: { code: string } };
+    expect(ready.ready).toBe(false);
+    expect(ready.notReady?.code).toBe("HostJobRunning");
     await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    expect((events((await okAsync(["readiness", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"])).stdout).find((e) => e.type === "result")!.data as { ready: boolean }).ready).toBe(true);
     const next = await backupAsync(w, "v");
     expect(next.warnings.join("\n")).not.toMatch(/recovery checkpoint/);
     expect(await recovery(w.lab)).toEqual([]);
