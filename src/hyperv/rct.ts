@@ -33,12 +33,14 @@ const NOT_SUPPORTED = 32770;
 
 /**
  * True for an error after which an incremental backup of the disk must fall back to a full one:
- * any failure of GetVirtualDiskChanges or its job (a timed-out or vanished job included), but
- * not access denied.
+ * any failure of GetVirtualDiskChanges or its job (a vanished job included), but not access
+ * denied, nor a job given up on (no progress for the stall period, or stopped by the user): that
+ * is no answer, the job may still read the checkpoint's file, and the run must not go on to act
+ * on the checkpoint meanwhile (issue 13 A6); the backup fails and the job is recorded instead.
  */
 export function isRctFallbackError(e: unknown): boolean {
   if (!(e instanceof HyperVMethodError)) return e instanceof HvbError && (e.code === "RctIdInvalid" || e.code === "RctNotSupported");
-  return e.code !== "HyperVAccessDenied";
+  return e.code !== "HyperVAccessDenied" && e.code !== "HyperVJobTimeout" && e.code !== "HyperVJobCancelled";
 }
 
 /**

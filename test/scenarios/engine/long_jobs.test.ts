@@ -172,4 +172,27 @@ describe("every job given up on is recorded and settled by the next run", () => 
     // The job's checkpoint went; the run's own became its reference point.
     expect(await recovery(w.lab)).toEqual([]);
   });
+
+  it("a GetVirtualDiskChanges job that stops moving is no answer: no full copy behind it, the run fails and the next one waits for it", async () => {
+    const w = await newWorldAsync("longjobs-query", ["--job-ms", "20"]);
+    worlds.push(w);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
+    await backupAsync(w, "v");
+    await okAsync(["lab", "write", "--lab", w.lab, "--vm", "v", "--disk", "0", "--offset", "1MiB", "--length", "4096", "--seed", "q"]);
+    // Every query answers with a job; those of GetVirtualDiskChanges stall.
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--share", "100", "--stall", "GetVirtualDiskChanges"]);
+    const r = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: STALL });
+    // Before: the disk was copied in full (RctIdInvalid) and the checkpoint converted while the query job ran.
+    expect(errorCode(r.stdout), r.stdout + r.stderr).toBe("HyperVJobTimeout");
+    expect(warningsOf(r.stdout).map((x) => x.code)).toEqual(["CheckpointJobRunning"]);
+    const busy = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect(errorCode(busy.stdout), busy.stdout + busy.stderr).toBe("HostJobRunning");
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    const next = await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect(warningsOf(next.stdout).map((x) => x.code)).toEqual(["HostJobSettled"]);
+    const point = events(next.stdout).find((e) => e.type === "result")!.data as { kind: string; disks: Array<{ method: string }> };
+    expect(point.kind).toBe("incremental");
+    expect(point.disks.map((d) => d.method)).toEqual(["rct"]);
+    expect(await recovery(w.lab)).toEqual([]);
+  });
 });
