@@ -135,14 +135,39 @@ export function reportError(e: unknown, io: CommandIo): number {
   return e instanceof UsageError ? 2 : 1;
 }
 
+/**
+ * Node ends a process whose event loop has nothing left to do with exit code 0, even while the
+ * command still awaits a promise nothing can settle any more (a wait no timer, file or worker
+ * will end). A backup would then "succeed" with no result. Before such an exit, the unfinished
+ * command becomes one error and exit code 1 instead.
+ */
+export function failIfExitingUnfinished(io: CommandIo): { settled(): void } {
+  let done = false;
+  const onBeforeExit = (): void => {
+    if (done) return;
+    done = true;
+    process.exitCode = reportError(new HvbError("InternalError", "the command stopped before it finished: it was waiting for something that could no longer happen (no result was produced; run it again, and report this with HVBACKUP_DEBUG=1)"), io);
+  };
+  process.on("beforeExit", onBeforeExit);
+  return {
+    settled: () => {
+      done = true;
+      process.off("beforeExit", onBeforeExit);
+    },
+  };
+}
+
 // Entry point when bundled: run with the process's arguments and exit with the code.
 if (typeof require !== "undefined" && require.main === module) {
   listenForStop();
+  const guard = failIfExitingUnfinished(processIo);
   runCli(process.argv.slice(2)).then(
     (code) => {
+      guard.settled();
       process.exitCode = code;
     },
     (e: unknown) => {
+      guard.settled();
       process.exitCode = reportError(e, processIo);
     },
   );
