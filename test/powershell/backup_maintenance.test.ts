@@ -9,6 +9,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "no
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { keyValues, psQuote } from "./_pwsh";
+import { defaultVmConfigVersion } from "../support/lab";
 import { cli, diskBytes, lab, labVms, listPoints, ps, repo, seedBackups, setUpLab, snapshot, work } from "./_backup_lab";
 
 beforeAll(() => {
@@ -222,7 +223,7 @@ $ready
     expect(r.status).toBe(0);
     const kv = keyValues(r.stdout);
     expect(kv["TYPE"]).toBe("HyperVBackup.BackupReadiness");
-    expect(kv["NEXT"]).toBe("Incremental Application 9.0 Guid");
+    expect(kv["NEXT"]).toBe(`Incremental Application ${defaultVmConfigVersion()} Guid`);
     expect(kv["METHODS"]).toBe("rct");
     expect(kv["FIRST"]).toBe("Full");
     expect(kv["PIPED"]).toBe("sql01:Incremental,web01:Incremental");

@@ -8,9 +8,18 @@ import { openDisk } from "../../src/disks/mod";
 import { createVm, type NewVmOptions } from "../../src/lab/mod";
 import type { LabConfig } from "../../src/lab/mod";
 import { LabCimSession } from "../../src/lab/mod";
-import { initLab, mutateLab, hostRunsConfigVersion, MAX_CONFIG_VERSION } from "../../src/lab/mod";
+import { initLab, mutateLab, hostRunsConfigVersion, MAX_CONFIG_VERSION, defaultHostVersion } from "../../src/lab/mod";
 
 export const MiB = 1024 * 1024;
+
+/**
+ * The configuration version a new lab VM gets on the release a new lab poses as (9.0, or the
+ * highest the release runs: 8.0 on 2016), so tests hold on every HVB_HOST_VERSION.
+ */
+export function defaultVmConfigVersion(): string {
+  const host = defaultHostVersion();
+  return hostRunsConfigVersion(host, "9.0") ? "9.0" : MAX_CONFIG_VERSION[host];
+}
 export const CLI = path.resolve(__dirname, "../../module/bin/hvbackup.cjs");
 
 export interface TestLab {
