@@ -221,11 +221,11 @@ $listed = @(Get-VMBackup -Path ./repo | Where-Object { $_.VMName -in 'n1', 'n2' 
 
   it("a failure injected at each collection method and each VHD Set method: an error record, no point, nothing left behind", () => {
     const cases: Array<{ group: string; faults: string[][] }> = [
-      { group: "farm", faults: [["Msvm_CollectionSnapshotService.CreateSnapshot", "32768", "2"]] },
+      { group: "farm", faults: [["Msvm_CollectionSnapshotService.CreateSnapshot", "32768", "1"]] },
       { group: "farm", faults: [["Msvm_CollectionSnapshotService.ExportSnapshot", "32768", "1"]] },
       { group: "farm", faults: [["Msvm_CollectionSnapshotService.ConvertToReferencePoint", "2", "1"]] },
       { group: "farm", faults: [["Msvm_CollectionSnapshotService.ExportSnapshot", "2", "1"], ["Msvm_CollectionSnapshotService.DestroySnapshot", "32768", "1"]] },
-      { group: "gc", faults: [["Msvm_CollectionSnapshotService.CreateSnapshot", "5", "2"]] },
+      { group: "gc", faults: [["Msvm_CollectionSnapshotService.CreateSnapshot", "5", "1"]] },
       { group: "gc", faults: [["Msvm_CollectionSnapshotService.ConvertToReferencePoint", "32768", "1"], ["Msvm_CollectionSnapshotService.DestroySnapshot", "2", "1"]] },
       { group: "gc", faults: [["GetVHDSetInformation", "32768", "1"]] },
       { group: "gc", faults: [["GetVHDSnapshotInformation", "32768", "1"]] },

@@ -314,9 +314,10 @@ describe("backup --group", () => {
       expect(data.results.filter((x) => x.group === undefined).map((x) => [x.vm, x.ok])).toEqual([["lone", true]]);
       const list = JSON.parse((await okAsync(["list", "--repo", w.repo, "--json"])).stdout) as Array<{ vmName: string; setId: string | null }>;
       expect(Object.fromEntries(list.map((p) => [p.vmName, p.setId]))).toEqual({ a: groups[0]!.setId, b: groups[0]!.setId, c: groups[0]!.setId, d: groups[1]!.setId, e: groups[1]!.setId, lone: null });
-      // A group that fails (its CreateSnapshot refused twice: application, then crash) fails the
-      // run; the other group and the lone VM still get their points, h none.
-      await injectFault(w.lab, "Msvm_CollectionSnapshotService.CreateSnapshot", 32768, { times: 2 });
+      // A group that fails (its CreateSnapshot refused: a refused call is no guest failure, so no
+      // crash-consistent retry) fails the run; the other group and the lone VM still get their
+      // points, h none.
+      await injectFault(w.lab, "Msvm_CollectionSnapshotService.CreateSnapshot", 32768, { times: 1 });
       const before = treeHashes(path.join(w.repo, "sets"));
       const failed = await hvbAsync(["backup", "--group", "h", "--group", "g", "--vm", "lone", "--repo", w.repo, "--lab", w.lab, "--json"]);
       expect(failed.code).toBe(1);
