@@ -6,25 +6,11 @@
 import { type HostPathFacts, pathForHost, repositoryAccessWarning } from "../engine/mod";
 import type { EngineEvents } from "../engine/mod";
 import { hostComputerAccount, listMappedDrives } from "../hyperv/mod";
-import type { CimSession } from "../cim/mod";
-import { channelRequested, channelSession } from "./control";
-
-const CIMV2 = "root\\cimv2";
-
-async function cimv2Of(labDir: string | undefined): Promise<CimSession | undefined> {
-  if (channelRequested()) return channelSession(CIMV2, undefined);
-  if (labDir !== undefined) {
-    const { LabCimSession } = await import("../lab/mod");
-    return new LabCimSession(labDir, { namespace: CIMV2 });
-  }
-  if (process.platform !== "win32") return undefined;
-  const { openWmiSession } = await import("../hyperv/mod");
-  return openWmiSession(CIMV2);
-}
+import { openCimv2 } from "./host";
 
 /** What the host says about drives and its account; nothing when it cannot be asked. */
 export async function hostPathFacts(labDir: string | undefined): Promise<HostPathFacts> {
-  const cimv2 = await cimv2Of(labDir).catch(() => undefined);
+  const cimv2 = await openCimv2(labDir).catch(() => undefined);
   return { drives: await listMappedDrives(cimv2), account: await hostComputerAccount(cimv2) };
 }
 
