@@ -182,10 +182,13 @@ class PipelineRun {
           try {
             const writes = handOver(head, this.#unitSize, this.#consume);
             if (writes.runs.length > 0) {
+              // Posted before the head leaves the queue: a post that throws must leave the
+              // queue as it was, so the path below frees this slot and no other.
+              const writer = pool.post(writeJob(head.slot, writes, this.#unitsPerSlot));
               this.#inFlight.shift();
               pool.collected(head.worker);
               handed = true;
-              this.#writing.push({ slot: head.slot, worker: pool.post(writeJob(head.slot, writes, this.#unitsPerSlot)) });
+              this.#writing.push({ slot: head.slot, worker: writer });
               continue;
             }
           } catch (e) {
@@ -242,10 +245,18 @@ class PipelineRun {
     return this.#free.length > 0;
   }
 
-  /** Returns the free buffers to the process's budget (every path out). */
+  /**
+   * Returns the free buffers to the process's budget (every path out). Buffers still in a
+   * worker's hands (only when something threw out of the loop before they ended) are dropped
+   * from the budget instead: never reused, since that worker may still write to them, and no
+   * longer counted, so a pipeline waiting in {@link whenGivenBack} is not left waiting for them.
+   */
   end(): void {
     giveBack(this.#free);
     this.#free.length = 0;
+    for (const left of [...this.#inFlight, ...this.#writing]) forget(left.slot);
+    this.#inFlight.length = 0;
+    this.#writing = [];
   }
 
   rethrow(): void {

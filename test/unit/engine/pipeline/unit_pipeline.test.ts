@@ -215,6 +215,33 @@ describe("write-behind", () => {
       image.close();
     }
   });
+
+  it("a write job that cannot be posted fails the run and loses no buffer of the jobs still in flight", () => {
+    const { child } = chain();
+    const image = VhdxImage.open(child);
+    // Reading and hashing go to the real pool; posting a write job throws, as postMessage can.
+    class NoWrites extends WorkerPool {
+      override post(job: Parameters<WorkerPool["post"]>[0]): ReturnType<WorkerPool["post"]> {
+        if (job.write) throw new Error("cannot post (test)");
+        return super.post(job);
+      }
+    }
+    const lone = new NoWrites(2);
+    try {
+      // Three batches of four units, all in flight when the first is handed over.
+      const units = Array.from({ length: 12 }, (_, i) => i);
+      expect(() => forEachUnit({ source: image, unitSize: UNIT, units, pool: lone, maxBuffers: 3, consume: () => ({ fd: 1, fileOffset: 0, path: "x" }) })).toThrow(/cannot post \(test\)/);
+      // Every buffer the run took is idle again: taking as many again allocates nothing.
+      const held = heldBytes();
+      const again = takeSlots(4 * UNIT, 4, 3, false);
+      expect(again.length).toBe(3);
+      expect(heldBytes()).toBe(held);
+      giveBack(again);
+    } finally {
+      image.close();
+      void lone.close();
+    }
+  });
 });
 
 describe("forEachUnitAsync", () => {
