@@ -105,6 +105,39 @@ function Invoke-HvbBackupRun {
         }
         $failures.Add((ConvertTo-HvbErrorRecord -Code $code -Category $category -Target $name -Message "Backup of $what failed: $reason"))
     }
+    # The run's summary (several VMs): how each went and how long it ran on a checkpoint, as
+    # one record of the Information stream (-InformationVariable), its text for the host.
+    foreach ($data in $outcome.Data) {
+        $summary = Get-HvbProperty $data 'summary' $null
+        if ($null -eq $summary) { continue }
+        $vmRuns = @(foreach ($entry in @(Get-HvbProperty $data 'results' @())) {
+            if ($null -eq $entry -or $null -ne $entry.PSObject.Properties['group']) { continue }
+            [pscustomobject]@{
+                PSTypeName        = 'HyperVBackup.BackupRunVM'
+                VMName            = [string](Get-HvbProperty $entry 'vm' '')
+                Succeeded         = [bool](Get-HvbProperty $entry 'ok' $false)
+                Node              = Get-HvbProperty $entry 'node' $null
+                Bytes             = [long](Get-HvbProperty $entry 'bytes' 0)
+                Seconds           = [double](Get-HvbProperty $entry 'seconds' 0)
+                CheckpointSeconds = [double](Get-HvbProperty $entry 'checkpointSeconds' 0)
+            }
+        })
+        $run = [pscustomobject]@{
+            PSTypeName              = 'HyperVBackup.BackupRunSummary'
+            Total                   = [int](Get-HvbProperty $summary 'total' 0)
+            Succeeded               = [int](Get-HvbProperty $summary 'succeeded' 0)
+            Failed                  = [int](Get-HvbProperty $summary 'failed' 0)
+            Bytes                   = [long](Get-HvbProperty $summary 'bytes' 0)
+            Seconds                 = [double](Get-HvbProperty $summary 'seconds' 0)
+            MedianCheckpointSeconds = [double](Get-HvbProperty $summary 'medianCheckpointSeconds' 0)
+            StorageSnapshot         = [bool](Get-HvbProperty $summary 'storageSnapshot' $false)
+            VMs                     = $vmRuns
+        }
+        $with = ''
+        if ($run.StorageSnapshot) { $with = ' (with one storage snapshot)' }
+        $Cmdlet.WriteInformation([System.Management.Automation.InformationRecord]::new($run, 'New-RecoveryBackup'))
+        $Cmdlet.WriteVerbose("$($run.Succeeded) of $($run.Total) VMs backed up, $($run.Failed) failed; $($run.Bytes) bytes added in $($run.Seconds) s; median $($run.MedianCheckpointSeconds) s on a checkpoint$with")
+    }
     foreach ($record in $failures) {
         Write-HvbErrorRecord -Cmdlet $Cmdlet -Record $record -EnableException $EnableException
     }

@@ -65,6 +65,23 @@ function New-RecoveryBackup {
         How many VMs are backed up at once (the core's --parallel; its default is 2). Each backup
         reads its VM's disks and writes to the repository, so a higher value helps only when
         storage and network have room. Alias: Parallel. On a cluster it applies per node.
+    .PARAMETER VolumeThrottleLimit
+        At most this many VMs at once whose disks share a volume (a CSV included), so that one
+        volume does not carry every checkpoint and copy of the run (the core's --per-volume; by
+        default no limit, 1 on a failover cluster).
+    .PARAMETER HostThrottleLimit
+        At most this many VMs at once per host or cluster node (the core's --per-host; by
+        default no limit, 1 on a failover cluster).
+    .PARAMETER StorageSnapshot
+        Take one storage snapshot for the whole run: every VM takes its recovery checkpoint, one
+        volume shadow copy is made per volume involved, every checkpoint becomes its reference
+        point at once, and the disks are copied from the shadow copies. VMs are back on their
+        own disks within seconds however long the copy takes. Where the host has no usable
+        shadow copy provider a warning says so and each VM is backed up from its own checkpoint.
+    .PARAMETER PassThroughDisk
+        What to do with a VM that has pass-through disks (host disks given to the guest, which
+        no checkpoint captures). Warn (default): back up its virtual disks and say in a warning
+        which disks are not in the backup. Refuse: fail that VM's backup.
     .PARAMETER LabPath
         Back up from a lab host (an emulated Hyper-V host in this folder, made with
         `hvbackup lab init`) instead of the local Hyper-V host. For rehearsals and tests; the
@@ -108,6 +125,9 @@ function New-RecoveryBackup {
     .EXAMPLE
         PS C:\> New-RecoveryBackup -All -Path \\nas\hv-backups -ThrottleLimit 4
         Backs up every VM of the host (of every node on a failover cluster, each node's VMs on that node), four at a time, in one run.
+    .EXAMPLE
+        PS C:\> New-RecoveryBackup -All -Path \\nas\hv-backups -ThrottleLimit 8 -VolumeThrottleLimit 2 -StorageSnapshot -InformationVariable run
+        Backs up every VM of the host, eight at a time but at most two per volume, from one storage snapshot per volume; $run holds the run's summary (per VM the outcome, bytes, seconds and seconds on a checkpoint).
     .EXAMPLE
         PS C:\> New-RecoveryBackup -VMId 5c0b6f0e-2a0e-4d6a-9f4e-2d8c2b1d7a11 -Path D:\Backups -ConsistencyLevel CrashConsistent -WhatIf
         Shows which VM would be backed up, without taking a checkpoint.
@@ -170,6 +190,17 @@ function New-RecoveryBackup {
         [ValidateRange(1, 64)]
         [Alias('Parallel')]
         [int] $ThrottleLimit,
+
+        [ValidateRange(1, 64)]
+        [int] $VolumeThrottleLimit,
+
+        [ValidateRange(1, 64)]
+        [int] $HostThrottleLimit,
+
+        [switch] $StorageSnapshot,
+
+        [ValidateSet('Warn', 'Refuse')]
+        [string] $PassThroughDisk = 'Warn',
 
         [Parameter(DontShow)]
         [string] $OnNode,
@@ -283,6 +314,17 @@ function New-RecoveryBackup {
             $options.Add('--parallel')
             $options.Add([string]$ThrottleLimit)
         }
+        if ($PSBoundParameters.ContainsKey('VolumeThrottleLimit')) {
+            $options.Add('--per-volume')
+            $options.Add([string]$VolumeThrottleLimit)
+        }
+        if ($PSBoundParameters.ContainsKey('HostThrottleLimit')) {
+            $options.Add('--per-host')
+            $options.Add([string]$HostThrottleLimit)
+        }
+        if ($StorageSnapshot) { $options.Add('--storage-snapshot') }
+        $options.Add('--passthrough')
+        $options.Add($PassThroughDisk.ToLowerInvariant())
         $lab = ''
         if ($PSBoundParameters.ContainsKey('LabPath')) {
             $lab = Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet

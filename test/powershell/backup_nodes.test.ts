@@ -7,11 +7,12 @@
  * here a stand-in that checks the node and runs the script block locally against the lab, with
  * the module copied to a node that lacks it (New-PSSession / Copy-Item -ToSession stand-ins).
  */
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_BUNDLE, ROOT, keyValues, psQuote } from "./_pwsh";
-import { cli, diskBytes, ps, setUpLab, work } from "./_backup_lab";
+import { cli, diskBytes, lab, labVms, ps, setUpLab, work } from "./_backup_lab";
 
 beforeAll(() => {
   setUpLab();
@@ -54,6 +55,40 @@ $all = New-RecoveryBackup -All -Path ./repo -LabPath ./lab -Parallel 2 -Confirm:
     expect(backups[1]!.slice(0, 2)).toEqual(["backup", "--all"]);
     expect(backups[1]!.join(" ")).toContain("--parallel 2");
   }, 180_000);
+});
+
+describe("the run's limits, storage snapshot and summary", () => {
+  it("-VolumeThrottleLimit, -HostThrottleLimit, -StorageSnapshot and -PassThroughDisk reach the core; the summary is an Information record; the points restore bit-exact", () => {
+    // Its own repository: the other cases' chains stay as they are.
+    const r = ps(`$env:HVBACKUP_CLI = ${psQuote(join(work.dir, "runs.cjs"))}
+$points = New-RecoveryBackup -VMName web01, sql01 -Path ./ssrepo -LabPath ./lab -StorageSnapshot -VolumeThrottleLimit 1 -HostThrottleLimit 2 -PassThroughDisk Refuse -Full -InformationVariable run -Confirm:$false
+foreach ($p in $points) { "POINT_$($p.VMName)=$($p.RestorePointId)" }
+$summary = @($run | ForEach-Object MessageData | Where-Object { $_.PSObject.TypeNames -contains 'HyperVBackup.BackupRunSummary' })
+"SUMMARIES=$($summary.Count)"
+"TOTAL=$($summary[0].Total);OK=$($summary[0].Succeeded);FAILED=$($summary[0].Failed);SNAPSHOT=$($summary[0].StorageSnapshot)"
+"VMS=$(@($summary[0].VMs | ForEach-Object { "$($_.VMName):$($_.Succeeded):$($_.Bytes -gt 0):$($_.CheckpointSeconds -ge 0)" } | Sort-Object) -join ',')"
+try { New-RecoveryBackup -VMName web01 -Path ./ssrepo -LabPath ./lab -PassThroughDisk Sometimes -Confirm:$false -ErrorAction Stop } catch { "BAD=$($_.FullyQualifiedErrorId)" }
+`);
+    expect(r.stderr).toBe("");
+    const kv = keyValues(r.stdout);
+    expect(kv["SUMMARIES"]).toBe("1");
+    expect(r.stdout).toContain("TOTAL=2;OK=2;FAILED=0;SNAPSHOT=True");
+    expect(kv["VMS"]).toBe("sql01:True:True:True,web01:True:True:True");
+    expect(kv["BAD"]).toMatch(/^ParameterArgumentValidationError,New-RecoveryBackup/);
+    const words = runs().filter((w) => w[0] === "backup");
+    expect(words).toHaveLength(1);
+    const line = words[0]!.join(" ");
+    for (const part of ["--storage-snapshot", "--per-volume 1", "--per-host 2", "--passthrough refuse", "--full"]) expect(line).toContain(part);
+    // The lab made and removed its shadow copy: the points are the VMs' bytes.
+    for (const vm of labVms().filter((v) => v.name === "web01" || v.name === "sql01")) {
+      const dest = join(work.dir, `ss-restored-${vm.name}`);
+      const lines = cli(["restore", "--repo", join(work.dir, "ssrepo"), "--vm", vm.name, "--point", kv[`POINT_${vm.name}`]!, "--new-id", "--name", `${vm.name}-ss`, "--dest", dest, "--lab", lab, "--json"], work.dir).trim().split("\n");
+      const restored = (lines.map((l) => JSON.parse(l) as { type: string; data: { disks: Array<{ path: string }> } }).find((e) => e.type === "result"))!.data;
+      // Compared as sets of disks: which disk the host lists first is not fixed.
+      const digests = (paths: string[], tag: string) => paths.map((p, i) => createHash("sha256").update(diskBytes(p, `${tag}-${vm.name}-${i}`)).digest("hex")).sort();
+      expect(digests(restored.disks.map((d) => d.path), "ssr"), vm.name).toEqual(digests(vm.disks.map((d) => d.path), "sss"));
+    }
+  }, 240_000);
 });
 
 const NODE_REMOTING = (installed: boolean) => `
