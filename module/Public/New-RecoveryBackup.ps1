@@ -323,8 +323,10 @@ function New-RecoveryBackup {
             $options.Add([string]$HostThrottleLimit)
         }
         if ($StorageSnapshot) { $options.Add('--storage-snapshot') }
-        $options.Add('--passthrough')
-        $options.Add($PassThroughDisk.ToLowerInvariant())
+        if ($PSBoundParameters.ContainsKey('PassThroughDisk')) {
+            $options.Add('--passthrough')
+            $options.Add($PassThroughDisk.ToLowerInvariant())
+        }
         $lab = ''
         if ($PSBoundParameters.ContainsKey('LabPath')) {
             $lab = Resolve-HvbPath -Path $LabPath -Cmdlet $PSCmdlet

@@ -33,7 +33,7 @@ interface Contract {
 
 const CONTRACTS: Record<string, Contract> = {
   "New-RecoveryBackup": {
-    parameters: ["VMName", "VMId", "VMGroup", "VMMembers", "All", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "OnNode", "LabPath", "ComputerName", "Credential", "CimSession", "ClearStaleLock", "EnableException"],
+    parameters: ["VMName", "VMId", "VMGroup", "VMMembers", "All", "Path", "Full", "ConsistencyLevel", "NoCrashFallback", "HashChangeDetection", "ThrottleLimit", "VolumeThrottleLimit", "HostThrottleLimit", "StorageSnapshot", "PassThroughDisk", "OnNode", "LabPath", "ComputerName", "Credential", "CimSession", "ClearStaleLock", "EnableException"],
     shouldProcess: true,
     confirmImpact: "Medium",
     outputType: ["HyperVBackup.RestorePoint"],
