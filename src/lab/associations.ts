@@ -3,6 +3,7 @@
  * Role names follow the CIM base association each class derives from.
  */
 import type { CimInstance } from "../cim/mod";
+import { parseObjectPath } from "../cim/mod";
 import type { InstanceIndex } from "./catalog";
 import { exportSettingDataPath } from "./classes/export_setting_data";
 import { referencePointPath } from "./classes/reference_point";
@@ -11,7 +12,7 @@ import { vssdPath } from "./classes/settings";
 import { serviceSettingsPath } from "./classes/services";
 import { allConfigurations } from "./host/configurations";
 import { jobPath, jobExpired } from "./host/jobs";
-import type { LabState } from "./host/model";
+import type { JobRecord, LabState } from "./host/model";
 import { computerSystemPath, objPath, plannedSystemPath, SERVICES, servicePath, type ServiceClass, vssComponentPath, kvpComponentPath } from "./host/paths";
 import { resourceInstances } from "./classes/settings";
 
@@ -20,7 +21,25 @@ export interface AssociationDef {
   supers: string[];
   roles: [string, string];
   /** Pairs of role paths, optionally with extra properties of the association instance. */
-  pairs(state: LabState, now: number, index: InstanceIndex): ([string, string] | [string, string, Record<string, unknown>])[];
+  pairs(state: LabState, now: number, index: InstanceIndex): AssociationPair[];
+  /**
+   * The pairs one end of which may be `path`, where that is cheaper than all of them
+   * (Msvm_AffectedJobElement about a job reads that job's file only); absent: {@link pairs}.
+   */
+  pairsAbout?(state: LabState, now: number, index: InstanceIndex, path: string): AssociationPair[];
+}
+
+/** Two role paths, optionally with extra properties of the association instance. */
+export type AssociationPair = [string, string] | [string, string, Record<string, unknown>];
+
+/** The pairs of `def` that may have `path` at one end (a superset: the caller still compares). */
+export function pairsAbout(def: AssociationDef, state: LabState, now: number, index: InstanceIndex, path: string): AssociationPair[] {
+  return def.pairsAbout ? def.pairsAbout(state, now, index, path) : def.pairs(state, now, index);
+}
+
+/** Msvm_AffectedJobElement's pairs of these jobs (those not yet purged). */
+function affectedPairs(s: LabState, now: number, jobs: JobRecord[]): AssociationPair[] {
+  return jobs.filter((j) => !jobExpired(s, j, now)).flatMap((j) => j.affected.map((a) => [jobPath(s.hostName, j.id), a.path, { ElementEffects: a.effects }] as AssociationPair));
 }
 
 function systemPathOf(state: LabState, systemId: string): string {
@@ -95,10 +114,15 @@ export const ASSOCIATIONS: AssociationDef[] = [
     name: "Msvm_AffectedJobElement",
     supers: ["CIM_AffectedJobElement"],
     roles: ["AffectingElement", "AffectedElement"],
-    pairs: (s, now) =>
-      s.jobs
-        .filter((j) => !jobExpired(s, j, now))
-        .flatMap((j) => j.affected.map((a) => [jobPath(s.hostName, j.id), a.path, { ElementEffects: a.effects }] as [string, string, Record<string, unknown>])),
+    pairs: (s, now) => affectedPairs(s, now, s.jobs.list()),
+    // About a job (what a client asks once the job ended): its own file; about anything else, every job.
+    pairsAbout: (s, now, _index, path) => {
+      const p = parseObjectPath(path);
+      if (p.className.toLowerCase() !== "msvm_concretejob") return affectedPairs(s, now, s.jobs.list());
+      const key = Object.keys(p.keys).find((k) => k.toLowerCase() === "instanceid");
+      const job = key === undefined ? undefined : s.jobs.get(String(p.keys[key]));
+      return affectedPairs(s, now, job ? [job] : []);
+    },
   },
   {
     name: "Msvm_SystemDevice",

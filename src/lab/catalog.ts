@@ -31,6 +31,12 @@ export interface ClassDef {
   /** Superclasses, nearest first. */
   supers: string[];
   list(state: LabState, now: number): CimInstance[];
+  /**
+   * The instance with these keys, for a class that can find one without listing all
+   * (Msvm_ConcreteJob: one file per job, job_store.ts). A path of such a class names only its own
+   * instances, so the index looks no further.
+   */
+  lookup?(state: LabState, now: number, keys: Record<string, unknown>): CimInstance | undefined;
   /** The namespace serving the class (default root\virtualization\v2). */
   namespace?: string;
 }
@@ -100,7 +106,11 @@ export const CLASSES: ClassDef[] = [
   {
     name: "Msvm_ConcreteJob",
     supers: ["CIM_ConcreteJob", "CIM_Job", "CIM_LogicalElement", "CIM_ManagedSystemElement", ...MANAGED],
-    list: (s, now) => s.jobs.filter((j) => !jobExpired(s, j, now)).map((j) => jobInstance(s, j, now)),
+    list: (s, now) => s.jobs.list().filter((j) => !jobExpired(s, j, now)).map((j) => jobInstance(s, j, now)),
+    lookup: (s, now, keys) => {
+      const job = s.jobs.get(String(keyOf(keys, "InstanceID") ?? ""));
+      return job && !jobExpired(s, job, now) ? jobInstance(s, job, now) : undefined;
+    },
   },
   {
     name: "Msvm_VssComponent",
@@ -152,6 +162,12 @@ export function findClass(name: string): ClassDef | undefined {
   return CLASSES.find((c) => c.name.toLowerCase() === name.toLowerCase());
 }
 
+/** A key's value from a parsed path (key names compare without case, as WMI's do). */
+function keyOf(keys: Record<string, unknown>, name: string): unknown {
+  const k = Object.keys(keys).find((x) => x.toLowerCase() === name.toLowerCase());
+  return k === undefined ? undefined : keys[k];
+}
+
 /** The canonical lookup key of a path: class and keys only, lower-cased. */
 export function pathKey(path: string): string {
   const p = parseObjectPath(path);
@@ -159,14 +175,15 @@ export function pathKey(path: string): string {
 }
 
 /**
- * All instances of one moment, indexed by path. Built per call, lazily: looking up one path
- * lists only the classes of that name first (a method call looks up its target and arguments,
- * and listing every class of a host with many VMs for each was most of a call's time); the
- * whole index is built when that finds nothing, or when all instances are asked for.
+ * All instances of one moment, indexed by path. Built per call, lazily, class by class: looking
+ * up one path lists only the classes of that name (a method call looks up its target and
+ * arguments, and listing every class of a host with many VMs for each was most of a call's
+ * time), a class with a `lookup` (the jobs, one file each) not even that, and a query lists
+ * only the classes it asks for; every class is listed only when all instances are asked for.
  */
 export class InstanceIndex {
-  #all: CimInstance[] | undefined;
   #byKey: Map<string, CimInstance> | undefined;
+  readonly #lists = new Map<ClassDef, CimInstance[]>();
   readonly #byClass = new Map<string, Map<string, CimInstance>>();
   readonly #classes: ClassDef[];
   constructor(
@@ -176,33 +193,43 @@ export class InstanceIndex {
   ) {
     this.#classes = classesOf(namespace);
   }
-  /** Each instance as the lab's host version shows it (no property its release lacks). */
+  /** Each instance as the lab's host version shows it (no property its release lacks); listed once per index. */
   #list(c: ClassDef): CimInstance[] {
-    return c.list(this.state, this.now).map((i) => asOnHost(i, i.__CLASS, this.state.config.hostVersion));
+    let listed = this.#lists.get(c);
+    if (!listed) {
+      listed = c.list(this.state, this.now).map((i) => asOnHost(i, i.__CLASS, this.state.config.hostVersion));
+      this.#lists.set(c, listed);
+    }
+    return listed;
   }
   get all(): CimInstance[] {
-    this.#all ??= this.#classes.flatMap((c) => this.#list(c));
-    return this.#all;
+    return this.#classes.flatMap((c) => this.#list(c));
   }
   get(path: string): CimInstance | undefined {
     const key = pathKey(path);
-    if (!this.#byKey) {
-      const cls = parseObjectPath(path).className.toLowerCase();
+    const parsed = parseObjectPath(path);
+    const cls = parsed.className.toLowerCase();
+    const defs = this.#classes.filter((d) => d.name.toLowerCase() === cls);
+    const keyed = defs.find((d) => d.lookup);
+    if (keyed) {
+      const found = keyed.lookup!(this.state, this.now, parsed.keys);
+      return found && pathKey(found.__PATH) === key ? asOnHost(found, found.__CLASS, this.state.config.hostVersion) : undefined;
+    }
+    // A path of a class the lab serves names only that class's instances.
+    if (defs.length > 0) {
       let own = this.#byClass.get(cls);
       if (!own) {
         own = new Map();
-        for (const c of this.#classes.filter((d) => d.name.toLowerCase() === cls)) for (const i of this.#list(c)) own.set(pathKey(i.__PATH), i);
+        for (const c of defs) for (const i of this.#list(c)) own.set(pathKey(i.__PATH), i);
         this.#byClass.set(cls, own);
       }
-      const found = own.get(key);
-      if (found) return found;
-      this.#byKey = new Map(this.all.map((i) => [pathKey(i.__PATH), i]));
+      return own.get(key);
     }
+    this.#byKey ??= new Map(this.all.map((i) => [pathKey(i.__PATH), i]));
     return this.#byKey.get(key);
   }
-  /** Instances of `className` or of its subclasses. */
+  /** Instances of `className` or of its subclasses (only those classes are listed). */
   ofClass(className: string): CimInstance[] {
-    const defs = this.#classes.filter((c) => classIsA(c.name, c.supers, className)).map((c) => c.name);
-    return this.all.filter((i) => defs.includes(i.__CLASS));
+    return this.#classes.filter((c) => classIsA(c.name, c.supers, className)).flatMap((c) => this.#list(c));
   }
 }

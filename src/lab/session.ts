@@ -5,7 +5,7 @@
 import { CimError, type AssociatorsOptions, type CimClassSchema, type CimInstance, type CimMethodResult, type CimSession, toCimDtd20 } from "../cim/mod";
 import { parseObjectPath } from "../cim/mod";
 import { matchesWhere, parseWql, propertyOf } from "../cim/mod";
-import { ASSOCIATIONS, associationInstances } from "./associations";
+import { ASSOCIATIONS, associationInstances, pairsAbout } from "./associations";
 import { LAB_NAMESPACES, classIsA, classesOf, findClass, InstanceIndex, pathKey } from "./catalog";
 import { NAMESPACE } from "./host/paths";
 import { nodeView } from "./host/node_view";
@@ -147,7 +147,7 @@ export class LabCimSession implements CimSession {
     const out = new Map<string, CimInstance>();
     for (const a of ASSOCIATIONS) {
       if (options.assocClass && !classIsA(a.name, a.supers, options.assocClass)) continue;
-      for (const [x, y] of a.pairs(state, now, index)) {
+      for (const [x, y] of pairsAbout(a, state, now, index, path)) {
         let other: string | undefined;
         if (pathKey(x) === self) other = y;
         else if (pathKey(y) === self) other = x;

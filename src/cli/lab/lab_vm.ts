@@ -226,10 +226,10 @@ export function labJobs(argv: string[], io: CommandIo): number {
     if (a.flags.has("no-stall")) {
       state.config.stallMethods = [];
       // Stalled jobs move again and finish from now on.
-      for (const j of state.jobs) {
+      for (const j of state.jobs.list()) {
         if (j.stallAtPercent === undefined) continue;
-        delete j.stallAtPercent;
-        j.submittedAt = Date.now() - Math.round((j.durationMs * STALL_RESUME_PERCENT) / 100);
+        const { stallAtPercent: _released, ...moving } = j;
+        state.jobs.save({ ...moving, submittedAt: Date.now() - Math.round((j.durationMs * STALL_RESUME_PERCENT) / 100) });
       }
     }
     if (stall.length > 0) state.config.stallMethods = [...new Set([...(state.config.stallMethods ?? []), ...stall])];

@@ -417,7 +417,7 @@ export function crashHost(state: LabState, now: number): void {
       vm.stateChangedAt = now;
     }
   }
-  state.jobs = [];
+  state.jobs.clear();
 }
 
 /** Changes a VM's state directly (lab command / RequestStateChange). */

@@ -7,7 +7,8 @@
  * PercentComplete for `jobDurationMs`, then 7 Completed, or 10 Exception (with ErrorCode and
  * ErrorDescription) when it reaches its failure percentage. A finished job stays visible for
  * TimeBeforeRemoval (5 minutes), then it is gone. So a client killed at any moment finds the
- * host either before or after the operation, never in between.
+ * host either before or after the operation, never in between. Each job is kept in a file of
+ * its own (job_store.ts), committed with the state.
  */
 import type { CimInstance } from "../../cim/mod";
 import { JobState } from "../../cim/mod";
@@ -45,7 +46,7 @@ export function startJob(state: LabState, spec: NewJob, now: number): JobRecord 
     ...(spec.stallAtPercent === undefined ? {} : { stallAtPercent: spec.stallAtPercent }),
     ...(spec.errorDetails === undefined ? {} : { errorDetails: spec.errorDetails }),
   };
-  state.jobs.push(job);
+  state.jobs.save(job);
   return job;
 }
 
@@ -62,9 +63,9 @@ export function jobExpired(state: LabState, job: JobRecord, now: number): boolea
   return now > jobEndsAt(job) + state.config.jobRetentionMs;
 }
 
-/** Drops purged jobs from the state (done on every mutating call). */
+/** Drops purged jobs (every method call asks; the folder is swept only when one may be due: job_store.ts). */
 export function purgeJobs(state: LabState, now: number): void {
-  state.jobs = state.jobs.filter((j) => !jobExpired(state, j, now));
+  state.jobs.purge(now);
 }
 
 /** True once the job has reached its final state. */

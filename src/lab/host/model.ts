@@ -1,14 +1,17 @@
 /**
  * The lab host's persisted model: what a Hyper-V host knows about its VMs, checkpoints,
  * reference points, change tracking, jobs and injected faults. Stored as one JSON document
- * (state_store.ts); WMI instances are views computed from it (../classes/*.ts).
+ * (state_store.ts), except the jobs, one file each (job_store.ts); WMI instances are views
+ * computed from it (../classes/*.ts).
  */
 import { randomUUID } from "node:crypto";
 import { HvbError } from "../../base/mod";
 import { DEFAULT_HOST_VERSION, type HostVersion } from "./host_versions";
+import type { JobFileBook, LabJobs } from "./job_store";
 
 export const LAB_FORMAT = "hvbackup-lab";
-export const LAB_FORMAT_VERSION = 1;
+/** 2: jobs in DIR/jobs/ (job_store.ts); labs of version 1 (jobs in lab.json) are refused. */
+export const LAB_FORMAT_VERSION = 2;
 
 /** Msvm_ComputerSystem.EnabledState values the lab uses (class doc table). */
 export const EnabledState = { Running: 2, Off: 3, Saved: 6, Paused: 9 } as const;
@@ -330,7 +333,10 @@ export interface LabState {
   planned: PlannedRecord[];
   snapshots: SnapshotRecord[];
   referencePoints: ReferencePointRecord[];
-  jobs: JobRecord[];
+  /** The host's jobs, read from their files as asked for; not part of lab.json (job_store.ts). */
+  jobs: LabJobs;
+  /** What lab.json records about the job files: their committed generation, a crash's cut, the next purge. */
+  jobFiles: JobFileBook;
   faults: FaultRecord[];
   /** Volumes the lab's files live on (volumes.ts); absent in labs made before volumes existed. */
   volumes?: VolumeRecord[];

@@ -1,10 +1,13 @@
 /**
- * Where the lab host keeps its state: DIR/lab.json, replaced atomically, and DIR/lab.lock,
- * an exclusive lock every mutating call holds.
+ * Where the lab host keeps its state: DIR/lab.json, replaced atomically, its jobs in DIR/jobs/
+ * (job_store.ts), and DIR/lab.lock, an exclusive lock every mutating call holds.
  *
  * Invariants:
  * - lab.json (compact JSON) is only ever replaced by rename of a fully written temp file, so a reader (and a
- *   process that outlives a killed one) sees the old or the new state, never a mix.
+ *   process that outlives a killed one) sees the old or the new state, never a mix. Job files are
+ *   written the same way before it, and lab.json's generation says which of them it commits
+ *   (job_store.ts), so they too are seen old or new with the lab.json they go with; the files of
+ *   a call killed before its commit are rolled back by the next call that writes jobs.
  * - Every change (including disk-file changes that go with it) happens while holding
  *   lab.lock; the state write is the commit point. Files created before a commit that never
  *   happened are orphans the lab ignores; files are deleted only after the commit.
@@ -21,6 +24,7 @@ import { crashPoint } from "../../base/mod";
 import { processAlive } from "../../base/mod";
 import { initialVolumes, nodeNames } from "./volumes";
 import { DEFAULT_CONFIG, DEFAULT_JOB_SHARE, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
+import { JOBS_FOLDER, LabJobs, newJobFileBook } from "./job_store";
 import { DEFAULT_HOST_VERSION, defaultHostVersion } from "./host_versions";
 
 export const STATE_FILE = "lab.json";
@@ -54,11 +58,13 @@ export function initLab(dir: string, config: Partial<LabConfig> = {}, hostName =
     planned: [],
     snapshots: [],
     referencePoints: [],
-    jobs: [],
+    jobFiles: newJobFileBook(),
     faults: [],
     volumes: initialVolumes(abs, nodes > 0),
     ...(nodes > 0 ? { nodes: nodeNames(nodes) } : {}),
-  };
+  } as Omit<LabState, "jobs"> as LabState;
+  // The jobs' handle reads the generation it may see from the state it belongs to.
+  state.jobs = new LabJobs(abs, state);
   withLabLock(abs, () => writeStateAtomic(abs, state));
   return state;
 }
@@ -97,6 +103,13 @@ function readLabStateWithText(dir: string): { state: LabState; text: string } {
       target: file,
     });
   }
+  if (state.format === LAB_FORMAT && state.version === 1) {
+    // Version 1 kept the jobs in lab.json. Labs are made by tests and demos, not kept: refused, not migrated.
+    throw new HvbError("LabStateVersion", `Cannot use lab state '${file}': made by an earlier version of the lab (format version 1, jobs inside lab.json); this one keeps jobs in ${path.join(path.dirname(file), JOBS_FOLDER)} (format version ${LAB_FORMAT_VERSION}): make the lab again with 'hvbackup lab init'`, {
+      category: "InvalidData",
+      target: file,
+    });
+  }
   if (state.format !== LAB_FORMAT || state.version !== LAB_FORMAT_VERSION) {
     throw new HvbError("LabStateVersion", `Cannot use lab state '${file}': format ${state.format} version ${state.version}`, {
       category: "InvalidData",
@@ -106,6 +119,7 @@ function readLabStateWithText(dir: string): { state: LabState; text: string } {
   // Labs made before host versions and default folders existed.
   state.config.hostVersion ??= DEFAULT_HOST_VERSION;
   if (!state.config.defaultExternalDataRoot) Object.assign(state.config, defaultFolders(path.resolve(dir)));
+  state.jobs = new LabJobs(path.resolve(dir), state);
   return { state, text };
 }
 
@@ -119,11 +133,19 @@ export function mutateLab<T>(dir: string, fn: (state: LabState) => T): T {
     const { state, text } = readLabStateWithText(abs);
     const result = fn(state);
     crashPoint("lab.before-commit");
-    // Methods that only read (GetVirtualDiskChanges is called once per 8 MiB region) change
-    // nothing: skip the write. The state is serialized once, and compared with the text read.
-    const after = JSON.stringify(state);
-    if (after !== text) writeStateText(abs, after);
+    // The files of jobs the call started or changed go first; lab.json, naming their generation, commits them.
+    state.jobs.stage();
+    try {
+      // Methods that only read (GetVirtualDiskChanges is called once per 8 MiB region) change
+      // nothing: skip the write. The state is serialized once, and compared with the text read.
+      const after = JSON.stringify(state);
+      if (after !== text) writeStateText(abs, after);
+    } catch (e) {
+      state.jobs.abandon();
+      throw e;
+    }
     crashPoint("lab.after-commit");
+    state.jobs.committed();
     return result;
   });
 }

@@ -7,7 +7,7 @@ import { B, type MethodHandler, sync } from "./method_support";
 import type { JobRecord } from "../host/model";
 
 function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] {
-  const job: JobRecord | undefined = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());
+  const job: JobRecord | undefined = ctx.state.jobs.get(String(ctx.target["InstanceID"]));
   if (!job || job.failAtPercent === undefined || !jobFinished(job, ctx.now)) return [];
   return [job.errorDescription, ...(job.errorDetails ?? [])].map((message) => ({
     __CLASS: "Msvm_Error",
@@ -34,11 +34,11 @@ function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] 
 export const requestJobStateChange: MethodHandler = (ctx, args) => {
   const requested = args.uint("RequestedState");
   if (requested !== 4 && requested !== 5) return sync(B.InvalidParameter);
-  const job = ctx.state.jobs.find((j) => j.id.toLowerCase() === String(ctx.target["InstanceID"]).toLowerCase());
+  const job = ctx.state.jobs.get(String(ctx.target["InstanceID"]));
   if (!job || jobFinished(job, ctx.now)) return sync(B.InvalidState);
   // Asked again while it shuts down: it is stopping already.
   if (job.terminatedAt !== undefined) return sync(B.Ok);
-  job.terminatedAt = ctx.now + (ctx.state.config.jobTerminateMs ?? 0);
+  ctx.state.jobs.save({ ...job, terminatedAt: ctx.now + (ctx.state.config.jobTerminateMs ?? 0) });
   return sync(B.Ok);
 };
 

@@ -72,7 +72,7 @@ describe("long jobs", () => {
     const hv = new HyperVClient(lab.session, { pollMs: 5, cancel });
     const cp = await hv.createRecoveryCheckpoint(await hv.findVm("a"), "crash");
     const waiting = hv.convertToReferencePoint(cp).catch((x: unknown) => x);
-    while (!readLabState(lab.dir).jobs.some((j) => j.method === "ConvertToReferencePoint")) await new Promise((r) => setTimeout(r, 5));
+    while (!readLabState(lab.dir).jobs.list().some((j) => j.method === "ConvertToReferencePoint")) await new Promise((r) => setTimeout(r, 5));
     cancel.requested = true;
     const e = (await waiting) as HyperVMethodError;
     expect(e.code).toBe("HyperVJobCancelled");
