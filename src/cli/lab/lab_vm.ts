@@ -226,7 +226,7 @@ export function labJobs(argv: string[], io: CommandIo): number {
     if (a.flags.has("no-stall")) {
       state.config.stallMethods = [];
       // Stalled jobs move again and finish from now on.
-      for (const j of state.jobs.list()) {
+      for (const j of state.jobs.unfinished(Date.now())) {
         if (j.stallAtPercent === undefined) continue;
         const { stallAtPercent: _released, ...moving } = j;
         state.jobs.save({ ...moving, submittedAt: Date.now() - Math.round((j.durationMs * STALL_RESUME_PERCENT) / 100) });

@@ -27,6 +27,10 @@
  *   A call that fails (throws) rolls its own files back at once.
  * - A host crash (`lab crash`) drops every job: lab.json records the generation it dropped
  *   through (`clearedThrough`), so they vanish with its commit; their files go after it.
+ * - Jobs that may not have ended (running, stalled, shutting down) are listed in lab.json
+ *   (`unfinished`: id and end), so a call asking which jobs still run reads only theirs. An
+ *   entry goes at the first purge after its end; a job that ends as it starts (jobs of 0 ms)
+ *   never gets one.
  * - Purge: the files of jobs past their removal time are deleted after the commit of the first
  *   call, at or after lab.json's `purgeAfter`, that sweeps the folder, so calls before then never
  *   list it. A job past its removal time is invisible whether its file is there yet or not
@@ -35,7 +39,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HvbError, crashPoint, stagingPathFor } from "../../base/mod";
-import { jobEndsAt } from "./jobs";
+import { jobEndsAt, jobFinished } from "./jobs";
 import type { JobRecord, LabState } from "./model";
 
 export const JOBS_FOLDER = "jobs";
@@ -50,6 +54,13 @@ export interface JobFileBook {
   clearedThrough: number;
   /** When the next sweep for purged jobs is due (ms since the epoch); absent: no job can be purged. */
   purgeAfter?: number;
+  /** Jobs that had not ended when written, with their end (null: stalled, no end); absent: none. */
+  unfinished?: UnfinishedJob[];
+}
+
+export interface UnfinishedJob {
+  id: string;
+  endsAt: number | null;
 }
 
 /** One version of a job and the generation of the commit that wrote it. */
@@ -132,6 +143,17 @@ export class LabJobs {
     return [...out.values()].sort((a, b) => a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** Jobs that had not reached their final state at `now` (reads only their files). */
+  unfinished(now: number): JobRecord[] {
+    const out: JobRecord[] = [];
+    for (const e of this.#book.unfinished ?? []) {
+      if (e.endsAt !== null && e.endsAt <= now) continue;
+      const job = this.get(e.id);
+      if (job && !jobFinished(job, now)) out.push(job);
+    }
+    return out;
+  }
+
   /** Records a new or changed job (written at the commit). */
   save(job: JobRecord): void {
     const id = job.id.toUpperCase();
@@ -139,6 +161,11 @@ export class LabJobs {
     this.#changed.set(id, job);
     const due = this.#expiresAt(job);
     if (Number.isFinite(due)) this.#book.purgeAfter = Math.min(this.#book.purgeAfter ?? Number.POSITIVE_INFINITY, due);
+    const end = jobEndsAt(job);
+    const others = (this.#book.unfinished ?? []).filter((e) => e.id !== id);
+    const entries = end > job.submittedAt ? [...others, { id, endsAt: Number.isFinite(end) ? end : null }] : others;
+    if (entries.length > 0) this.#book.unfinished = entries;
+    else delete this.#book.unfinished;
   }
 
   /** A host crash: every job is gone with this commit (their files after it). */
@@ -146,14 +173,22 @@ export class LabJobs {
     this.#changed.clear();
     this.#book.clearedThrough = this.#book.generation;
     delete this.#book.purgeAfter;
+    delete this.#book.unfinished;
     this.#sweepCleared = true;
   }
 
   /**
-   * Drops jobs past their removal time when a sweep is due (lab.json's `purgeAfter`): their
-   * files go after the commit, and the next sweep is set by the earliest removal time left.
+   * Forgets jobs that ended from `unfinished`, and drops jobs past their removal time when a
+   * sweep is due (lab.json's `purgeAfter`): their files go after the commit, and the next sweep
+   * is set by the earliest removal time left.
    */
   purge(now: number): void {
+    const ended = (this.#book.unfinished ?? []).filter((e) => e.endsAt !== null && e.endsAt <= now);
+    if (ended.length > 0) {
+      const left = this.#book.unfinished!.filter((e) => !ended.includes(e));
+      if (left.length > 0) this.#book.unfinished = left;
+      else delete this.#book.unfinished;
+    }
     const due = this.#book.purgeAfter;
     if (due === undefined || now < due) return;
     let next = Number.POSITIVE_INFINITY;
