@@ -7,8 +7,7 @@
  * PercentComplete for `jobDurationMs`, then 7 Completed, or 10 Exception (with ErrorCode and
  * ErrorDescription) when it reaches its failure percentage. A finished job stays visible for
  * TimeBeforeRemoval (5 minutes), then it is gone. So a client killed at any moment finds the
- * host either before or after the operation, never in between. Each job is kept in a file of
- * its own (job_store.ts), committed with the state.
+ * host either before or after the operation, never in between.
  */
 import type { CimInstance } from "../../cim/mod";
 import { JobState } from "../../cim/mod";
