@@ -13,7 +13,8 @@ import { removeShadowCopy } from "./host/shadow_copies";
 import * as fs from "node:fs";
 import { takeFault } from "./host/faults";
 import { deleteAfterCommit, migrateAfterCall } from "./host/host_ops";
-import { jobPath, purgeJobs, startJob } from "./host/jobs";
+import { jobPath, purgeJobs, startJob, vmsHeldByJobs } from "./host/jobs";
+import { invalidStateCode, jobHoldsVms, vmsActedOn } from "./services/busy_vms";
 import { armedFor, writeArmed } from "./host/armed_writes";
 import { labSeed, mixSeed, shuffled, shufflesOrder } from "./host/order";
 import { STALL_PERCENT, drawJobAnswer, stallsJobsOf } from "./host/job_answers";
@@ -182,16 +183,6 @@ export class LabCimSession implements CimSession {
       // A path without keys names the class: a static method (Win32_ShadowCopy.Create).
       const target = Object.keys(p.keys).length === 0 && STATIC_CLASSES.has(p.className.toLowerCase()) ? { __CLASS: p.className, __PATH: path } : new InstanceIndex(this.#view(state), now, this.namespace).get(path);
       if (!target) throw new CimError("CimNotFound", `Cannot invoke ${method}: no instance '${path}'`, path);
-      const fault = takeFault(state, method, p.className);
-      if (fault) {
-        if (fault.atPercent === undefined) return { ReturnValue: fault.code } as CimMethodResult;
-        const job = startJob(
-          state,
-          { method, description: `${method} (injected failure)`, failAtPercent: fault.atPercent, errorCode: fault.code, errorDescription: `Injected failure of ${method} at ${fault.atPercent}%` },
-          now,
-        );
-        return { ReturnValue: 4096, Job: jobPath(state.hostName, job.id) } as CimMethodResult;
-      }
       const ctx: MethodContext = {
         state,
         dir: this.dir,
@@ -209,6 +200,22 @@ export class LabCimSession implements CimSession {
           toDelete = toDelete.concat(files);
         },
       };
+      // A VM a merge or export job still works on: the host refuses before anything else
+      // (busy_vms.ts); the job that starts here holds the VMs it acts on in its turn.
+      const actedOn = vmsActedOn(ctx, p.className, method, args);
+      const held = vmsHeldByJobs(state, now);
+      if (actedOn.some((id) => held.has(id.toLowerCase()))) return { ReturnValue: invalidStateCode(p.className, method) } as CimMethodResult;
+      const holds = jobHoldsVms(p.className, method) ? { holdsVms: actedOn } : {};
+      const fault = takeFault(state, method, p.className);
+      if (fault) {
+        if (fault.atPercent === undefined) return { ReturnValue: fault.code } as CimMethodResult;
+        const job = startJob(
+          state,
+          { method, description: `${method} (injected failure)`, failAtPercent: fault.atPercent, errorCode: fault.code, errorDescription: `Injected failure of ${method} at ${fault.atPercent}%`, ...holds },
+          now,
+        );
+        return { ReturnValue: 4096, Job: jobPath(state.hostName, job.id) } as CimMethodResult;
+      }
       const armed = armedFor(state, method, rawArgs);
       const outcome = handler(ctx, args);
       migrateAfterCall(state, method, JSON.stringify(rawArgs));
@@ -228,6 +235,7 @@ export class LabCimSession implements CimSession {
           method,
           description: outcome.description,
           affected: outcome.fail ? [] : outcome.affected,
+          ...holds,
           ...(outcome.fail
             ? { failAtPercent: outcome.fail.atPercent, errorCode: outcome.fail.code, errorDescription: outcome.fail.description, ...(outcome.fail.details ? { errorDetails: outcome.fail.details } : {}) }
             : stall),

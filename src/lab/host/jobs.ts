@@ -7,7 +7,9 @@
  * PercentComplete for `jobDurationMs`, then 7 Completed, or 10 Exception (with ErrorCode and
  * ErrorDescription) when it reaches its failure percentage. A finished job stays visible for
  * TimeBeforeRemoval (5 minutes), then it is gone. So a client killed at any moment finds the
- * host either before or after the operation, never in between.
+ * host either before or after the operation, never in between. A merge or export job holds
+ * its VMs until it reaches a final state: the host refuses calls on their checkpoints meanwhile
+ * (../services/busy_vms.ts), as Hyper-V refuses an operation on an object busy with another.
  */
 import type { CimInstance } from "../../cim/mod";
 import { JobState } from "../../cim/mod";
@@ -28,6 +30,8 @@ export interface NewJob {
   /** The job stalls at this percentage and never ends on its own. */
   stallAtPercent?: number;
   errorDetails?: string[];
+  /** VMs the job works on until it ends (JobRecord.holdsVms). */
+  holdsVms?: string[];
 }
 
 /** Records a job that starts now. */
@@ -44,6 +48,7 @@ export function startJob(state: LabState, spec: NewJob, now: number): JobRecord 
     affected: spec.affected ?? [],
     ...(spec.stallAtPercent === undefined ? {} : { stallAtPercent: spec.stallAtPercent }),
     ...(spec.errorDetails === undefined ? {} : { errorDetails: spec.errorDetails }),
+    ...(spec.holdsVms === undefined || spec.holdsVms.length === 0 ? {} : { holdsVms: [...spec.holdsVms] }),
   };
   state.jobs.save(job);
   return job;
@@ -70,6 +75,20 @@ export function purgeJobs(state: LabState, now: number): void {
 /** True once the job has reached its final state. */
 export function jobFinished(job: JobRecord, now: number): boolean {
   return now >= jobEndsAt(job);
+}
+
+/**
+ * The VMs a job still works on: every VM a job holds (JobRecord.holdsVms) that has not reached
+ * its final state, i.e. one a client sees in JobState 4 Running (also stalled) or 6 Shutting
+ * Down. A job that ended, or vanished in a host crash, holds nothing.
+ */
+export function vmsHeldByJobs(state: LabState, now: number): Set<string> {
+  const held = new Set<string>();
+  // Only the jobs lab.json lists as possibly unfinished are read (job_store.ts).
+  for (const job of state.jobs.unfinished(now)) {
+    for (const id of job.holdsVms ?? []) held.add(id.toLowerCase());
+  }
+  return held;
 }
 
 export function jobInstance(state: LabState, job: JobRecord, now: number): CimInstance {

@@ -271,6 +271,11 @@ export interface JobRecord {
   stallAtPercent?: number;
   /** Set when a client terminated the job (RequestStateChange 4): it shows Shutting Down until then, then Terminated. */
   terminatedAt?: number;
+  /**
+   * VMs whose checkpoints, reference points and disks the job works on until it ends (a merge,
+   * an export): calls on them are refused meanwhile (services/busy_vms.ts). Absent: none.
+   */
+  holdsVms?: string[];
 }
 
 export interface FaultRecord {

@@ -1,0 +1,133 @@
+/**
+ * A VM a merge or export job still works on (docs/lab-fidelity.md §8 A6 "long merges"): the
+ * lab refuses every call on its checkpoints, reference points and disks with the family's
+ * Invalid State code while the job runs, stalls or shuts down, and allows reads and other VMs.
+ */
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { isJobActive, type CimInstance } from "../../../src/cim/mod";
+import { createGroup, mutateLab, readLabState } from "../../../src/lab/mod";
+import { addVm, asText, call, convert, newLab, one, recoveryCheckpoint, servicePath, snapshotSettings, vmPath, type TestLab } from "../../support/lab";
+
+const SNAP_SVC = "Msvm_VirtualSystemSnapshotService";
+
+function stall(lab: TestLab, method: string | undefined): void {
+  mutateLab(lab.dir, (s) => void (s.config.stallMethods = method ? [method] : []));
+}
+
+/** Invokes without waiting: the raw ReturnValue (and Job) of the call. */
+function invoke(lab: TestLab, target: string, method: string, args: Record<string, unknown>): Record<string, unknown> {
+  return lab.session.invokeMethodSync(target, method, asText(lab, args)) as Record<string, unknown>;
+}
+
+function jobState(lab: TestLab, job: unknown): number {
+  return Number(lab.session.getInstanceSync(String(job))["JobState"]);
+}
+
+async function untilEnded(lab: TestLab, job: unknown): Promise<number> {
+  for (;;) {
+    const state = jobState(lab, job);
+    if (!isJobActive(state)) return state;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function exportOf(lab: TestLab, vm: string, snapshot: CimInstance): Record<string, unknown> {
+  const esd = one(lab.session.associatorsSync(vmPath(lab, vm), { assocClass: "Msvm_SystemExportSettingData" }));
+  const { __PATH: _p, ...rest } = esd;
+  void _p;
+  return {
+    ComputerSystem: vmPath(lab, vm),
+    ExportDirectory: path.join(lab.dir, `export-${vm}-${Date.now()}`),
+    ExportSettingData: { ...rest, CopySnapshotConfiguration: 2, CopyVmStorage: false, CreateVmExportSubdirectory: false, SnapshotVirtualSystem: snapshot.__PATH },
+  };
+}
+
+describe("calls on a VM a merge job works on", () => {
+  it("a stalled ConvertToReferencePoint: every call on the VM's checkpoints, reference points and disks is refused until the job is terminated; reads and other VMs go on", async () => {
+    const lab = newLab({ jobDurationMs: 50, jobTerminateMs: 300 });
+    addVm(lab, { name: "a" });
+    addVm(lab, { name: "b" });
+    const svc = servicePath(lab, SNAP_SVC);
+    const rp = await convert(lab, await recoveryCheckpoint(lab, "a"));
+    const older = await recoveryCheckpoint(lab, "a");
+    const newest = await recoveryCheckpoint(lab, "a");
+
+    stall(lab, "ConvertToReferencePoint");
+    const merge = invoke(lab, svc, "ConvertToReferencePoint", { AffectedSnapshot: newest.__PATH });
+    expect(merge["ReturnValue"]).toBe(4096);
+    expect(jobState(lab, merge["Job"])).toBe(4);
+    stall(lab, undefined);
+    const disk = readLabState(lab.dir).vms.find((v) => v.name === "a")!.disks[0]!.path;
+
+    const refusals = () => ({
+      CreateSnapshot: invoke(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768, SnapshotSettings: snapshotSettings(1) })["ReturnValue"],
+      DestroySnapshot: invoke(lab, svc, "DestroySnapshot", { AffectedSnapshot: older.__PATH })["ReturnValue"],
+      ConvertToReferencePoint: invoke(lab, svc, "ConvertToReferencePoint", { AffectedSnapshot: older.__PATH })["ReturnValue"],
+      ExportSystemDefinition: invoke(lab, servicePath(lab, "Msvm_VirtualSystemManagementService"), "ExportSystemDefinition", exportOf(lab, "a", older))["ReturnValue"],
+      GetVirtualDiskChanges: invoke(lab, servicePath(lab, "Msvm_ImageManagementService"), "GetVirtualDiskChanges", {
+        Path: disk,
+        LimitId: (rp["ResilientChangeTrackingIdentifiers"] as string[])[0],
+        ByteOffset: 0,
+        ByteLength: 1024 * 1024,
+      })["ReturnValue"],
+      DestroyReferencePoint: invoke(lab, servicePath(lab, "Msvm_VirtualSystemReferencePointService"), "DestroyReferencePoint", { AffectedReferencePoint: rp.__PATH })["ReturnValue"],
+    });
+    const refused = { CreateSnapshot: 5, DestroySnapshot: 5, ConvertToReferencePoint: 5, ExportSystemDefinition: 32775, GetVirtualDiskChanges: 32775, DestroyReferencePoint: 32775 };
+    expect(refusals()).toEqual(refused);
+    // Nothing was done by the refused calls.
+    expect(readLabState(lab.dir).snapshots.map((s) => `Microsoft:${s.id}`)).toEqual([older["InstanceID"]]);
+    expect(readLabState(lab.dir).referencePoints.map((r) => `Microsoft:${r.id}`)).toContain(rp["InstanceID"]);
+
+    // Reads stay allowed, and so do calls on another VM.
+    expect(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).toHaveLength(1);
+    expect(lab.session.getInstanceSync(vmPath(lab, "a"))["ElementName"]).toBe("a");
+    expect((await recoveryCheckpoint(lab, "b"))["VirtualSystemType"]).toBe("Microsoft:Hyper-V:Snapshot:Recovery");
+
+    // Asked to terminate, the job shuts down (JobState 6) and still holds the VM; terminated, it does not.
+    expect(invoke(lab, String(merge["Job"]), "RequestStateChange", { RequestedState: 4 })["ReturnValue"]).toBe(0);
+    expect(jobState(lab, merge["Job"])).toBe(6);
+    expect(refusals().CreateSnapshot).toBe(5);
+    expect(await untilEnded(lab, merge["Job"])).toBe(8);
+    const after = await call(lab, svc, "DestroySnapshot", { AffectedSnapshot: older.__PATH });
+    expect(after.job?.["JobState"]).toBe(7);
+  });
+
+  it("a DestroySnapshot that runs holds its VM until it completes, then the VM is free again", async () => {
+    const lab = newLab({ jobDurationMs: 400 });
+    addVm(lab, { name: "a" });
+    const svc = servicePath(lab, SNAP_SVC);
+    const cp = await recoveryCheckpoint(lab, "a");
+    const destroy = invoke(lab, svc, "DestroySnapshot", { AffectedSnapshot: cp.__PATH });
+    expect(destroy["ReturnValue"]).toBe(4096);
+    expect(invoke(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768, SnapshotSettings: snapshotSettings(2) })["ReturnValue"]).toBe(5);
+    expect(await untilEnded(lab, destroy["Job"])).toBe(7);
+    expect((await recoveryCheckpoint(lab, "a", 2))["VirtualSystemType"]).toBe("Microsoft:Hyper-V:Snapshot:Recovery");
+  });
+
+  it("a group's stalled DestroySnapshot holds every member: the group's and each member's calls are refused, a VM outside the group is not", async () => {
+    const lab = newLab({ jobDurationMs: 50 });
+    for (const n of ["a", "b", "c"]) addVm(lab, { name: n });
+    mutateLab(lab.dir, (s) => createGroup(s, "g", ["a", "b"], Date.now()));
+    const group = one(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemCollection WHERE ElementName='g'")).__PATH;
+    const collSvc = servicePath(lab, "Msvm_CollectionSnapshotService");
+    const takeGroup = () => invoke(lab, collSvc, "CreateSnapshot", { Collection: group, SnapshotSettings: snapshotSettings(2), SnapshotType: 2 });
+    const first = await call(lab, collSvc, "CreateSnapshot", { Collection: group, SnapshotSettings: snapshotSettings(2), SnapshotType: 2 });
+    expect(first.job?.["JobState"]).toBe(7);
+
+    stall(lab, "DestroySnapshot");
+    const destroy = invoke(lab, collSvc, "DestroySnapshot", { AffectedSnapshotCollection: first.result["ResultingSnapshotCollection"] });
+    expect(destroy["ReturnValue"]).toBe(4096);
+    stall(lab, undefined);
+    expect(takeGroup()["ReturnValue"]).toBe(5);
+    const svc = servicePath(lab, SNAP_SVC);
+    expect(invoke(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "b"), SnapshotType: 32768, SnapshotSettings: snapshotSettings(2) })["ReturnValue"]).toBe(5);
+    expect((await recoveryCheckpoint(lab, "c", 2))["VirtualSystemType"]).toBe("Microsoft:Hyper-V:Snapshot:Recovery");
+
+    expect(invoke(lab, String(destroy["Job"]), "RequestStateChange", { RequestedState: 4 })["ReturnValue"]).toBe(0);
+    expect(await untilEnded(lab, destroy["Job"])).toBe(8);
+    const again = takeGroup();
+    expect(again["ReturnValue"]).toBe(4096);
+    expect(await untilEnded(lab, again["Job"])).toBe(7);
+  });
+});
