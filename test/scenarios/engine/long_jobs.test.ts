@@ -3,8 +3,10 @@
  * given up on after the stall period and its checkpoint is left alone; a user's SIGINT while
  * the job runs terminates the job the documented way and the run ends in order.
  */
+import { rmSync } from "node:fs";
+import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { backupAsync, cimQuery, events, hvbAsync, newWorldAsync, okAsync, spawnCli } from "../../support/engine_harness";
+import { backupAsync, cimQuery, events, hvbAsync, newWorldAsync, okAsync, readCatalogOf, spawnCli, vmFolder } from "../../support/engine_harness";
 
 let worlds: Array<{ cleanup(): void }> = [];
 afterEach(() => {
@@ -194,5 +196,40 @@ describe("every job given up on is recorded and settled by the next run", () => 
     expect(point.kind).toBe("incremental");
     expect(point.disks.map((d) => d.method)).toEqual(["rct"]);
     expect(await recovery(w.lab)).toEqual([]);
+  });
+});
+
+describe("the host refuses what the product holds back while a merge runs", () => {
+  const errorOf = (stdout: string) => events(stdout).find((e) => e.type === "error") as { code?: string; message?: string } | undefined;
+  const STALL = { HYPERVBACKUP_JOB_STALL_SECONDS: "0.3" };
+
+  it("a stalled ConvertToReferencePoint left by the last run: the next backup stops with HostJobRunning having called nothing; without the record it would be refused by the host (Invalid State)", async () => {
+    const w = await newWorldAsync("longjobs-refused", ["--job-ms", "20"]);
+    worlds.push(w);
+    await okAsync(["lab", "vm", "new", "--lab", w.lab, "--name", "v", "--disk", "16MiB"]);
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--stall", "ConvertToReferencePoint"]);
+    await okAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: STALL });
+    const jobsBefore = (await cimQuery(w.lab, "SELECT * FROM Msvm_ConcreteJob")).length;
+    expect((await convertJobs(w.lab)).map((j) => j["JobState"])).toEqual([4]);
+
+    // The product knows of the job (pending-jobs.json) and asks the host for nothing but its state.
+    const busy = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"]);
+    expect(errorOf(busy.stdout)?.code, busy.stdout + busy.stderr).toBe("HostJobRunning");
+    expect((await cimQuery(w.lab, "SELECT * FROM Msvm_ConcreteJob")).length).toBe(jobsBefore);
+
+    // Had it called anything on the VM's checkpoints, the host would have refused: a run that
+    // does not know of the job (its record gone) fails on the host's answer and makes nothing.
+    const catalogBefore = readCatalogOf(w.repo, "v");
+    rmSync(path.join(vmFolder(w.repo, "v"), "pending-jobs.json"));
+    const unaware = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: STALL });
+    expect(unaware.code, unaware.stdout + unaware.stderr).not.toBe(0);
+    expect(errorOf(unaware.stdout)).toMatchObject({ code: "HyperVMethodFailed", message: "CreateSnapshot failed on VM 'v': 5 Invalid State" });
+    expect(await cimQuery(w.lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).toEqual([]);
+    expect(readCatalogOf(w.repo, "v")).toEqual(catalogBefore);
+
+    // Once the job ended, the VM is free again (its reference point, unrecorded, is foreign now).
+    await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
+    while ((await convertJobs(w.lab)).some((j) => j["JobState"] === 4)) await new Promise((res) => setTimeout(res, 20));
+    expect((await backupAsync(w, "v")).kind).toBe("full");
   });
 });
