@@ -29,7 +29,8 @@ function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] 
  * Msvm_ConcreteJob.RequestStateChange (CIM_ConcreteJob): 4 Terminate and 5 Kill end a running
  * job in state 8 Terminated where it stands, after showing 6 Shutting Down for the lab's
  * `jobTerminateMs` (the lab's work was committed when the method
- * started, so it is not undone: see docs/lab-fidelity.md §7). A finished job answers 32775.
+ * started, so it is not undone: see docs/lab-fidelity.md §8 A6). While it shuts down it still
+ * holds its VMs (busy_vms.ts). A finished job answers 32775.
  */
 export const requestJobStateChange: MethodHandler = (ctx, args) => {
   const requested = args.uint("RequestedState");
