@@ -27,8 +27,18 @@ export interface ExtentSource {
   logicalSectorSize: number;
   /** The BAT state of payload block `block`. */
   blockState: (block: number) => number;
-  /** Whether logical sector `sector` is present per the file's sector bitmap. */
-  sectorPresent: (sector: number) => boolean;
+  /**
+   * Whether logical sector `sector` is present per the file's sector bitmap, and how many
+   * sectors from it (at least 1, at most `maxCount`) share that state: whole runs at a time, so
+   * a partially present block costs one bitmap scan, not one lookup per sector.
+   */
+  sectorRun: (sector: number, maxCount: number) => SectorRun;
+}
+
+/** A run of logical sectors with the same bit in a sector bitmap. */
+export interface SectorRun {
+  present: boolean;
+  count: number;
 }
 
 /**
@@ -53,11 +63,13 @@ export function mapExtents(file: ExtentSource, range: ByteRange): Extent[] {
     else if (state === PAYLOAD_NOT_PRESENT) push(pos, blockEnd - pos, file.type === "differencing" ? "parent" : "zero");
     else if (state === PAYLOAD_PARTIALLY_PRESENT && file.type === "differencing") {
       const lss = file.logicalSectorSize;
+      const endSector = Math.ceil(blockEnd / lss);
       let p = pos;
       while (p < blockEnd) {
         const sector = Math.floor(p / lss);
-        const next = Math.min((sector + 1) * lss, blockEnd);
-        push(p, next - p, file.sectorPresent(sector) ? "data" : "parent");
+        const run = file.sectorRun(sector, endSector - sector);
+        const next = Math.min((sector + run.count) * lss, blockEnd);
+        push(p, next - p, run.present ? "data" : "parent");
         p = next;
       }
     } else if (state === PAYLOAD_PARTIALLY_PRESENT) {
