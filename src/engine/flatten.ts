@@ -7,6 +7,7 @@ import { createVhdx } from "../vhdx/mod";
 import { VhdxImage } from "../vhdx/mod";
 import { zeroHashOf } from "./disk_copy";
 import { forEachUnit } from "./pipeline/unit_pipeline";
+import { startSharedPool } from "./pipeline/worker_pool";
 import { unitStateAt } from "./point_chain";
 import { chainUnitsAnd } from "./units";
 
@@ -33,6 +34,8 @@ export function flattenPointDisk(
   destination: string,
   progress?: (done: number, total: number) => void,
 ): FlattenResult {
+  // The workers boot while the chain is opened and its manifests read (export-disk).
+  startSharedPool();
   const disk = point.disks.find((d) => d.index === diskIndex);
   if (!disk) throw new HvbError("DiskNotInPoint", `Restore point '${point.id}' of '${catalog.vmName}' has no disk ${diskIndex} (it has ${point.disks.map((d) => d.index).join(", ")})`, { category: "ObjectNotFound", target: point.id });
   if (existsSync(destination)) throw new HvbError("DestinationExists", `Cannot restore disk ${diskIndex} to '${destination}': the file exists`, { category: "ResourceUnavailable", target: destination });

@@ -10,6 +10,7 @@ import { fsyncDir, readRegularFile, stagingPathFor } from "../base/mod";
 import { crashPoint } from "../base/mod";
 import type { EngineEvents } from "./events";
 import { flattenPointDisk } from "./flatten";
+import { startSharedPool } from "./pipeline/worker_pool";
 import type { HostApi, HostVm } from "./host_api";
 import { requireRestorable, selectPoint } from "./point_chain";
 import { defaultDestination } from "./restore_destination";
@@ -80,6 +81,8 @@ export interface UndoableRestore {
 /** {@link restoreVm}, keeping what is needed to undo it. */
 export async function restoreVmUndoable(host: HostApi, repo: Repository, vmNameOrId: string, options: RestoreOptions, events: EngineEvents): Promise<UndoableRestore> {
   repo.requireExists();
+  // The workers that read, check and write the disks boot while the chain is checked.
+  startSharedPool();
   const store = repo.findVm(vmNameOrId);
   const lock = store.lock("restore", { clearStale: options.clearStaleLock ?? false });
   const warnings: string[] = [];

@@ -6,6 +6,7 @@ import { checkPoints } from "../repository/mod";
 import { checkVhdx } from "../vhdx/mod";
 import { VhdxImage } from "../vhdx/mod";
 import { deepCheckDisk } from "./deep_verify";
+import { startSharedPool } from "./pipeline/worker_pool";
 import type { EngineEvents } from "./events";
 import { chainOf } from "./point_chain";
 import { unitsOf } from "./units";
@@ -42,6 +43,8 @@ export interface VerifyReport {
  */
 export function verifyRepository(repo: Repository, vmNameOrId: string | undefined, deep: boolean, events: EngineEvents): VerifyReport {
   repo.requireExists();
+  // The hashing workers boot while catalogs, manifests and VHDX structures are checked.
+  if (deep) startSharedPool();
   const stores = vmNameOrId === undefined ? repo.listVms() : [repo.findVm(vmNameOrId)];
   const report: VerifyReport = { ok: true, deep, pointsChecked: 0, damagedPoints: [], problems: [], skipped: [] };
   for (const store of stores) {

@@ -16,6 +16,7 @@ import { publishPoint } from "./publish";
 import { reportForeignReferencePoints, rotateReferencePoints } from "./reference_points";
 import { type PassThroughPolicy, applyPassThroughPolicy } from "./passthrough";
 import { recordPendingJob, settlePendingJobs } from "./pending_jobs";
+import { startSharedPool } from "../pipeline/worker_pool";
 
 /** How a backup should run. */
 export interface BackupOptions {
@@ -60,6 +61,8 @@ export interface BackupResult {
  * points.
  */
 export async function backupVm(host: HostApi, repo: Repository, vmNameOrId: string, options: BackupOptions, events: EngineEvents): Promise<BackupResult> {
+  // The copy's workers boot while the host is asked about the VM and checkpoints it.
+  startSharedPool();
   const vm = await host.findVm(vmNameOrId);
   const store = repo.vmStore(vm.name, vm.id);
   const lock = store.lock("backup", { clearStale: options.clearStaleLock ?? false });

@@ -16,6 +16,7 @@ import type { HostFleet } from "./fleet";
 import { type FollowState, followingHost } from "./following_host";
 import { type VmSelection, resolveSelection } from "./selection";
 import { SlotLimiter } from "../slot_limiter";
+import { startSharedPool } from "../pipeline/worker_pool";
 import { type SnapshotVmState, StorageSnapshotRun, cleanupSnapshotVm, storageSnapshotHost } from "./storage_snapshot";
 
 /** How a set runs. */
@@ -67,6 +68,8 @@ export interface BackupSetReport {
 
 export async function backupSet(fleet: HostFleet, repo: Repository, selection: VmSelection, options: BackupSetOptions, events: EngineEvents): Promise<BackupSetReport> {
   const began = performance.now();
+  // The copies' workers boot while the VMs are found, grouped and checkpointed.
+  startSharedPool();
   const { vms, failures } = await resolveSelection(fleet, selection);
   const volumes = await fleet.volumes().catch((e: unknown) => {
     events.warning(`Cannot list the host's volumes (${toHvbError(e).message}); VMs are grouped by the drive or share their disk paths name`, "VolumesUnknown");
