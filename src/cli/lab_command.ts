@@ -4,11 +4,6 @@
  */
 import { UsageError } from "../base/mod";
 import type { CommandIo } from "./io";
-import { labCim } from "./lab/lab_cim";
-import { labGroup } from "./lab/lab_group";
-import { labVhdset } from "./lab/lab_vhdset";
-import { labDrive } from "./lab/lab_drive";
-import { labCrash, labFail, labGuest, labInit, labJobs, labLs, labMigrate, labState, labVm, labWrite } from "./lab/lab_vm";
 
 export const USAGE = `Usage: hvbackup lab <command> [options]
 
@@ -63,35 +58,38 @@ export const USAGE = `Usage: hvbackup lab <command> [options]
 
 export async function labCommand(argv: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = argv;
+  // The lab's code (the emulated host, about a fifth of the bundle) is loaded only by a lab
+  // command or a --lab run (host.ts): every other command, and every run against a real host,
+  // starts without initializing it.
   switch (sub) {
     case "init":
-      return labInit(rest, io);
+      return (await import("./lab/lab_vm")).labInit(rest, io);
     case "vm":
-      return labVm(rest, io);
+      return (await import("./lab/lab_vm")).labVm(rest, io);
     case "group":
-      return labGroup(rest, io);
+      return (await import("./lab/lab_group")).labGroup(rest, io);
     case "vhdset":
-      return labVhdset(rest, io);
+      return (await import("./lab/lab_vhdset")).labVhdset(rest, io);
     case "drive":
-      return labDrive(rest, io);
+      return (await import("./lab/lab_drive")).labDrive(rest, io);
     case "write":
-      return labWrite(rest, io);
+      return (await import("./lab/lab_vm")).labWrite(rest, io);
     case "migrate":
-      return labMigrate(rest, io);
+      return (await import("./lab/lab_vm")).labMigrate(rest, io);
     case "crash":
-      return labCrash(rest, io);
+      return (await import("./lab/lab_vm")).labCrash(rest, io);
     case "state":
-      return labState(rest, io);
+      return (await import("./lab/lab_vm")).labState(rest, io);
     case "guest":
-      return labGuest(rest, io);
+      return (await import("./lab/lab_vm")).labGuest(rest, io);
     case "fail":
-      return labFail(rest, io);
+      return (await import("./lab/lab_vm")).labFail(rest, io);
     case "jobs":
-      return labJobs(rest, io);
+      return (await import("./lab/lab_vm")).labJobs(rest, io);
     case "ls":
-      return labLs(rest, io);
+      return (await import("./lab/lab_vm")).labLs(rest, io);
     case "cim":
-      return labCim(rest, io);
+      return (await import("./lab/lab_cim")).labCim(rest, io);
     case "--help":
     case "-h":
     case "help":

@@ -8,7 +8,6 @@ import { eventOutput } from "../event_output";
 import { labDirFrom, openCimv2, openHost } from "../host";
 import { checkOperatingSystem, checkRepositoryLocation, checkRights } from "./doctor_checks";
 import { deepCheck } from "./doctor_deep";
-import { guestWriteInLab } from "../../lab/mod";
 import type { CommandIo } from "../io";
 
 export const DOCTOR_USAGE = `Usage: hvbackup doctor [--vm N ...] [--repo R] [--deep] [--lab DIR] [--json]
@@ -89,7 +88,8 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
       add("Deep: scratch VM", false, "not run: Hyper-V's namespace does not answer", "Fix the failed host checks first");
     } else {
       // Only a lab host can be written to from outside the guest (lab write); a real scratch VM has no OS.
-      const write = labDir === undefined ? undefined : (vmId: string, offset: number, length: number, seed: string) => guestWriteInLab(labDir, vmId, 0, offset, length, seed);
+      // Loaded only with --lab (see lab_command.ts): a doctor of a real host never initializes the lab.
+      const write = labDir === undefined ? undefined : await labGuestWriter(labDir);
       await deepCheck(host, repo === undefined ? undefined : path.resolve(repo), write, out, add);
     }
   }
@@ -152,4 +152,10 @@ function checkRepository(repo: string, add: (name: string, passed: boolean, deta
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+/** A guest write into a lab VM's disk, for the doctor's RCT probe on a lab host. */
+async function labGuestWriter(labDir: string): Promise<(vmId: string, offset: number, length: number, seed: string) => void> {
+  const { guestWriteInLab } = await import("../../lab/mod");
+  return (vmId, offset, length, seed) => guestWriteInLab(labDir, vmId, 0, offset, length, seed);
 }
