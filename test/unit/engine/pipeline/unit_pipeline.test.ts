@@ -267,8 +267,13 @@ describe("forEachUnitAsync", () => {
           unitSize: UNIT,
           units,
           pool,
-          // As many buffers as units: only the budget holds them back.
-          maxBuffers: units.length,
+          // Two buffers each (of 8 MiB, for 4 batches): twelve pipelines want three times the
+          // budget, so the budget holds most back, and each that runs must wait for its own
+          // buffers to come back, its later batches queued behind the others' first ones, so
+          // runs overlap by construction. (With as many buffers as units, two pipelines filled
+          // the budget, and whether the second handed over a unit before the first ended was a
+          // race the first usually won once the main thread mapped blocks quickly.)
+          maxBuffers: 2,
           consume: (u, data) => {
             if (!begun) {
               begun = true;
