@@ -72,13 +72,20 @@ export class WorkerPool {
   async waitAsync(seen: number, ms: number): Promise<void> {
     const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.control, 0, seen, ms);
     if (!w.async) return;
-    // A pending waitAsync does not keep node's event loop alive (and the workers are unref'd):
-    // without a timer the process would exit in the middle of the copy.
-    const keepAlive = setTimeout(() => undefined, ms + 100);
+    // A pending waitAsync does not keep node's event loop alive (and the workers are unref'd),
+    // and its own timeout runs as a V8 platform task that does not either. A keep-alive timer
+    // of a fixed length could fire first on a loaded machine, leaving the loop with nothing
+    // to wait for: node then exited in the middle of the copy (the VM left on its checkpoint).
+    // So this timer, not the waitAsync's timeout, ends the wait: the loop stays alive until
+    // one of the two settles, and the caller looks at the statuses again either way.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
     try {
-      await w.value;
+      await Promise.race([w.value, timedOut]);
     } finally {
-      clearTimeout(keepAlive);
+      clearTimeout(timer);
     }
   }
 
