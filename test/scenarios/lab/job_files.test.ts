@@ -3,29 +3,17 @@
  * (src/lab/host/job_store.ts): lab.json stays the same size however many jobs the host keeps,
  * and a process killed between a job file and lab.json leaves the lab as it was.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { crashHost, mutateLab, readLabState } from "../../../src/lab/mod";
-import { CLI, addVm, call, cliOk, newLab, servicePath, snapshotSettings, vmPath } from "../../support/lab";
+import { addVm, call, cliAsync, cliOk, newLab, servicePath, snapshotSettings, vmPath } from "../../support/lab";
 
 const SNAPSHOTS = "Msvm_VirtualSystemSnapshotService";
 
 const jobFiles = (dir: string): string[] => (fs.existsSync(path.join(dir, "jobs")) ? fs.readdirSync(path.join(dir, "jobs")).filter((n) => !n.startsWith(".")) : []);
 const labJsonSize = (dir: string): number => fs.statSync(path.join(dir, "lab.json")).size;
-
-function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-  });
-}
 
 describe("jobs in files of their own", () => {
   it("keeps lab.json the same size however many jobs the host keeps, and still answers for every job", async () => {
@@ -98,7 +86,7 @@ describe("a process killed while it writes jobs", () => {
     const { dir, svc, vm } = cliLab();
     const args = JSON.stringify({ AffectedSystem: vm, SnapshotType: 32768 });
     for (const point of ["lab.job-written", "lab.before-rename"]) {
-      const r = await runAsync(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", args], { ...process.env, HVBACKUP_CRASH_AT: point });
+      const r = await cliAsync(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", args], { ...process.env, HVBACKUP_CRASH_AT: point });
       expect(r.code, point).not.toBe(0);
       // The dead call's job file is there, but no commit names it.
       expect(jobFiles(dir)).toHaveLength(1);
@@ -121,7 +109,7 @@ describe("a process killed while it writes jobs", () => {
     const started = JSON.parse(cliOk(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", JSON.stringify({ AffectedSystem: vm, SnapshotType: 32768 })]));
     const job = String(started.Job);
     const stop = ["lab", "cim", "invoke", "--lab", dir, "--path", job, "--method", "RequestStateChange", "--args", JSON.stringify({ RequestedState: 4 })];
-    const killed = await runAsync(stop, { ...process.env, HVBACKUP_CRASH_AT: "lab.job-written" });
+    const killed = await cliAsync(stop, { ...process.env, HVBACKUP_CRASH_AT: "lab.job-written" });
     expect(killed.code).not.toBe(0);
     const running = JSON.parse(cliOk(["lab", "cim", "get", "--lab", dir, "--path", job]));
     expect(running.JobState).toBe(4);

@@ -5,21 +5,10 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { guestData } from "../../../src/lab/mod";
 import { LOCK_FILE, readLabState, withLabLock } from "../../../src/lab/mod";
-import { CLI, cli, cliOk, MiB, readBytes } from "../../support/lab";
+import { cli, cliAsync, cliOk, MiB, readBytes } from "../../support/lab";
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "hvb-labcli-"));
-}
-
-function runAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-  });
 }
 
 function newCliLab(): string {
@@ -110,7 +99,7 @@ describe("lab command line", () => {
     cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
     const loop = async (k: number) => {
       for (let i = 0; i < 6; i++) {
-        const r = await runAsync(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", String((k * 6 + i) * 65536), "--length", "4096", "--seed", `${k}-${i}`]);
+        const r = await cliAsync(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", String((k * 6 + i) * 65536), "--length", "4096", "--seed", `${k}-${i}`]);
         expect(r.code, r.stderr).toBe(0);
       }
     };
@@ -142,7 +131,7 @@ describe("lab command line", () => {
     const startedAt = Date.now();
     await new Promise<void>((resolve) => {
       withLabLock(lab, () => {
-        pending = runAsync(["lab", "state", "--lab", lab, "--vm", "a", "Paused"]);
+        pending = cliAsync(["lab", "state", "--lab", lab, "--vm", "a", "Paused"]);
         // Hold the lock for a while: the other process must not get in.
         const until = Date.now() + 700;
         while (Date.now() < until) { /* busy hold */ }
@@ -170,7 +159,7 @@ describe("lab command line", () => {
     const svc = JSON.parse(cliOk(["lab", "cim", "query", "--lab", lab, "SELECT * FROM Msvm_VirtualSystemSnapshotService"]))[0].__PATH;
     const args = JSON.stringify({ AffectedSystem: vm, SnapshotType: 32768 });
     for (const point of ["lab.before-commit", "lab.before-rename"]) {
-      const r = await runAsync(["lab", "cim", "invoke", "--lab", lab, "--path", svc, "--method", "CreateSnapshot", "--args", args], { ...process.env, HVBACKUP_CRASH_AT: point });
+      const r = await cliAsync(["lab", "cim", "invoke", "--lab", lab, "--path", svc, "--method", "CreateSnapshot", "--args", args], { ...process.env, HVBACKUP_CRASH_AT: point });
       expect(r.code).not.toBe(0);
       const after = readLabState(lab);
       expect(after.snapshots).toHaveLength(0);
@@ -187,7 +176,7 @@ describe("guest writes and crashes", () => {
   it("a write killed after its tracking was committed is still reported as changed (superset)", async () => {
     const lab = newCliLab();
     cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
-    const r = await runAsync(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", "1MiB", "--length", "4096", "--seed", "k"], {
+    const r = await cliAsync(["lab", "write", "--lab", lab, "--vm", "a", "--disk", "0", "--offset", "1MiB", "--length", "4096", "--seed", "k"], {
       ...process.env,
       HVBACKUP_CRASH_AT: "lab.write-after-track",
     });
