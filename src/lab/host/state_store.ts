@@ -193,6 +193,11 @@ function readOwner(lockPath: string): LockOwner | undefined {
 /** Locks this process holds, by lab directory, with their nesting depth. */
 const held = new Map<string, number>();
 
+/** True while this process holds DIR/lab.lock (inside {@link withLabLock}). */
+export function lockHeldHere(lab: string): boolean {
+  return (held.get(path.resolve(lab)) ?? 0) > 0;
+}
+
 /** Holds DIR/lab.lock around `fn`. Re-entrant within one process. */
 export function withLabLock<T>(lab: string, fn: () => T): T {
   const dir = path.resolve(lab);
@@ -209,14 +214,7 @@ export function withLabLock<T>(lab: string, fn: () => T): T {
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let wait = 2;
   for (;;) {
-    try {
-      const fd = fs.openSync(lockPath, "wx", 0o644);
-      fs.writeSync(fd, `${process.pid}\n${os.hostname()}\n${new Date().toISOString()}\n`);
-      fs.closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
+    if (tryLock(lockPath)) break;
     const owner = readOwner(lockPath);
     if (owner && owner.host === os.hostname() && !processAlive(owner.pid)) {
       breakStaleLock(dir, owner);
@@ -238,6 +236,28 @@ export function withLabLock<T>(lab: string, fn: () => T): T {
   } finally {
     held.delete(dir);
     fs.rmSync(lockPath, { force: true });
+  }
+}
+
+/**
+ * Takes DIR/lab.lock if it is free. The lock appears with its owner already in it: written to a
+ * file of this process's own, then linked to the lock's name, which fails if the lock exists. (A
+ * lock created empty and written after could be left empty by a process killed in between, and
+ * a lock naming no owner can never be found stale: every later call waited for it, then failed.)
+ * A process killed before it removes its own file leaves that file only, never a lock.
+ */
+function tryLock(lockPath: string): boolean {
+  const mine = `${lockPath}.${process.pid}`;
+  fs.writeFileSync(mine, `${process.pid}\n${os.hostname()}\n${new Date().toISOString()}\n`, { mode: 0o644 });
+  crashPoint("lab.lock-taking");
+  try {
+    fs.linkSync(mine, lockPath);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
 }
 

@@ -151,6 +151,19 @@ describe("lab command line", () => {
     expect(readLabState(lab).vms[0]!.state).toBe(2);
   });
 
+  it("a process killed while it takes the lock leaves no lock behind: the next call gets in at once", async () => {
+    const lab = newCliLab();
+    cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
+    const killed = await cliAsync(["lab", "state", "--lab", lab, "--vm", "a", "Paused"], { ...process.env, HVBACKUP_CRASH_AT: "lab.lock-taking" });
+    expect(killed.code).toBe(128);
+    // Before, the lock was created empty and filled after: a kill in between left a lock naming
+    // no owner, which no later call could find stale (each waited 60 s, then failed LabLocked).
+    expect(fs.existsSync(path.join(lab, LOCK_FILE))).toBe(false);
+    const r = cli(["lab", "state", "--lab", lab, "--vm", "a", "Paused"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readLabState(lab).vms[0]!.state).toBe(9);
+  });
+
   it("a client killed mid-call leaves the host as it was (the state write is the commit point)", async () => {
     const lab = newCliLab();
     cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
