@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, readdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import * as path from "node:path";
@@ -40,13 +40,9 @@ export function acquireLock(file: string, operation: string, options: { clearSta
   const info: LockInfo = { pid: process.pid, host: hostname(), operation, started: new Date().toISOString() };
   let cleared: LockInfo | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, "wx");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    if (!createFilled(file, JSON.stringify(info))) {
       const holder = readLock(file);
-      // An unreadable lock file was left by a process killed between creating and filling it.
+      // An unreadable lock file was damaged, or left by an older version killed between creating and filling it.
       const stale = holder === undefined || (holder.host === hostname() && !processAlive(holder.pid));
       if (stale && options.clearStale && attempt === 0) {
         cleared = holder ?? { pid: 0, host: "", operation: "unknown", started: "" };
@@ -58,12 +54,6 @@ export function acquireLock(file: string, operation: string, options: { clearSta
         throw new HvbError("LockStale", `'${file}' is locked by ${who}, which is no longer running: a previous ${holder?.operation ?? "run"} was interrupted. Make sure no other HyperVBackup command is working on this VM, then run the command again with --clear-stale-lock (-ClearStaleLock in PowerShell): it clears the lock and removes or finishes what the interrupted run left`, { category: "ResourceBusy", target: file });
       }
       throw new HvbError("LockHeld", `'${file}' is locked by ${who}: another operation on this VM is running`, { category: "ResourceBusy", target: file });
-    }
-    try {
-      writeSync(fd, JSON.stringify(info));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
     }
     // Readers (verify) register before they look for this file, and this looks for them after
     // creating it: of a reader and a writer starting together, at least one sees the other.
@@ -91,6 +81,49 @@ export function acquireLock(file: string, operation: string, options: { clearSta
     };
   }
   throw new HvbError("LockHeld", `Cannot lock '${file}'`, { category: "ResourceBusy", target: file });
+}
+
+/**
+ * Creates `file` holding `text`, or returns false when it exists. The file appears already
+ * filled: `text` is written and synced to a file of this process's own, which is then linked to
+ * `file` (the link fails if `file` exists). Created empty and filled after, a lock could be
+ * seen empty by another process (and taken for one left by a dead process) or left empty by a
+ * kill in between. Where the file system has no hard links, it is created exclusively and
+ * filled, as before.
+ */
+function createFilled(file: string, text: string): boolean {
+  const mine = `${file}.taking-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const fd = openSync(mine, "wx");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(mine, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e;
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  let fd2: number;
+  try {
+    fd2 = openSync(file, "wx");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+  try {
+    writeSync(fd2, text);
+    fsyncSync(fd2);
+  } finally {
+    closeSync(fd2);
+  }
+  return true;
 }
 
 /** What a lock file must hold to be read as a lock (anything else is an unreadable, stale lock). */
@@ -154,8 +187,20 @@ export function acquireSharedLock(file: string, operation: string): SharedLock {
 function liveReaders(file: string): LockInfo[] {
   const dir = path.dirname(file);
   const prefix = `${path.basename(file)}.reader-`;
+  const taking = `${path.basename(file)}.taking-`;
   const live: LockInfo[] = [];
   for (const name of readdirSync(dir)) {
+    if (name.startsWith(taking)) {
+      // The own file of a process taking the lock (createFilled) lives for microseconds; an old
+      // one was left by a process killed before removing it (its pid may be another host's).
+      const p = path.join(dir, name);
+      try {
+        if (Date.now() - statSync(p).mtimeMs > 60_000) rmSync(p, { force: true });
+      } catch {
+        /* removed meanwhile */
+      }
+      continue;
+    }
     if (!name.startsWith(prefix)) continue;
     const p = path.join(dir, name);
     const r = readLock(p);

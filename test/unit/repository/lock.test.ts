@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,6 +23,21 @@ describe("lock", () => {
     expect(() => acquireLock(f, "backup")).toThrow(expect.objectContaining({ code: "LockStale" }));
     const lock = acquireLock(f, "backup", { clearStale: true });
     expect(lock.cleared).toEqual(dead);
+    lock.release();
+  });
+  it("appears already filled, through a file of its own that goes at once; such a file left by a killed process is removed once it is old", () => {
+    const dir = tempFolder();
+    const f = path.join(dir, ".lock");
+    const old = path.join(dir, ".lock.taking-999999-deadbeef");
+    const fresh = path.join(dir, ".lock.taking-999998-cafebabe");
+    writeFileSync(old, "{}");
+    writeFileSync(fresh, "{}");
+    const then = new Date(Date.now() - 120_000);
+    utimesSync(old, then, then);
+    const lock = acquireLock(f, "backup");
+    expect(readLock(f)).toMatchObject({ pid: process.pid, operation: "backup" });
+    // Our own file is gone; the old leftover was swept, a recent one (maybe another host's, being taken) is not.
+    expect(readdirSync(dir).sort()).toEqual([".lock", ".lock.taking-999998-cafebabe"]);
     lock.release();
   });
   it("treats an unreadable lock file as stale", () => {
