@@ -10,10 +10,13 @@
  * @module
  */
 export { LabCimSession } from "./session";
-export { initLab, readLabState, mutateLab } from "./host/state_store";
+export { initLab } from "./host/state_store";
+// Outside the host the state is always seen with the merges whose jobs completed applied.
+export { readSettledLab as readLabState, mutateSettledLab as mutateLab } from "./host/lab_access";
 export { guestData } from "./host/guest_data";
 export { createVm, guestWrite, migrateVm, crashHost, setVmState, takeCheckpoint, removeCheckpoint, type NewVmOptions } from "./host/host_ops";
 export { addFault } from "./host/faults";
+export { releaseStalledJobs } from "./host/stalled_jobs";
 export { createGroup } from "./host/groups";
 export { attachSharedDisks, createVhdSet, sharedWriteInLab } from "./host/vhd_sets";
 export type {

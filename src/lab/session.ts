@@ -24,7 +24,9 @@ import { checkArguments } from "./services/method_parameters";
 import { asOnHost, classSchema } from "./classes/schemas";
 import type { HostVersion } from "./host/host_versions";
 import type { LabState } from "./host/model";
-import { mutateLab, readLabState } from "./host/state_store";
+import { readLabState } from "./host/state_store";
+import { mutateSettledLab, readSettledLab } from "./host/lab_access";
+import { deferToJob, settleMerges } from "./host/pending_merges";
 
 /** Classes whose methods the lab serves on the class itself (static methods). */
 const STATIC_CLASSES = new Set(["win32_shadowcopy"]);
@@ -57,7 +59,7 @@ export class LabCimSession implements CimSession {
 
   /** The state as this session's node sees it (see nodeView). */
   #read(): LabState {
-    return this.#view(readLabState(this.dir));
+    return this.#view(readSettledLab(this.dir, this.now()));
   }
 
   #view(state: LabState): LabState {
@@ -88,7 +90,7 @@ export class LabCimSession implements CimSession {
   deleteInstanceSync(path: string): void {
     const p = parseObjectPath(path);
     if (p.className.toLowerCase() !== "win32_shadowcopy") throw new CimError("CimInvalidMethod", `Cannot delete '${path}': the lab deletes only Win32_ShadowCopy instances`, path);
-    const folder = mutateLab(this.dir, (state) => {
+    const folder = mutateSettledLab(this.dir, (state) => {
       const f = removeShadowCopy(state, String(p.keys["ID"] ?? ""));
       if (f === undefined) throw new CimError("CimNotFound", `Cannot delete '${path}': no such shadow copy`, path);
       return f;
@@ -173,8 +175,9 @@ export class LabCimSession implements CimSession {
       throw new CimError("CimInvalidMethod", `Cannot invoke ${p.className}.${method}: the lab does not emulate this method`, method);
     }
     let toDelete: string[] = [];
-    const result = mutateLab(this.dir, (state: LabState) => {
-      const now = this.now();
+    const now = this.now();
+    // Merges whose jobs completed are applied first (mutateSettledLab), before anything is checked.
+    const result = mutateSettledLab(this.dir, (state: LabState) => {
       // Checked as WMI checks a call before it reaches the provider (method_parameters.ts).
       const args = new Args(checkArguments(state.config.hostVersion, p.className, method, rawArgs));
       purgeJobs(state, now);
@@ -242,8 +245,13 @@ export class LabCimSession implements CimSession {
         },
         now,
       );
+      // A merge happens while its job runs: applied when the job completes (at once for a job of 0 ms).
+      if (outcome.completes && !outcome.fail) {
+        deferToJob(state, job, outcome.completes);
+        toDelete = toDelete.concat(settleMerges(state, now));
+      }
       return { ReturnValue: 4096, ...embeddedAsText(outcome.out, state.config.hostVersion), Job: jobPath(state.hostName, job.id) } as CimMethodResult;
-    });
+    }, now);
     deleteAfterCommit(toDelete);
     return result;
   }

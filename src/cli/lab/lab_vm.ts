@@ -3,7 +3,7 @@ import { UsageError } from "../../base/mod";
 import { type ParsedArgs, optionValue, parseArgs, parseInteger, parseSize, requireOption } from "../args";
 import { emitResult } from "../event_output";
 import type { CommandIo } from "../io";
-import { addFault } from "../../lab/mod";
+import { addFault, releaseStalledJobs } from "../../lab/mod";
 import { attachSharedDisks, createVm, crashHost, guestWriteInLab, migrateVm, setVmState, sharedWriteInLab } from "../../lab/mod";
 import { type DeviceSlot, EnabledState, KNOWN_CONFIG_VERSIONS, type LabState, stateName, type VmRecord, vmByName, type IntegrationState } from "../../lab/mod";
 import { checkNode, initLab, mutateLab, nodeOf, readLabState } from "../../lab/mod";
@@ -226,11 +226,7 @@ export function labJobs(argv: string[], io: CommandIo): number {
     if (a.flags.has("no-stall")) {
       state.config.stallMethods = [];
       // Stalled jobs move again and finish from now on.
-      for (const j of state.jobs.unfinished(Date.now())) {
-        if (j.stallAtPercent === undefined) continue;
-        const { stallAtPercent: _released, ...moving } = j;
-        state.jobs.save({ ...moving, submittedAt: Date.now() - Math.round((j.durationMs * STALL_RESUME_PERCENT) / 100) });
-      }
+      releaseStalledJobs(state, Date.now());
     }
     if (stall.length > 0) state.config.stallMethods = [...new Set([...(state.config.stallMethods ?? []), ...stall])];
     return { jobShare: state.config.jobShare ?? 0, jobMs: state.config.jobDurationMs, stall: state.config.stallMethods ?? [] };
@@ -240,9 +236,6 @@ export function labJobs(argv: string[], io: CommandIo): number {
   );
   return 0;
 }
-
-/** Where a released stalled job resumes (it had stopped half way). */
-const STALL_RESUME_PERCENT = 50;
 
 export function labFail(argv: string[], io: CommandIo): number {
   const a = parseArgs(argv, { values: ["lab", "method", "code", "times", "at-percent", "skip"] });

@@ -70,7 +70,7 @@ export function collectionReferencePoints(state: LabState, c: ReferencePointColl
  * does: the RCT ids of the checkpoint's cut are issued, the checkpoint is merged away. Returns
  * the reference point and the files to delete after the commit.
  */
-export function checkpointToReferencePoint(state: LabState, vm: VmRecord, snapshot: SnapshotRecord, now: number): { rp: ReferencePointRecord; files: string[] } {
+export function checkpointToReferencePoint(state: LabState, vm: VmRecord, snapshot: SnapshotRecord, now: number, id: string = newGuid()): { rp: ReferencePointRecord; files: string[] } {
   const diskIds: string[] = [];
   const rctIds: string[] = [];
   for (const d of vm.disks) {
@@ -79,7 +79,7 @@ export function checkpointToReferencePoint(state: LabState, vm: VmRecord, snapsh
   }
   const files = removeCheckpoint(state, snapshot);
   const rp: ReferencePointRecord = {
-    id: newGuid(),
+    id,
     vmId: vm.id,
     createdAt: now,
     consistencyLevel: snapshot.consistencyLevel,

@@ -418,6 +418,8 @@ export function crashHost(state: LabState, now: number): void {
     }
   }
   state.jobs.clear();
+  // Merges not yet done end with their jobs (pending_merges.ts): the checkpoints stay.
+  delete state.pendingMerges;
 }
 
 /** Changes a VM's state directly (lab command / RequestStateChange). */

@@ -1,8 +1,10 @@
 /**
  * Msvm_ConcreteJob as the lab runs it.
  *
- * The work of a job-based method is done, all of it, under the lab lock before the method
- * returns 4096, and committed with the state; a job that is going to fail commits nothing.
+ * The work of a job-based method is done under the lab lock before the method returns 4096,
+ * and committed with the state, except a merge (DestroySnapshot, ConvertToReferencePoint and
+ * their group versions), which is done when its job completes (pending_merges.ts); a job that
+ * is going to fail commits nothing.
  * The job object then reports progress as time passes: JobState 4 Running with a growing
  * PercentComplete for `jobDurationMs`, then 7 Completed, or 10 Exception (with ErrorCode and
  * ErrorDescription) when it reaches its failure percentage. A finished job stays visible for

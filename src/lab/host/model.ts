@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { HvbError } from "../../base/mod";
 import { DEFAULT_HOST_VERSION, type HostVersion } from "./host_versions";
 import type { JobFileBook, LabJobs } from "./job_store";
+import type { PendingMerge } from "./pending_merges";
 
 export const LAB_FORMAT = "hvbackup-lab";
 /** 2: jobs in DIR/jobs/ (job_store.ts); labs of version 1 (jobs in lab.json) are refused. */
@@ -362,6 +363,8 @@ export interface LabState {
    * Win32_LogicalDisk DriveType 4; VMMS (session 0) cannot open paths on them.
    */
   mappedDrives?: Array<{ letter: string; target: string }>;
+  /** Merges that happen when their job completes (pending_merges.ts); absent: none. */
+  pendingMerges?: PendingMerge[];
   /** Calls drawn for a job answer so far (the draw's position in the seeded sequence). */
   jobDraws?: number;
   /** The last query answered by a job without its outputs: asked again, it is answered at once (labs made before `datalessJobAnswers`). */

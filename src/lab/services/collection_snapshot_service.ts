@@ -9,18 +9,11 @@ import * as path from "node:path";
 import { groupPath, referencePointCollectionPath, snapshotCollectionPath } from "../classes/collections";
 import { vssdPath } from "../classes/settings";
 import { configView } from "../host/config_lookup";
-import {
-  checkpointToReferencePoint,
-  collectionSnapshots,
-  groupMembers,
-  groupsOf,
-  referencePointCollectionsOf,
-  snapshotCollectionsOf,
-} from "../host/groups";
-import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
+import { collectionSnapshots, groupMembers, groupsOf, snapshotCollectionsOf } from "../host/groups";
+import { checkpointConsistency, takeCheckpoint } from "../host/host_ops";
 import { configVersionHasRct, type GroupRecord, newGuid, type SnapshotCollectionRecord, type SnapshotKind } from "../host/model";
 import { computerSystemPath } from "../host/paths";
-import { dropVhdSetSnapshots, sharedVhdxRefusal, snapshotGroupVhdSets } from "../host/vhd_sets";
+import { sharedVhdxRefusal, snapshotGroupVhdSets } from "../host/vhd_sets";
 import { writeDefinition } from "./management_service";
 import { referencedCheckpoints } from "../host/planned_checkpoints";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, prop, sync } from "./method_support";
@@ -106,17 +99,13 @@ export const destroyCollectionSnapshot: MethodHandler = (ctx, args) => {
   const c = snapshotCollectionOfRef(ctx, args.ref("AffectedSnapshotCollection"));
   if (!c) return sync(A.InvalidParameter);
   if (unsupportedReparent(ctx, c)) return sync(A.NotSupported);
-  const vmIds = new Set<string>();
-  for (const s of collectionSnapshots(ctx.state, c)) {
-    vmIds.add(s.vmId);
-    ctx.deleteAfterCommit(removeCheckpoint(ctx.state, s));
-  }
-  ctx.deleteAfterCommit(dropVhdSetSnapshots(ctx.state, c.vhdSetSnapshots, false));
-  ctx.state.snapshotCollections = snapshotCollectionsOf(ctx.state).filter((x) => x !== c);
+  const vmIds = new Set(collectionSnapshots(ctx.state, c).map((s) => s.vmId));
+  // The members' merges happen while the job runs (host/pending_merges.ts).
   return {
     kind: "job",
     description: "Deleting checkpoint of group",
     affected: [...vmIds].map((id) => ({ path: computerSystemPath(ctx.state.hostName, id), effects: [EFFECT_CHANGE] })),
+    completes: { kind: "destroy-group-checkpoint", collectionId: c.id },
   };
 };
 
@@ -132,25 +121,16 @@ export const convertCollectionToReferencePoint: MethodHandler = (ctx, args) => {
   if (pairs.some((p) => !p.vm)) return sync(A.InvalidState);
   if (pairs.some((p) => !configVersionHasRct(p.vm!.configVersion))) return sync(A.NotSupported);
   if (unsupportedReparent(ctx, c)) return sync(A.NotSupported);
-  const ids: string[] = [];
-  let level: 1 | 2 = 1;
-  for (const { s, vm } of pairs) {
-    const { rp, files } = checkpointToReferencePoint(ctx.state, vm!, s, ctx.now);
-    ctx.deleteAfterCommit(files);
-    ids.push(rp.id);
-    if (rp.consistencyLevel === 2) level = 2;
-  }
-  // Each VHD Set snapshot becomes reference-only: its RCT id stays for the next backup's changes.
-  ctx.deleteAfterCommit(dropVhdSetSnapshots(ctx.state, c.vhdSetSnapshots, true));
-  ctx.state.snapshotCollections = snapshotCollectionsOf(ctx.state).filter((x) => x !== c);
+  // The members' merges happen while the job runs; the reference points and their collection
+  // exist once it completes, with the ids drawn now (host/pending_merges.ts).
   const id = newGuid();
-  referencePointCollectionsOf(ctx.state).push({ id, groupId: c.groupId, createdAt: ctx.now, consistencyLevel: level, referencePointIds: ids, ...(c.vhdSetSnapshots ? { vhdSetSnapshots: c.vhdSetSnapshots } : {}) });
   const resulting = referencePointCollectionPath(ctx.state.hostName, id);
   return {
     kind: "job",
     description: "Converting checkpoint of group to reference point",
     out: { ResultingReferencePointCollection: resulting },
     affected: [{ path: resulting, effects: [EFFECT_CREATE] }, ...pairs.map((p) => ({ path: computerSystemPath(ctx.state.hostName, p.vm!.id), effects: [EFFECT_CHANGE] }))],
+    completes: { kind: "convert-group-checkpoint", collectionId: c.id, referencePointCollectionId: id, referencePointIds: snapshots.map(() => newGuid()) },
   };
 };
 

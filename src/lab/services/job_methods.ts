@@ -5,6 +5,7 @@
 import { jobFinished } from "../host/jobs";
 import { B, type MethodHandler, sync } from "./method_support";
 import type { JobRecord } from "../host/model";
+import { dropMerge } from "../host/pending_merges";
 
 function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] {
   const job: JobRecord | undefined = ctx.state.jobs.get(String(ctx.target["InstanceID"]));
@@ -28,9 +29,10 @@ function errorsOf(ctx: Parameters<MethodHandler>[0]): Record<string, unknown>[] 
 /**
  * Msvm_ConcreteJob.RequestStateChange (CIM_ConcreteJob): 4 Terminate and 5 Kill end a running
  * job in state 8 Terminated where it stands, after showing 6 Shutting Down for the lab's
- * `jobTerminateMs` (the lab's work was committed when the method
- * started, so it is not undone: see docs/lab-fidelity.md §8 A6). While it shuts down it still
- * holds its VMs (busy_vms.ts). A finished job answers 32775.
+ * `jobTerminateMs`. A merge it was doing is dropped: the checkpoint stays as it was
+ * (host/pending_merges.ts; other methods' work was done when they were called and is not
+ * undone: docs/lab-fidelity.md §8 A6). While it shuts down it still holds its VMs
+ * (busy_vms.ts). A finished job answers 32775.
  */
 export const requestJobStateChange: MethodHandler = (ctx, args) => {
   const requested = args.uint("RequestedState");
@@ -40,6 +42,7 @@ export const requestJobStateChange: MethodHandler = (ctx, args) => {
   // Asked again while it shuts down: it is stopping already.
   if (job.terminatedAt !== undefined) return sync(B.Ok);
   ctx.state.jobs.save({ ...job, terminatedAt: ctx.now + (ctx.state.config.jobTerminateMs ?? 0) });
+  dropMerge(ctx.state, job.id);
   return sync(B.Ok);
 };
 

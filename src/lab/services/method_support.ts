@@ -5,6 +5,7 @@
 import type { CimInstance } from "../../cim/mod";
 import { CimError } from "../../cim/mod";
 import type { LabState } from "../host/model";
+import type { MergeChange } from "../host/pending_merges";
 
 /** Family A ("CIM style") return codes. */
 export const A = { Ok: 0, NotSupported: 1, Failed: 2, Timeout: 3, InvalidParameter: 4, InvalidState: 5, IncompatibleParameters: 6 } as const;
@@ -50,6 +51,8 @@ export type MethodOutcome =
       out?: Record<string, unknown>;
       /** The job ends in Exception at this percentage with this error; nothing was done. */
       fail?: { code: number; description: string; atPercent: number; details?: string[] };
+      /** A merge the job does while it runs: applied when it completes (host/pending_merges.ts). */
+      completes?: MergeChange;
     };
 
 export type MethodHandler = (ctx: MethodContext, args: Args) => MethodOutcome;

@@ -5,13 +5,11 @@
 import { sharedVhdxRefusal } from "../host/vhd_sets";
 import { referencePointPath } from "../classes/reference_point";
 import { vssdPath } from "../classes/settings";
-import { checkpointConsistency, removeCheckpoint, takeCheckpoint } from "../host/host_ops";
+import { checkpointConsistency, takeCheckpoint } from "../host/host_ops";
 import { A, type Args, EFFECT_CHANGE, EFFECT_CREATE, type MethodContext, type MethodHandler, type MethodOutcome, prop, sync } from "./method_support";
 import { configVersionHasRct, newGuid, type SnapshotRecord, type VmRecord } from "../host/model";
-import { computerSystemPath, diskInstanceId, plannedSystemPath } from "../host/paths";
+import { computerSystemPath, plannedSystemPath } from "../host/paths";
 import { destroyPlannedCheckpoint, plannedOwnerOf } from "../host/planned_checkpoints";
-import { issueRctId } from "../host/rct";
-import { labSeed, mixSeed, shuffled, shufflesOrder } from "../host/order";
 
 /** What the lab's failing guest VSS reports through GetErrorEx (lab assumption: the wording). */
 export const GUEST_VSS_DETAIL = "The guest's VSS writer 'SqlServerWriter' is in a failed state (VSS_WS_FAILED_AT_FREEZE, 0x800423F2): the writer rejected the freeze";
@@ -114,12 +112,12 @@ export const destroySnapshot: MethodHandler = (ctx, args) => {
     return { kind: "job", description: "Deleting checkpoint", affected: [{ path: plannedSystemPath(ctx.state.hostName, owner.id), effects: [EFFECT_CHANGE] }] };
   }
   if (needsUnsupportedReparent(ctx, snapshot)) return sync(A.NotSupported);
-  const files = removeCheckpoint(ctx.state, snapshot);
-  ctx.deleteAfterCommit(files);
+  // The merge happens while the job runs: the checkpoint stays listed until it completes.
   return {
     kind: "job",
     description: "Deleting checkpoint",
     affected: [{ path: computerSystemPath(ctx.state.hostName, snapshot.vmId), effects: [EFFECT_CHANGE] }],
+    completes: { kind: "destroy-checkpoint", snapshotId: snapshot.id },
   };
 };
 
@@ -133,28 +131,9 @@ export const convertToReferencePoint: MethodHandler = (ctx, args) => {
   // Configuration versions without RCT cannot hold RCT reference points (lab assumption: 1 Not Supported).
   if (!configVersionHasRct(vm.configVersion)) return sync(A.NotSupported);
   if (needsUnsupportedReparent(ctx, snapshot)) return sync(A.NotSupported);
-  const diskIds: string[] = [];
-  const rctIds: string[] = [];
-  for (const d of vm.disks) {
-    diskIds.push(diskInstanceId(vm.id, d.deviceKey));
-    rctIds.push(issueRctId(d.rct, snapshot.seq));
-  }
-  const files = removeCheckpoint(ctx.state, snapshot);
-  ctx.deleteAfterCommit(files);
+  // The merge happens while the job runs; the reference point exists once it completes, with
+  // the id drawn now (host/pending_merges.ts).
   const id = newGuid();
-  // The two arrays are index-aligned with each other, in no documented order relative to the
-  // VM's disks: the lab draws one, so a client must pair them by disk identifier.
-  const order = diskIds.map((_, i) => i);
-  const drawn = shufflesOrder(ctx.state.config) ? shuffled(order, mixSeed(labSeed(ctx.state.config), id)) : order;
-  ctx.state.referencePoints.push({
-    id,
-    vmId: vm.id,
-    createdAt: ctx.now,
-    consistencyLevel: snapshot.consistencyLevel,
-    consistency: snapshot.consistency,
-    diskIds: drawn.map((i) => diskIds[i]!),
-    rctIds: drawn.map((i) => rctIds[i]!),
-  });
   return {
     kind: "job",
     description: "Converting checkpoint to reference point",
@@ -162,5 +141,6 @@ export const convertToReferencePoint: MethodHandler = (ctx, args) => {
       { path: referencePointPath(ctx.state.hostName, id), effects: [EFFECT_CREATE] },
       { path: computerSystemPath(ctx.state.hostName, vm.id), effects: [EFFECT_CHANGE] },
     ],
+    completes: { kind: "convert-checkpoint", snapshotId: snapshot.id, referencePointId: id },
   };
 };

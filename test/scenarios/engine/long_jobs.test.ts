@@ -220,16 +220,20 @@ describe("the host refuses what the product holds back while a merge runs", () =
     // Had it called anything on the VM's checkpoints, the host would have refused: a run that
     // does not know of the job (its record gone) fails on the host's answer and makes nothing.
     const catalogBefore = readCatalogOf(w.repo, "v");
+    // The stalled merge has not happened: the host still lists the checkpoint it works on.
+    const recoveryBefore = await cimQuery(w.lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'");
+    expect(recoveryBefore).toHaveLength(1);
     rmSync(path.join(vmFolder(w.repo, "v"), "pending-jobs.json"));
     const unaware = await hvbAsync(["backup", "--vm", "v", "--repo", w.repo, "--lab", w.lab, "--json"], { env: STALL });
     expect(unaware.code, unaware.stdout + unaware.stderr).not.toBe(0);
     expect(errorOf(unaware.stdout)).toMatchObject({ code: "HyperVMethodFailed", message: "CreateSnapshot failed on VM 'v': 5 Invalid State" });
-    expect(await cimQuery(w.lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).toEqual([]);
+    expect((await cimQuery(w.lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).map((c) => c["InstanceID"])).toEqual(recoveryBefore.map((c) => c["InstanceID"]));
     expect(readCatalogOf(w.repo, "v")).toEqual(catalogBefore);
 
     // Once the job ended, the VM is free again (its reference point, unrecorded, is foreign now).
     await okAsync(["lab", "jobs", "--lab", w.lab, "--no-stall"]);
     while ((await convertJobs(w.lab)).some((j) => j["JobState"] === 4)) await new Promise((res) => setTimeout(res, 20));
+    expect(await cimQuery(w.lab, "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).toEqual([]);
     expect((await backupAsync(w, "v")).kind).toBe("full");
   });
 });
