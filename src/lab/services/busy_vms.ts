@@ -16,6 +16,7 @@
 import * as path from "node:path";
 import { collectionSnapshots, groupMembers, groupsOf } from "../host/groups";
 import type { LabState } from "../host/model";
+import { vmsAttaching } from "../host/vhd_sets";
 import { groupOfRef, snapshotCollectionOfRef } from "./collection_snapshot_service";
 import { A, type Args, B, type MethodContext } from "./method_support";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
@@ -82,7 +83,7 @@ export function vmsActedOn(ctx: MethodContext, className: string, method: string
       return c ? unique(state.referencePoints.filter((r) => c.referencePointIds.includes(r.id)).map((r) => r.vmId)) : [];
     }
     case "msvm_imagemanagementservice.getvirtualdiskchanges":
-      return idsOf(ownerOfFile(state, args.string("Path")));
+      return ownersOfFile(state, args.string("Path"));
     case "msvm_virtualsystemmanagementservice.exportsystemdefinition":
       return idsOf(vmOfRef(ctx, args.ref("ComputerSystem")));
     case "msvm_virtualsystemmanagementservice.destroysystem":
@@ -104,12 +105,16 @@ function unique(ids: string[]): string[] {
   return [...new Set(ids)];
 }
 
-/** The VM one of whose disks or checkpoint files is `file`. */
-function ownerOfFile(state: LabState, file: string | undefined): { id: string } | undefined {
-  if (!file) return undefined;
+/**
+ * The VMs one of whose disks or checkpoint files is `file`; for a shared disk (a VHD Set, whose
+ * path GetVirtualDiskChanges takes in any case as findVhdSet does) every VM that attaches it.
+ */
+function ownersOfFile(state: LabState, file: string | undefined): string[] {
+  if (!file) return [];
   const same = (p: string) => path.resolve(p) === path.resolve(file);
   const vm = state.vms.find((v) => v.disks.some((d) => same(d.path)));
-  if (vm) return vm;
+  if (vm) return [vm.id];
   const snapshot = state.snapshots.find((s) => s.disks.some((d) => same(d.path)));
-  return snapshot ? { id: snapshot.vmId } : undefined;
+  if (snapshot) return [snapshot.vmId];
+  return vmsAttaching(state, file).map((v) => v.id);
 }

@@ -6,8 +6,9 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isJobActive, type CimInstance } from "../../../src/cim/mod";
-import { createGroup, mutateLab, readLabState } from "../../../src/lab/mod";
-import { addVm, asText, call, convert, newLab, one, recoveryCheckpoint, servicePath, snapshotSettings, vmPath, type TestLab } from "../../support/lab";
+import { embeddedInstance } from "../../../src/cim/mod";
+import { attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, vmByName } from "../../../src/lab/mod";
+import { MiB, addVm, asText, call, convert, newLab, one, recoveryCheckpoint, servicePath, snapshotSettings, vmPath, type TestLab } from "../../support/lab";
 
 const SNAP_SVC = "Msvm_VirtualSystemSnapshotService";
 
@@ -131,5 +132,36 @@ describe("calls on a VM a merge job works on", () => {
     const again = takeGroup();
     expect(again["ReturnValue"]).toBe(4096);
     expect(await untilEnded(lab, again["Job"])).toBe(7);
+  });
+
+  it("a group's stalled merge holds the VHD Set its members share: GetVirtualDiskChanges on the .vhds is refused, in whatever case its path is given", async () => {
+    const lab = newLab({ jobDurationMs: 50 });
+    const vhds = path.join(lab.dir, "cs", "Data.vhds");
+    mutateLab(lab.dir, (s) => createVhdSet(s, vhds, 8 * MiB, Date.now()));
+    for (const n of ["a", "b"]) {
+      addVm(lab, { name: n });
+      mutateLab(lab.dir, (s) => attachSharedDisks(s, vmByName(s, n), [vhds]));
+    }
+    mutateLab(lab.dir, (s) => createGroup(s, "g", ["a", "b"], Date.now()));
+    const group = one(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemCollection WHERE ElementName='g'")).__PATH;
+    const collSvc = servicePath(lab, "Msvm_CollectionSnapshotService");
+    const ims = servicePath(lab, "Msvm_ImageManagementService");
+    const take = async () => String((await call(lab, collSvc, "CreateSnapshot", { Collection: group, SnapshotSettings: snapshotSettings(2), SnapshotType: 2 })).result["ResultingSnapshotCollection"]);
+    await call(lab, collSvc, "ConvertToReferencePoint", { AffectedSnapshotCollection: await take() });
+    const info = await call(lab, ims, "GetVHDSnapshotInformation", { VHDSetPath: vhds, SnapshotIds: null, AdditionalInformation: null });
+    const limit = String(embeddedInstance((info.result["SnapshotInformation"] as unknown[])[0], "SnapshotInformation")["ResilientChangeTrackingId"]);
+    const changes = (file: string) => invoke(lab, ims, "GetVirtualDiskChanges", { Path: file, LimitId: limit, ByteOffset: 0, ByteLength: MiB })["ReturnValue"];
+    const second = await take();
+    expect([changes(vhds), changes(vhds.toUpperCase())]).toEqual([0, 0]);
+
+    stall(lab, "ConvertToReferencePoint");
+    const merge = invoke(lab, collSvc, "ConvertToReferencePoint", { AffectedSnapshotCollection: second });
+    expect(merge["ReturnValue"]).toBe(4096);
+    stall(lab, undefined);
+    expect([changes(vhds), changes(vhds.toUpperCase())]).toEqual([32775, 32775]);
+
+    expect(invoke(lab, String(merge["Job"]), "RequestStateChange", { RequestedState: 4 })["ReturnValue"]).toBe(0);
+    expect(await untilEnded(lab, merge["Job"])).toBe(8);
+    expect(changes(vhds)).toBe(0);
   });
 });
