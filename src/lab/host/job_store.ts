@@ -23,7 +23,9 @@
  *   G+1. So before writing any job file a call records what it is about to write
  *   (DIR/jobs/.uncommitted: the generation and the ids) and removes the record after its commit.
  *   A call about to write jobs that finds a record above G first rolls those files back (to
- *   `before`, or removes a new job's file); a record at or below G was committed and just goes.
+ *   `before`, which keeps the version committed before it, so a reader of an older lab.json
+ *   finds the same version after the rollback as before the dead call; or removes a new job's
+ *   file); a record at or below G was committed and just goes.
  *   A call that fails (throws) rolls its own files back at once.
  * - A host crash (`lab crash`) drops every job: lab.json records the generation it dropped
  *   through (`clearedThrough`), so they vanish with its commit; their files go after it.
@@ -69,9 +71,13 @@ interface Version {
   job: JobRecord;
 }
 
-/** A job file: the version last written and, when that changed a committed job, the committed one. */
+/**
+ * A job file: the version last written and, when that changed a committed job, the committed one
+ * with the version committed before that (what the file held: a rollback puts it back whole, so a
+ * reader of an older lab.json still finds the version it sees).
+ */
 interface JobFile extends Version {
-  before?: Version;
+  before?: Version & { before?: Version };
 }
 
 /** What a call is about to write (DIR/jobs/.uncommitted). */
@@ -105,7 +111,7 @@ export class LabJobs {
   readonly #drop = new Set<string>();
   #sweepCleared = false;
   /** What stage() wrote and with which generation, until committed() or abandon(). */
-  #staged: { gen: number; previous: number; written: { id: string; before: Version | undefined }[] } | undefined;
+  #staged: { gen: number; previous: number; written: { id: string; before: JobFile["before"] }[] } | undefined;
 
   constructor(labDir: string, state: LabState) {
     this.#folder = path.join(labDir, JOBS_FOLDER);
@@ -225,8 +231,9 @@ export class LabJobs {
         // Read afresh: a caller may have changed in place the object get() gave it.
         this.#files.delete(id);
         const file = this.#file(id);
-        const committed = file ? (file.gen <= previous ? { gen: file.gen, job: file.job } : file.before) : undefined;
-        const before = committed && committed.gen > this.#book.clearedThrough ? committed : undefined;
+        const committed = file ? (file.gen <= previous ? file : file.before) : undefined;
+        // Kept with the version before it (one level: a reader uses no more), so a rollback loses nothing a reader sees.
+        const before = committed && committed.gen > this.#book.clearedThrough ? { gen: committed.gen, job: committed.job, ...(committed.before ? { before: { gen: committed.before.gen, job: committed.before.job } } : {}) } : undefined;
         writeAtomic(this.#path(id), JSON.stringify({ gen, job: this.#changed.get(id)!, ...(before ? { before } : {}) } satisfies JobFile));
         this.#staged.written.push({ id, before });
         crashPoint("lab.job-written");
@@ -280,8 +287,8 @@ export class LabJobs {
     fs.rmSync(file, { force: true });
   }
 
-  /** Puts a job's file back to its committed version, or removes it when there was none. */
-  #restore(id: string, before: Version | undefined): void {
+  /** Puts a job's file back as it was committed (its version and the one before), or removes it when there was none. */
+  #restore(id: string, before: JobFile["before"]): void {
     if (before) writeAtomic(this.#path(id), JSON.stringify(before satisfies JobFile));
     else fs.rmSync(this.#path(id), { force: true });
     this.#files.set(id, before ?? null);

@@ -122,4 +122,40 @@ describe("a process killed while it writes jobs", () => {
     expect(jobs(dir)).toHaveLength(1);
     expect(readLabState(dir).jobs.unfinished(Date.now() + 1000)).toEqual([]);
   });
+
+  it("a change of a job rolled back after another committed: a reader whose lab.json predates both still sees the job", async () => {
+    const { dir, svc, vm } = cliLab();
+    cliOk(["lab", "jobs", "--lab", dir, "--stall", "CreateSnapshot", "--job-ms", "60000"]);
+    const job = String(JSON.parse(cliOk(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", JSON.stringify({ AffectedSystem: vm, SnapshotType: 32768 })])).Job);
+    const id = String(JSON.parse(cliOk(["lab", "cim", "get", "--lab", dir, "--path", job])).InstanceID);
+    // A reader (session.ts: no lock) has read lab.json and reads the job's file only later.
+    const reader = readLabState(dir);
+    // One call commits a new version of the job (it moves again); the next dies before its commit of another.
+    cliOk(["lab", "jobs", "--lab", dir, "--no-stall"]);
+    const stop = ["lab", "cim", "invoke", "--lab", dir, "--path", job, "--method", "RequestStateChange", "--args", JSON.stringify({ RequestedState: 4 })];
+    expect((await cliAsync(stop, { ...process.env, HVBACKUP_CRASH_AT: "lab.job-written" })).code).not.toBe(0);
+    // A call that writes other jobs rolls the dead call's file back.
+    cliOk(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", JSON.stringify({ AffectedSystem: vm, SnapshotType: 32768 })]);
+    // The reader sees the job as its lab.json committed it: stalled.
+    expect(reader.jobs.get(id)?.stallAtPercent).toBe(50);
+    expect(jobs(dir).find((j) => j["InstanceID"] === id)?.["JobState"]).toBe(4);
+  });
+
+  it("a change of a job whose commit fails is put back whole: a reader whose lab.json predates the change before it still sees the job", () => {
+    const lab = newLab();
+    addVm(lab, { name: "a" });
+    mutateLab(lab.dir, (s) => void (s.config.stallMethods = ["CreateSnapshot"]));
+    const job = lab.session.invokeMethodSync(servicePath(lab, SNAPSHOTS), "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768 })["Job"];
+    const id = String(lab.session.getInstanceSync(String(job))["InstanceID"]);
+    const reader = readLabState(lab.dir);
+    const change = (text: string) => mutateLab(lab.dir, (s) => s.jobs.save({ ...s.jobs.get(id)!, description: text }));
+    change("changed once");
+    // lab.json cannot be written (a folder where its temp file goes): the call fails and puts the job's file back.
+    const blocker = path.join(lab.dir, `.lab.json.partial-${process.pid}`);
+    fs.mkdirSync(blocker);
+    expect(() => change("changed twice")).toThrow();
+    fs.rmdirSync(blocker);
+    expect(reader.jobs.get(id)?.description).toBe("Creating recovery checkpoint");
+    expect(readLabState(lab.dir).jobs.get(id)?.description).toBe("changed once");
+  });
 });
