@@ -19,6 +19,7 @@ import type { LabState } from "../host/model";
 import { vmsAttaching } from "../host/vhd_sets";
 import { groupOfRef, snapshotCollectionOfRef } from "./collection_snapshot_service";
 import { A, type Args, B, type MethodContext } from "./method_support";
+import { vmOfConfiguration } from "./define_system";
 import { snapshotOfRef, vmOfRef } from "./snapshot_service";
 
 /** `class.method` (lower case) of the methods whose job holds the VMs it acts on until it ends. */
@@ -33,7 +34,7 @@ const HOLDING = new Set([
 
 /** Methods of family A (0..6): their "Invalid State" is 5; every other refused method is family B (32775). */
 const FAMILY_A = new Set(["msvm_virtualsystemsnapshotservice", "msvm_collectionsnapshotservice", "msvm_collectionreferencepointservice"]);
-const FAMILY_A_METHODS = new Set(["msvm_virtualsystemmanagementservice.destroysystem"]);
+const FAMILY_A_METHODS = new Set(["msvm_virtualsystemmanagementservice.destroysystem", "msvm_virtualsystemmanagementservice.addresourcesettings"]);
 
 const key = (className: string, method: string) => `${className.toLowerCase()}.${method.toLowerCase()}`;
 
@@ -88,6 +89,9 @@ export function vmsActedOn(ctx: MethodContext, className: string, method: string
       return idsOf(vmOfRef(ctx, args.ref("ComputerSystem")));
     case "msvm_virtualsystemmanagementservice.destroysystem":
       return idsOf(vmOfRef(ctx, args.ref("AffectedSystem")));
+    case "msvm_virtualsystemmanagementservice.addresourcesettings":
+      // Devices (a drive, the disk in it) added to the configuration the job merges or exports.
+      return idsOf(vmOfConfiguration(ctx, args.ref("AffectedConfiguration")));
     default:
       return [];
   }

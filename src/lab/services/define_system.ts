@@ -62,7 +62,7 @@ export const defineSystem: MethodHandler = (ctx, args) => {
 };
 
 /** The VM whose configuration (VSSD) `ref` names. */
-function vmOfConfiguration(ctx: MethodContext, ref: string | undefined): VmRecord | undefined {
+export function vmOfConfiguration(ctx: MethodContext, ref: string | undefined): VmRecord | undefined {
   if (!ref) return undefined;
   const inst = ctx.resolve(ref);
   if (!inst || String(inst.__CLASS).toLowerCase() !== "msvm_virtualsystemsettingdata") return undefined;

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isJobActive, type CimInstance } from "../../../src/cim/mod";
 import { embeddedInstance } from "../../../src/cim/mod";
-import { attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, vmByName } from "../../../src/lab/mod";
+import { EnabledState, attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, vmByName } from "../../../src/lab/mod";
 import { MiB, addVm, asText, call, convert, newLab, one, recoveryCheckpoint, servicePath, snapshotSettings, vmPath, type TestLab } from "../../support/lab";
 
 const SNAP_SVC = "Msvm_VirtualSystemSnapshotService";
@@ -163,5 +163,34 @@ describe("calls on a VM a merge job works on", () => {
     expect(invoke(lab, String(merge["Job"]), "RequestStateChange", { RequestedState: 4 })["ReturnValue"]).toBe(0);
     expect(await untilEnded(lab, merge["Job"])).toBe(8);
     expect(changes(vhds)).toBe(0);
+  });
+
+  it("an export that runs holds its VM: AddResourceSettings on the VM is refused until the export ends", async () => {
+    const lab = newLab({ jobDurationMs: 50, jobTerminateMs: 0 });
+    addVm(lab, { name: "a" });
+    // Devices are added to a VM that is off; a plain export takes one that is off too.
+    mutateLab(lab.dir, (s) => void (vmByName(s, "a").state = EnabledState.Off));
+    const vsms = servicePath(lab, "Msvm_VirtualSystemManagementService");
+    const id = String(lab.session.getInstanceSync(vmPath(lab, "a"))["Name"]);
+    const settings = one(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemSettingData").filter((s) => s["InstanceID"] === `Microsoft:${id}`)).__PATH;
+    const controller = one(lab.session.querySync("SELECT * FROM Msvm_ResourceAllocationSettingData WHERE ResourceType = 6").filter((r) => String(r["InstanceID"]).includes(id))).__PATH;
+    const addDrive = (address: number) =>
+      invoke(lab, vsms, "AddResourceSettings", {
+        AffectedConfiguration: settings,
+        ResourceSettings: [{ __CLASS: "Msvm_ResourceAllocationSettingData", ResourceType: 17, ResourceSubType: "Microsoft:Hyper-V:Synthetic Disk Drive", Parent: controller, AddressOnParent: String(address) }],
+      })["ReturnValue"];
+    const { __PATH: _p, ...esd } = one(lab.session.associatorsSync(vmPath(lab, "a"), { assocClass: "Msvm_SystemExportSettingData" }));
+    void _p;
+
+    stall(lab, "ExportSystemDefinition");
+    const exported = invoke(lab, vsms, "ExportSystemDefinition", { ComputerSystem: vmPath(lab, "a"), ExportDirectory: path.join(lab.dir, "export"), ExportSettingData: { ...esd, CopySnapshotConfiguration: 0, CopyVmStorage: false, CreateVmExportSubdirectory: false } });
+    expect(exported["ReturnValue"]).toBe(4096);
+    stall(lab, undefined);
+    expect(addDrive(1)).toBe(5);
+    expect(readLabState(lab.dir).vms[0]!.hardware.emptyDrives ?? []).toEqual([]);
+
+    expect(invoke(lab, String(exported["Job"]), "RequestStateChange", { RequestedState: 4 })["ReturnValue"]).toBe(0);
+    expect(await untilEnded(lab, exported["Job"])).toBe(8);
+    expect([0, 4096]).toContain(addDrive(1));
   });
 });
