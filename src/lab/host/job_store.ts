@@ -25,7 +25,9 @@
  *   A call about to write jobs that finds a record above G first rolls those files back (to
  *   `before`, which keeps the version committed before it, so a reader of an older lab.json
  *   finds the same version after the rollback as before the dead call; or removes a new job's
- *   file); a record at or below G was committed and just goes.
+ *   file); a record at or below G was committed and just goes. A
+ *   record that cannot be read (never so after a kill: it is written by rename) makes the call
+ *   roll back every file above G instead.
  *   A call that fails (throws) rolls its own files back at once.
  * - A host crash (`lab crash`) drops every job: lab.json records the generation it dropped
  *   through (`clearedThrough`), so they vanish with its commit; their files go after it.
@@ -273,15 +275,25 @@ export class LabJobs {
       record = JSON.parse(fs.readFileSync(file, "utf8")) as Uncommitted;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-      // Written by rename, so never half; unreadable means no job file was written after it.
       record = undefined;
     }
-    if (record && record.gen > committedGen) {
-      for (const id of record.ids) {
-        if (!JOB_ID.test(id)) continue;
+    if (record && Number.isInteger(record.gen) && Array.isArray(record.ids) && record.ids.every((id) => typeof id === "string")) {
+      if (record.gen > committedGen) {
+        for (const id of record.ids) {
+          if (!JOB_ID.test(id)) continue;
+          this.#files.delete(id);
+          const left = this.#file(id);
+          if (left && left.gen === record.gen) this.#restore(id, left.before);
+        }
+      }
+    } else {
+      // Written by rename, so never half-written by a kill; damaged otherwise, it cannot say which
+      // files are a dead call's: every file above the committed generation is (one writer at a time).
+      for (const name of this.#names()) {
+        const id = name.slice(0, -".json".length);
         this.#files.delete(id);
         const left = this.#file(id);
-        if (left && left.gen === record.gen) this.#restore(id, left.before);
+        if (left && left.gen > committedGen) this.#restore(id, left.before);
       }
     }
     fs.rmSync(file, { force: true });

@@ -158,4 +158,18 @@ describe("a process killed while it writes jobs", () => {
     expect(reader.jobs.get(id)?.description).toBe("Creating recovery checkpoint");
     expect(readLabState(lab.dir).jobs.get(id)?.description).toBe("changed once");
   });
+
+  it("a damaged record of what a dead call wrote: the next call still rolls back every file no commit names", async () => {
+    const { dir, svc, vm } = cliLab();
+    const args = JSON.stringify({ AffectedSystem: vm, SnapshotType: 32768 });
+    const r = await cliAsync(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", args], { ...process.env, HVBACKUP_CRASH_AT: "lab.job-written" });
+    expect(r.code).not.toBe(0);
+    expect(jobFiles(dir)).toHaveLength(1);
+    // Never by a kill (it is written by rename), but a record can be damaged: it cannot say which files to roll back.
+    fs.writeFileSync(path.join(dir, "jobs", ".uncommitted.json"), "{");
+    const ok = JSON.parse(cliOk(["lab", "cim", "invoke", "--lab", dir, "--path", svc, "--method", "CreateSnapshot", "--args", args, "--wait"]));
+    expect(jobs(dir).map((j) => j["InstanceID"])).toEqual([ok.Job.InstanceID]);
+    expect(jobFiles(dir)).toEqual([`${ok.Job.InstanceID}.json`]);
+    expect(readLabState(dir).snapshots).toHaveLength(1);
+  });
 });
