@@ -342,15 +342,35 @@ export class LabJobs {
       this.#files.set(id, null);
       return null;
     }
-    let file: JobFile;
+    const bad = (what: string): never => {
+      throw new HvbError("LabStateCorrupt", `Cannot read lab job '${this.#path(id)}': ${what}; expected {"gen": <generation>, "job": <the job, its id '${id}'>, "before"?: <the same, committed>} as the lab writes it`, {
+        category: "InvalidData",
+        target: this.#path(id),
+      });
+    };
+    let file: unknown;
     try {
-      file = JSON.parse(text) as JobFile;
+      file = JSON.parse(text);
     } catch (e) {
-      throw new HvbError("LabStateCorrupt", `Cannot parse lab job '${this.#path(id)}': ${(e as Error).message}`, { category: "InvalidData", target: this.#path(id) });
+      bad(`not JSON (${(e as Error).message})`);
     }
-    this.#files.set(id, file);
-    return file;
+    const problem = versionProblem(file, id, "", 2);
+    if (problem) bad(problem);
+    this.#files.set(id, file as JobFile);
+    return file as JobFile;
   }
+}
+
+/** What is wrong with one version in a job file (`depth`: how many `before` levels it may hold), or undefined. */
+function versionProblem(v: unknown, id: string, at: string, depth: number): string | undefined {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return `${at || "the file"} is not an object`;
+  const { gen, job, before } = v as Partial<JobFile>;
+  if (!Number.isInteger(gen) || (gen as number) < 0) return `'${at}gen' is not a generation (a whole number)`;
+  if (typeof job !== "object" || job === null || typeof job.id !== "string") return `'${at}job' is not a job with an id`;
+  if (job.id.toUpperCase() !== id.toUpperCase()) return `'${at}job' has the id '${job.id}', not the file's`;
+  if (before === undefined) return undefined;
+  if (depth === 0) return `'${at}before' is one level too deep`;
+  return versionProblem(before, id, `${at}before.`, depth - 1);
 }
 
 /** Temp file and rename (state_store.ts's rules: atomic for every reader and any process's death; not synced). */

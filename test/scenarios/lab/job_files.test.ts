@@ -63,6 +63,26 @@ describe("jobs in files of their own", () => {
     expect(lab.session.querySync("SELECT * FROM Msvm_ConcreteJob")).toHaveLength(1);
   });
 
+  it("a damaged job file is named, with what the lab expected in it, never taken as no job", async () => {
+    const lab = newLab();
+    addVm(lab, { name: "a" });
+    const made = await call(lab, servicePath(lab, SNAPSHOTS), "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 2, SnapshotSettings: snapshotSettings(2) });
+    const id = String(made.job!["InstanceID"]);
+    const file = path.join(lab.dir, "jobs", `${id}.json`);
+    const good = fs.readFileSync(file, "utf8");
+    const named = (text: string) => {
+      fs.writeFileSync(file, text);
+      expect(() => lab.session.getInstanceSync(made.job!.__PATH)).toThrow(`Cannot read lab job '${file}'`);
+      expect(() => lab.session.querySync("SELECT * FROM Msvm_ConcreteJob")).toThrow(/expected \{"gen": <generation>, "job": <the job, its id '[0-9A-F-]{36}'>/);
+    };
+    named("{");
+    named(JSON.stringify({ gen: 1 }));
+    named(JSON.stringify({ ...JSON.parse(good), job: { ...JSON.parse(good).job, id: "8C1D2E3F-0000-4000-8000-000000000000" } }));
+    named(JSON.stringify({ ...JSON.parse(good), before: { gen: "1" } }));
+    fs.writeFileSync(file, good);
+    expect(lab.session.getInstanceSync(made.job!.__PATH)["JobState"]).toBe(7);
+  });
+
   it("refuses a lab made by the previous format (jobs inside lab.json), naming what to do", () => {
     const lab = newLab();
     const file = path.join(lab.dir, "lab.json");
