@@ -83,6 +83,24 @@ describe("jobs in files of their own", () => {
     expect(lab.session.getInstanceSync(made.job!.__PATH)["JobState"]).toBe(7);
   });
 
+  it("a change of a job whose commit fails is put back whole: a reader whose lab.json predates the change before it still sees the job", () => {
+    const lab = newLab();
+    addVm(lab, { name: "a" });
+    mutateLab(lab.dir, (s) => void (s.config.stallMethods = ["CreateSnapshot"]));
+    const job = lab.session.invokeMethodSync(servicePath(lab, SNAPSHOTS), "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768 })["Job"];
+    const id = String(lab.session.getInstanceSync(String(job))["InstanceID"]);
+    const reader = readLabState(lab.dir);
+    const change = (text: string) => mutateLab(lab.dir, (s) => s.jobs.save({ ...s.jobs.get(id)!, description: text }));
+    change("changed once");
+    // lab.json cannot be written (a folder where its temp file goes): the call fails and puts the job's file back.
+    const blocker = path.join(lab.dir, `.lab.json.partial-${process.pid}`);
+    fs.mkdirSync(blocker);
+    expect(() => change("changed twice")).toThrow();
+    fs.rmdirSync(blocker);
+    expect(reader.jobs.get(id)?.description).toBe("Creating recovery checkpoint");
+    expect(readLabState(lab.dir).jobs.get(id)?.description).toBe("changed once");
+  });
+
   it("refuses a lab made by the previous format (jobs inside lab.json), naming what to do", () => {
     const lab = newLab();
     const file = path.join(lab.dir, "lab.json");
@@ -159,24 +177,6 @@ describe("a process killed while it writes jobs", () => {
     // The reader sees the job as its lab.json committed it: stalled.
     expect(reader.jobs.get(id)?.stallAtPercent).toBe(50);
     expect(jobs(dir).find((j) => j["InstanceID"] === id)?.["JobState"]).toBe(4);
-  });
-
-  it("a change of a job whose commit fails is put back whole: a reader whose lab.json predates the change before it still sees the job", () => {
-    const lab = newLab();
-    addVm(lab, { name: "a" });
-    mutateLab(lab.dir, (s) => void (s.config.stallMethods = ["CreateSnapshot"]));
-    const job = lab.session.invokeMethodSync(servicePath(lab, SNAPSHOTS), "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 32768 })["Job"];
-    const id = String(lab.session.getInstanceSync(String(job))["InstanceID"]);
-    const reader = readLabState(lab.dir);
-    const change = (text: string) => mutateLab(lab.dir, (s) => s.jobs.save({ ...s.jobs.get(id)!, description: text }));
-    change("changed once");
-    // lab.json cannot be written (a folder where its temp file goes): the call fails and puts the job's file back.
-    const blocker = path.join(lab.dir, `.lab.json.partial-${process.pid}`);
-    fs.mkdirSync(blocker);
-    expect(() => change("changed twice")).toThrow();
-    fs.rmdirSync(blocker);
-    expect(reader.jobs.get(id)?.description).toBe("Creating recovery checkpoint");
-    expect(readLabState(lab.dir).jobs.get(id)?.description).toBe("changed once");
   });
 
   it("a damaged record of what a dead call wrote: the next call still rolls back every file no commit names", async () => {
