@@ -59,7 +59,7 @@ export class LabCimSession implements CimSession {
 
   /** The state as this session's node sees it (see nodeView). */
   #read(): LabState {
-    return this.#view(readSettledLab(this.dir, this.now()));
+    return this.#view(readSettledLab(this.dir, this.now));
   }
 
   #view(state: LabState): LabState {
@@ -94,7 +94,7 @@ export class LabCimSession implements CimSession {
       const f = removeShadowCopy(state, String(p.keys["ID"] ?? ""));
       if (f === undefined) throw new CimError("CimNotFound", `Cannot delete '${path}': no such shadow copy`, path);
       return f;
-    });
+    }, this.now);
     fs.rmSync(folder, { recursive: true, force: true });
   }
 
@@ -175,9 +175,9 @@ export class LabCimSession implements CimSession {
       throw new CimError("CimInvalidMethod", `Cannot invoke ${p.className}.${method}: the lab does not emulate this method`, method);
     }
     let toDelete: string[] = [];
-    const now = this.now();
     // Merges whose jobs completed are applied first (mutateSettledLab), before anything is checked.
     const result = mutateSettledLab(this.dir, (state: LabState) => {
+      const now = this.now();
       // Checked as WMI checks a call before it reaches the provider (method_parameters.ts).
       const args = new Args(checkArguments(state.config.hostVersion, p.className, method, rawArgs));
       purgeJobs(state, now);
@@ -251,7 +251,7 @@ export class LabCimSession implements CimSession {
         toDelete = toDelete.concat(settleMerges(state, now));
       }
       return { ReturnValue: 4096, ...embeddedAsText(outcome.out, state.config.hostVersion), Job: jobPath(state.hostName, job.id) } as CimMethodResult;
-    }, now);
+    }, this.now);
     deleteAfterCommit(toDelete);
     return result;
   }

@@ -14,18 +14,22 @@ import type { LabState } from "./model";
 import { mergesDue, settleMerges } from "./pending_merges";
 import { lockHeldHere, mutateLab, readLabState } from "./state_store";
 
-/** The committed state, with the merges due by `now` applied. */
-export function readSettledLab(dir: string, now: number = Date.now()): LabState {
+/** The committed state, with the merges due by `clock()` applied. */
+export function readSettledLab(dir: string, clock: () => number = Date.now): LabState {
   const state = readLabState(dir);
-  if (!mergesDue(state, now) || lockHeldHere(dir)) return state;
-  return mutateSettledLab(dir, (s) => s, now);
+  if (!mergesDue(state, clock()) || lockHeldHere(dir)) return state;
+  return mutateSettledLab(dir, (s) => s, clock);
 }
 
-/** mutateLab, with the merges due by `now` applied before `fn` runs (and committed with it). */
-export function mutateSettledLab<T>(dir: string, fn: (state: LabState) => T, now: number = Date.now()): T {
+/**
+ * mutateLab, with the merges due by `clock()` applied before `fn` runs (and committed with it).
+ * The clock is read once the lock is held: a call that waited for the lock applies what became
+ * due meanwhile.
+ */
+export function mutateSettledLab<T>(dir: string, fn: (state: LabState) => T, clock: () => number = Date.now): T {
   let merged: string[] = [];
   const result = mutateLab(dir, (state) => {
-    merged = settleMerges(state, now);
+    merged = settleMerges(state, clock());
     return fn(state);
   });
   deleteAfterCommit(merged);

@@ -123,7 +123,7 @@ describe("merges happen while their job runs", () => {
     lab.session.now = () => t0 + 30_000;
     expect(invoke(lab, svc, "DestroySnapshot", { AffectedSnapshot: cpA.__PATH })["ReturnValue"]).toBe(4096);
     // At t0 + 61 s, b's job has completed unobserved and a's still runs when the host crashes.
-    mutateLab(lab.dir, (s) => crashHost(s, t0 + 61_000), t0 + 61_000);
+    mutateLab(lab.dir, (s) => crashHost(s, t0 + 61_000), () => t0 + 61_000);
     lab.session.now = () => t0 + 61_000;
     expect(lab.session.querySync(RECOVERY).map((s) => s["InstanceID"])).toEqual([cpA["InstanceID"]]);
     expect(readLabState(lab.dir).pendingMerges).toBeUndefined();
