@@ -28,8 +28,9 @@ export interface BackupSetOptions extends BackupOptions {
   /** VMs at once per node (default: unlimited; 1 on a cluster). */
   perHost?: number;
   /**
-   * One storage snapshot for the set (storage_snapshot.ts): every VM checkpoints at once, one
-   * shadow copy per volume, every checkpoint converted at once; the limits then apply to copies.
+   * One storage snapshot for the set (storage_snapshot.ts): the VMs checkpoint volume after
+   * volume, one shadow copy per volume once its VMs have, their checkpoints converted right
+   * after it; the limits then apply to copies.
    */
   storageSnapshot?: boolean;
 }
@@ -99,17 +100,18 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
     const resources = [{ kind: "host", name: node }, ...roots.map((r) => ({ kind: "volume", name: r }))];
     const outcome: VmOutcome = { vm: vm.name, vmId: vm.id, node, volumes: roots, ok: false, result: undefined, error: undefined, bytes: 0, seconds: 0, checkpointSeconds: 0 };
     outcomes.push(outcome);
+    snapshotRun?.declare(vm.id, roots);
     return {
       key: vm.name,
-      // With a storage snapshot every VM starts at once (they checkpoint together, at most
-      // `parallel` in a checkpoint call at a time: StorageSnapshotRun.step); the slots limit
-      // the copies instead.
+      // With a storage snapshot every VM starts at once (they checkpoint volume after volume,
+      // at most `parallel` in a checkpoint call at a time: StorageSnapshotRun.checkpointStep);
+      // the slots limit the copies instead.
       resources: snapshotRun ? [] : resources,
       run: async () => {
         const meter = new CheckpointMeter();
         const follow: FollowState = { node, moves: [node] };
         const base = fleet.clustered ? followingHost(fleet, vm.id, vm.name, follow, events) : fleet.host(node);
-        const snap: SnapshotVmState = { ready: false, arrived: false, release: undefined, early: undefined };
+        const snap: SnapshotVmState = { key: vm.id, ready: false, arrived: false, release: undefined, early: undefined };
         const metered = meteredHost(base, meter);
         const host = snapshotRun && slots ? storageSnapshotHost(metered, snapshotRun, snap, () => slots.acquire(resources), vm.name, events) : metered;
         const t0 = performance.now();
@@ -121,7 +123,7 @@ export async function backupSet(fleet: HostFleet, repo: Repository, selection: V
           outcome.error = e;
           if (vms.length + failures.length > 1) events.warning(`Backup of '${vm.name}' failed: ${(e as Error).message}`, "BackupFailed");
         } finally {
-          if (snapshotRun && !snap.arrived) snapshotRun.depart(snap.ready);
+          if (snapshotRun && !snap.arrived) snapshotRun.depart(vm.id, snap.ready);
           cleanupSnapshotVm(snap);
           outcome.seconds = (performance.now() - t0) / 1000;
           outcome.checkpointSeconds = meter.seconds;

@@ -1,12 +1,15 @@
 /**
  * One storage snapshot per backup set (`--storage-snapshot`): every VM of the set takes its
- * recovery checkpoint; once all have (or failed before), one volume shadow copy is taken per
- * volume their frozen files are on; every checkpoint is then exported and converted to its
- * reference point at once, so each VM is back on its base disks within seconds; the copies read
- * the frozen files from the shadow copies, throttled by the set's limits; the shadow copies are
- * deleted at the end. The checkpoint calls (take; export and convert) of at most `parallel`
- * VMs are in flight at a time, and none waits for a copy: a VM's seconds on its checkpoint
- * (checkpoint_meter.ts) run from its checkpoint call to its conversion, never over a copy.
+ * recovery checkpoint, volume after volume; once every VM with disks on a volume has (or failed
+ * before), one volume shadow copy of that volume is taken, and those VMs' checkpoints are
+ * exported and converted to their reference points right away, before any further checkpoint,
+ * so each VM is back on its base disks within seconds; the copies (once every VM of the set is
+ * converted) read the frozen files from the shadow copies, throttled by the set's limits; the
+ * shadow copies are deleted at the end. One shadow copy per volume for the whole set, each
+ * taken after the checkpoints of all the set's VMs on it. The checkpoint calls (take; export and
+ * convert) of at most `parallel` VMs are in flight at a time, and none waits for a copy: a VM's
+ * seconds on its checkpoint (checkpoint_meter.ts) run from its checkpoint call to its
+ * conversion, never over a copy, nor over other volumes' checkpoints and conversions.
  *
  * The backup of one VM (backup.ts) is unchanged: it talks to a host that does the above behind
  * the calls it already makes. Its checkpoint comes back with disk paths inside the shadow copy,
@@ -23,25 +26,48 @@ import type { CimSession } from "../../cim/mod";
 import { type HostVolume, type ShadowCopy, createShadowCopy, deleteShadowCopy, shadowPathOf, volumeRootOf } from "../../hyperv/mod";
 import type { EngineEvents } from "../events";
 import type { HostApi, HostCheckpoint, HostReferencePoint } from "../host_api";
-import { SlotLimiter } from "../slot_limiter";
 
-/** The set-wide part: who has checkpointed, the shadow copies, their removal. */
+/** What the set knows of one volume: whose checkpoints it waits for, its shadow copy. */
+interface VolumeState {
+  /** Declared VMs with disks here that have neither taken their checkpoint nor ended. */
+  readonly waiting: Set<string>;
+  /** Checkpoints taken that froze files on this volume. */
+  frozen: number;
+  /** Settles once the shadow copy is taken (null: none, the VMs go on without it). */
+  readonly shadow: Promise<ShadowCopy | null>;
+  resolve: (s: ShadowCopy | null) => void;
+  /** The shadow copy was asked for: a checkpoint arriving later is not in it. */
+  started: boolean;
+}
+
+/**
+ * The set-wide part: who has checkpointed on which volume, the shadow copies, their removal.
+ *
+ * Each volume's shadow copy is taken as soon as every VM with disks on it has its checkpoint
+ * (or ended before), and those VMs are converted right away, while the VMs of other volumes
+ * still take theirs: one shadow copy per volume for the whole set, as before, but a VM no longer
+ * waits on its checkpoint for the checkpoints and conversions of VMs on other volumes. The
+ * checkpoints are taken volume after volume (VMs ranked by the volumes they are on) and a
+ * conversion goes before any further checkpoint, so a volume's VMs run on their checkpoints for
+ * about that volume's share of the set-wide phase (bench/README.md, "Where a VM's seconds on a
+ * checkpoint go").
+ */
 export class StorageSnapshotRun {
-  #arrived = 0;
-  #departed = 0;
-  readonly #frozenFiles: string[] = [];
-  #shadows: Promise<Map<string, ShadowCopy | null>> | undefined;
-  #release!: () => void;
-  readonly #barrier = new Promise<void>((r) => (this.#release = r));
+  readonly #declared = new Map<string, readonly string[]>();
+  readonly #volumes = new Map<string, VolumeState>();
+  #ranks: Map<string, number> | undefined;
+  /** Shadow copies are asked for one at a time (VSS runs one creation at a time: Create returns 9 otherwise). */
+  #shadowChain: Promise<unknown> = Promise.resolve();
   readonly #taken: ShadowCopy[] = [];
-  readonly #calls: SlotLimiter;
+  readonly #steps: StepQueue;
   #ready = 0;
-  #settled = 0;
-  #copy!: () => void;
-  readonly #allSettled = new Promise<void>((r) => (this.#copy = r));
   #leftUnready = 0;
   #go!: () => void;
   readonly #allReady = new Promise<void>((r) => (this.#go = r));
+  /** VMs done with the set-wide phase: converted (or gone on without the shadow copy), or ended before their checkpoint. */
+  #through = 0;
+  #copy!: () => void;
+  readonly #allThrough = new Promise<void>((r) => (this.#copy = r));
 
   /** `parallel`: how many VMs at once are in a call that takes, exports or converts a checkpoint. */
   constructor(
@@ -51,11 +77,20 @@ export class StorageSnapshotRun {
     private readonly events: EngineEvents,
     parallel: number,
   ) {
-    this.#calls = new SlotLimiter({ total: Math.max(1, parallel) });
+    this.#steps = new StepQueue(Math.max(1, parallel));
     if (expected === 0) {
-      this.#release();
       this.#go();
+      this.#copy();
     }
+  }
+
+  /**
+   * Declares a VM of the set (`key`, unique in it) and the volume roots its disks are on, before
+   * any VM runs: a volume's shadow copy waits for the checkpoints of the VMs declared on it.
+   */
+  declare(key: string, roots: readonly string[]): void {
+    this.#declared.set(key, [...new Set(roots)]);
+    for (const r of new Set(roots)) this.#volume(r).waiting.add(key);
   }
 
   /**
@@ -74,74 +109,127 @@ export class StorageSnapshotRun {
   }
 
   /**
-   * Runs one VM's step of the set-wide phase (taking its checkpoint; exporting and converting
-   * it) with at most `parallel` VMs in such a step at once: every VM still reaches the shadow
-   * copy's instant with its checkpoint, and each is converted as soon as a step is free, instead
-   * of every VM's call being in flight together (and each conversion queued behind every export).
+   * Takes VM `key`'s checkpoint (`fn`) once a step is free (at most `parallel` VMs in a step at
+   * once): the VMs of one volume before those of the next, and after any VM waiting to be
+   * converted, so that a VM's time on its checkpoint holds no other volume's checkpoints.
    */
-  async step<T>(fn: () => Promise<T>): Promise<T> {
-    const done = await this.#calls.acquire([]);
-    try {
-      return await fn();
-    } finally {
-      done();
-    }
+  checkpointStep<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.#steps.run(this.#rankOf(key), fn, this.#groupOf(key));
   }
 
-  /** A VM has its checkpoint: waits for every other VM, then for the shadow copies. */
-  async arrive(checkpoint: HostCheckpoint): Promise<Map<string, ShadowCopy | null>> {
-    this.#arrived++;
-    this.#frozenFiles.push(...checkpoint.disks.map((d) => d.path));
-    this.#check();
-    await this.#barrier;
-    this.#shadows ??= this.#takeShadows();
-    return this.#shadows;
+  /**
+   * Exports and converts a VM's checkpoint (`fn`) once a step is free, before any VM still to
+   * take its checkpoint, first come first served: every VM of a volume has its checkpoint by
+   * then, and each is converted as soon as a step is free instead of every VM's call being in
+   * flight together (each conversion queued behind every export).
+   */
+  conversionStep<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#steps.run(-1, fn);
+  }
+
+  /** VMs ranked by the volumes they are on (then as declared): the checkpoints go volume after volume. */
+  #rankOf(key: string): number {
+    if (!this.#ranks) {
+      const order = [...this.#declared.keys()].map((k, i) => ({ k, i, by: this.#groupOf(k) }));
+      order.sort((a, b) => (a.by < b.by ? -1 : a.by > b.by ? 1 : a.i - b.i));
+      this.#ranks = new Map(order.map((o, rank) => [o.k, rank]));
+    }
+    return this.#ranks.get(key) ?? this.#ranks.size;
+  }
+
+  /** The volumes a VM is on, as one key: VMs of one key take their checkpoints together. */
+  #groupOf(key: string): string {
+    return [...(this.#declared.get(key) ?? [])].sort().join("\u0000");
+  }
+
+  /**
+   * VM `key` has its checkpoint: waits for the shadow copy of every volume its frozen files are
+   * on, each taken once every VM declared on that volume has its checkpoint (or ended before).
+   * A volume whose shadow copy was asked for before this checkpoint existed (the VM's disks are
+   * on a volume it did not declare) maps to null: its files there are not frozen in it.
+   */
+  async arrive(key: string, checkpoint: HostCheckpoint): Promise<Map<string, ShadowCopy | null>> {
+    const roots = [...new Set(checkpoint.disks.map((d) => volumeRootOf(d.path, this.volumes)))];
+    const late = new Set<string>();
+    for (const r of roots) {
+      const v = this.#volume(r);
+      if (v.started) late.add(r);
+      else v.frozen++;
+    }
+    this.#done(key);
+    const out = new Map<string, ShadowCopy | null>();
+    for (const r of roots) out.set(r, late.has(r) ? null : await this.#volume(r).shadow);
+    return out;
   }
 
   /**
    * A VM that arrived is done with its checkpoint's set-wide part (converted, or removed to go
-   * on without the shadow copy): waits until every VM that arrived is, so the conversions run one
+   * on without the shadow copy): waits until every VM of the set is, so the conversions run one
    * after another with no copy between them, then the copies start.
    */
   settle(): Promise<void> {
-    this.#settled++;
-    if (this.#settled >= this.#arrived) this.#copy();
-    return this.#allSettled;
+    this.#passed();
+    return this.#allThrough;
   }
 
   /** A VM ended without reaching its checkpoint (`wasReady`: after {@link ready}): no one waits for it. */
-  depart(wasReady: boolean): void {
-    this.#departed++;
-    this.#check();
+  depart(key: string, wasReady: boolean): void {
+    this.#done(key);
+    this.#passed();
     if (!wasReady) {
       this.#leftUnready++;
       this.#checkReady();
     }
   }
 
-  #check(): void {
-    if (this.#arrived + this.#departed >= this.expected) this.#release();
+  #passed(): void {
+    if (++this.#through >= this.expected) this.#copy();
   }
 
-  async #takeShadows(): Promise<Map<string, ShadowCopy | null>> {
-    const roots = [...new Set(this.#frozenFiles.map((f) => volumeRootOf(f, this.volumes)))];
-    const out = new Map<string, ShadowCopy | null>();
-    for (const root of roots) {
-      try {
-        const s = await createShadowCopy(this.cimv2, root);
-        this.#taken.push(s);
-        out.set(root, s);
-        this.events.info(`Shadow copy ${s.id} of volume '${root}' freezes the checkpoints of the set on it`);
-      } catch (e) {
-        out.set(root, null);
-        this.events.warning(`No storage snapshot of volume '${root}' (${toHvbError(e).message}); its VMs are backed up without one, each from its own checkpoint`, "StorageSnapshotUnavailable");
-      }
+  /** VM `key` has its checkpoint or has ended: the volumes it was declared on wait no more for it. */
+  #done(key: string): void {
+    for (const r of this.#declared.get(key) ?? []) this.#volume(r).waiting.delete(key);
+    for (const [r, v] of this.#volumes) {
+      if (v.started || v.waiting.size > 0 || v.frozen === 0) continue;
+      v.started = true;
+      // No VM starts its checkpoint while a shadow copy is taken: the VMs it freezes are
+      // converted first, and a checkpoint started meanwhile would run through all of that.
+      this.#steps.hold();
+      const taking = this.#shadowChain.then(() => this.#takeShadow(r));
+      this.#shadowChain = taking;
+      void taking.then((shadow) => {
+        v.resolve(shadow);
+        this.#steps.unhold();
+      });
     }
-    return out;
+  }
+
+  #volume(root: string): VolumeState {
+    let v = this.#volumes.get(root);
+    if (!v) {
+      let resolve!: (s: ShadowCopy | null) => void;
+      const shadow = new Promise<ShadowCopy | null>((r) => (resolve = r));
+      v = { waiting: new Set(), frozen: 0, shadow, resolve, started: false };
+      this.#volumes.set(root, v);
+    }
+    return v;
+  }
+
+  async #takeShadow(root: string): Promise<ShadowCopy | null> {
+    try {
+      const s = await createShadowCopy(this.cimv2, root);
+      this.#taken.push(s);
+      this.events.info(`Shadow copy ${s.id} of volume '${root}' freezes the checkpoints of the set on it`);
+      return s;
+    } catch (e) {
+      this.events.warning(`No storage snapshot of volume '${root}' (${toHvbError(e).message}); its VMs are backed up without one, each from its own checkpoint`, "StorageSnapshotUnavailable");
+      return null;
+    }
   }
 
   /** Deletes every shadow copy taken (a failure is a warning naming the copy to remove by hand). */
   async finish(): Promise<void> {
+    await this.#shadowChain.catch(() => undefined);
     for (const s of this.#taken.splice(0)) {
       try {
         await deleteShadowCopy(this.cimv2, s);
@@ -152,8 +240,89 @@ export class StorageSnapshotRun {
   }
 }
 
+/**
+ * At most `limit` steps at once; a free step goes to the waiting step of lowest rank, and among
+ * equal ranks to the earliest. Steps asked for in one turn of the event loop (every VM released
+ * by {@link StorageSnapshotRun.ready} at once) are ranked together before any starts.
+ */
+class StepQueue {
+  #busy = 0;
+  #seq = 0;
+  #pumpSoon = false;
+  #held = 0;
+  /** Steps running per group (checkpoints of VMs on the same volumes). */
+  readonly #groups = new Map<string, number>();
+  readonly #waiting: Array<{ rank: number; seq: number; group: string | undefined; start: () => void }> = [];
+  constructor(private readonly limit: number) {}
+
+  /** Until as many {@link unhold} calls: only steps of negative rank (conversions) start. */
+  hold(): void {
+    this.#held++;
+  }
+
+  /** Ends one {@link hold}; the steps asked for in this turn of the event loop are ranked first. */
+  unhold(): void {
+    this.#held--;
+    this.#pumpLater();
+  }
+
+  /**
+   * Runs `fn` as a step of `rank`. A step of a `group` starts only while no step of another
+   * group runs: the checkpoints of one volume's VMs end before those of the next volume's start,
+   * so the first volume's shadow copy and conversions come before them.
+   */
+  async run<T>(rank: number, fn: () => Promise<T>, group?: string): Promise<T> {
+    await new Promise<void>((start) => {
+      this.#waiting.push({ rank, seq: this.#seq++, group, start });
+      this.#pumpLater();
+    });
+    try {
+      return await fn();
+    } finally {
+      this.#busy--;
+      if (group !== undefined) {
+        const n = this.#groups.get(group)! - 1;
+        if (n === 0) this.#groups.delete(group);
+        else this.#groups.set(group, n);
+      }
+      // In a later turn: what the step's end sets off (a shadow copy, which holds the
+      // checkpoints; conversions) is asked for first.
+      this.#pumpLater();
+    }
+  }
+
+  #pumpLater(): void {
+    if (this.#pumpSoon) return;
+    this.#pumpSoon = true;
+    setImmediate(() => {
+      this.#pumpSoon = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#busy < this.limit && this.#waiting.length > 0) {
+      let best = 0;
+      for (let i = 1; i < this.#waiting.length; i++) {
+        const w = this.#waiting[i]!;
+        const b = this.#waiting[best]!;
+        if (w.rank < b.rank || (w.rank === b.rank && w.seq < b.seq)) best = i;
+      }
+      const next = this.#waiting[best]!;
+      if (this.#held > 0 && next.rank >= 0) return;
+      if (next.group !== undefined && [...this.#groups.keys()].some((g) => g !== next.group)) return;
+      this.#waiting.splice(best, 1);
+      this.#busy++;
+      if (next.group !== undefined) this.#groups.set(next.group, (this.#groups.get(next.group) ?? 0) + 1);
+      next.start();
+    }
+  }
+}
+
 /** One VM's part, read by the backup set. */
 export interface SnapshotVmState {
+  /** The VM's key in the set (its id), as declared to StorageSnapshotRun. */
+  key: string;
   /** The VM reached its checkpoint call (StorageSnapshotRun.ready). */
   ready: boolean;
   /** The VM took its checkpoint and reached the barrier (else the set must not wait for it). */
@@ -182,7 +351,7 @@ export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: 
       // backup must not retry it as one), so the VM goes on from its own checkpoint.
       const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), "hvb-config-"));
       try {
-        vm.early = await run.step(async () => {
+        vm.early = await run.conversionStep(async () => {
           const exported = await host.exportConfiguration(cp, exportDir);
           return { checkpointId: cp.instanceId, referencePoint: await host.convertToReferencePoint(cp), exportDir, exported };
         });
@@ -210,9 +379,9 @@ export function storageSnapshotHost(host: HostApi, run: StorageSnapshotRun, vm: 
         vm.ready = true;
         await run.ready();
       }
-      const cp = await run.step(() => host.createRecoveryCheckpoint(...args));
+      const cp = await run.checkpointStep(vm.key, () => host.createRecoveryCheckpoint(...args));
       vm.arrived = true;
-      const shadows = await run.arrive(cp);
+      const shadows = await run.arrive(vm.key, cp);
       let settled = false;
       const settle = (): Promise<void> => {
         settled = true;
