@@ -73,10 +73,11 @@ function New-RecoveryBackup {
         At most this many VMs at once per host or cluster node (the core's --per-host; by
         default no limit, 1 on a failover cluster).
     .PARAMETER StorageSnapshot
-        Take one storage snapshot for the whole run: every VM takes its recovery checkpoint, one
-        volume shadow copy is made per volume involved, every checkpoint becomes its reference
-        point at once, and the disks are copied from the shadow copies. VMs are back on their
-        own disks within seconds however long the copy takes. Where the host has no usable
+        Take one storage snapshot for the whole run: the VMs take their recovery checkpoints
+        volume after volume, one volume shadow copy is made per volume involved as soon as its
+        VMs have theirs, those checkpoints become their reference points right after it, and the
+        disks are copied from the shadow copies. VMs are back on their own disks within seconds
+        however long the copy takes. Where the host has no usable
         shadow copy provider a warning says so and each VM is backed up from its own checkpoint.
     .PARAMETER PassThroughDisk
         What to do with a VM that has pass-through disks (host disks given to the guest, which

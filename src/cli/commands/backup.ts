@@ -31,9 +31,10 @@ export const BACKUP_USAGE = `Usage: hvbackup backup (--vm N|PATTERN [--vm ...] |
   --parallel K                back up at most K VMs at once (default 2); one VM's failure does not stop the others
   --per-volume K              at most K VMs at once whose disks share a volume (default: no limit; 1 on a cluster)
   --per-host K                at most K VMs at once per host or cluster node (default: no limit; 1 on a cluster)
-  --storage-snapshot          one storage snapshot for the whole set: every VM takes its checkpoint, one volume
-                              shadow copy is taken per volume, every checkpoint becomes its reference point at
-                              once (VMs are back on their base disks within seconds), and the disks are copied
+  --storage-snapshot          one storage snapshot for the whole set: the VMs take their checkpoints volume
+                              after volume, one volume shadow copy per volume once its VMs have, their
+                              checkpoints become reference points right after it (VMs are back on their base
+                              disks within seconds), and the disks are copied
                               from the shadow copies (the limits then apply to the copies); without VSS a
                               warning says so and each VM is backed up from its own checkpoint
   --passthrough warn|refuse   a VM with pass-through disks (host disks given to the guest, which no
