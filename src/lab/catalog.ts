@@ -5,7 +5,7 @@
  */
 import type { CimInstance } from "../cim/mod";
 import { parseObjectPath, buildObjectPath } from "../cim/mod";
-import { allConfigurations } from "./host/configurations";
+import { type ConfigView, allConfigurations } from "./host/configurations";
 import { hostInstance, plannedInstance, vmInstance } from "./classes/computer_system";
 import { exportSettingDataInstance } from "./classes/export_setting_data";
 import { groupInstance, referencePointCollectionInstance, snapshotCollectionInstance } from "./classes/collections";
@@ -65,16 +65,19 @@ export const CLASSES: ClassDef[] = [
     name: "Msvm_VirtualSystemSettingData",
     supers: ["CIM_VirtualSystemSettingData", ...SETTING],
     list: (s) => allConfigurations(s).map((c) => vssdInstance(s, c)),
+    lookup: (s, _now, keys) => withInstanceId(configurationsOf(s, keys).map((c) => vssdInstance(s, c)), keys),
   },
   {
     name: "Msvm_ResourceAllocationSettingData",
     supers: ["CIM_ResourceAllocationSettingData", ...SETTING],
     list: (s) => allConfigurations(s).flatMap((c) => resourceInstances(s, c).filter((i) => i.__CLASS === "Msvm_ResourceAllocationSettingData")),
+    lookup: (s, _now, keys) => withInstanceId(configurationsOf(s, keys).flatMap((c) => resourceInstances(s, c).filter((i) => i.__CLASS === "Msvm_ResourceAllocationSettingData")), keys),
   },
   {
     name: "Msvm_StorageAllocationSettingData",
     supers: ["CIM_StorageAllocationSettingData", "CIM_ResourceAllocationSettingData", ...SETTING],
     list: (s) => allConfigurations(s).flatMap((c) => resourceInstances(s, c).filter((i) => i.__CLASS === "Msvm_StorageAllocationSettingData")),
+    lookup: (s, _now, keys) => withInstanceId(configurationsOf(s, keys).flatMap((c) => resourceInstances(s, c).filter((i) => i.__CLASS === "Msvm_StorageAllocationSettingData")), keys),
   },
   serviceClass("Msvm_VirtualSystemManagementService", "CIM_VirtualSystemManagementService"),
   serviceClass("Msvm_VirtualSystemSnapshotService", "CIM_VirtualSystemSnapshotService"),
@@ -160,6 +163,30 @@ export function classIsA(className: string, supers: readonly string[], wanted: s
 
 export function findClass(name: string): ClassDef | undefined {
   return CLASSES.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+/**
+ * The configurations whose settings an InstanceID can name: a configuration's settings carry
+ * `Microsoft:<configuration id>` first (paths.ts), so that one configuration when it exists,
+ * else every one. Looking up one resource used to list the resources of every configuration of
+ * the host (each VM's, each checkpoint's): most of reading one configuration's components.
+ */
+function configurationsOf(s: LabState, keys: Record<string, unknown>): ConfigView[] {
+  const all = allConfigurations(s);
+  const m = /^Microsoft:([^\\]+)/i.exec(String(keyOf(keys, "InstanceID") ?? ""));
+  const own = m ? all.filter((c) => c.configId.toLowerCase() === m[1]!.toLowerCase()) : [];
+  return own.length > 0 ? own : all;
+}
+
+/**
+ * The instance among `found` whose InstanceID is the path's (compared as WMI compares keys,
+ * ignoring case); the last one, as the listed index keeps the last of equal paths.
+ */
+function withInstanceId(found: CimInstance[], keys: Record<string, unknown>): CimInstance | undefined {
+  const id = String(keyOf(keys, "InstanceID") ?? "").toLowerCase();
+  let last: CimInstance | undefined;
+  for (const i of found) if (String(i["InstanceID"] ?? "").toLowerCase() === id) last = i;
+  return last;
 }
 
 /** A key's value from a parsed path (key names compare without case, as WMI's do). */
