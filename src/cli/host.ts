@@ -84,12 +84,15 @@ function jobStallFromEnvironment(): { jobStallMs?: number } {
  * The stop request (a cancel line from the module, SIGINT or SIGTERM: control.ts) reaches the
  * Hyper-V job being waited for, if any: it is terminated the documented way
  * (Msvm_ConcreteJob.RequestStateChange 4) instead of being left to run after the core stops.
+ * When no job is being waited for, the run stops at its next safe point and nothing is
+ * terminated: the next job waited for would be the cleanup's own (the DestroySnapshot removing
+ * the run's checkpoint), and a terminated merge leaves the checkpoint on the VM.
  */
 function cancelOnStop(): CancelRequest {
   const cancel: CancelRequest = { requested: false };
   const onStop = (): void => {
-    cancel.requested = true;
     cancel.reason = "stopped by the user";
+    if ((cancel.waiting ?? 0) > 0) cancel.requested = true;
   };
   if (stopSignal.aborted) onStop();
   else stopSignal.addEventListener("abort", onStop, { once: true });
