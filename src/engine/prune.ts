@@ -66,7 +66,11 @@ export function pruneVm(repo: Repository, vmNameOrId: string, keep: number, even
       const into = catalog.points.find((p) => p.id === pending.intoId);
       if (into) removeMergeLeftovers(store, into);
     }
-    for (const orphan of store.removeOrphans(catalog)) events.info(`Removed '${orphan}', left by an interrupted run`);
+    for (const orphan of store.removeOrphans(catalog)) {
+      events.info(`Removed '${orphan}', left by an interrupted run`);
+      // A prune killed after its commit, before the folder went: that point is removed already.
+      if (orphan === pointId) removed.push(orphan);
+    }
     if (pointId !== undefined) {
       // Unless an interrupted run already removed it.
       if (!removed.includes(pointId)) {
@@ -191,9 +195,6 @@ function finishMerge(store: VmStore, catalog: Catalog): void {
     writeManifest(path.join(intoDir, MANIFEST_FILE), mine);
     crashPoint("prune-manifest-written");
   }
-  rmSync(fromDir, { recursive: true, force: true });
-  fsyncDir(path.dirname(fromDir));
-
   const c = store.readCatalog();
   c.points = c.points.filter((p) => p.id !== from.id);
   const rec = c.points.find((p) => p.id === into.id)! as PointRecord;
@@ -202,7 +203,13 @@ function finishMerge(store: VmStore, catalog: Catalog): void {
   rec.disks = newDisks;
   rec.sizeBytes = treeSize(intoDir);
   c.pendingMerge = null;
-  store.writeCatalog(c);
+  store.writeCatalog(c);  // Only then the older point's folder goes: nothing refers to it any more. Deleted before the
+  // commit, a kill in between left a catalog naming a point whose folder was gone (or half
+  // gone), which the next prune refused; after it, a kill leaves an orphan that the next run
+  // removes (removeOrphans).
+  crashPoint("prune-committed");
+  rmSync(fromDir, { recursive: true, force: true });
+  fsyncDir(path.dirname(fromDir));
 }
 
 /**

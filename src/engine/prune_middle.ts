@@ -63,9 +63,6 @@ export function finishMiddleMerge(store: VmStore, catalog: Catalog): void {
     writeManifest(path.join(intoDir, MANIFEST_FILE), mine);
     crashPoint("prune-manifest-written");
   }
-  rmSync(fromDir, { recursive: true, force: true });
-  fsyncDir(path.dirname(fromDir));
-
   const c = store.readCatalog();
   c.points = c.points.filter((p) => p.id !== from.id);
   const rec = c.points.find((p) => p.id === into.id)!;
@@ -73,7 +70,13 @@ export function finishMiddleMerge(store: VmStore, catalog: Catalog): void {
   rec.disks = rec.disks.map((d) => (storedBytes.has(d.index) ? { ...d, storedBytes: storedBytes.get(d.index)! } : d));
   rec.sizeBytes = treeSize(intoDir);
   c.pendingMerge = null;
-  store.writeCatalog(c);
+  store.writeCatalog(c);  // Only then the older point's folder goes: nothing refers to it any more. Deleted before the
+  // commit, a kill in between left a catalog naming a point whose folder was gone (or half
+  // gone), which the next prune refused; after it, a kill leaves an orphan that the next run
+  // removes (removeOrphans).
+  crashPoint("prune-committed");
+  rmSync(fromDir, { recursive: true, force: true });
+  fsyncDir(path.dirname(fromDir));
 }
 
 /**
