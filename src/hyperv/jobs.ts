@@ -189,6 +189,10 @@ async function waitJob(ctx: ClientContext, jobPath: string, method: string, subj
     return await pollJob(ctx, jobPath, method, subject, target);
   } finally {
     ctx.cancel.waiting = (ctx.cancel.waiting ?? 1) - 1;
+    // A stop that came during waits that all ended on their own is not carried over to the next
+    // job waited for (the cleanup's own, e.g. the DestroySnapshot removing the run's checkpoint,
+    // which a terminate would leave on the VM): the run stops at its next safe point.
+    if (ctx.cancel.waiting <= 0) ctx.cancel.requested = false;
   }
 }
 

@@ -53,6 +53,7 @@ export type {
 } from "./host/model";
 export type { ReferencedCheckpoint } from "./host/planned_checkpoints";
 export type { LabJobs, JobFileBook, UnfinishedJob } from "./host/job_store";
+export type { PendingMerge, MergeChange } from "./host/pending_merges";
 export { guestWriteInLab } from "./host/host_ops";
 export { EnabledState, KNOWN_CONFIG_VERSIONS, stateName, vmByName, type VmStateName } from "./host/model";
 export { LOCK_FILE, withLabLock } from "./host/state_store";

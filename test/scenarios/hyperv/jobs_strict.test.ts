@@ -82,6 +82,26 @@ describe("long jobs", () => {
     // Delivered once: the next call (e.g. the cleanup) runs normally.
     expect(cancel.requested).toBe(false);
   });
+
+  it("a stop that comes while a job ends on its own is not carried over to the next job (the cleanup's merge completes and the checkpoint goes)", async () => {
+    const lab = newLab({ jobDurationMs: 30 });
+    addVm(lab, { name: "a", diskSizes: [16 * MiB] });
+    const cancel: { requested: boolean; waiting?: number } = { requested: false };
+    // The stop comes on the last progress report of CreateSnapshot's job, the poll that sees it completed.
+    const hv = new HyperVClient(lab.session, {
+      pollMs: 5,
+      cancel,
+      onJobProgress: (percent) => {
+        if (percent === 100 && (cancel.waiting ?? 0) > 0) cancel.requested = true;
+      },
+    });
+    const cp = await hv.createRecoveryCheckpoint(await hv.findVm("a"), "crash");
+    // The run's cleanup: its DestroySnapshot must merge, not be terminated (a terminated merge leaves the checkpoint).
+    await hv.destroyCheckpoint(cp);
+    const jobs = readLabState(lab.dir).jobs.list().filter((j) => j.method === "DestroySnapshot");
+    expect(jobs.map((j) => j.terminatedAt)).toEqual([undefined]);
+    expect(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'")).toEqual([]);
+  });
 });
 
 describe("failure detail (issue 13 A11)", () => {
