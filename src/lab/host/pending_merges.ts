@@ -61,11 +61,6 @@ export function dropMerge(state: LabState, jobId: string): void {
   else delete state.pendingMerges;
 }
 
-/** A host crash ends every job: merges not yet done are dropped. */
-export function dropAllMerges(state: LabState): void {
-  delete state.pendingMerges;
-}
-
 /**
  * Applies the merges whose jobs completed by `now`, oldest first, and drops those whose jobs
  * ended otherwise. The caller holds the lab lock and commits; returns the files to delete after
