@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { isJobActive, toCimDtd20, type CimInstance } from "../../src/cim/mod";
 import { openDisk } from "../../src/disks/mod";
-import { createVm, type NewVmOptions } from "../../src/lab/mod";
+import { attachSharedDisks, createGroup, createVhdSet, createVm, type NewVmOptions, vmByName } from "../../src/lab/mod";
 import type { LabConfig } from "../../src/lab/mod";
 import { LabCimSession } from "../../src/lab/mod";
 import { initLab, mutateLab, hostRunsConfigVersion, MAX_CONFIG_VERSION, defaultHostVersion } from "../../src/lab/mod";
@@ -70,6 +70,37 @@ export async function call(lab: TestLab, path: string, method: string, args: Rec
   }
   const affected = lab.session.associatorsSync(job.__PATH, { assocClass: "CIM_AffectedJobElement" });
   return { result, job, affected };
+}
+
+/** Invokes without waiting: the raw ReturnValue (and Job) of the call. */
+export function invoke(lab: TestLab, target: string, method: string, args: Record<string, unknown>): Record<string, unknown> {
+  return lab.session.invokeMethodSync(target, method, asText(lab, args)) as Record<string, unknown>;
+}
+
+export function jobState(lab: TestLab, job: unknown): number {
+  return Number(lab.session.getInstanceSync(String(job))["JobState"]);
+}
+
+/** Polls a job until it leaves the active states; returns its final JobState. */
+export async function untilEnded(lab: TestLab, job: unknown): Promise<number> {
+  for (;;) {
+    const state = jobState(lab, job);
+    if (!isJobActive(state)) return state;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A lab with VMs a and b sharing the VHD Set cs/Data.vhds, in group g (a guest cluster). */
+export function clusterLab(config: Partial<LabConfig> = {}): { lab: TestLab; vhds: string; group: string } {
+  const lab = newLab(config);
+  const vhds = path.join(lab.dir, "cs", "Data.vhds");
+  mutateLab(lab.dir, (s) => createVhdSet(s, vhds, 8 * MiB, Date.now()));
+  for (const n of ["a", "b"]) {
+    addVm(lab, { name: n });
+    mutateLab(lab.dir, (s) => attachSharedDisks(s, vmByName(s, n), [vhds]));
+  }
+  mutateLab(lab.dir, (s) => createGroup(s, "g", ["a", "b"], Date.now()));
+  return { lab, vhds, group: one(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemCollection WHERE ElementName='g'")).__PATH };
 }
 
 /**

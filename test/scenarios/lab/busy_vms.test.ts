@@ -5,32 +5,15 @@
  */
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isJobActive, type CimInstance } from "../../../src/cim/mod";
+import { type CimInstance } from "../../../src/cim/mod";
 import { embeddedInstance } from "../../../src/cim/mod";
-import { EnabledState, attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, vmByName } from "../../../src/lab/mod";
-import { MiB, addVm, asText, call, convert, newLab, one, recoveryCheckpoint, servicePath, snapshotSettings, vmPath, type TestLab } from "../../support/lab";
+import { EnabledState, createGroup, mutateLab, readLabState, vmByName } from "../../../src/lab/mod";
+import { MiB, addVm, call, clusterLab, invoke, jobState, untilEnded, convert, newLab, one, recoveryCheckpoint, servicePath, snapshotSettings, vmPath, type TestLab } from "../../support/lab";
 
 const SNAP_SVC = "Msvm_VirtualSystemSnapshotService";
 
 function stall(lab: TestLab, method: string | undefined): void {
   mutateLab(lab.dir, (s) => void (s.config.stallMethods = method ? [method] : []));
-}
-
-/** Invokes without waiting: the raw ReturnValue (and Job) of the call. */
-function invoke(lab: TestLab, target: string, method: string, args: Record<string, unknown>): Record<string, unknown> {
-  return lab.session.invokeMethodSync(target, method, asText(lab, args)) as Record<string, unknown>;
-}
-
-function jobState(lab: TestLab, job: unknown): number {
-  return Number(lab.session.getInstanceSync(String(job))["JobState"]);
-}
-
-async function untilEnded(lab: TestLab, job: unknown): Promise<number> {
-  for (;;) {
-    const state = jobState(lab, job);
-    if (!isJobActive(state)) return state;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function exportOf(lab: TestLab, vm: string, snapshot: CimInstance): Record<string, unknown> {
@@ -135,15 +118,7 @@ describe("calls on a VM a merge job works on", () => {
   });
 
   it("a group's stalled merge holds the VHD Set its members share: GetVirtualDiskChanges on the .vhds is refused, in whatever case its path is given", async () => {
-    const lab = newLab({ jobDurationMs: 50 });
-    const vhds = path.join(lab.dir, "cs", "Data.vhds");
-    mutateLab(lab.dir, (s) => createVhdSet(s, vhds, 8 * MiB, Date.now()));
-    for (const n of ["a", "b"]) {
-      addVm(lab, { name: n });
-      mutateLab(lab.dir, (s) => attachSharedDisks(s, vmByName(s, n), [vhds]));
-    }
-    mutateLab(lab.dir, (s) => createGroup(s, "g", ["a", "b"], Date.now()));
-    const group = one(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemCollection WHERE ElementName='g'")).__PATH;
+    const { lab, vhds, group } = clusterLab({ jobDurationMs: 50 });
     const collSvc = servicePath(lab, "Msvm_CollectionSnapshotService");
     const ims = servicePath(lab, "Msvm_ImageManagementService");
     const take = async () => String((await call(lab, collSvc, "CreateSnapshot", { Collection: group, SnapshotSettings: snapshotSettings(2), SnapshotType: 2 })).result["ResultingSnapshotCollection"]);

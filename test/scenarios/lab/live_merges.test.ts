@@ -8,28 +8,11 @@
  */
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { isJobActive } from "../../../src/cim/mod";
 import { crashHost, createGroup, guestWriteInLab, mutateLab, readLabState } from "../../../src/lab/mod";
-import { addVm, allChanges, asText, call, MiB, newLab, one, readBytes, recoveryCheckpoint, servicePath, snapshotSettings, type TestLab } from "../../support/lab";
+import { addVm, allChanges, call, invoke, jobState, untilEnded, MiB, newLab, one, readBytes, recoveryCheckpoint, servicePath, snapshotSettings, type TestLab } from "../../support/lab";
 
 const SNAP_SVC = "Msvm_VirtualSystemSnapshotService";
 const RECOVERY = "SELECT * FROM Msvm_VirtualSystemSettingData WHERE VirtualSystemType='Microsoft:Hyper-V:Snapshot:Recovery'";
-
-function invoke(lab: TestLab, target: string, method: string, args: Record<string, unknown>): Record<string, unknown> {
-  return lab.session.invokeMethodSync(target, method, asText(lab, args)) as Record<string, unknown>;
-}
-
-function jobState(lab: TestLab, job: unknown): number {
-  return Number(lab.session.getInstanceSync(String(job))["JobState"]);
-}
-
-async function untilEnded(lab: TestLab, job: unknown): Promise<number> {
-  for (;;) {
-    const state = jobState(lab, job);
-    if (!isJobActive(state)) return state;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 
 /** The file VM `name`'s first disk runs on now, as the lab records it. */

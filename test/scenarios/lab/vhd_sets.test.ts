@@ -6,24 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { attachSharedDisks, createGroup, createVhdSet, mutateLab, readLabState, sharedWriteInLab, vmByName } from "../../../src/lab/mod";
+import { readLabState, sharedWriteInLab } from "../../../src/lab/mod";
 import { openDisk } from "../../../src/disks/mod";
 import { embeddedInstance } from "../../../src/cim/mod";
-import { MiB, addVm, call, cli, newLab, one, servicePath, snapshotSettings, type TestLab } from "../../support/lab";
+import { MiB, call, cli, clusterLab, newLab, servicePath, snapshotSettings, type TestLab } from "../../support/lab";
 
 const IMS = "Msvm_ImageManagementService";
-
-function clusterLab(): { lab: TestLab; vhds: string; group: string } {
-  const lab = newLab();
-  const vhds = path.join(lab.dir, "cs", "Data.vhds");
-  mutateLab(lab.dir, (s) => createVhdSet(s, vhds, 8 * MiB, Date.now()));
-  for (const n of ["a", "b"]) {
-    addVm(lab, { name: n });
-    mutateLab(lab.dir, (s) => attachSharedDisks(s, vmByName(s, n), [vhds]));
-  }
-  mutateLab(lab.dir, (s) => createGroup(s, "g", ["a", "b"], Date.now()));
-  return { lab, vhds, group: one(lab.session.querySync("SELECT * FROM Msvm_VirtualSystemCollection WHERE ElementName='g'")).__PATH };
-}
 
 async function setInfo(lab: TestLab, vhds: string, paths = false): Promise<Record<string, unknown>> {
   const w = await call(lab, servicePath(lab, IMS), "GetVHDSetInformation", { VHDSetPath: vhds, AdditionalInformation: paths ? [2] : null });
