@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -17,6 +18,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Two workers even on two cores: most of a test's time is spent waiting for child processes
+    // (the CLI, the lab, PowerShell), so a second worker roughly halves the suite's wall time.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ["test/global_setup.ts"],
     reporters: ["default", "./test/summary_reporter.ts"],
   },
