@@ -59,7 +59,7 @@ export interface HyperVClientOptions {
   jobStallMs?: number;
   /** Set `requested` to stop the run: the job being waited for is terminated (see jobs.ts). */
   cancel?: CancelRequest;
-  /** Delay between polls of a running job in ms (default 250). */
+  /** The longest delay between polls of a running job in ms (default 250); the first polls come sooner (jobPollDelay). */
   pollMs?: number;
   /** Called when a job's PercentComplete or status text changes. */
   onJobProgress?: (percent: number, description: string) => void;

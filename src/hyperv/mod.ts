@@ -42,7 +42,7 @@ export { type VhdSetInfo, type VhdSnapshotInfo, plainGuid } from "./vhd_sets";
 export { rctIdAt } from "./reference_points";
 export { type CheckpointKind, type RecoveryCheckpointOptions, createRecoveryCheckpoint, listCheckpoints } from "./checkpoints";
 export { type ExportOptions, type ImportOptions, exportedDefinitionFile, exportConfiguration, importSystemDefinition } from "./export_import";
-export { DEFAULT_JOB_STALL_MS, DEFAULT_POLL_MS, type CancelRequest, type ClientContext } from "./jobs";
+export { DEFAULT_JOB_STALL_MS, DEFAULT_POLL_MS, jobPollDelay, type CancelRequest, type ClientContext } from "./jobs";
 export type { AssociatorsOptions, CimInstance, CimMethodResult, CimSession } from "../cim/mod";
 export { openWmiSession } from "./transports/wmi_session";
 export { type HostVolume, listVolumes, volumeRootOf } from "./volumes";

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HvbError } from "../../../src/base/mod";
 import { HyperVClient } from "../../../src/hyperv/hyperv_client";
+import { jobPollDelay } from "../../../src/hyperv/jobs";
 import { HyperVMethodError } from "../../../src/hyperv/method_errors";
 import { parseInstanceXml, toCimDtd20 } from "../../../src/cim/mod";
 import { DB01_ID, WEB01_ID, standardFakeHost } from "./_fake_host";
@@ -215,6 +216,28 @@ describe("HyperVClient: the host's class schemas (Windows Server 2016 lacks 1703
     // What the client did before it read the schema: send every property it knows of.
     const schema = await host.session.getClass("Msvm_VirtualSystemExportSettingData");
     expect(() => toCimDtd20(schema, { __CLASS: schema.className, DisableDifferentialOfIgnoredStorage: true })).toThrow(/Not found/);
+  });
+});
+
+describe("HyperVClient: how often a job is polled", () => {
+  it("polls soon after the call, then backs off to pollMs", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 40].map((n) => jobPollDelay(n, 250))).toEqual([20, 40, 80, 160, 250, 250, 250, 250]);
+    expect([0, 1, 2].map((n) => jobPollDelay(n, 25))).toEqual([20, 25, 25]);
+    expect([0, 1].map((n) => jobPollDelay(n, 1))).toEqual([1, 1]);
+  });
+
+  it("a job's wait sleeps by that schedule between its polls (an export running for 3 polls: 20, 40, 80 ms, not 250 three times)", async () => {
+    const host = standardFakeHost();
+    const hv = new HyperVClient(host.session, { pollMs: 250 });
+    const vm = await hv.findVm("web01");
+    const cp = await hv.createRecoveryCheckpoint(vm, "crash");
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    try {
+      await hv.exportConfiguration(cp, "/backup/staging");
+      expect(spy.mock.calls.map((c) => c[1])).toEqual([20, 40, 80]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
