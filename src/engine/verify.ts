@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { HvbError } from "../base/mod";
 import type { Repository, VmStore } from "../repository/mod";
 import { checkPoints } from "../repository/mod";
-import { checkVhdx } from "../vhdx/mod";
-import { VhdxImage } from "../vhdx/mod";
+import { type VhdxImage } from "../vhdx/mod";
+import { ChainImages } from "./chain_images";
 import { deepCheckDisk } from "./deep_verify";
 import { startSharedPool } from "./pipeline/worker_pool";
 import type { EngineEvents } from "./events";
@@ -92,43 +92,47 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
     problem(catalog.pendingMerge.intoId, null, `an interrupted prune is merging '${catalog.pendingMerge.fromId}' into it: run 'hvbackup prune' again to finish`);
   }
   const total = catalog.points.length;
-  catalog.points.forEach((point, n) => {
-    events.progress({ activity: `Verifying ${catalog.vmName}`, status: point.id, percent: Math.floor((n / Math.max(total, 1)) * 100) });
-    report.pointsChecked++;
-    const manifest = checked.manifests.get(point.id);
-    // A point whose files are not what the catalog says is not read further: its files may be
-    // anything (a FIFO, a link out of the repository).
-    if (!manifest || bad.has(point.id)) return;
-    for (const disk of point.disks) {
-      const file = store.pointFile(point.id, disk.file);
-      const check = checkVhdx(file);
-      for (const p of check.problems) problem(point.id, disk.index, p);
-      if (check.ok) for (const p of redundantCopyProblems(file)) problem(point.id, disk.index, p);
-      if (!check.ok || !deep) continue;
-      const md = manifest.disks.find((d) => d.index === disk.index);
-      if (!md) {
-        problem(point.id, disk.index, "the manifest does not list this disk");
-        continue;
-      }
-      let image: VhdxImage | undefined;
-      try {
-        image = VhdxImage.open(file);
-        for (const p of deepCheckDisk(image, md)) problem(point.id, disk.index, p);
-        // An increment stores exactly the units its manifest lists: data in any other unit
-        // would change what restore gives without the manifest saying so.
-        if (image.type === "differencing") {
-          for (const u of unitsOf(image.dataRanges("file"), md.unitSize, image.virtualSize)) {
-            if (!(String(u) in md.units)) problem(point.id, disk.index, `the file holds data at offset ${u * md.unitSize} that the manifest does not list`);
-          }
+  // Each disk's chain is opened once, from the newest point, when no point was found damaged
+  // (else every point opens its own chain, as before: a damaged point's files may be anything).
+  const images = new ChainImages();
+  const newest = bad.size === 0 ? catalog.points[total - 1] : undefined;
+  try {
+    catalog.points.forEach((point, n) => {
+      events.progress({ activity: `Verifying ${catalog.vmName}`, status: point.id, percent: Math.floor((n / Math.max(total, 1)) * 100) });
+      report.pointsChecked++;
+      const manifest = checked.manifests.get(point.id);
+      // A point whose files are not what the catalog says is not read further: its files may be
+      // anything (a FIFO, a link out of the repository).
+      if (!manifest || bad.has(point.id)) return;
+      for (const disk of point.disks) {
+        const file = store.pointFile(point.id, disk.file);
+        const newestDisk = newest?.disks.find((d) => d.index === disk.index);
+        const image = openChecked(images, file, newestDisk && store.pointFile(newest!.id, newestDisk.file), (p) => problem(point.id, disk.index, p));
+        if (image) for (const p of redundantCopyProblems(file)) problem(point.id, disk.index, p);
+        if (!image || !deep) continue;
+        const md = manifest.disks.find((d) => d.index === disk.index);
+        if (!md) {
+          problem(point.id, disk.index, "the manifest does not list this disk");
+          continue;
         }
-      } catch (e) {
-        if (!(e instanceof HvbError)) throw e;
-        problem(point.id, disk.index, e.message);
-      } finally {
-        image?.close();
+        try {
+          for (const p of deepCheckDisk(image, md)) problem(point.id, disk.index, p);
+          // An increment stores exactly the units its manifest lists: data in any other unit
+          // would change what restore gives without the manifest saying so.
+          if (image.type === "differencing") {
+            for (const u of unitsOf(image.dataRanges("file"), md.unitSize, image.virtualSize)) {
+              if (!(String(u) in md.units)) problem(point.id, disk.index, `the file holds data at offset ${u * md.unitSize} that the manifest does not list`);
+            }
+          }
+        } catch (e) {
+          if (!(e instanceof HvbError)) throw e;
+          problem(point.id, disk.index, e.message);
+        }
       }
-    }
-  });
+    });
+  } finally {
+    images.close();
+  }
   // A point is restorable only if every point it depends on is intact.
   for (const point of catalog.points) {
     let damaged = bad.has(point.id);
@@ -140,4 +144,26 @@ function verifyVm(store: VmStore, deep: boolean, report: VerifyReport, events: E
     }
     if (damaged) report.damagedPoints.push(`${catalog.vmName}/${point.id}`);
   }
+}
+
+/**
+ * The structural check of one point's disk file (what `hvbackup vhdx check` does: headers, log,
+ * regions, metadata, its BAT, and its chain opening with matching parent linkage), on the image
+ * {@link ChainImages} holds for it; the problems are reported and the image returned when there
+ * are none. Each file's BAT is checked once, by its own point: checking every ancestor's BAT
+ * again for each point made the structure checks grow with the square of the chain's length,
+ * and a problem in an ancestor already damages every point that depends on it.
+ */
+function openChecked(images: ChainImages, file: string, newestFile: string | undefined, problem: (message: string) => void): VhdxImage | undefined {
+  let image: VhdxImage;
+  try {
+    image = images.imageFor(file, newestFile);
+  } catch (e) {
+    if (!(e instanceof HvbError)) throw e;
+    problem(e.message);
+    return undefined;
+  }
+  const problems = image.checkBat();
+  for (const p of problems) problem(`Invalid VHDX file '${image.path}': ${p}`);
+  return problems.length === 0 ? image : undefined;
 }

@@ -5,6 +5,7 @@ import { HvbError, readRegularFile } from "../base/mod";
 import type { Catalog, PointRecord } from "./catalog";
 import { LIMITS } from "./catalog_schema";
 import { type DiskFacts, isInside, readDiskFacts, realFileInside, realFolderInside } from "./file_facts";
+import { RealPaths } from "./real_paths";
 import { MANIFEST_FILE } from "./layout";
 import type { Manifest } from "./manifest";
 import type { VmStore } from "./repository";
@@ -63,6 +64,7 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
   };
   // Parents of the checked points are read too: a link is compared with the parent's file.
   const toRead = new Set<string>();
+  const paths = new RealPaths();
   for (const id of wanted) {
     const p = byId.get(id);
     if (!p) continue;
@@ -74,7 +76,7 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
     const check = wanted.has(p.id);
     let dir: string;
     try {
-      dir = realFolderInside(store.pointDir(p.id), store.dir, `folder of restore point ${p.id}`);
+      dir = realFolderInside(store.pointDir(p.id), store.dir, `folder of restore point ${p.id}`, paths);
     } catch (e) {
       if (check) problem(p.id, null, messageOf(e));
       continue;
@@ -83,7 +85,7 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
     report.disks.set(p.id, facts);
     for (const d of p.disks) {
       try {
-        facts.set(d.index, readDiskFacts(store.pointFile(p.id, d.file), dir, `disk ${d.index} of restore point ${p.id}`));
+        facts.set(d.index, readDiskFacts(store.pointFile(p.id, d.file), dir, `disk ${d.index} of restore point ${p.id}`, paths));
       } catch (e) {
         if (check && !merging.has(p.id)) problem(p.id, d.index, messageOf(e));
       }
@@ -91,7 +93,7 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
     if (!check) continue;
     let manifest: Manifest | undefined;
     try {
-      realFileInside(path.join(dir, MANIFEST_FILE), dir, `manifest of restore point ${p.id}`);
+      realFileInside(path.join(dir, MANIFEST_FILE), dir, `manifest of restore point ${p.id}`, paths);
       manifest = store.readManifest(p.id);
       report.manifests.set(p.id, manifest);
     } catch (e) {
@@ -100,7 +102,7 @@ export function checkPoints(store: VmStore, catalog: Catalog, options: CheckOpti
     if (manifest) {
       if (p.id !== catalog.pendingMerge?.intoId) compareManifest(catalog, p, manifest, problem);
       const hash = options.hashConfiguration;
-      checkConfiguration(store, p.id, dir, manifest, Array.isArray(hash) ? hash.includes(p.id) : hash === true, problem);
+      checkConfiguration(store, p.id, dir, manifest, Array.isArray(hash) ? hash.includes(p.id) : hash === true, problem, paths);
     }
     if (!merging.has(p.id) && manifest) checkUnlisted(p, dir, manifest, problem);
   }
@@ -168,11 +170,11 @@ function compareManifest(catalog: Catalog, p: PointRecord, m: Manifest, problem:
   }
 }
 
-function checkConfiguration(store: VmStore, id: string, dir: string, m: Manifest, hash: boolean, problem: (id: string, disk: number | null, message: string) => void): void {
+function checkConfiguration(store: VmStore, id: string, dir: string, m: Manifest, hash: boolean, problem: (id: string, disk: number | null, message: string) => void, paths: RealPaths): void {
   for (const f of m.configuration) {
     try {
       const file = store.pointFile(id, f.file);
-      realFileInside(file, dir, `configuration file '${f.file}' of restore point ${id}`);
+      realFileInside(file, dir, `configuration file '${f.file}' of restore point ${id}`, paths);
       if (!hash) continue;
       const bytes = readRegularFile(file, LIMITS.maxConfigurationFileSize, "configuration file");
       if (bytes.length !== f.size || createHash("sha256").update(bytes).digest("hex") !== f.sha256) problem(id, null, `configuration file '${f.file}' does not match its SHA-256`);

@@ -1,7 +1,8 @@
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import * as path from "node:path";
 import { HvbError } from "../base/mod";
 import { VhdxImage, resolveParentPath } from "../vhdx/mod";
+import { RealPaths } from "./real_paths";
 
 /**
  * What a repository file really is, read from the file system and the file itself rather than
@@ -10,7 +11,7 @@ import { VhdxImage, resolveParentPath } from "../vhdx/mod";
  */
 
 /** The real path of `file` if it is a regular file (not a link) whose real path is inside `root`. */
-export function realFileInside(file: string, root: string, what: string): string {
+export function realFileInside(file: string, root: string, what: string, paths: RealPaths = new RealPaths()): string {
   let st;
   try {
     st = lstatSync(file);
@@ -19,13 +20,13 @@ export function realFileInside(file: string, root: string, what: string): string
   }
   if (st.isSymbolicLink()) throw new HvbError("RepositoryPathEscape", `${what} '${file}' is a symbolic link: repository files are never links (refused)`, { category: "InvalidData", target: file });
   if (!st.isFile()) throw new HvbError("NotARegularFile", `${what} '${file}' is not a regular file (refused)`, { category: "InvalidData", target: file });
-  const real = realpathSync(file);
-  if (!isInside(real, realpathSync(root))) throw new HvbError("RepositoryPathEscape", `${what} '${file}' resolves to '${real}', outside '${root}' (refused)`, { category: "InvalidData", target: file });
+  const real = paths.fileNotLink(file);
+  if (!isInside(real, paths.folder(root))) throw new HvbError("RepositoryPathEscape", `${what} '${file}' resolves to '${real}', outside '${root}' (refused)`, { category: "InvalidData", target: file });
   return real;
 }
 
 /** The real path of folder `dir` if it is a folder (not a link) inside `root` after resolving links. */
-export function realFolderInside(dir: string, root: string, what: string): string {
+export function realFolderInside(dir: string, root: string, what: string, paths: RealPaths = new RealPaths()): string {
   let st;
   try {
     st = lstatSync(dir);
@@ -33,8 +34,8 @@ export function realFolderInside(dir: string, root: string, what: string): strin
     throw new HvbError("FileNotFound", `${what} '${dir}' is missing`, { category: "ObjectNotFound", target: dir });
   }
   if (st.isSymbolicLink() || !st.isDirectory()) throw new HvbError("RepositoryPathEscape", `${what} '${dir}' is ${st.isSymbolicLink() ? "a symbolic link" : "not a folder"} (refused)`, { category: "InvalidData", target: dir });
-  const real = realpathSync(dir);
-  if (!isInside(real, realpathSync(root))) throw new HvbError("RepositoryPathEscape", `${what} '${dir}' resolves to '${real}', outside '${root}' (refused)`, { category: "InvalidData", target: dir });
+  const real = paths.folder(dir);
+  if (!isInside(real, paths.folder(root))) throw new HvbError("RepositoryPathEscape", `${what} '${dir}' resolves to '${real}', outside '${root}' (refused)`, { category: "InvalidData", target: dir });
   return real;
 }
 
@@ -60,8 +61,8 @@ export interface DiskFacts {
  * what the chain depends on. The file must be a regular file inside `root` (see
  * {@link realFileInside}); a parent locator that leads nowhere gives `parent.real` = "" .
  */
-export function readDiskFacts(file: string, root: string, what: string): DiskFacts {
-  const real = realFileInside(file, root, what);
+export function readDiskFacts(file: string, root: string, what: string, paths: RealPaths = new RealPaths()): DiskFacts {
+  const real = realFileInside(file, root, what, paths);
   const image = VhdxImage.open(file, { noParent: true });
   try {
     const differencing = image.type === "differencing";
@@ -70,7 +71,7 @@ export function readDiskFacts(file: string, root: string, what: string): DiskFac
       const loc = image.parentLocator ?? {};
       let parentReal = "";
       try {
-        parentReal = realpathSync(resolveParentPath(file, loc));
+        parentReal = paths.of(resolveParentPath(file, loc));
       } catch {
         // Left empty: the checker reports a parent that is not the catalog's.
       }

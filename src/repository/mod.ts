@@ -14,6 +14,7 @@ export { acquireLock, acquireSharedLock, readLock, type Lock, type LockInfo, typ
 export { readJsonDocument, writeJsonDocument, withSelfChecksum, checkSelfChecksum, type JsonDocument } from "./json_document";
 export { checkPoints, requireConsistent, pointsUsingFolder, type CheckProblem, type CheckReport, type CheckOptions } from "./checker";
 export { realFileInside, realFolderInside, isInside, readDiskFacts, type DiskFacts } from "./file_facts";
+export { RealPaths } from "./real_paths";
 export { fieldTable, fieldTableMarkdown, type FieldRow, type DocumentSchema } from "./schema_kit";
 export { CatalogSchema, CatalogObjectSchema, PointRecordSchema, PointDiskSchema, OurReferencePointSchema, PendingMergeSchema } from "./catalog_schema";
 export { SetSchema, SetObjectSchema, SetMemberSchema, SharedDiskSchema, SharedAttachmentSchema } from "./set_schema";

@@ -16,8 +16,9 @@ export type OpenVhdx = (path: string, options: VhdxOpenOptions) => VhdxImage;
  * parent's DataWriteGuid (MS-VHDX 2.6.2.6), same virtual size and logical sector size.
  */
 export function openParent(child: VhdxImage, options: VhdxOpenOptions, open: OpenVhdx): VhdxImage {
-  const seen = new Set(options.chainSeen ?? []);
-  seen.add(realpathSync(child.path));
+  // Opened as a parent, the child's real path is already the last one seen (added below by
+  // its own child): resolving it again doubled the realpath walks of opening a chain.
+  const seen = new Set(options.chainSeen ?? [realpathSync(child.path)]);
   if (seen.size > MAX_CHAIN_DEPTH) {
     throw new VhdxFormatError(child.path, "parent locator", `differencing chain is deeper than ${MAX_CHAIN_DEPTH} files`, "VhdxChainTooDeep");
   }
@@ -27,6 +28,7 @@ export function openParent(child: VhdxImage, options: VhdxOpenOptions, open: Ope
   if (seen.has(real)) {
     throw new VhdxFormatError(child.path, "parent locator", `parent '${parentPath}' is already part of this chain (the chain loops)`, "VhdxChainLoop");
   }
+  seen.add(real);
   const parent = open(parentPath, { chainSeen: seen });
   try {
     const linkage = locator["parent_linkage"];
