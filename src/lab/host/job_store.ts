@@ -45,6 +45,7 @@ import * as path from "node:path";
 import { HvbError, crashPoint, stagingPathFor } from "../../base/mod";
 import { jobEndsAt, jobFinished } from "./jobs";
 import type { JobRecord, LabState } from "./model";
+import { removeDeadProcessFiles } from "./leftovers";
 
 export const JOBS_FOLDER = "jobs";
 const UNCOMMITTED = ".uncommitted.json";
@@ -199,6 +200,8 @@ export class LabJobs {
     }
     const due = this.#book.purgeAfter;
     if (due === undefined || now < due) return;
+    // Temp files of job writes whose process was killed before its rename.
+    removeDeadProcessFiles(this.#folder);
     let next = Number.POSITIVE_INFINITY;
     this.list();
     for (const [id, file] of this.#files) {

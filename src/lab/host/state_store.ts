@@ -13,6 +13,9 @@
  *   happened are orphans the lab ignores; files are deleted only after the commit.
  * - lab.lock holds the owner's PID and host name. A lock whose PID is dead on this host is
  *   stale and is broken (under a short-lived break marker so two breakers cannot race).
+ * - Files a process writes under its own PID (the lock's owner file, temp files of atomic writes)
+ *   and leaves when killed are removed once that PID is dead (leftovers.ts): here with the next
+ *   lock taken, in the jobs folder with its sweep.
  */
 import { randomInt } from "node:crypto";
 import * as fs from "node:fs";
@@ -26,6 +29,7 @@ import { initialVolumes, nodeNames } from "./volumes";
 import { DEFAULT_CONFIG, DEFAULT_JOB_SHARE, LAB_FORMAT, LAB_FORMAT_VERSION, type LabConfig, type LabState } from "./model";
 import { JOBS_FOLDER, LabJobs, newJobFileBook } from "./job_store";
 import { DEFAULT_HOST_VERSION, defaultHostVersion } from "./host_versions";
+import { removeDeadProcessFiles } from "./leftovers";
 
 export const STATE_FILE = "lab.json";
 export const LOCK_FILE = "lab.lock";
@@ -232,6 +236,9 @@ export function withLabLock<T>(lab: string, fn: () => T): T {
   }
   held.set(dir, 1);
   try {
+    // What a killed process left mid-write here (its lock owner file, lab.json's temp file) goes
+    // with the next lock taken: a few names to list. The jobs folder's go with its sweep.
+    removeDeadProcessFiles(dir);
     return fn();
   } finally {
     held.delete(dir);

@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
 import { describe, expect, it } from "vitest";
 import { addFault } from "../../../src/lab/mod";
 import { embeddedInstance } from "../../../src/cim/mod";
@@ -36,6 +39,28 @@ describe("Msvm_ConcreteJob", () => {
     lab.session.now = () => t0 + 6 * 60_000;
     expect(() => lab.session.getInstanceSync(path)).toThrow(/Cannot find instance/);
     expect(lab.session.querySync("SELECT * FROM Msvm_ConcreteJob")).toHaveLength(0);
+  });
+
+  it("the sweep that removes purged jobs' files also removes temp files a killed writer left in the jobs folder (a live writer's stay)", async () => {
+    const lab = newLab();
+    addVm(lab, { name: "a" });
+    const svc = servicePath(lab, "Msvm_VirtualSystemSnapshotService");
+    const w = await call(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 2 });
+    const jobs = nodePath.join(lab.dir, "jobs");
+    const jobFiles = () => fs.readdirSync(jobs).filter((n) => n.endsWith(".json") && !n.startsWith("."));
+    expect(jobFiles()).toHaveLength(1);
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const deadTemp = nodePath.join(jobs, `.${w.job!["InstanceID"]}.json.partial-${dead}`);
+    const liveTemp = nodePath.join(jobs, `.${w.job!["InstanceID"]}.json.partial-${process.pid}`);
+    fs.writeFileSync(deadTemp, "{");
+    fs.writeFileSync(liveTemp, "{");
+    const t0 = Date.now();
+    lab.session.now = () => t0 + 6 * 60_000;
+    // Any method call asks for the sweep; it is due once the job is past its removal time.
+    await call(lab, svc, "CreateSnapshot", { AffectedSystem: vmPath(lab, "a"), SnapshotType: 2 });
+    expect(fs.existsSync(deadTemp)).toBe(false);
+    expect(fs.existsSync(liveTemp)).toBe(true);
+    expect(jobFiles()).toHaveLength(1); // the purged job's file went, the new job's is there
   });
 });
 

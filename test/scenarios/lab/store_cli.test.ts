@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -159,9 +159,26 @@ describe("lab command line", () => {
     // Before, the lock was created empty and filled after: a kill in between left a lock naming
     // no owner, which no later call could find stale (each waited 60 s, then failed LabLocked).
     expect(fs.existsSync(path.join(lab, LOCK_FILE))).toBe(false);
+    // What it did leave: the lock's owner file of its own, under its PID.
+    const ownerFiles = () => fs.readdirSync(lab).filter((n) => /^lab\.lock\.\d+$/.test(n));
+    expect(ownerFiles()).toHaveLength(1);
     const r = cli(["lab", "state", "--lab", lab, "--vm", "a", "Paused"]);
     expect(r.code, r.stderr).toBe(0);
     expect(readLabState(lab).vms[0]!.state).toBe(9);
+    // The next lock taken removed it: its process is gone.
+    expect(ownerFiles()).toEqual([]);
+  });
+
+  it("temp files and owner files of dead processes go with the next lock; a live process's stay", () => {
+    const lab = newCliLab();
+    cliOk(["lab", "vm", "new", "--lab", lab, "--name", "a", "--disk", "16MiB"]);
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const left = [`.lab.json.partial-${dead}`, `lab.lock.${dead}`];
+    const live = [`.lab.json.partial-${process.pid}`, `lab.lock.${process.pid}`, `notes.partial-${dead}`];
+    for (const n of [...left, ...live]) fs.writeFileSync(path.join(lab, n), "x");
+    cliOk(["lab", "state", "--lab", lab, "--vm", "a", "Paused"]);
+    for (const n of left) expect(fs.existsSync(path.join(lab, n)), n).toBe(false);
+    for (const n of live) expect(fs.existsSync(path.join(lab, n)), n).toBe(true);
   });
 
   it("a client killed mid-call leaves the host as it was (the state write is the commit point)", async () => {
