@@ -12,7 +12,7 @@ import { mergeVhdxIntoParent } from "../vhdx/mod";
 import { relinkParent } from "../vhdx/mod";
 import { treeSize } from "../repository/mod";
 import type { EngineEvents } from "./events";
-import { checkMiddleMergeState, finishMiddleMerge, middleMergeRefusal, removeMergeLeftovers } from "./prune_middle";
+import { checkMiddleMergeState, commitMerge, finishMiddleMerge, middleMergeRefusal, removeMergeLeftovers } from "./prune_middle";
 
 /** What prune did. */
 export interface PruneResult {
@@ -203,13 +203,7 @@ function finishMerge(store: VmStore, catalog: Catalog): void {
   rec.disks = newDisks;
   rec.sizeBytes = treeSize(intoDir);
   c.pendingMerge = null;
-  store.writeCatalog(c);  // Only then the older point's folder goes: nothing refers to it any more. Deleted before the
-  // commit, a kill in between left a catalog naming a point whose folder was gone (or half
-  // gone), which the next prune refused; after it, a kill leaves an orphan that the next run
-  // removes (removeOrphans).
-  crashPoint("prune-committed");
-  rmSync(fromDir, { recursive: true, force: true });
-  fsyncDir(path.dirname(fromDir));
+  commitMerge(store, c, fromDir);
 }
 
 /**

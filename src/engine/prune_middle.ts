@@ -70,10 +70,17 @@ export function finishMiddleMerge(store: VmStore, catalog: Catalog): void {
   rec.disks = rec.disks.map((d) => (storedBytes.has(d.index) ? { ...d, storedBytes: storedBytes.get(d.index)! } : d));
   rec.sizeBytes = treeSize(intoDir);
   c.pendingMerge = null;
-  store.writeCatalog(c);  // Only then the older point's folder goes: nothing refers to it any more. Deleted before the
-  // commit, a kill in between left a catalog naming a point whose folder was gone (or half
-  // gone), which the next prune refused; after it, a kill leaves an orphan that the next run
-  // removes (removeOrphans).
+  commitMerge(store, c, fromDir);
+}
+
+/**
+ * Commits a merge's catalog, then removes the merged point's folder `fromDir`: only then, when
+ * nothing refers to it any more. Deleted before the commit, a kill in between left a catalog
+ * naming a point whose folder was gone (or half gone), which the next prune refused; after it, a
+ * kill leaves an orphan that the next run removes (removeOrphans).
+ */
+export function commitMerge(store: VmStore, c: Catalog, fromDir: string): void {
+  store.writeCatalog(c);
   crashPoint("prune-committed");
   rmSync(fromDir, { recursive: true, force: true });
   fsyncDir(path.dirname(fromDir));
