@@ -39,7 +39,7 @@ export class MetadataPages {
     // (Beyond the limit, which dirty pages can push it past, clean pages are dropped until under it.)
     while (this.#pages.size > MAX_CACHED_PAGES && this.#evictOne() !== undefined);
     page = (this.#pages.size >= MAX_CACHED_PAGES ? this.#evictOne() : undefined) ?? Buffer.alloc(PAGE);
-    if (pageOffset + PAGE > this.#io.size()) page.fill(0); // allocated, not yet written
+    if (!this.#io.holds(pageOffset + PAGE)) page.fill(0); // allocated, not yet written
     else this.#io.readInto(page, pageOffset, what);
     this.#pages.set(pageOffset, page);
     return page;

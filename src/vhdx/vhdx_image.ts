@@ -108,13 +108,6 @@ export class VhdxImage implements VirtualDisk {
   /** Cached BAT and sector-bitmap pages; the dirty ones wait for the next commit. */
   #pages: MetadataPages;
   #fileEnd = 0;
-  /**
-   * The largest size of the file seen (fstat): the bound checks of block and bitmap offsets ask
-   * again only when an offset lies past it. Files do not shrink under a reader (one that did
-   * fails the read itself as truncated), and an fstat per block looked up was a tenth of a
-   * second of a deep verify's main thread.
-   */
-  #seenSize = 0;
   #closed = false;
 
   private constructor(init: {
@@ -310,17 +303,10 @@ export class VhdxImage implements VirtualDisk {
     // The last block of a disk whose size is not a multiple of the block size may end where the
     // disk does: qemu's fixed images stop the file there.
     const needed = off + this.#blockBytes(block);
-    if (!this.#fileHolds(needed) && !(this.#io.writable && needed <= this.#fileEnd)) {
+    if (!this.#io.holds(needed) && !(this.#io.writable && needed <= this.#fileEnd)) {
       throw new VhdxFormatError(this.path, `BAT entry of payload block ${block}`, `block at ${off} lies past the end of the ${this.#io.size()}-byte file`, "VhdxTruncated");
     }
     return off;
-  }
-
-  /** Whether the file is at least `end` bytes long (see {@link #seenSize}). */
-  #fileHolds(end: number): boolean {
-    if (end <= this.#seenSize) return true;
-    this.#seenSize = this.#io.size();
-    return end <= this.#seenSize;
   }
 
   /** Bytes of payload block `block` that lie inside the virtual disk (less for a short last block). */
@@ -344,7 +330,7 @@ export class VhdxImage implements VirtualDisk {
       throw new VhdxFormatError(this.path, `sector bitmap entry of chunk ${chunk}`, `state is ${entryState(sb)}, but a payload block of the chunk is PARTIALLY_PRESENT`);
     }
     const sbOffset = entryOffset(sb);
-    if (sbOffset < HEADER_SECTION_SIZE || (sbOffset + MiB > this.#fileEnd && !this.#fileHolds(sbOffset + MiB))) {
+    if (sbOffset < HEADER_SECTION_SIZE || (sbOffset + MiB > this.#fileEnd && !this.#io.holds(sbOffset + MiB))) {
       throw new VhdxFormatError(this.path, `sector bitmap entry of chunk ${chunk}`, `bitmap block at ${sbOffset} lies outside the file`);
     }
     const what = `sector bitmap of chunk ${chunk}`;
