@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach } from "vitest";
+import type { EngineEvents } from "../../../src/engine/mod";
 import { type Catalog, Repository, type VmStore, pointId, withSelfChecksum } from "../../../src/repository/mod";
 import { createVhdx } from "../../../src/vhdx/mod";
 
@@ -11,6 +12,9 @@ import { createVhdx } from "../../../src/vhdx/mod";
  * one VM, one 4 MiB disk in 1 MiB units, a full and increments, each point writing one unit
  * filled with its number. Fast enough (tens of ms) to build one per property-test run.
  */
+
+/** Engine events that go nowhere, for tests that only look at results. */
+export const quiet: EngineEvents = { progress() {}, warning() {}, info() {} };
 
 export const VM_ID = "8d94e66b-1d2c-4f1e-9b7a-0c5e2b8f3a41";
 export const MiB = 1024 * 1024;

@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { mkdtempSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { backupVm, type EngineEvents } from "../../../src/engine/mod";
+import { backupVm } from "../../../src/engine/mod";
 import { HyperVClient } from "../../../src/hyperv/mod";
 import { type Catalog, Repository, VmStore } from "../../../src/repository/mod";
 import { MiB, addVm, newLab } from "../../support/lab";
+import { quiet } from "./_repo_fixture";
 
 /** A VM folder that counts catalog reads and writes. */
 class CountingStore extends VmStore {
@@ -31,7 +32,6 @@ class CountingRepository extends Repository {
   }
 }
 
-const quiet: EngineEvents = { progress: () => {}, warning: () => {}, info: () => {} };
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });

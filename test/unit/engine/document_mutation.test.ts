@@ -13,15 +13,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EngineEvents, pruneVm, verifyRepository } from "../../../src/engine/mod";
+import { pruneVm, verifyRepository } from "../../../src/engine/mod";
 import { MANIFEST_FILE, Repository, type VmStore, readCatalog } from "../../../src/repository/mod";
 import { VhdxImage } from "../../../src/vhdx/mod";
-import { type Fixture, MiB, buildRepo, scratch, tamperJson, treeState } from "./_repo_fixture";
+import { type Fixture, MiB, buildRepo, scratch, tamperJson, treeState, quiet } from "./_repo_fixture";
 
 const RUNS = Number(process.env["HVB_MUTATION_RUNS"] ?? 25);
 /** Each case takes well under a second; a long search gets the time it needs. */
 const TIMEOUT = Math.max(120_000, RUNS * 3_000);
-const quiet: EngineEvents = { progress() {}, warning() {}, info() {} };
 
 let template: Fixture;
 let templateRoot: string;

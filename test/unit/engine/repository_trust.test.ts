@@ -8,12 +8,11 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type EngineEvents, flattenPointDisk, pruneVm, selectPoint, usableBase, verifyRepository } from "../../../src/engine/mod";
+import { flattenPointDisk, pruneVm, selectPoint, usableBase, verifyRepository } from "../../../src/engine/mod";
 import { MANIFEST_FILE, acquireLock, pointId } from "../../../src/repository/mod";
 import { VhdxImage, createVhdx } from "../../../src/vhdx/mod";
-import { MiB, buildRepo, scratch, tamperCatalog, tamperJson, treeState } from "./_repo_fixture";
+import { MiB, buildRepo, scratch, tamperCatalog, tamperJson, treeState, quiet } from "./_repo_fixture";
 
-const quiet: EngineEvents = { progress() {}, warning() {}, info() {} };
 
 /** Runs `act`, expecting one HvbError of `code` whose message contains `words`, and no file changed. */
 function refusedUnchanged(root: string, act: () => unknown, code: string, words: RegExp): void {

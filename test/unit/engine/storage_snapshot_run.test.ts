@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { CimInstance, CimMethodResult, CimSession } from "../../../src/cim/mod";
-import type { EngineEvents } from "../../../src/engine/events";
 import type { HostCheckpoint } from "../../../src/engine/host_api";
 import { StorageSnapshotRun } from "../../../src/engine/backup/storage_snapshot";
+import { quiet } from "./_repo_fixture";
 
 const VOLUMES = [
   { name: "/v1/", deviceId: "\\\\?\\Volume{1}\\", fileSystem: "ext4" },
@@ -37,7 +37,6 @@ function shadowHost(log: string[]): CimSession {
   } as unknown as CimSession;
 }
 
-const quiet: EngineEvents = { progress: () => {}, info: () => {}, warning: () => {} };
 
 function checkpointOf(key: string, roots: string[]): HostCheckpoint {
   return { path: `cp:${key}`, instanceId: key, name: key, vmId: key, vmName: key, disks: roots.map((r, i) => ({ index: i, path: `${r}${key}-${i}.vhdx` })) } as unknown as HostCheckpoint;

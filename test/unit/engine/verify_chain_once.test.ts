@@ -6,11 +6,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type EngineEvents, verifyRepository } from "../../../src/engine/mod";
+import { verifyRepository } from "../../../src/engine/mod";
 import { VhdxImage } from "../../../src/vhdx/mod";
-import { buildRepo } from "./_repo_fixture";
+import { buildRepo, quiet } from "./_repo_fixture";
 
-const quiet: EngineEvents = { progress() {}, warning() {}, info() {} };
 
 /** The points whose disk file was opened with its chain (as the top of one), by id. */
 function countChainOpens(): { opened: string[]; restore: () => void } {
